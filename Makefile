@@ -1,0 +1,25 @@
+# ptprove: `make prove` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: prove test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,cvc5]'
+	touch $(STAMP)
+
+prove: $(STAMP)
+	$(BIN)/ptprove prove --json build/report.json
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m proofs.bench
+
+clean:
+	rm -rf $(VENV) build

@@ -1,0 +1,342 @@
+"""One semantics, two evaluations.
+
+Every definition in `model/` is written once over `Word` (a fixed-width bit
+vector) and `Bool`.  A value is either *concrete* (a Python int / bool) or
+*symbolic* (a pysmt term).  Operations on two concrete values compute a
+concrete result, so the same code runs as a plain interpreter (used to replay
+counterexamples) and as an SMT encoder (used to prove invariants).
+
+Python control flow on a symbolic `Bool` is an error (`bool()` raises): model
+code must branch with `ite` or with guards, which is what keeps the two
+evaluations identical.  All comparisons are unsigned, as in the C code.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Union
+
+from pysmt import shortcuts as S
+from pysmt.fnode import FNode
+from pysmt.typing import BVType
+
+IntLike = Union[int, "Word"]
+BoolLike = Union[bool, "Bool"]
+
+
+class SymbolicBranch(TypeError):
+    """Raised when model code uses Python control flow on a symbolic value."""
+
+
+def _mask(width: int) -> int:
+    return (1 << width) - 1
+
+
+class Bool:
+    """A boolean that is either a Python bool or a pysmt formula."""
+
+    __slots__ = ("v",)
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, v: Union[bool, FNode]):
+        self.v = v
+
+    # -- inspection -----------------------------------------------------
+    @property
+    def is_concrete(self) -> bool:
+        return isinstance(self.v, bool)
+
+    def __bool__(self) -> bool:
+        if isinstance(self.v, bool):
+            return self.v
+        raise SymbolicBranch("Python branch on a symbolic Bool; use ite() or a guard")
+
+    def node(self) -> FNode:
+        return S.Bool(self.v) if isinstance(self.v, bool) else self.v
+
+    # -- connectives ----------------------------------------------------
+    def __and__(self, o: BoolLike) -> "Bool":
+        o = as_bool(o)
+        if self.is_concrete and o.is_concrete:
+            return Bool(self.v and o.v)
+        if self.is_concrete:
+            return o if self.v else FALSE
+        if o.is_concrete:
+            return self if o.v else FALSE
+        return Bool(S.And(self.v, o.v))
+
+    __rand__ = __and__
+
+    def __or__(self, o: BoolLike) -> "Bool":
+        o = as_bool(o)
+        if self.is_concrete and o.is_concrete:
+            return Bool(self.v or o.v)
+        if self.is_concrete:
+            return TRUE if self.v else o
+        if o.is_concrete:
+            return TRUE if o.v else self
+        return Bool(S.Or(self.v, o.v))
+
+    __ror__ = __or__
+
+    def __invert__(self) -> "Bool":
+        return Bool(not self.v) if self.is_concrete else Bool(S.Not(self.v))
+
+    def __xor__(self, o: BoolLike) -> "Bool":
+        o = as_bool(o)
+        if self.is_concrete and o.is_concrete:
+            return Bool(self.v != o.v)
+        return Bool(S.Xor(self.node(), o.node()))
+
+    def implies(self, o: BoolLike) -> "Bool":
+        return ~self | as_bool(o)
+
+    def iff(self, o: BoolLike) -> "Bool":
+        return ~(self ^ o)
+
+    def __repr__(self) -> str:
+        return f"Bool({self.v})"
+
+
+TRUE = Bool(True)
+FALSE = Bool(False)
+
+
+def as_bool(b: BoolLike) -> Bool:
+    if isinstance(b, Bool):
+        return b
+    if isinstance(b, bool):
+        return TRUE if b else FALSE
+    raise TypeError(f"not a Bool: {b!r}")
+
+
+class Word:
+    """An unsigned fixed-width bit vector, concrete (int) or symbolic."""
+
+    __slots__ = ("v", "width")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, v: Union[int, FNode], width: int):
+        if isinstance(v, int):
+            v &= _mask(width)
+        self.v = v
+        self.width = width
+
+    # -- inspection -----------------------------------------------------
+    @property
+    def is_concrete(self) -> bool:
+        return isinstance(self.v, int)
+
+    def __int__(self) -> int:
+        if isinstance(self.v, int):
+            return self.v
+        raise SymbolicBranch("int() of a symbolic Word")
+
+    __index__ = __int__
+
+    def node(self) -> FNode:
+        return S.BV(self.v, self.width) if isinstance(self.v, int) else self.v
+
+    def _co(self, o: IntLike) -> "Word":
+        if isinstance(o, Word):
+            if o.width != self.width:
+                raise TypeError(f"width mismatch {self.width} vs {o.width}")
+            return o
+        if isinstance(o, int):
+            return Word(o, self.width)
+        raise TypeError(f"not a Word: {o!r}")
+
+    def _bin(self, o: IntLike, conc, sym) -> "Word":
+        o = self._co(o)
+        if self.is_concrete and o.is_concrete:
+            return Word(conc(self.v, o.v), self.width)
+        return Word(sym(self.node(), o.node()), self.width)
+
+    def _cmp(self, o: IntLike, conc, sym) -> Bool:
+        o = self._co(o)
+        if self.is_concrete and o.is_concrete:
+            return Bool(conc(self.v, o.v))
+        return Bool(sym(self.node(), o.node()))
+
+    # -- bitwise and arithmetic (modulo 2**width) -------------------------
+    def __and__(self, o: IntLike) -> "Word":
+        return self._bin(o, lambda a, b: a & b, S.BVAnd)
+
+    __rand__ = __and__
+
+    def __or__(self, o: IntLike) -> "Word":
+        return self._bin(o, lambda a, b: a | b, S.BVOr)
+
+    __ror__ = __or__
+
+    def __xor__(self, o: IntLike) -> "Word":
+        return self._bin(o, lambda a, b: a ^ b, S.BVXor)
+
+    __rxor__ = __xor__
+
+    def __invert__(self) -> "Word":
+        if self.is_concrete:
+            return Word(~self.v, self.width)
+        return Word(S.BVNot(self.v), self.width)
+
+    def __add__(self, o: IntLike) -> "Word":
+        return self._bin(o, lambda a, b: a + b, S.BVAdd)
+
+    __radd__ = __add__
+
+    def __sub__(self, o: IntLike) -> "Word":
+        return self._bin(o, lambda a, b: a - b, S.BVSub)
+
+    def __rsub__(self, o: IntLike) -> "Word":
+        return self._co(o) - self
+
+    def __lshift__(self, n: IntLike) -> "Word":
+        return self._bin(n, lambda a, b: a << b if b < self.width else 0, S.BVLShl)
+
+    def __rshift__(self, n: IntLike) -> "Word":
+        return self._bin(n, lambda a, b: a >> b, S.BVLShr)
+
+    # -- unsigned comparisons ---------------------------------------------
+    def __eq__(self, o: IntLike) -> Bool:  # type: ignore[override]
+        return self._cmp(o, lambda a, b: a == b, S.Equals)
+
+    def __ne__(self, o: IntLike) -> Bool:  # type: ignore[override]
+        return ~(self == o)
+
+    def __lt__(self, o: IntLike) -> Bool:
+        return self._cmp(o, lambda a, b: a < b, S.BVULT)
+
+    def __le__(self, o: IntLike) -> Bool:
+        return self._cmp(o, lambda a, b: a <= b, S.BVULE)
+
+    def __gt__(self, o: IntLike) -> Bool:
+        return self._cmp(o, lambda a, b: a > b, S.BVUGT)
+
+    def __ge__(self, o: IntLike) -> Bool:
+        return self._cmp(o, lambda a, b: a >= b, S.BVUGE)
+
+    # -- bit fields -------------------------------------------------------
+    def bits(self, hi: int, lo: int) -> "Word":
+        """Bits hi..lo inclusive, as a (hi-lo+1)-bit Word."""
+        assert 0 <= lo <= hi < self.width, (hi, lo, self.width)
+        w = hi - lo + 1
+        if self.is_concrete:
+            return Word(self.v >> lo, w)
+        return Word(S.BVExtract(self.v, lo, hi), w)
+
+    def bit(self, i: int) -> Bool:
+        if self.is_concrete:
+            return Bool(bool((self.v >> i) & 1))
+        return Bool(S.Equals(S.BVExtract(self.v, i, i), S.BV(1, 1)))
+
+    def any(self) -> Bool:
+        """True iff some bit is set (C's truth value of an integer)."""
+        return self != 0
+
+    def zext(self, width: int) -> "Word":
+        assert width >= self.width
+        if width == self.width:
+            return self
+        if self.is_concrete:
+            return Word(self.v, width)
+        return Word(S.BVZExt(self.v, width - self.width), width)
+
+    def trunc(self, width: int) -> "Word":
+        return self.bits(width - 1, 0)
+
+    def resize(self, width: int) -> "Word":
+        return self.zext(width) if width >= self.width else self.trunc(width)
+
+    def __repr__(self) -> str:
+        if self.is_concrete:
+            return f"Word({self.v:#x}, {self.width})"
+        return f"Word({self.v}, {self.width})"
+
+
+# ---------------------------------------------------------------------------
+# constructors and combinators
+
+
+def bv(value: int, width: int) -> Word:
+    return Word(value, width)
+
+
+_fresh_counter = [0]
+
+
+def sym_word(name: str, width: int) -> Word:
+    return Word(S.Symbol(name, BVType(width)), width)
+
+
+def sym_bool(name: str) -> Bool:
+    return Bool(S.Symbol(name))
+
+
+def fresh_name(prefix: str) -> str:
+    _fresh_counter[0] += 1
+    return f"{prefix}!{_fresh_counter[0]}"
+
+
+def ite(c: BoolLike, a, b):
+    """If-then-else over Words, Bools, or equal-shape tuples of them."""
+    c = as_bool(c)
+    if isinstance(a, tuple):
+        return tuple(ite(c, x, y) for x, y in zip(a, b, strict=True))
+    if c.is_concrete:
+        return a if c.v else b
+    if isinstance(a, Word) or isinstance(b, Word):
+        if not isinstance(a, Word):
+            a = b._co(a)
+        if not isinstance(b, Word):
+            b = a._co(b)
+        if a.width != b.width:
+            raise TypeError("ite width mismatch")
+        if a.is_concrete and b.is_concrete and a.v == b.v:
+            return a
+        return Word(S.Ite(c.v, a.node(), b.node()), a.width)
+    a, b = as_bool(a), as_bool(b)
+    if a.is_concrete and b.is_concrete and a.v == b.v:
+        return a
+    return Bool(S.Ite(c.v, a.node(), b.node()))
+
+
+def all_of(items: Iterable[BoolLike]) -> Bool:
+    r = TRUE
+    for b in items:
+        r = r & b
+    return r
+
+
+def any_of(items: Iterable[BoolLike]) -> Bool:
+    r = FALSE
+    for b in items:
+        r = r | b
+    return r
+
+
+def concat(hi: Word, lo: Word) -> Word:
+    if hi.is_concrete and lo.is_concrete:
+        return Word((hi.v << lo.width) | lo.v, hi.width + lo.width)
+    return Word(S.BVConcat(hi.node(), lo.node()), hi.width + lo.width)
+
+
+# ---------------------------------------------------------------------------
+# evaluation of symbolic values under an assignment (used by replay and tests)
+
+
+def evaluate(x, assignment: Mapping[FNode, FNode]):
+    """Substitute `assignment` into a symbolic value and fold it to a constant.
+
+    `assignment` maps pysmt symbols to constants (a solver model's values).
+    Returns a concrete Word/Bool; raises if the value is not fully determined.
+    """
+    if isinstance(x, tuple):
+        return tuple(evaluate(y, assignment) for y in x)
+    if x.is_concrete:
+        return x
+    n = S.simplify(S.substitute(x.v, dict(assignment)))
+    if isinstance(x, Word):
+        if not n.is_bv_constant():
+            raise ValueError(f"not constant after substitution: {n}")
+        return Word(n.constant_value(), x.width)
+    if not n.is_bool_constant():
+        raise ValueError(f"not constant after substitution: {n}")
+    return Bool(n.constant_value())

@@ -1,0 +1,1 @@
+"""ptprove's proofs: the invariants, the engine that checks them, the CLI."""

@@ -1,0 +1,21 @@
+"""Errors that end a command with one line on stderr and a documented exit status."""
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_MISMATCH = 1  # a verdict differs from the expectations / a vector does not reproduce
+EXIT_USAGE = 2  # bad arguments or bad input
+EXIT_SOLVER = 3  # solver missing, timed out or answered unknown
+
+
+class PtproveError(Exception):
+    """An error reported as one line; `status` is the exit status."""
+
+    status = EXIT_USAGE
+
+
+class UsageError(PtproveError):
+    status = EXIT_USAGE
+
+
+class SolverError(PtproveError):
+    status = EXIT_SOLVER

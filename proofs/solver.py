@@ -1,0 +1,54 @@
+"""Running a query: one place that knows solver names, timeouts and 'unknown'."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from pysmt import shortcuts as S
+from pysmt.exceptions import SolverReturnedUnknownResultError
+from pysmt.fnode import FNode
+
+from proofs.errors import SolverError
+
+SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
+SOLVERS = ("z3", "cvc5")
+
+
+@dataclass
+class Answer:
+    status: str  # sat / unsat / unknown
+    model: Optional[dict[FNode, FNode]] = None  # symbol -> constant, when sat
+
+
+def available(name: str) -> bool:
+    try:
+        return name in S.get_env().factory.all_solvers()
+    except Exception:  # a broken optional solver must not break the factory user
+        return False
+
+
+def check(formula: FNode, solver: str = "z3", timeout_ms: int = 60_000,
+          rlimit: Optional[int] = None) -> Answer:
+    """Is `formula` satisfiable?  With a model of its free symbols when it is."""
+    if solver not in SOLVERS:
+        raise SolverError(f"unknown solver {solver!r} (known: {', '.join(SOLVERS)})")
+    if not available(solver):
+        raise SolverError(f"solver {solver!r} is not installed (pip install {solver})")
+    opts: dict = {}
+    if solver == "z3":
+        opts = {"timeout": timeout_ms}
+        if rlimit:
+            opts["rlimit"] = rlimit
+    else:
+        opts = {"tlimit-per": str(timeout_ms)}
+    from pysmt.logics import QF_AUFBV
+    with S.Solver(name=solver, logic=QF_AUFBV, solver_options=opts) as s:
+        s.add_assertion(formula)
+        try:
+            sat = s.solve()
+        except SolverReturnedUnknownResultError:
+            return Answer(UNKNOWN)
+        if not sat:
+            return Answer(UNSAT)
+        model = {v: s.get_value(v) for v in formula.get_free_variables()}
+        return Answer(SAT, model)
