@@ -190,3 +190,17 @@ class ArmLpae:
     @follows(XEN_LPAE_H, "lpae_is_superpage")
     def lpae_is_superpage(self, pte: Word, level: int) -> Bool:
         return self.lpae_is_mapping(pte, level) & (level < LPAE_MAX_LEVEL)
+
+
+def describe_desc(value: int, level: int) -> dict:
+    """A concrete descriptor as reports show it (CLI JSON, counterexamples)."""
+    c = classify_desc(Word(value, DESC_WIDTH), level)
+    out = {
+        "pte": f"{value:#018x}",
+        "decoded": format_desc(value, level),
+        "kind": c.kind(),
+        "reasons": c.reason_list(),
+    }
+    if bool(c.mapping):
+        out["fields"] = desc_fields(value, level)
+    return out

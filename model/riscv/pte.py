@@ -295,3 +295,20 @@ def pte_word(value: int) -> Word:
     """A concrete 64-bit entry."""
     return Word(value, PTE_WIDTH)
 
+
+
+def describe_pte(value: int, mode: Mode, level: int, ext: Extensions = Extensions()) -> dict:
+    """A concrete entry as reports show it (CLI JSON, counterexamples)."""
+    c = classify(pte_word(value), level, mode, ext)
+    out = {
+        "pte": f"{value:#018x}",
+        "decoded": format_pte(value, mode, level),
+        "kind": c.kind(),
+        "reasons": c.reason_list(),
+    }
+    if bool(c.leaf):
+        out["perms"] = c.perms()
+        out["user"] = bool(c.u)
+        if bool(c.shadow_stack):
+            out["shadow_stack"] = True
+    return out
