@@ -145,7 +145,7 @@ def desc_fields(value: int, level: int) -> dict[str, int]:
 
 
 def format_desc(value: int, level: int) -> str:
-    """One line for a human, e.g. `page oa=0x80200000 attr=0 AP=RO SH=ISH AF nG=0 ...`."""
+    """One line for a human, e.g. `page oa=0x80200000 attr=0 AP=RO SH=ISH flags=AF,UXN`."""
     kind = classify_desc(Word(value, DESC_WIDTH), level).kind()
     f = desc_fields(value, level)
     raw_address = value & (((1 << OA_BITS) - 1) & ~((1 << PAGE_SHIFT) - 1))
@@ -155,13 +155,14 @@ def format_desc(value: int, level: int) -> str:
         return f"table next={raw_address:#x}"
     if kind == "fault":  # show the address bits as written: they may be the problem
         f["oa"] = raw_address
-    flags = " ".join(
-        name if f[key] else "-"
+    flags = ",".join(
+        name
         for key, name in (("af", "AF"), ("ng", "nG"), ("ns", "NS"), ("contiguous", "Cont"), ("pxn", "PXN"), ("uxn", "UXN"))
-    )
+        if f[key]
+    ) or "-"
     return (
         f"{kind} oa={f['oa']:#x} attr={f['attrindx']} AP={AP_NAMES[f['ap']]} "
-        f"SH={SH_NAMES[f['sh']]} {flags}"
+        f"SH={SH_NAMES[f['sh']]} flags={flags}"
     )
 
 
