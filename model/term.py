@@ -188,6 +188,11 @@ class Word:
     def __rsub__(self, o: IntLike) -> "Word":
         return self._co(o) - self
 
+    def __mul__(self, o: IntLike) -> "Word":
+        return self._bin(o, lambda a, b: a * b, S.BVMul)
+
+    __rmul__ = __mul__
+
     def __lshift__(self, n: IntLike) -> "Word":
         return self._bin(n, lambda a, b: a << b if b < self.width else 0, S.BVLShl)
 

@@ -7,13 +7,48 @@ changed by b3d5fad63a and `asm/page.h` by 72a516613f.  Older versions
 from __future__ import annotations
 
 from model.cite import follows
+from model.memory import FRAME_BITS
+from model.riscv.machine import (
+    OP_DESTROY,
+    OP_MAP,
+    OP_MODIFY,
+    OP_POPULATE,
+    PC_HALTED,
+    PC_IDLE,
+    PC_LOOP,
+    Call,
+    State,
+    Step,
+    EINVAL,
+    ENOMEM,
+    EOPNOTSUPP,
+    INVALID_MFN,
+    LEVEL_BITS,
+    Exec,
+    Geometry,
+    rc_word,
+)
 from model.riscv.pte import (
+    PAGE_SHIFT,
+    PAGETABLE_ORDER,
     PTE_ACCESS_MASK,
+    PTE_ACCESSED,
+    PTE_DIRTY,
+    PTE_EXECUTABLE,
+    PTE_PBMT_MASK,
+    PTE_POPULATE,
+    PTE_PPN_SHIFT,
     PTE_READABLE,
+    PTE_SMALL,
+    PTE_TABLE,
     PTE_VALID,
     PTE_WRITABLE,
+    SV39,
 )
-from model.term import Bool, Word
+from model.riscv.walk import vpn
+from model.term import FALSE, TRUE, Bool, Word, any_of, bv, ite
+
+PAGE_SIZE = 1 << PAGE_SHIFT
 
 UPSTREAM = "xen-project/xen@c447b7308b"
 PAGE_H = f"{UPSTREAM} xen/arch/riscv/include/asm/page.h (72a516613f)"
@@ -46,3 +81,276 @@ class RiscvPtUpstream:
     def pte_assert(self, pte: Word) -> Bool:
         """The condition the predicates ASSERT (debug builds stop when it fails)."""
         return (pte & (PTE_VALID | PTE_READABLE | PTE_WRITABLE)) != (PTE_VALID | PTE_WRITABLE)
+
+    # ======================================================================
+    # pt.c: the update state machine.  Each method runs under a guard `g`
+    # on an `Exec` (see machine.py); its C counterpart is cited.
+    # ======================================================================
+
+    # pt_next_level() return values
+    XEN_TABLE_MAP_NONE, XEN_TABLE_MAP_NOMEM, XEN_TABLE_SUPER_PAGE, XEN_TABLE_NORMAL = 0, 1, 2, 3
+
+    def __init__(self, geo: Geometry | None = None):
+        self.geo = geo or Geometry(SV39)
+
+    @property
+    def LEVELS(self) -> int:  # CONFIG_PAGING_LEVELS
+        return self.geo.levels
+
+    @property
+    def ROOT_LEVEL(self) -> int:  # HYP_PT_ROOT_LEVEL
+        return self.geo.top
+
+    @follows(PAGE_H, "pte_from_mfn")
+    def pte_from_mfn(self, mfn: Word, flags: int) -> Word:
+        return (mfn << PTE_PPN_SHIFT) | flags
+
+    @follows(PAGE_H, "mfn_from_pte", note="C does not mask bits 63:54; frames are 44 bits here")
+    def mfn_from_pte(self, pte: Word) -> Word:
+        return pte.bits(PTE_PPN_SHIFT + FRAME_BITS - 1, PTE_PPN_SHIFT)
+
+    @follows(PT_C)
+    def pt_check_entry(self, x: Exec, g: Bool, entry: Word, mfn: Word, flags: Word) -> Bool:
+        V = (flags & PTE_VALID).any()
+        invalid_mfn = mfn == INVALID_MFN
+        modify = V & invalid_mfn
+        insert = V & ~invalid_mfn
+        remove = ~V & ~(flags & PTE_POPULATE).any()
+        populate = ~V & ~remove
+        x.assert_(g & (remove | populate), invalid_mfn, "pt_check_entry: ASSERT(mfn_eq(mfn, INVALID_MFN))")
+        valid = self.pte_is_valid(entry)
+        x.assert_(g & ((modify & valid) | remove), self.pte_assert(entry),
+                  "pte_is_table: ASSERT((pte & (V|R|W)) != (V|W))")
+        table = self.pte_is_table(entry)
+        return ite(modify, valid & ~table,
+                   ite(insert, ~valid,
+                       ite(remove, ~table, TRUE)))
+
+    @follows(PT_C)
+    def create_table(self, x: Exec, g: Bool, table: Word, offset: Word, level: int) -> Bool:
+        ok, mfn = x.alloc(g, level - 1, (table, offset))
+        x.clear(g & ok, mfn)
+        x.write(g & ok, table, offset, level, self.pte_from_mfn(mfn.zext(64), PTE_TABLE), "create_table")
+        return ok
+
+    @follows(PT_C)
+    def alloc_tbl(self, mfn: Word, flags: Word) -> Bool:
+        """pt_update_entry's `alloc_tbl`: may missing tables be created?"""
+        return (mfn != INVALID_MFN) | (flags & PTE_POPULATE).any()
+
+    @follows(PT_C)
+    def pt_next_level(self, x: Exec, g: Bool, alloc_tbl: Bool, table: Word, offset: Word,
+                      level: int) -> tuple[Word, Word]:
+        """Returns (XEN_TABLE_* code, next table's frame)."""
+        entry = x.read(table, offset)
+        invalid = ~self.pte_is_valid(entry)
+        none = invalid & ~alloc_tbl
+        created = self.create_table(x, g & invalid & alloc_tbl, table, offset, level)
+        nomem = invalid & alloc_tbl & ~created
+        entry = x.read(table, offset)
+        x.assert_(g & ~none & ~nomem, self.pte_assert(entry), "pte_is_mapping: ASSERT((pte & (V|R|W)) != (V|W))")
+        ret = ite(none, bv(self.XEN_TABLE_MAP_NONE, 2),
+                  ite(nomem, bv(self.XEN_TABLE_MAP_NOMEM, 2),
+                      ite(self.pte_is_mapping(entry), bv(self.XEN_TABLE_SUPER_PAGE, 2),
+                          bv(self.XEN_TABLE_NORMAL, 2))))
+        x.descend(g & (ret == self.XEN_TABLE_NORMAL), table, offset, level, entry)
+        return ret, self.mfn_from_pte(entry)
+
+    @follows(PT_C, "pt_update_entry (MAP_NOMEM/MAP_NONE handling)")
+    def next_level_rc(self, ret: Word, flags: Word) -> tuple[Bool, Word]:
+        """(leave the walk, rc) for a pt_next_level result inside pt_update_entry."""
+        nomem = ret == self.XEN_TABLE_MAP_NOMEM
+        none = ret == self.XEN_TABLE_MAP_NONE
+        return nomem | none, ite(nomem, rc_word(-ENOMEM), rc_word(0))
+
+    @follows(PT_C, "_pt_walk")
+    def _pt_walk(self, x: Exec, g: Bool, va: Word) -> tuple[Word, Word, Word]:
+        """(table frame, offset, level) of the leaf or of the leaf-most missing entry."""
+        table = x.root
+        done = FALSE
+        res = (table, vpn(va, self.ROOT_LEVEL), bv(self.ROOT_LEVEL, LEVEL_BITS))
+        for level in range(self.ROOT_LEVEL, -1, -1):
+            active = g & ~done
+            ret, nxt = self.pt_next_level(x, active, FALSE, table, vpn(va, level), level)
+            stop = (ret == self.XEN_TABLE_MAP_NONE) | (ret == self.XEN_TABLE_SUPER_PAGE)
+            res = ite(active & stop, (table, vpn(va, level), bv(level, LEVEL_BITS)), res)
+            if level == 0:
+                x.assert_(active, stop, "_pt_walk: ASSERT(level)")
+            table = ite(active & ~stop, nxt, table)
+            done = done | stop
+        return res
+
+    @follows(PT_C, "pt_update_entry (explicit target level)")
+    def walk_to_target(self, x: Exec, g: Bool, va: Word, target: Word, alloc_tbl: Bool,
+                       flags: Word) -> tuple[Bool, Word, tuple]:
+        """The `for ( ; level > *target; level-- )` loop.  Returns (out, rc, ptep)."""
+        table = x.root
+        level = bv(self.ROOT_LEVEL, LEVEL_BITS)
+        out, rc, broke = FALSE, rc_word(0), FALSE
+        for lvl in range(self.ROOT_LEVEL, 0, -1):
+            active = g & ~out & ~broke & (target < lvl)
+            ret, nxt = self.pt_next_level(x, active, alloc_tbl, table, vpn(va, lvl), lvl)
+            leave, leave_rc = self.next_level_rc(ret, flags)
+            rc = ite(active & leave, leave_rc, rc)
+            out = out | (active & leave)
+            normal = active & ~leave & (ret == self.XEN_TABLE_NORMAL)
+            broke = broke | (active & ~leave & ~normal)
+            table = ite(normal, nxt, table)
+            level = ite(normal, bv(lvl - 1, LEVEL_BITS), level)
+        shatter = g & ~out & (level != target)
+        rc = ite(shatter, rc_word(-EOPNOTSUPP), rc)
+        out = out | shatter
+        return out, rc, (table, self.offset_at(va, level), level)
+
+    def offset_at(self, va: Word, level: Word) -> Word:
+        """offsets[level] for a symbolic level."""
+        idx = vpn(va, 0)
+        for lvl in range(1, self.LEVELS):
+            idx = ite(level == lvl, vpn(va, lvl), idx)
+        return idx
+
+    #: the attribute bits pt_update_entry takes from `flags` (b3d5fad63a: PBMT too)
+    UPDATE_ATTRS = PTE_ACCESS_MASK | PTE_PBMT_MASK
+
+    @follows(PT_C, "pt_update_entry (modify: copy the current pte, clear the attributes)")
+    def modified_base(self, entry: Word) -> Word:
+        return entry & ~self.UPDATE_ATTRS
+
+    @follows(PT_C, "pt_update_entry (new PTE)")
+    def pt_update_entry_pte(self, entry: Word, mfn: Word, flags: Word) -> Word:
+        inserted = self.pte_from_mfn(mfn, PTE_VALID)
+        pte = (ite(mfn != INVALID_MFN, inserted, self.modified_base(entry))
+               | (flags & self.UPDATE_ATTRS) | PTE_ACCESSED | PTE_DIRTY)
+        return ite((flags & PTE_VALID).any(), pte, bv(0, 64))
+
+    @follows(PT_C)
+    def pt_update_entry(self, x: Exec, g: Bool, virt: Word, mfn: Word, target: Word,
+                        flags: Word) -> tuple[Word, Word]:
+        """Returns (rc, level); the level is the one found when walking to the leaf."""
+        alloc_tbl = self.alloc_tbl(mfn, flags)
+        to_leaf = target == self.LEVELS
+        frame, idx, leaf_level = self._pt_walk(x, g & to_leaf, virt)
+        out, rc, (tframe, tidx, tlevel) = self.walk_to_target(x, g & ~to_leaf, virt, target, alloc_tbl, flags)
+        out = ~to_leaf & out
+        frame, idx, level = ite(to_leaf, (frame, idx, leaf_level), (tframe, tidx, tlevel))
+        entry = x.read(frame, idx)
+        ok = self.pt_check_entry(x, g & ~out, entry, mfn, flags)
+        rc = ite(out, rc, ite(ok, rc_word(0), rc_word(-EINVAL)))
+        x.write(g & ~out & ok, frame, idx, level, self.pt_update_entry_pte(entry, mfn, flags), "pt_update_entry")
+        return rc, ite(to_leaf, leaf_level, target)
+
+    @follows(PT_C)
+    def pt_mapping_level(self, vfn: Word, mfn: Word, nr: Word, flags: Word) -> Word:
+        mask = ite(mfn != INVALID_MFN, mfn, bv(0, 64)) | vfn
+        level = bv(0, LEVEL_BITS)
+        for i in range(1, self.ROOT_LEVEL + 1):  # the C loop runs top-down and breaks: last wins here
+            order = PAGETABLE_ORDER * i
+            fits = ((mask & ((1 << order) - 1)) == 0) & (nr >= (1 << order))
+            level = ite(fits, bv(i, LEVEL_BITS), level)
+        return ite((flags & PTE_SMALL).any(), bv(0, LEVEL_BITS), level)
+
+    @follows(f"{UPSTREAM} xen/arch/riscv/pt.c (96a86ebcf5)", "pt_update (level of an iteration)",
+             note="modify and remove walk to the leaf (level = CONFIG_PAGING_LEVELS)")
+    def iteration_target(self, x: Exec, g: Bool) -> Word:
+        s = x.state
+        return ite((s.mfn != INVALID_MFN) | (s.flags & PTE_POPULATE).any(),
+                   self.pt_mapping_level(s.vfn, s.mfn, s.left, s.flags), bv(self.LEVELS, LEVEL_BITS))
+
+    @follows(PT_C, "pt_update (loop body)")
+    def pt_update_iteration(self, x: Exec, g: Bool) -> tuple[Word, Word]:
+        """One iteration of pt_update's `while ( left )`.  Returns (rc, level)."""
+        s = x.state
+        level = self.iteration_target(x, g)
+        rc, level = self.pt_update_entry(x, g, s.vfn << PAGE_SHIFT, s.mfn, level, s.flags)
+        self.advance(x, g & (rc == 0), level)
+        return rc, level
+
+    @follows(PT_C, "pt_update (loop advance)")
+    def advance(self, x: Exec, g: Bool, level: Word) -> None:
+        s = x.state
+        step = bv(1, 64) << (level.zext(64) * PAGETABLE_ORDER)
+        x.set(g, vfn=s.vfn + step, left=s.left - step,
+              mfn=ite(s.mfn != INVALID_MFN, s.mfn + step, s.mfn))
+
+    @follows(PT_C, "pt_update (checks before the loop)")
+    def pt_update_prologue(self, virt: Word, flags: Word) -> Word:
+        """rc of the early returns (0: go on to the loop)."""
+        V, W, X = (flags & PTE_VALID).any(), (flags & PTE_WRITABLE).any(), (flags & PTE_EXECUTABLE).any()
+        return ite(V & W & X, rc_word(-EINVAL),
+                   ite((virt & (PAGE_SIZE - 1)) != 0, rc_word(-EINVAL), rc_word(0)))
+
+    # -- the public wrappers: (ASSERT condition, early rc or None, pt_update args)
+    @follows(PT_C)
+    def map_pages_to_xen(self, virt: Word, mfn: Word, nr: Word, flags: Word):
+        ok = (mfn != INVALID_MFN) & (flags & PTE_VALID).any()
+        return ok, None, (virt, mfn, nr, flags)
+
+    @follows(f"{UPSTREAM} xen/arch/riscv/pt.c (0eb8b71604)")
+    def destroy_xen_mappings(self, s: Word, e: Word):
+        aligned = ((s & (PAGE_SIZE - 1)) == 0) & ((e & (PAGE_SIZE - 1)) == 0)
+        early = ite(s < e, rc_word(0), rc_word(-EINVAL))
+        return aligned, early, (s, bv(INVALID_MFN, 64), (e - s) >> PAGE_SHIFT, bv(0, 64))
+
+    @follows(f"{UPSTREAM} xen/arch/riscv/pt.c (6b71d4f849)")
+    def populate_pt_range(self, virt: Word, nr: Word):
+        return TRUE, None, (virt, bv(INVALID_MFN, 64), nr, bv(PTE_POPULATE, 64))
+
+    @follows(PT_C, "pt_update with INVALID_MFN and PTE_VALID (no modify_xen_mappings on RISC-V)")
+    def modify(self, virt: Word, nr: Word, flags: Word):
+        return TRUE, None, (virt, bv(INVALID_MFN, 64), nr, flags)
+
+    # ======================================================================
+    # The machine's step: a call's prologue (from idle) or one loop iteration
+    # (in a call).  Both run under exclusive guards in one Exec, so the same
+    # code serves a concrete replay and a symbolic unrolling.
+    # ======================================================================
+
+    def wrapper(self, call: Call):
+        """(ASSERT condition, early rc, pt_update arguments) of the called entry point."""
+        a = call.a
+        by_op = {
+            OP_MAP: self.map_pages_to_xen(a[0], a[1], a[2], a[3]),
+            OP_DESTROY: self.destroy_xen_mappings(a[0], a[1]),
+            OP_POPULATE: self.populate_pt_range(a[0], a[1]),
+            OP_MODIFY: self.modify(a[0], a[1], a[2]),
+        }
+        ok, early, args = by_op[OP_MAP]
+        early = early if early is not None else rc_word(0)
+        for op in (OP_DESTROY, OP_POPULATE, OP_MODIFY):
+            o_ok, o_early, o_args = by_op[op]
+            sel = call.op == op
+            ok = ite(sel, o_ok, ok)
+            early = ite(sel, o_early if o_early is not None else rc_word(0), early)
+            args = ite(sel, o_args, args)
+        return ok, early, args
+
+    @follows(PT_C, "pt_update (prologue) and the public wrappers")
+    def call_prologue(self, x: Exec, g: Bool, call: Call) -> None:
+        ok, early, (virt, mfn, nr, flags) = self.wrapper(call)
+        x.assert_(g, ok, "entry point ASSERT (map_pages_to_xen / destroy_xen_mappings)")
+        rc = ite(early != 0, early, self.pt_update_prologue(virt, flags))
+        start = virt >> PAGE_SHIFT
+        x.set(g, op=call.op, start=start, nr=nr, vfn=start, mfn=mfn, left=nr, flags=flags, rc=rc,
+              applied=FALSE)
+        loop = g & (rc == 0)
+        x.set(loop & (nr == 0), tlb_stale=FALSE)  # empty loop: straight to the flush
+        x.set(loop & (nr != 0), pc=bv(PC_LOOP, 2))
+
+    @follows(PT_C, "pt_update (after the loop: RISCV_FENCE, unlock, flush_tlb_range_va(0, 0))")
+    def pt_update_epilogue(self, x: Exec, g: Bool, rc: Word) -> None:
+        x.set(g, pc=bv(PC_IDLE, 2), rc=rc, tlb_stale=FALSE)
+
+    def step(self, s: State, call: Call) -> Step:
+        """One atomic step from `s`; `call` is used only when the machine is idle."""
+        x = Exec(self.geo, s)
+        g_loop, g_call = s.pc == PC_LOOP, s.pc == PC_IDLE
+        rc, level = self.pt_update_iteration(x, g_loop)
+        leaf_change = any_of(w.guard & (w.old != w.new) for w in x.writes if w.why == "pt_update_entry")
+        x.set(g_loop, applied=s.applied | leaf_change, rc=rc)
+        ended = g_loop & ((rc != 0) | (x.state.left == 0))
+        self.pt_update_epilogue(x, ended, rc)
+        self.call_prologue(x, g_call, call)
+        x.set(x.halted, pc=bv(PC_HALTED, 2))
+        return Step(pre=s, post=x.state, kind=g_call, call=call, writes=x.writes,
+                    descents=x.descents, asserts=x.asserts, level=level, chunk_vfn=s.vfn,
+                    chunk_mfn=s.mfn, ended=ended | (g_call & (x.state.pc == PC_IDLE)))

@@ -1,11 +1,18 @@
 """`riscv-pt-v9`: the first merged version, xen-project/xen commit 557b7f1b9a.
 
-Differs from upstream only where later commits changed the code (see each
-override's citation).
+Differs from upstream only where later commits changed the code:
+96a86ebcf5 (modify/remove walk to the leaf; the ASSERT on `left` dropped) and
+b3d5fad63a (PBMT taken from the flags).  `destroy_xen_mappings` (0eb8b71604)
+and `populate_pt_range` (6b71d4f849) came later; this version is driven through
+them as upstream defines them, over its own pt_update.
 """
 from __future__ import annotations
 
+from model.cite import follows
+from model.riscv.machine import Exec
 from model.riscv.pt_upstream import RiscvPtUpstream
+from model.riscv.pte import PAGETABLE_ORDER, PTE_ACCESS_MASK
+from model.term import Bool, Word, bv
 
 V9 = "xen-project/xen@557b7f1b9a xen/arch/riscv/pt.c"
 
@@ -13,3 +20,14 @@ V9 = "xen-project/xen@557b7f1b9a xen/arch/riscv/pt.c"
 class RiscvPtV9(RiscvPtUpstream):
     name = "riscv-pt-v9"
     source = "xen-project/xen@557b7f1b9a (v9 of 'xen/riscv: page table handling', as merged)"
+
+    UPDATE_ATTRS = PTE_ACCESS_MASK  # before b3d5fad63a: no PBMT
+
+    @follows(V9, "pt_update (level of an iteration)",
+             note="pt_mapping_level for every operation, then ASSERT(left >= BIT(order))")
+    def iteration_target(self, x: Exec, g: Bool) -> Word:
+        s = x.state
+        level = self.pt_mapping_level(s.vfn, s.mfn, s.left, s.flags)
+        order = level.zext(64) * PAGETABLE_ORDER
+        x.assert_(g, s.left >= (bv(1, 64) << order), "pt_update: ASSERT(left >= BIT(order, UL))")
+        return level

@@ -1,0 +1,239 @@
+"""The state of the RISC-V hypervisor page-table machine and one step's execution.
+
+A `State` is what persists between steps: page-table memory, the frame
+allocator, the call in progress (pt_update's loop variables are state, so one
+loop iteration is one atomic step) and ghost state (TLB staleness, the level
+and parent of each table page handed out).
+
+An `Exec` is one step in progress: the code under a *guard* (`Bool`) reads and
+writes through it, so the same model code runs concretely and symbolically.
+It records what the step did (writes with their level and old value, descents
+of Xen's walker) for the transition invariants in `proofs/invariants.py`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Optional
+
+from model.memory import FRAME_BITS, Memory
+from model.riscv.pte import PAGETABLE_ORDER, Mode
+from model.term import FALSE, TRUE, Bool, Word, all_of, bv, ite
+
+# pc: where the machine is between steps
+PC_IDLE, PC_LOOP, PC_HALTED = 0, 1, 2
+
+# The public entry points (`op`), in the order reports list them.
+OP_MAP, OP_DESTROY, OP_POPULATE, OP_MODIFY = 0, 1, 2, 3
+OPS = {
+    OP_MAP: "map_pages_to_xen",
+    OP_DESTROY: "destroy_xen_mappings",
+    OP_POPULATE: "populate_pt_range",
+    OP_MODIFY: "modify (pt_update, INVALID_MFN, V set: no wrapper calls it)",
+}
+OP_IDS = {"map": OP_MAP, "destroy": OP_DESTROY, "populate": OP_POPULATE, "modify": OP_MODIFY}
+OP_NAMES = {v: k for k, v in OP_IDS.items()}
+
+# errno values as the C code returns them (negated)
+EINVAL, ENOMEM, ENOENT, EOPNOTSUPP = 22, 12, 2, 95
+ERRNO_NAMES = {0: "0", -EINVAL: "-EINVAL", -ENOMEM: "-ENOMEM", -ENOENT: "-ENOENT",
+               -EOPNOTSUPP: "-EOPNOTSUPP"}
+RC_BITS = 32
+
+INVALID_MFN = (1 << 64) - 1
+W64 = 64
+LEVEL_BITS = 3
+
+
+def rc_word(v: int) -> Word:
+    return bv(v, RC_BITS)
+
+
+def rc_value(w: Word) -> int:
+    """Signed value of a concrete return code."""
+    v = int(w)
+    return v - (1 << RC_BITS) if v >> (RC_BITS - 1) else v
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The bounds of a model instance; printed in every result."""
+
+    mode: Mode
+    pool: int = 4  # table pages the allocator can hand out (then allocation fails)
+    root: int = 0x1000  # the root table's frame (from satp)
+    pool_base: int = 0x1001  # frames handed out in order from here
+
+    @property
+    def levels(self) -> int:
+        return self.mode.levels
+
+    @property
+    def top(self) -> int:  # HYP_PT_ROOT_LEVEL
+        return self.mode.levels - 1
+
+    def bounds(self) -> dict:
+        return {"mode": self.mode.name, "levels": self.levels, "pool": self.pool,
+                "entry_bits": 64, "index_bits": PAGETABLE_ORDER}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API call's arguments (meaning depends on op; see model OPS)."""
+
+    op: Word  # 3 bits
+    a: tuple  # four 64-bit Words
+
+
+@dataclass(frozen=True)
+class State:
+    mem: Memory
+    next_free: Word  # 8 bits: pool pages handed out so far
+    pool_level: tuple  # ghost: level of each pool page (3-bit Words)
+    pool_parent: tuple  # ghost: (frame, index) of the entry that links each pool page
+    pc: Word  # 2 bits
+    op: Word  # the call in progress (or last call)
+    start: Word  # first vfn of the requested range
+    nr: Word  # pages requested
+    vfn: Word
+    mfn: Word
+    left: Word
+    flags: Word
+    rc: Word
+    tlb_stale: Bool  # ghost: an entry changed since the last full fence
+    applied: Bool  # ghost: this call has changed a leaf-level entry
+
+    def allocated(self, geo: Geometry, frame: Word) -> Bool:
+        """frame is the root or a pool page the allocator has handed out."""
+        k = frame - geo.pool_base
+        in_pool = (frame >= geo.pool_base) & (k < self.next_free.zext(FRAME_BITS))
+        return (frame == geo.root) | in_pool
+
+    def level_of(self, geo: Geometry, frame: Word) -> Word:
+        lvl = bv(geo.top, LEVEL_BITS)
+        for k in range(geo.pool):
+            lvl = ite(frame == geo.pool_base + k, self.pool_level[k], lvl)
+        return lvl
+
+    def parent_of(self, geo: Geometry, frame: Word) -> tuple:
+        p = (bv(0, FRAME_BITS), bv(0, 9))
+        for k in range(geo.pool):
+            p = ite(frame == geo.pool_base + k, self.pool_parent[k], p)
+        return p
+
+
+def initial_state(geo: Geometry) -> State:
+    """The root allocated and empty, nothing else: where every real trace starts."""
+    z64 = bv(0, W64)
+    return State(
+        mem=Memory.zero(),
+        next_free=bv(0, 8),
+        pool_level=tuple(bv(0, LEVEL_BITS) for _ in range(geo.pool)),
+        pool_parent=tuple((bv(0, FRAME_BITS), bv(0, 9)) for _ in range(geo.pool)),
+        pc=bv(PC_IDLE, 2), op=bv(0, 3), start=z64, nr=z64, vfn=z64, mfn=z64, left=z64,
+        flags=z64, rc=rc_word(0), tlb_stale=FALSE, applied=FALSE,
+    )
+
+
+@dataclass
+class WriteRec:
+    guard: Bool
+    frame: Word
+    idx: Word
+    level: Word  # the level of the table the entry is in
+    old: Word
+    new: Word
+    why: str  # "create_table" or "pt_update_entry"
+
+
+@dataclass
+class DescentRec:
+    """Xen's walker followed `entry` (at `level`) as a pointer to a table."""
+
+    guard: Bool
+    frame: Word
+    idx: Word
+    level: int
+    entry: Word
+
+
+@dataclass
+class Exec:
+    """One step in progress over a copy of the pre-state."""
+
+    geo: Geometry
+    state: State
+    halted: Bool = field(default_factory=lambda: FALSE)
+    asserts: list = field(default_factory=list)  # (guard & ~cond, what)
+    writes: list = field(default_factory=list)
+    descents: list = field(default_factory=list)
+
+    @property
+    def root(self) -> Word:
+        return bv(self.geo.root, FRAME_BITS)
+
+    def read(self, frame: Word, idx: Word) -> Word:
+        return self.state.mem.read(frame, idx)
+
+    def write(self, g: Bool, frame: Word, idx: Word, level, value: Word, why: str) -> None:
+        g = g & ~self.halted
+        level = level if isinstance(level, Word) else bv(level, LEVEL_BITS)
+        old = self.read(frame, idx)
+        self.writes.append(WriteRec(g, frame, idx, level, old, value, why))
+        s = self.state
+        self.state = replace(s, mem=s.mem.write(g, frame, idx, value),
+                             tlb_stale=s.tlb_stale | (g & (old != value)))
+
+    def clear(self, g: Bool, frame: Word) -> None:
+        s = self.state
+        self.state = replace(s, mem=s.mem.clear(g & ~self.halted, frame))
+
+    def alloc(self, g: Bool, level: int, parent: tuple) -> tuple[Bool, Word]:
+        """alloc_domheap_page(): a pool page for a table at `level`, or failure."""
+        s = self.state
+        ok = s.next_free < self.geo.pool
+        frame = s.next_free.zext(FRAME_BITS) + self.geo.pool_base
+        take = g & ok & ~self.halted
+        lv = tuple(ite(take & (s.next_free == k), bv(level, LEVEL_BITS), s.pool_level[k])
+                   for k in range(self.geo.pool))
+        pp = tuple(ite(take & (s.next_free == k), parent, s.pool_parent[k])
+                   for k in range(self.geo.pool))
+        self.state = replace(s, next_free=ite(take, s.next_free + 1, s.next_free),
+                             pool_level=lv, pool_parent=pp)
+        return ok, frame
+
+    def assert_(self, g: Bool, cond: Bool, what: str) -> None:
+        """Xen's ASSERT(): a debug build stops here; the step halts the machine."""
+        fail = g & ~self.halted & ~cond
+        self.asserts.append((fail, what))
+        self.halted = self.halted | fail
+
+    def descend(self, g: Bool, frame: Word, idx: Word, level: int, entry: Word) -> None:
+        self.descents.append(DescentRec(g & ~self.halted, frame, idx, level, entry))
+
+    def set(self, g: Bool, **fields) -> None:
+        """Assign state fields under a guard."""
+        s = self.state
+        self.state = replace(s, **{k: ite(g, v, getattr(s, k)) for k, v in fields.items()})
+
+
+@dataclass
+class Step:
+    """What one step did: the transition invariants read this."""
+
+    pre: State
+    post: State
+    kind: Bool  # True: a call started (prologue); False: a loop iteration
+    call: Optional[Call]
+    writes: list
+    descents: list
+    asserts: list
+    level: Word  # the level the iteration updated (iterations only)
+    chunk_vfn: Word  # first vfn the iteration covered
+    chunk_mfn: Word
+    ended: Bool  # the call returned in this step
+
+    def any_write(self) -> Bool:
+        return all_of([]) if not self.writes else ~all_of(~w.guard for w in self.writes)
+
+
+__all__ = [name for name in dir() if not name.startswith("_")] + ["TRUE"]
