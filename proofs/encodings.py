@@ -65,11 +65,11 @@ class Subject:
         return self.spec_table(p) | self.spec_mapping(p)
 
 
-def riscv_subject(variant: str, mode: rv.Mode, level: int, ext: rv.Extensions = RISCV_EXT) -> Subject:
-    x = VARIANTS[variant]()
+def riscv_subject(x, mode: rv.Mode, level: int, ext: rv.Extensions = RISCV_EXT) -> Subject:
+    """`x` is a variant instance (any object with Xen's pte_* predicates)."""
     spec = lambda p: rv.classify(p, level, mode, ext)  # noqa: E731
     return Subject(
-        variant=variant, arch="riscv", mode=mode.name, level=level,
+        variant=x.name, arch="riscv", mode=mode.name, level=level,
         names={"table": "pte_is_table(p)", "mapping": "pte_is_mapping(p)",
                "spec_table": "pointer", "spec_mapping": "leaf", "assert": "pte_assert"},
         spec_table=lambda p: spec(p).pointer,
@@ -215,7 +215,7 @@ def _accepts_faulting(s: Subject, p: Word, predicate: Callable[[Word], Bool],
 def check_obligation(ob: Obligation, s: Subject, solver: str = "z3",
                      timeout_ms: int = 60_000) -> Result:
     t0 = time.perf_counter()
-    p = sym_word("pte", rv.PTE_WIDTH)
+    p = sym_word("encodings.pte", rv.PTE_WIDTH)
     domain, claim = ob.formula(s, p)
     res = Result(
         variant=s.variant, invariant=ob.id, operation="-", verdict=UNKNOWN,
@@ -286,7 +286,7 @@ def subjects(variants: Optional[Iterable[str]] = None,
             if m not in rv.MODES:
                 raise UsageError(f"unknown mode {m!r} (known: {', '.join(rv.MODES)})")
             mode = rv.MODES[m]
-            out += [riscv_subject(name, mode, level) for level in range(mode.levels)]
+            out += [riscv_subject(VARIANTS[name](), mode, level) for level in range(mode.levels)]
     return out
 
 
