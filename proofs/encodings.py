@@ -24,7 +24,7 @@ import inspect
 import os
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 from model.arm import lpae
 from model.riscv import pte as rv
@@ -65,7 +65,7 @@ class Subject:
         return self.spec_table(p) | self.spec_mapping(p)
 
 
-def riscv_subject(x, mode: rv.Mode, level: int, ext: rv.Extensions = RISCV_EXT) -> Subject:
+def riscv_subject(x: Any, mode: rv.Mode, level: int, ext: rv.Extensions = RISCV_EXT) -> Subject:
     """`x` is a variant instance (any object with Xen's pte_* predicates)."""
     spec = lambda p: rv.classify(p, level, mode, ext)  # noqa: E731
     return Subject(

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from model.cite import follows
-from model.term import Bool, Word, any_of, concat, ite
+from model.term import FALSE, Bool, Word, any_of, concat, ite
 
 LPAE_LEVELS = 4
 LPAE_MAX_LEVEL = 3
@@ -102,7 +102,7 @@ def classify_desc(desc: Word, level: int) -> DescClass:
     reasons["level0-block"] = type01 & (level == 0)
     reasons["level3-reserved"] = type01 & (level == LPAE_MAX_LEVEL)
     reasons["block-misaligned"] = (
-        type01 & block_misaligned(desc, level) if level in (1, 2) else Bool(False)
+        type01 & block_misaligned(desc, level) if level in (1, 2) else FALSE
     )
     fault = any_of(reasons.values())
     return DescClass(
