@@ -135,8 +135,10 @@ def bad(edit):
     (bad(lambda d: d["variants"].update({"riscv-pt-v6": {}})), "variants.riscv-pt-v6: unknown variant"),
     (bad(lambda d: d["variants"][V5].update(wxx={})), f"variants.{V5}.wxx: unknown invariant id"),
     (bad(lambda d: d["variants"][V5]["wx"].update(verdit="proved")), f"variants.{V5}.wx.verdit: unknown key"),
-    (bad(lambda d: d["variants"][V5]["wx"].update(verdict="refuted")), f"variants.{V5}.wx.verdict: 'refuted'"),
-    (bad(lambda d: d["variants"][V5]["wx"].update(verdict="unknown")), f"variants.{V5}.wx.verdict: 'unknown'"),
+    (bad(lambda d: d["variants"][V5]["wx"].update(verdict="refuted")),
+     f"variants.{V5}.wx.verdict: 'refuted'"),
+    (bad(lambda d: d["variants"][V5]["wx"].update(verdict="unknown")),
+     f"variants.{V5}.wx.verdict: 'unknown'"),
     (bad(lambda d: d["variants"][V5]["wx"].pop("reason")), f"variants.{V5}.wx.reason: missing"),
     (bad(lambda d: d["variants"].update({V5: []})), f"variants.{V5}: expected an object"),
 ])
