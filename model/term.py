@@ -327,17 +327,22 @@ def concat(hi: Word, lo: Word) -> Word:
 # evaluation of symbolic values under an assignment (used by replay and tests)
 
 
-def evaluate(x, assignment: Mapping[FNode, FNode]):
-    """Substitute `assignment` into a symbolic value and fold it to a constant.
+def evaluate(x, assignment):
+    """Fold a symbolic value to a constant under an assignment.
 
-    `assignment` maps pysmt symbols to constants (a solver model's values).
-    Returns a concrete Word/Bool; raises if the value is not fully determined.
+    `assignment` is either a mapping from pysmt symbols to constants, or a
+    solver model (anything with `get_value(term)`, e.g. `proofs.solver.Answer.model`),
+    which also interprets uninterpreted functions.  Returns a concrete Word/Bool;
+    raises if the value is not fully determined.
     """
     if isinstance(x, tuple):
         return tuple(evaluate(y, assignment) for y in x)
     if x.is_concrete:
         return x
-    n = S.simplify(S.substitute(x.v, dict(assignment)))
+    if hasattr(assignment, "get_value"):
+        n = assignment.get_value(x.v)
+    else:
+        n = S.simplify(S.substitute(x.v, dict(assignment)))
     if isinstance(x, Word):
         if not n.is_bv_constant():
             raise ValueError(f"not constant after substitution: {n}")

@@ -17,7 +17,7 @@ SOLVERS = ("z3", "cvc5")
 @dataclass
 class Answer:
     status: str  # sat / unsat / unknown
-    model: Optional[dict[FNode, FNode]] = None  # symbol -> constant, when sat
+    model: Optional[object] = None  # a pysmt model (get_value(term) -> constant), when sat
 
 
 def available(name: str) -> bool:
@@ -50,5 +50,4 @@ def check(formula: FNode, solver: str = "z3", timeout_ms: int = 60_000,
             return Answer(UNKNOWN)
         if not sat:
             return Answer(UNSAT)
-        model = {v: s.get_value(v) for v in formula.get_free_variables()}
-        return Answer(SAT, model)
+        return Answer(SAT, s.get_model())

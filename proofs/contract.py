@@ -1,0 +1,63 @@
+"""What callers may pass: the assumptions every obligation makes about a call.
+
+These are the only constraints on the arguments of the public entry points.
+Anything the C code is meant to reject itself (an unaligned address, a W+X
+request, INVALID_MFN given to map_pages_to_xen, s >= e for destroy) stays in
+the domain, so the proofs check that the code rejects it.
+"""
+from __future__ import annotations
+
+from model.riscv.machine import INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, Call
+from model.riscv.pte import (
+    PAGE_HYPERVISOR_RW,
+    PAGE_SHIFT,
+    PTE_EXECUTABLE,
+    PTE_SMALL,
+    PTE_WRITABLE,
+)
+from model.term import Bool, Word, any_of
+
+PPN_LIMIT = 1 << 44  # frames a PTE can name
+#: a W+X request: callers must not, and pt_update must refuse it
+WX_REQUEST = PAGE_HYPERVISOR_RW | PTE_EXECUTABLE | PTE_WRITABLE
+
+
+def canonical(va: Word, va_bits: int) -> Bool:
+    top = va >> (va_bits - 1)
+    return (top == 0) | (top == (1 << (64 - va_bits + 1)) - 1)
+
+
+def range_ok(virt: Word, nr: Word, va_bits: int) -> Bool:
+    """[virt, virt + nr pages) is canonical and stays in one half of the space."""
+    half = 1 << (va_bits - 1)
+    offset = virt & (half - 1)
+    max_pages = half >> PAGE_SHIFT
+    return (canonical(virt, va_bits) & (nr <= max_pages)
+            & (offset + (nr << PAGE_SHIFT) <= half))
+
+
+def flags_ok(flags: Word, presets: tuple) -> Bool:
+    """One of the version's PAGE_HYPERVISOR_* presets (or a W+X request), maybe | PTE_SMALL."""
+    values = [p | s for p in presets + (WX_REQUEST,) for s in (0, PTE_SMALL)]
+    return any_of(flags == f for f in values)
+
+
+def mfn_ok(mfn: Word, nr: Word) -> Bool:
+    return (mfn == INVALID_MFN) | ((mfn < PPN_LIMIT) & (nr <= PPN_LIMIT - mfn))
+
+
+def call_ok(call: Call, variant) -> Bool:
+    """The contract for one call, by entry point."""
+    va_bits = variant.geo.mode.va_bits
+    presets = variant.FLAG_PRESETS
+    a0, a1, a2, a3 = call.a
+    by_op = {
+        OP_MAP: range_ok(a0, a2, va_bits) & mfn_ok(a1, a2) & flags_ok(a3, presets),
+        OP_DESTROY: canonical(a0, va_bits) & canonical(a1, va_bits) & (a2 == 0) & (a3 == 0)
+        & ((a0 >= a1) | range_ok(a0, (a1 - a0) >> PAGE_SHIFT, va_bits)),
+        OP_POPULATE: range_ok(a0, a1, va_bits) & (a2 == 0) & (a3 == 0),
+        OP_MODIFY: range_ok(a0, a1, va_bits) & flags_ok(a2, presets) & (a3 == 0),
+    }
+    return any_of((call.op == op) & c for op, c in by_op.items())
+
+

@@ -1,0 +1,144 @@
+"""What must hold.  Read this file first.
+
+Each invariant is a predicate over one atomic step of a version's machine (a
+call's prologue, or one iteration of pt_update's loop), seen through `View`
+(proofs/semantics.py).  `va` is a witness address: free in a proof, so the
+invariant is proved for every address; a number in a counterexample.  A step
+that ends in a failed ASSERT (a debug build stops) is not judged.
+
+The ids are a stable interface: expectation files, JSON and JUnit reports,
+and counterexample vectors use them.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Callable
+
+from model.riscv.machine import OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, PC_IDLE
+from model.term import TRUE, Bool, all_of
+from proofs.semantics import View, level_fault, level_leaf
+
+
+@dataclass(frozen=True)
+class Invariant:
+    id: str
+    statement: str
+    holds: Callable[[View], Bool]
+    informative: bool = False  # reported, never a failure
+
+    @property
+    def where(self) -> str:
+        lines, start = inspect.getsourcelines(self.holds)
+        return f"proofs/invariants.py:{start}"
+
+
+def wx(v: View) -> Bool:
+    # No address translates through a valid leaf that is writable and executable.
+    t = v.after
+    return ~(t.ok & t.leaf_w & t.leaf_x)
+
+
+def reserved(v: View) -> Bool:
+    # Every entry Xen writes is one the spec accepts (no page-fault encoding).
+    return all_of(w.guard.implies(~level_fault(w.new, w.level, v.mode)) for w in v.step.writes)
+
+
+def no_overwrite(v: View) -> Bool:
+    # An insert (or a new table) never lands on a valid entry; a valid leaf
+    # never gets another PPN without being invalidated first.
+    ok = TRUE
+    for w in v.step.writes:
+        inserting = (w.why == "create_table") | v.inserting
+        old_leaf, old_ppn = level_leaf(w.old, w.level, v.mode)
+        new_leaf, new_ppn = level_leaf(w.new, w.level, v.mode)
+        ok = ok & w.guard.implies(~(inserting & w.old.bit(0)))
+        ok = ok & w.guard.implies((old_leaf & new_leaf).implies(old_ppn == new_ppn))
+    return ok
+
+
+def well_formed(v: View) -> Bool:
+    # Xen only writes into table pages the allocator handed out, its walker
+    # only descends through what the spec calls a pointer, and every table the
+    # MMU can reach was handed out for that level and is linked from one entry.
+    post = v.post
+    writes = all_of(w.guard.implies(post.allocated(v.geo, w.frame)) for w in v.step.writes)
+    descents = all_of(d.guard.implies(_spec_pointer(d, v)) for d in v.step.descents)
+    return writes & descents & tree_ok(post, v, v.after)
+
+
+def footprint(v: View) -> Bool:
+    # An iteration changes no translation outside the range the call asked for.
+    return (v.iterating & ~v.in_request).implies(v.before.same(v.after))
+
+
+def functional(v: View) -> Bool:
+    # A successful iteration does what its call asked for on the chunk it
+    # covers, and leaves the part of the request already done as it was.
+    done_kept = v.in_done.implies(v.before.same(v.after))
+    chunk = v.in_chunk & v.in_request
+    by_op = {
+        OP_MAP: chunk.implies(v.expected_map(v.after)),
+        OP_DESTROY: chunk.implies(~v.after.ok),
+        OP_MODIFY: chunk.implies(v.expected_modify(v.before, v.after)),
+        OP_POPULATE: v.before.same(v.after) & chunk.implies(v.reaches_level0(v.after)),
+    }
+    per_op = all_of(v.op_is(op).implies(p) for op, p in by_op.items())
+    return v.succeeded.implies(done_kept & per_op)
+
+
+def tlb(v: View) -> Bool:
+    # When a call returns, no entry has changed since the last full fence
+    # (the TLB may cache any entry, invalid ones included; Svvptc off).
+    return (v.step.ended & (v.post.pc == PC_IDLE)).implies(~v.post.tlb_stale)
+
+
+def atomicity(v: View) -> Bool:
+    # A call that fails leaves no entry changed by its earlier iterations.
+    return (v.step.ended & (v.post.rc != 0)).implies(~v.post.applied)
+
+
+INVARIANTS: dict[str, Invariant] = {i.id: i for i in (
+    Invariant("wx", "never W+X: no valid leaf is both writable and executable", wx),
+    Invariant("reserved", "no entry Xen writes is a reserved encoding (spec page fault)", reserved),
+    Invariant("no-overwrite", "an insert never replaces a valid entry; a leaf's PPN never "
+              "changes without the entry becoming invalid first", no_overwrite),
+    Invariant("well-formed", "the tree is well formed: tables handed out by the allocator, "
+              "each linked once at its level, never read as a leaf or from a leaf", well_formed),
+    Invariant("footprint", "a call on [virt, virt+nr pages) changes no translation outside it",
+              footprint),
+    Invariant("functional", "a successful call does what it was asked on its range, "
+              "and nothing else to it", functional),
+    Invariant("tlb", "TLB coherent at return: no entry changed since the last fence", tlb),
+    Invariant("atomicity", "a failing call leaves no earlier iteration applied (informative)",
+              atomicity, informative=True),
+)}
+
+
+# -- helpers the statements above use ------------------------------------------
+
+def _spec_pointer(d, v: View) -> Bool:
+    from model.riscv.pte import classify
+
+    return classify(d.entry, d.level, v.mode).pointer
+
+
+def tree_ok(state, v: View, t) -> Bool:
+    """Along the MMU's walk `t` in `state`: no reserved entry is reached, and
+    every table reached below the root was handed out for that level and is
+    linked from the entry the walk came through."""
+    from model.riscv.pte import classify
+
+    ok = TRUE
+    prev = None
+    for visit in t.visits:
+        fault = classify(visit.entry, visit.level, v.mode).fault
+        ok = ok & visit.on.implies(~fault)
+        if prev is not None:
+            linked = (state.allocated(v.geo, visit.frame)
+                      & (state.level_of(v.geo, visit.frame) == visit.level))
+            pf, pi = state.parent_of(v.geo, visit.frame)
+            linked = linked & (pf == prev.frame) & (pi == prev.idx)
+            ok = ok & visit.on.implies(linked)
+        prev = visit
+    return ok

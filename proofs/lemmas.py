@@ -1,0 +1,133 @@
+"""The strengthening lemmas the one-step proofs assume, and what each proof needs.
+
+A step proof shows `lemmas(pre) and step => invariant(step)`.  That is sound
+only if every lemma it assumes is itself preserved by every step (and holds
+initially): each lemma is proved by the obligation named in `PROVED_BY`, and
+a proof whose lemmas are not all proved for the version is not reported as
+proved (the engine looks for a real trace instead).
+
+Lemmas quantified over addresses are instantiated at the addresses the step
+and the invariant look at: the witness `va` and the address the step updates.
+"""
+from __future__ import annotations
+
+from model.riscv.machine import (
+    INVALID_MFN,
+    OP_DESTROY,
+    OP_MAP,
+    OP_MODIFY,
+    OP_POPULATE,
+    PC_IDLE,
+    PC_LOOP,
+    State,
+)
+from model.riscv.pte import PAGE_SHIFT, PTE_EXECUTABLE, PTE_POPULATE, PTE_VALID, PTE_WRITABLE
+from model.term import Bool, Word, all_of, bv, ite
+from proofs.contract import PPN_LIMIT, flags_ok, range_ok
+from proofs.invariants import Invariant, tree_ok
+from proofs.semantics import View
+
+
+def loop_frame(s: State, variant) -> Bool:
+    """In a call, pt_update's loop variables describe a contract-abiding request
+    that has not been overrun: vfn - start + left == nr, left != 0."""
+    geo = variant.geo
+    done = s.vfn - s.start
+    V, W, X = ((s.flags & b).any() for b in (PTE_VALID, PTE_WRITABLE, PTE_EXECUTABLE))
+    invalid = s.mfn == INVALID_MFN
+    by_op = {
+        OP_MAP: flags_ok(s.flags, variant.FLAG_PRESETS)
+        & (invalid | ((s.mfn < PPN_LIMIT) & (s.left <= PPN_LIMIT - s.mfn))),
+        OP_DESTROY: invalid & (s.flags == 0),
+        OP_POPULATE: invalid & (s.flags == PTE_POPULATE),
+        OP_MODIFY: invalid & flags_ok(s.flags, variant.FLAG_PRESETS),
+    }
+    args = all_of((s.op == op).implies(c) for op, c in by_op.items()) & (s.op <= OP_MODIFY)
+    # the call passed its entry point's ASSERT (map_pages_to_xen's, in this version)
+    entry_ok, _, _ = variant.map_pages_to_xen(s.start << PAGE_SHIFT, s.mfn, s.left, s.flags)
+    args = args & (s.op == OP_MAP).implies(entry_ok)
+    progress = (done <= s.nr) & (s.left == s.nr - done) & (s.left != 0)
+    virt = s.start << PAGE_SHIFT
+    return (s.pc == PC_LOOP).implies(
+        args & progress & ~(V & W & X) & ((s.start >> (64 - PAGE_SHIFT)) == 0)
+        & range_ok(virt, s.nr, geo.mode.va_bits))
+
+
+def idle_clean(s: State) -> Bool:
+    """Between calls nothing has changed since the last full fence."""
+    return (s.pc == PC_IDLE).implies(~s.tlb_stale)
+
+
+def pool_ok(s: State, variant) -> Bool:
+    """The allocator's count is within the pool; handed-out pages are below the root level."""
+    geo = variant.geo
+    ok = s.next_free <= geo.pool
+    for k in range(geo.pool):
+        ok = ok & (s.next_free > k).implies(s.pool_level[k] < geo.top)
+    return ok
+
+
+def tree_at(s: State, variant, va: Word) -> Bool:
+    v = View(variant, None, va)  # type: ignore[arg-type]
+    return tree_ok(s, v, v.translate(s))
+
+
+def no_wx_at(s: State, variant, va: Word) -> Bool:
+    t = View(variant, None, va).translate(s)  # type: ignore[arg-type]
+    return ~(t.ok & t.leaf_w & t.leaf_x)
+
+
+# -- lemma obligations (checked like invariants) ----------------------------------
+LEMMA_INVARIANTS: dict[str, Invariant] = {i.id: i for i in (
+    Invariant("lemma-loop", "pt_update's loop never goes past the request: "
+              "vfn - start + left == nr and left != 0 while it runs",
+              lambda v: loop_frame(v.post, v.variant)),
+    Invariant("lemma-idle", "between calls no entry has changed since the last fence",
+              lambda v: idle_clean(v.post)),
+    Invariant("lemma-pool", "the allocator hands out at most its pool, only for levels below the root",
+              lambda v: pool_ok(v.post, v.variant)),
+)}
+
+#: lemma -> the obligation whose proof establishes it
+PROVED_BY = {"tree": "well-formed", "wx": "wx", "loop": "lemma-loop", "idle": "lemma-idle",
+             "pool": "lemma-pool"}
+
+#: obligation -> the lemmas its step proof assumes.  "loop" is per operation:
+#: a step of a call to `op` assumes (and `lemma-loop` for `op` proves) the
+#: loop frame of `op` only; every other lemma must hold for all operations.
+_BASE = ("tree", "loop", "pool")
+NEEDS: dict[str, tuple[str, ...]] = {
+    "wx": _BASE + ("wx",),
+    "reserved": _BASE,
+    "no-overwrite": _BASE,
+    "well-formed": _BASE,
+    "footprint": _BASE,
+    "functional": _BASE,
+    "tlb": _BASE + ("idle",),
+    "atomicity": _BASE,
+    "lemma-loop": _BASE,
+    "lemma-idle": _BASE + ("idle",),
+    "lemma-pool": _BASE,
+}
+
+
+def assume(lemmas: tuple[str, ...], s: State, variant, addresses: list[Word]) -> Bool:
+    """The named lemmas on pre-state `s`, instantiated at `addresses`."""
+    out = bv(1, 1) == 1
+    for name in lemmas:
+        if name == "loop":
+            out = out & loop_frame(s, variant)
+        elif name == "idle":
+            out = out & idle_clean(s)
+        elif name == "pool":
+            out = out & pool_ok(s, variant)
+        elif name == "tree":
+            out = out & all_of(tree_at(s, variant, a) for a in addresses)
+        elif name == "wx":
+            out = out & all_of(no_wx_at(s, variant, a) for a in addresses)
+        else:
+            raise KeyError(name)
+    return out
+
+
+__all__ = ["LEMMA_INVARIANTS", "PROVED_BY", "NEEDS", "assume", "ite"]
