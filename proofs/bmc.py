@@ -17,7 +17,7 @@ from model.term import sym_word
 from proofs.contract import call_ok
 from proofs.invariants import Invariant
 from proofs.semantics import View, canonical_va
-from proofs.solver import SAT, UNKNOWN, check
+from proofs.solver import SAT, UNKNOWN, Incremental
 from proofs.trace import Trace, describe, extract, replay
 
 
@@ -37,32 +37,32 @@ def bmc(variant, inv: Invariant, op: Optional[int], max_steps: int, solver: str 
     t0 = time.perf_counter()
     va_bits = variant.geo.mode.va_bits
     s = initial_state(variant.geo)
-    assumptions = []
     steps, calls = [], []
-    for k in range(max_steps):
-        call = Call(sym_word(f"op{k}", 3), tuple(sym_word(f"a{k}_{j}", 64) for j in range(4)))
-        assumptions.append(call_ok(call, variant))
-        st = variant.step(s, call)
-        steps.append(st)
-        calls.append(call)
-        va = canonical_va(f"va{k}", va_bits)
-        bad = ~inv.holds(View(variant, st, va)) & (st.post.pc != PC_HALTED)
-        if op is not None:
-            in_op = ((s.pc == PC_IDLE) & (call.op == op)) | ((s.pc != PC_IDLE) & (s.op == op))
-            bad = bad & in_op
-        query = bad
-        for a in assumptions:
-            query = query & a
-        ans = check(query.node(), solver, timeout_ms)
-        if ans.status == UNKNOWN:
-            return BmcOutcome("unknown", k + 1, time.perf_counter() - t0)
-        if ans.status == SAT:
-            trace = extract(ans.model, steps, calls, va)
-            concrete = replay(variant, inv, trace)
-            return BmcOutcome("violated", k + 1, time.perf_counter() - t0, trace,
-                              describe(variant, inv, trace, concrete))
-        s = st.post
-    return BmcOutcome("clean", max_steps, time.perf_counter() - t0)
+    inc = Incremental(solver, timeout_ms)
+    try:
+        for k in range(max_steps):
+            call = Call(sym_word(f"op{k}", 3), tuple(sym_word(f"a{k}_{j}", 64) for j in range(4)))
+            inc.add(call_ok(call, variant).node())
+            st = variant.step(s, call)
+            steps.append(st)
+            calls.append(call)
+            va = canonical_va(f"va{k}", va_bits)
+            bad = ~inv.holds(View(variant, st, va)) & (st.post.pc != PC_HALTED)
+            if op is not None:
+                in_op = ((s.pc == PC_IDLE) & (call.op == op)) | ((s.pc != PC_IDLE) & (s.op == op))
+                bad = bad & in_op
+            ans = inc.check_with(bad.node())
+            if ans.status == UNKNOWN:
+                return BmcOutcome("unknown", k + 1, time.perf_counter() - t0)
+            if ans.status == SAT:
+                trace = extract(ans.model, steps, calls, va)
+                concrete = replay(variant, inv, trace)
+                return BmcOutcome("violated", k + 1, time.perf_counter() - t0, trace,
+                                  describe(variant, inv, trace, concrete))
+            s = st.post
+        return BmcOutcome("clean", max_steps, time.perf_counter() - t0)
+    finally:
+        inc.close()
 
 
 __all__ = ["bmc", "BmcOutcome", "OP_NAMES"]

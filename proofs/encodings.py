@@ -179,9 +179,9 @@ def _shrink(ob: Obligation, s: Subject, value: int) -> int:
     return value
 
 
-def _entry(p: Word, model: dict) -> int:
-    """The solver's value for `p` (0 when the formula left it unconstrained)."""
-    return int(evaluate(p, {p.node(): rv.pte_word(0).node(), **model}))
+def _entry(p: Word, model) -> int:
+    """The entry a solver model gives (a symbol the query left free reads as 0)."""
+    return int(evaluate(p, model))
 
 
 def _report_entry(s: Subject, value: int) -> dict:

@@ -54,9 +54,9 @@ def known_ids() -> tuple[list[str], list[str]]:
     """Variant names and invariant ids an expectations file may mention."""
     from model.variants import VARIANTS
     from proofs.encodings import ARM_VARIANT, OBLIGATIONS
-    from proofs.invariants import INVARIANTS
+    from proofs.engine import OBLIGATIONS as STATE_MACHINE
 
-    return [*VARIANTS, ARM_VARIANT], [ob.id for ob in OBLIGATIONS] + list(INVARIANTS)
+    return [*VARIANTS, ARM_VARIANT], [ob.id for ob in OBLIGATIONS] + list(STATE_MACHINE)
 
 
 def load_expectations(path: str) -> Expectations:

@@ -29,10 +29,9 @@ from proofs.semantics import View
 
 
 def loop_frame(s: State, variant) -> Bool:
-    """In a call, pt_update's loop variables describe a contract-abiding request
-    that has not been overrun: vfn - start + left == nr, left != 0."""
+    """In a call, pt_update's loop variables hold a request that passed the
+    contract, its entry point's ASSERT and pt_update's own checks, with work left."""
     geo = variant.geo
-    done = s.vfn - s.start
     V, W, X = ((s.flags & b).any() for b in (PTE_VALID, PTE_WRITABLE, PTE_EXECUTABLE))
     invalid = s.mfn == INVALID_MFN
     by_op = {
@@ -43,14 +42,18 @@ def loop_frame(s: State, variant) -> Bool:
         OP_MODIFY: invalid & flags_ok(s.flags, variant.FLAG_PRESETS),
     }
     args = all_of((s.op == op).implies(c) for op, c in by_op.items()) & (s.op <= OP_MODIFY)
-    # the call passed its entry point's ASSERT (map_pages_to_xen's, in this version)
     entry_ok, _, _ = variant.map_pages_to_xen(s.start << PAGE_SHIFT, s.mfn, s.left, s.flags)
     args = args & (s.op == OP_MAP).implies(entry_ok)
-    progress = (done <= s.nr) & (s.left == s.nr - done) & (s.left != 0)
     virt = s.start << PAGE_SHIFT
     return (s.pc == PC_LOOP).implies(
-        args & progress & ~(V & W & X) & ((s.start >> (64 - PAGE_SHIFT)) == 0)
+        args & ~(V & W & X) & (s.left != 0) & ((s.start >> (64 - PAGE_SHIFT)) == 0)
         & range_ok(virt, s.nr, geo.mode.va_bits))
+
+
+def loop_progress(s: State) -> Bool:
+    """In a call, the loop has not gone past the request: vfn - start + left == nr."""
+    done = s.vfn - s.start
+    return (s.pc == PC_LOOP).implies((done <= s.nr) & (s.left == s.nr - done))
 
 
 def idle_clean(s: State) -> Bool:
@@ -79,9 +82,12 @@ def no_wx_at(s: State, variant, va: Word) -> Bool:
 
 # -- lemma obligations (checked like invariants) ----------------------------------
 LEMMA_INVARIANTS: dict[str, Invariant] = {i.id: i for i in (
-    Invariant("lemma-loop", "pt_update's loop never goes past the request: "
-              "vfn - start + left == nr and left != 0 while it runs",
+    Invariant("lemma-frame", "while pt_update's loop runs, its arguments are those of a "
+              "request that passed the contract and the entry checks",
               lambda v: loop_frame(v.post, v.variant)),
+    Invariant("lemma-progress", "pt_update's loop never goes past the request: "
+              "vfn - start + left == nr while it runs",
+              lambda v: loop_progress(v.post)),
     Invariant("lemma-idle", "between calls no entry has changed since the last fence",
               lambda v: idle_clean(v.post)),
     Invariant("lemma-pool", "the allocator hands out at most its pool, only for levels below the root",
@@ -89,23 +95,25 @@ LEMMA_INVARIANTS: dict[str, Invariant] = {i.id: i for i in (
 )}
 
 #: lemma -> the obligation whose proof establishes it
-PROVED_BY = {"tree": "well-formed", "wx": "wx", "loop": "lemma-loop", "idle": "lemma-idle",
-             "pool": "lemma-pool"}
+PROVED_BY = {"tree": "well-formed", "wx": "wx", "frame": "lemma-frame",
+             "progress": "lemma-progress", "idle": "lemma-idle", "pool": "lemma-pool"}
+#: lemmas about the call in progress: a step of a call to `op` assumes them for
+#: `op` only, and their obligation for `op` establishes them
+PER_OPERATION = ("frame", "progress")
 
-#: obligation -> the lemmas its step proof assumes.  "loop" is per operation:
-#: a step of a call to `op` assumes (and `lemma-loop` for `op` proves) the
-#: loop frame of `op` only; every other lemma must hold for all operations.
-_BASE = ("tree", "loop", "pool")
+#: obligation -> the lemmas its step proof assumes
+_BASE = ("tree", "frame", "pool")
 NEEDS: dict[str, tuple[str, ...]] = {
     "wx": _BASE + ("wx",),
     "reserved": _BASE,
     "no-overwrite": _BASE,
     "well-formed": _BASE,
-    "footprint": _BASE,
-    "functional": _BASE,
+    "footprint": _BASE + ("progress",),
+    "functional": _BASE + ("progress",),
     "tlb": _BASE + ("idle",),
     "atomicity": _BASE,
-    "lemma-loop": _BASE,
+    "lemma-frame": _BASE,
+    "lemma-progress": _BASE + ("progress",),
     "lemma-idle": _BASE + ("idle",),
     "lemma-pool": _BASE,
 }
@@ -115,8 +123,10 @@ def assume(lemmas: tuple[str, ...], s: State, variant, addresses: list[Word]) ->
     """The named lemmas on pre-state `s`, instantiated at `addresses`."""
     out = bv(1, 1) == 1
     for name in lemmas:
-        if name == "loop":
+        if name == "frame":
             out = out & loop_frame(s, variant)
+        elif name == "progress":
+            out = out & loop_progress(s)
         elif name == "idle":
             out = out & idle_clean(s)
         elif name == "pool":

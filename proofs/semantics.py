@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from model.riscv.machine import INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, PC_LOOP, Step
+from model.riscv.machine import level_pages, INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, PC_LOOP, Step
 from model.riscv.pte import (
     PAGE_SHIFT,
     PAGETABLE_ORDER,
@@ -106,7 +106,7 @@ class View:
 
     @property
     def chunk_pages(self) -> Word:
-        return bv(1, 64) << (self.step.level.zext(64) * PAGETABLE_ORDER)
+        return level_pages(self.step.level, self.mode.levels)
 
     @property
     def in_chunk(self) -> Bool:

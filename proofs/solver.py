@@ -51,3 +51,35 @@ def check(formula: FNode, solver: str = "z3", timeout_ms: int = 60_000,
         if not sat:
             return Answer(UNSAT)
         return Answer(SAT, s.get_model())
+
+
+class Incremental:
+    """One solver kept across queries (BMC deepens the same unrolling)."""
+
+    def __init__(self, solver: str = "z3", timeout_ms: int = 60_000):
+        if solver not in SOLVERS:
+            raise SolverError(f"unknown solver {solver!r} (known: {', '.join(SOLVERS)})")
+        if not available(solver):
+            raise SolverError(f"solver {solver!r} is not installed (pip install {solver})")
+        from pysmt.logics import QF_AUFBV
+        opts = {"timeout": timeout_ms} if solver == "z3" else {"tlimit-per": str(timeout_ms)}
+        self.s = S.Solver(name=solver, logic=QF_AUFBV, solver_options=opts, incremental=True)
+
+    def add(self, formula: FNode) -> None:
+        self.s.add_assertion(formula)
+
+    def check_with(self, formula: FNode) -> Answer:
+        """Is the asserted context plus `formula` satisfiable?"""
+        self.s.push()
+        try:
+            self.s.add_assertion(formula)
+            try:
+                sat = self.s.solve()
+            except SolverReturnedUnknownResultError:
+                return Answer(UNKNOWN)
+            return Answer(SAT, self.s.get_model()) if sat else Answer(UNSAT)
+        finally:
+            self.s.pop()
+
+    def close(self) -> None:
+        self.s.exit()

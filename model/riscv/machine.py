@@ -44,6 +44,14 @@ W64 = 64
 LEVEL_BITS = 3
 
 
+def level_pages(level: Word, levels: int) -> Word:
+    """1 << (9 * level) as a 64-bit Word, for a level below `levels` (no multiplier)."""
+    pages = bv(1, 64)
+    for lvl in range(1, levels):
+        pages = ite(level == lvl, bv(1 << (PAGETABLE_ORDER * lvl), 64), pages)
+    return pages
+
+
 def rc_word(v: int) -> Word:
     return bv(v, RC_BITS)
 

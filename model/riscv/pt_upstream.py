@@ -25,10 +25,16 @@ from model.riscv.machine import (
     INVALID_MFN,
     LEVEL_BITS,
     Exec,
+    level_pages,
     Geometry,
     rc_word,
 )
 from model.riscv.pte import (
+    PAGE_HYPERVISOR_NOCACHE,
+    PAGE_HYPERVISOR_RO,
+    PAGE_HYPERVISOR_RW,
+    PAGE_HYPERVISOR_RX,
+    PAGE_HYPERVISOR_WC,
     PAGE_SHIFT,
     PAGETABLE_ORDER,
     PTE_ACCESS_MASK,
@@ -59,6 +65,10 @@ class RiscvPtUpstream:
     name = "riscv-pt-upstream"
     arch = "riscv"
     source = f"{UPSTREAM}: xen/arch/riscv/pt.c @ b3d5fad63a, asm/page.h @ 72a516613f"
+
+    #: the PAGE_HYPERVISOR_* flag values callers use (asm/page.h)
+    FLAG_PRESETS = (PAGE_HYPERVISOR_RO, PAGE_HYPERVISOR_RW, PAGE_HYPERVISOR_RX,
+                    PAGE_HYPERVISOR_NOCACHE, PAGE_HYPERVISOR_WC)
 
     # -- PTE predicates (asm/page.h) --------------------------------------
     @follows(PAGE_H)
@@ -268,7 +278,7 @@ class RiscvPtUpstream:
     @follows(PT_C, "pt_update (loop advance)")
     def advance(self, x: Exec, g: Bool, level: Word) -> None:
         s = x.state
-        step = bv(1, 64) << (level.zext(64) * PAGETABLE_ORDER)
+        step = level_pages(level, self.LEVELS)
         x.set(g, vfn=s.vfn + step, left=s.left - step,
               mfn=ite(s.mfn != INVALID_MFN, s.mfn + step, s.mfn))
 

@@ -9,10 +9,10 @@ them as upstream defines them, over its own pt_update.
 from __future__ import annotations
 
 from model.cite import follows
-from model.riscv.machine import Exec
+from model.riscv.machine import Exec, level_pages
 from model.riscv.pt_upstream import RiscvPtUpstream
-from model.riscv.pte import PAGETABLE_ORDER, PTE_ACCESS_MASK
-from model.term import Bool, Word, bv
+from model.riscv.pte import PTE_ACCESS_MASK
+from model.term import Bool, Word
 
 V9 = "xen-project/xen@557b7f1b9a xen/arch/riscv/pt.c"
 
@@ -22,12 +22,12 @@ class RiscvPtV9(RiscvPtUpstream):
     source = "xen-project/xen@557b7f1b9a (v9 of 'xen/riscv: page table handling', as merged)"
 
     UPDATE_ATTRS = PTE_ACCESS_MASK  # before b3d5fad63a: no PBMT
+    FLAG_PRESETS = RiscvPtUpstream.FLAG_PRESETS[:3]  # RO, RW, RX: no PBMT presets yet
 
     @follows(V9, "pt_update (level of an iteration)",
              note="pt_mapping_level for every operation, then ASSERT(left >= BIT(order))")
     def iteration_target(self, x: Exec, g: Bool) -> Word:
         s = x.state
         level = self.pt_mapping_level(s.vfn, s.mfn, s.left, s.flags)
-        order = level.zext(64) * PAGETABLE_ORDER
-        x.assert_(g, s.left >= (bv(1, 64) << order), "pt_update: ASSERT(left >= BIT(order, UL))")
+        x.assert_(g, s.left >= level_pages(level, self.LEVELS), "pt_update: ASSERT(left >= BIT(order, UL))")
         return level

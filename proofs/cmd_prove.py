@@ -1,0 +1,145 @@
+"""`ptprove prove` (what `make prove` runs) and `ptprove list`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from model.cite import citations
+from model.riscv.machine import OP_IDS, OPS
+from model.variants import VARIANTS
+from proofs import encodings
+from proofs.engine import OBLIGATIONS, STATE_MACHINE_VARIANTS, Settings, run
+from proofs.errors import UsageError
+from proofs.expectations import aggregate, compare, exit_status, load_expectations
+from proofs.report import build_meta, render, write_json, write_junit
+from proofs.solver import SOLVERS
+
+EXPECTATIONS = str(Path(__file__).with_name("expectations.json"))
+ENC_IDS = [ob.id for ob in encodings.OBLIGATIONS]
+ALL_VARIANTS = [*STATE_MACHINE_VARIANTS, encodings.ARM_VARIANT]
+
+
+def _csv(choices: list[str], what: str):
+    def parse(text: str) -> list[str]:
+        items = [x.strip() for x in text.split(",") if x.strip()]
+        bad = [x for x in items if x not in choices]
+        if bad or not items:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {', '.join(bad) or repr(text)} (known: {', '.join(choices)})")
+        return items
+    return parse
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {n}")
+    return n
+
+
+def register(sub) -> None:
+    p = sub.add_parser("prove", help="prove or refute every obligation; compare with expectations")
+    p.add_argument("--variant", type=_csv(ALL_VARIANTS, "variant"), default=ALL_VARIANTS)
+    p.add_argument("--invariant", type=_csv(ENC_IDS + list(OBLIGATIONS), "invariant"),
+                   default=ENC_IDS + list(OBLIGATIONS))
+    p.add_argument("--depth", type=_positive, default=Settings.depth,
+                   help="BMC bound in atomic steps (default %(default)s)")
+    p.add_argument("--pool", type=_positive, default=Settings.pool, help="table pages the allocator can hand out")
+    p.add_argument("--jobs", type=_positive, default=None)
+    p.add_argument("--solver", choices=SOLVERS, default="z3")
+    p.add_argument("--timeout", type=_positive, default=60, help="seconds per solver query")
+    p.add_argument("--json", metavar="FILE")
+    p.add_argument("--junit", metavar="FILE")
+    p.add_argument("--expectations", default=EXPECTATIONS)
+    p.set_defaults(run=prove)
+
+    lp = sub.add_parser("list", help="versions, invariants and operations")
+    lp.add_argument("--json", action="store_true")
+    lp.set_defaults(run=list_cmd)
+
+
+def _progress(tty: bool):
+    if not tty:
+        return None, None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True)
+    task = bar.add_task("proving", total=None)
+
+    def update(done: int, total: int, label: str) -> None:
+        bar.update(task, completed=done, total=total, description=label)
+    return bar, update
+
+
+def prove(args) -> int:
+    t0 = time.perf_counter()
+    expectations = load_expectations(args.expectations)
+    settings = Settings(solver=args.solver, timeout_ms=args.timeout * 1000, depth=args.depth,
+                        pool=args.pool, jobs=args.jobs or 0)
+    enc_ids = [i for i in args.invariant if i in ENC_IDS]
+    sm_ids = [i for i in args.invariant if i in OBLIGATIONS]
+    sm_variants = [v for v in args.variant if v in STATE_MACHINE_VARIANTS]
+    results = []
+    if enc_ids:
+        enc = encodings.run_encoding_obligations(args.solver, args.variant, timeout_ms=settings.timeout_ms)
+        results += [r for r in enc if r.invariant in enc_ids]
+    tty = sys.stdout.isatty()
+    bar, update = _progress(tty)
+    if sm_ids and sm_variants:
+        if bar:
+            with bar:
+                results += run(sm_variants, sm_ids, settings, progress=update)
+        else:
+            results += run(sm_variants, sm_ids, settings)
+    requested = {(v, i) for v in args.variant for i in enc_ids}
+    requested |= {(v, i) for v in sm_variants for i in sm_ids}
+    diffs = compare(aggregate(results), expectations, requested)
+    print(render(results, diffs, tty), end="")
+    print(f"{len(results)} obligations in {time.perf_counter() - t0:.1f} s")
+    meta = build_meta(results, argv=sys.argv[1:], state_machine_bounds=settings.bounds())
+    if args.json:
+        write_json(results, args.json, meta)
+    if args.junit:
+        write_junit(results, diffs, args.junit)
+    return exit_status(diffs, results)
+
+
+def list_cmd(args) -> int:
+    data = {
+        "variants": [
+            {"name": name, "source": cls.source,
+             "functions": [{"function": c.function, "follows": c.source, "note": c.note,
+                            "defined_in": owner} for _, c, owner in citations(cls)]}
+            for name, cls in VARIANTS.items()
+        ] + [{"name": encodings.ARM_VARIANT, "source": "Xen lpae.h predicates (encodings only)",
+              "functions": []}],
+        "invariants": [{"id": i, "statement": inv.statement, "where": inv.where,
+                        "informative": inv.informative} for i, inv in OBLIGATIONS.items()]
+        + [{"id": ob.id, "statement": ob.statement, "where": ob.where, "informative": False}
+           for ob in encodings.OBLIGATIONS],
+        "operations": [{"id": k, "entry_point": OPS[v]} for k, v in OP_IDS.items()],
+    }
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    print("versions:")
+    for v in data["variants"]:
+        print(f"  {v['name']:20} {v['source']}")
+        for f in v["functions"]:
+            print(f"      {f['function']:40} {f['defined_in']:18} {f['follows']}")
+    print("invariants:")
+    for i in data["invariants"]:
+        print(f"  {i['id']:14} {i['statement']}  ({i['where']})")
+    print("operations:")
+    for o in data["operations"]:
+        print(f"  {o['id']:9} {o['entry_point']}")
+    return 0
+
+
+__all__ = ["register", "UsageError"]
