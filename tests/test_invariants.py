@@ -1,0 +1,174 @@
+"""Every invariant can fail and can hold: one concrete step of each kind per id.
+
+A case is a concrete step (from a real call sequence where one exists, else
+from a hand-made pre-state or a deliberately broken version) and the witness
+address that shows the verdict.  The broken/kept pairs differ in one thing
+only (the version, the witness, or the ghost state), so each case pins the
+reason for its verdict.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable, NamedTuple
+
+import pytest
+
+from helpers import (
+    L1_TABLE,
+    MFN,
+    PAGE,
+    ROOT,
+    UPSTREAM,
+    V5,
+    V9,
+    VA,
+    AcceptsAnyEntry,
+    NoFlushAtReturn,
+    WritesReserved,
+    call_prefix,
+    concrete_step,
+    destroy,
+    handed_out,
+    holds,
+    leaf_entry,
+    map_,
+    modify,
+    populate,
+    rc,
+    run_steps,
+    variant,
+    vpns,
+    write_mem,
+)
+from model.riscv.machine import EINVAL, ENOMEM, PC_IDLE, Step, initial_state
+from model.riscv.pte import (
+    PAGE_HYPERVISOR_RO,
+    PAGE_HYPERVISOR_RW,
+    PAGE_HYPERVISOR_RX,
+    PTE_EXECUTABLE,
+    PTE_SMALL,
+    PTE_TABLE,
+)
+from proofs.invariants import INVARIANTS
+
+VPN2, VPN1, _ = vpns(VA)
+GIGA_MFN = 0x80000  # 1G aligned: a valid level-2 leaf
+
+
+class Case(NamedTuple):
+    inv: str
+    label: str
+    keeps: bool
+    build: Callable[[], tuple[object, Step, int]]  # (version, step, witness va)
+
+
+def last_step(name_or_cls, specs, pool: int = 4) -> Callable[[], tuple[object, Step]]:
+    def build():
+        v = variant(name_or_cls, pool)
+        return v, run_steps(v, specs)[-1]
+    return build
+
+
+def at(va: int, build) -> Callable[[], tuple[object, Step, int]]:
+    def with_va():
+        v, step = build()
+        return v, step, va
+    return with_va
+
+
+def rejected_call_over(cells: dict, tables=()) -> Callable[[], tuple[object, Step]]:
+    """A hand-made upstream pre-state, then a call the prologue refuses (no writes)."""
+    def build():
+        v = variant(UPSTREAM)
+        s = handed_out(replace(initial_state(v.geo), mem=write_mem(cells)), tables)
+        step = concrete_step(v, s, map_(VA + 8, MFN, 1, PAGE_HYPERVISOR_RW))
+        assert rc(step.post) == -EINVAL
+        return v, step
+    return build
+
+
+def first_iteration(name, setup, spec) -> Callable[[], tuple[object, Step]]:
+    """The first loop iteration of `spec`, after the calls `setup`."""
+    def build():
+        v = variant(name)
+        s = run_steps(v, setup)[-1].post if setup else initial_state(v.geo)
+        return v, call_prefix(v, s, spec, iterations=1)[-1]
+    return build
+
+
+RX_THEN_RW = [map_(VA, MFN, 1, PAGE_HYPERVISOR_RX), modify(VA, 1, PAGE_HYPERVISOR_RW)]
+TWICE = [map_(VA, MFN, 1, PAGE_HYPERVISOR_RW), map_(VA, MFN + 7, 1, PAGE_HYPERVISOR_RW)]
+RO_SUPER_THEN_4K = [map_(VA, MFN, 512, PAGE_HYPERVISOR_RO), map_(VA + PAGE, MFN + 0x1000, 1, PAGE_HYPERVISOR_RW)]
+SUPER = [map_(VA, MFN, 512, PAGE_HYPERVISOR_RW)]
+DESTROY_ONE = destroy(VA + PAGE, VA + 2 * PAGE)
+WX_GIGA = {(ROOT, VPN2): leaf_entry(GIGA_MFN, PAGE_HYPERVISOR_RW | PTE_EXECUTABLE)}
+TWO_LEVEL = {(ROOT, VPN2): (L1_TABLE << 10) | PTE_TABLE, (L1_TABLE, VPN1): leaf_entry(MFN, PAGE_HYPERVISOR_RW)}
+# page 1 mapped, then a 2-page request starting at page 0: iteration 1 maps page 0, iteration 2 fails
+SECOND_FAILS = [map_(VA + PAGE, MFN, 1, PAGE_HYPERVISOR_RW), map_(VA, MFN, 2, PAGE_HYPERVISOR_RW | PTE_SMALL)]
+# pool of 2: iteration 1 takes both tables, iteration 2 crosses into the next 2M and needs a third
+ACROSS_2M = [map_(VA + 511 * PAGE, MFN, 2, PAGE_HYPERVISOR_RW | PTE_SMALL)]
+
+CASES = [
+    # wx: v5's modify ORs RW into the RX leaf; upstream clears the permissions first
+    Case("wx", "v5-modify-rx-to-rw", False, at(VA, last_step(V5, RX_THEN_RW))),
+    Case("wx", "upstream-modify-rx-to-rw", True, at(VA, last_step(UPSTREAM, RX_THEN_RW))),
+    Case("wx", "hand-made-wx-gigapage", False, at(VA, rejected_call_over(WX_GIGA))),
+    Case("wx", "hand-made-wx-gigapage-other-va", True, at(VA + (1 << 30), rejected_call_over(WX_GIGA))),
+    # reserved: a V|W leaf written by a broken version
+    Case("reserved", "writes-v-w", False, at(VA, last_step(WritesReserved, [map_(VA, MFN, 1, PAGE_HYPERVISOR_RW)]))),
+    Case("reserved", "upstream-map", True, at(VA, last_step(UPSTREAM, [map_(VA, MFN, 1, PAGE_HYPERVISOR_RW)]))),
+    # no-overwrite: a second map of the same page
+    Case("no-overwrite", "accepts-any-entry", False, at(VA, last_step(AcceptsAnyEntry, TWICE))),
+    Case("no-overwrite", "upstream-refuses", True, at(VA, last_step(UPSTREAM, TWICE))),
+    # well-formed: v5 writes into the read-only superpage's data frame
+    Case("well-formed", "v5-ro-superpage", False, at(VA + PAGE, last_step(V5, RO_SUPER_THEN_4K))),
+    Case("well-formed", "upstream-ro-superpage", True, at(VA + PAGE, last_step(UPSTREAM, RO_SUPER_THEN_4K))),
+    Case("well-formed", "table-not-handed-out", False, at(VA, rejected_call_over(TWO_LEVEL))),
+    Case("well-formed", "table-handed-out", True, at(VA, rejected_call_over(TWO_LEVEL, [(1, (ROOT, VPN2))]))),
+    Case("well-formed", "table-linked-elsewhere", False,
+         at(VA, rejected_call_over(TWO_LEVEL, [(1, (ROOT, VPN2 + 1))]))),
+    Case("well-formed", "table-handed-out-for-level-0", False,
+         at(VA, rejected_call_over(TWO_LEVEL, [(0, (ROOT, VPN2))]))),
+    # footprint: upstream's walk to the leaf removes the whole 2M leaf for a 4K destroy
+    Case("footprint", "upstream-destroy-outside", False, at(VA, first_iteration(UPSTREAM, SUPER, DESTROY_ONE))),
+    Case("footprint", "upstream-destroy-inside", True, at(VA + PAGE, first_iteration(UPSTREAM, SUPER, DESTROY_ONE))),
+    Case("footprint", "v9-destroy-refused", True, at(VA, first_iteration(V9, SUPER, DESTROY_ONE))),
+    # functional: populate of a 2M-aligned 512-page range stops at level 1
+    Case("functional", "upstream-populate-2m", False, at(VA, first_iteration(UPSTREAM, [], populate(VA, 512)))),
+    Case("functional", "upstream-populate-4k", True, at(VA, first_iteration(UPSTREAM, [], populate(VA, 1)))),
+    Case("functional", "upstream-map-4k", True, at(VA, first_iteration(UPSTREAM, [], map_(VA, MFN, 1, PAGE_HYPERVISOR_RW)))),
+    # tlb: returning without the flush
+    Case("tlb", "no-flush", False, at(VA, last_step(NoFlushAtReturn, [map_(VA, MFN, 1, PAGE_HYPERVISOR_RW)]))),
+    Case("tlb", "upstream-flushes", True, at(VA, last_step(UPSTREAM, [map_(VA, MFN, 1, PAGE_HYPERVISOR_RW)]))),
+    # atomicity: a failing second iteration after an applied first one
+    Case("atomicity", "second-iteration-einval", False, at(VA, last_step(UPSTREAM, SECOND_FAILS))),
+    Case("atomicity", "second-iteration-enomem", False, at(VA, last_step(UPSTREAM, ACROSS_2M, pool=2))),
+    Case("atomicity", "first-iteration-einval", True, at(VA, last_step(UPSTREAM, TWICE))),
+    Case("atomicity", "success", True, at(VA, last_step(UPSTREAM, SECOND_FAILS[1:]))),
+]
+
+
+def test_every_invariant_has_a_breaking_and_a_keeping_case():
+    covered = {(c.inv, c.keeps) for c in CASES}
+    assert covered == {(i, k) for i in INVARIANTS for k in (True, False)}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.inv}:{c.label}" for c in CASES])
+def test_invariant_verdict(case):
+    v, step, va = case.build()
+    assert holds(case.inv, v, step, va) is case.keeps
+
+
+# -- the steps above are the ones their labels say ---------------------------------------------
+
+@pytest.mark.parametrize("spec, want, pool", [
+    (SECOND_FAILS, -EINVAL, 4),
+    (ACROSS_2M, -ENOMEM, 2),
+], ids=["einval", "enomem"])
+def test_failing_second_iteration_follows_an_applied_one(spec, want, pool):
+    v = variant(UPSTREAM, pool)
+    steps = run_steps(v, spec)
+    last = steps[-1]
+    assert (int(last.post.pc), rc(last.post)) == (PC_IDLE, want)
+    assert int(last.post.vfn) - int(last.post.start) == 1  # one page done before the failure
+    assert bool(last.post.applied)
