@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 prove: $(STAMP)
-	$(BIN)/ptprove prove --json build/report.json
+	$(BIN)/ptprove prove --json build/report.json --junit build/junit.xml
 
 test: $(STAMP)
 	$(BIN)/pytest

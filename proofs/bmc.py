@@ -59,6 +59,8 @@ def bmc(variant, inv: Invariant, op: Optional[int], max_steps: int, solver: str 
                 concrete = replay(variant, inv, trace)
                 return BmcOutcome("violated", k + 1, time.perf_counter() - t0, trace,
                                   describe(variant, inv, trace, concrete))
+            # No shorter trace breaks it, so later depths may assume it held here.
+            inc.add((~bad).node())
             s = st.post
         return BmcOutcome("clean", max_steps, time.perf_counter() - t0)
     finally:

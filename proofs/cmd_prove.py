@@ -50,6 +50,8 @@ def register(sub) -> None:
                    default=ENC_IDS + list(OBLIGATIONS))
     p.add_argument("--depth", type=_positive, default=Settings.depth,
                    help="BMC bound in atomic steps (default %(default)s)")
+    p.add_argument("--mode", choices=("sv39", "sv48", "sv57"), default=Settings.mode,
+                   help="paging mode of the state machine (Xen uses sv39)")
     p.add_argument("--pool", type=_positive, default=Settings.pool, help="table pages the allocator can hand out")
     p.add_argument("--jobs", type=_positive, default=None)
     p.add_argument("--solver", choices=SOLVERS, default="z3")
@@ -81,7 +83,7 @@ def prove(args) -> int:
     t0 = time.perf_counter()
     expectations = load_expectations(args.expectations)
     settings = Settings(solver=args.solver, timeout_ms=args.timeout * 1000, depth=args.depth,
-                        pool=args.pool, jobs=args.jobs or 0)
+                        mode=args.mode, pool=args.pool, jobs=args.jobs or 0)
     enc_ids = [i for i in args.invariant if i in ENC_IDS]
     sm_ids = [i for i in args.invariant if i in OBLIGATIONS]
     sm_variants = [v for v in args.variant if v in STATE_MACHINE_VARIANTS]

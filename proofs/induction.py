@@ -43,7 +43,7 @@ def arbitrary_state(variant, op: int) -> State:
         pool_parent=tuple((sym_word(f"parent_frame{k}", FRAME_BITS), sym_word(f"parent_idx{k}", 9))
                           for k in range(geo.pool)),
         pc=sym_word("pc", 2), op=bv(op, 3), start=w("start"), nr=w("nr"), vfn=w("vfn"),
-        mfn=w("mfn"), left=w("left"), flags=w("flags"), rc=sym_word("rc", 32),
+        mfn=w("mfn"), flags=w("flags"), rc=sym_word("rc", 32),
         tlb_stale=sym_bool("tlb_stale"), applied=sym_bool("applied"),
     )
 
@@ -136,7 +136,7 @@ def concrete_state(pre: State, model, cells: dict) -> State:
     return State(
         mem=mem, next_free=ev(pre.next_free), pool_level=tuple(ev(x) for x in pre.pool_level),
         pool_parent=tuple((ev(a), ev(b)) for a, b in pre.pool_parent), pc=ev(pre.pc), op=pre.op,
-        start=ev(pre.start), nr=ev(pre.nr), vfn=ev(pre.vfn), mfn=ev(pre.mfn), left=ev(pre.left),
+        start=ev(pre.start), nr=ev(pre.nr), vfn=ev(pre.vfn), mfn=ev(pre.mfn),
         flags=ev(pre.flags), rc=ev(pre.rc), tlb_stale=ev(pre.tlb_stale), applied=ev(pre.applied),
     )
 

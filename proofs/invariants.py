@@ -17,7 +17,7 @@ from typing import Callable
 
 from model.riscv.machine import OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, PC_IDLE
 from model.term import TRUE, Bool, all_of
-from proofs.semantics import View, level_fault, level_leaf
+from proofs.semantics import View, at_level
 
 
 @dataclass(frozen=True)
@@ -34,14 +34,14 @@ class Invariant:
 
 
 def wx(v: View) -> Bool:
-    # No address translates through a valid leaf that is writable and executable.
-    t = v.after
-    return ~(t.ok & t.leaf_w & t.leaf_x)
+    # No step makes an address translate through a valid leaf that is writable
+    # and executable (so, from the empty tree, none ever does).
+    return no_wx(v.before).implies(no_wx(v.after))
 
 
 def reserved(v: View) -> Bool:
     # Every entry Xen writes is one the spec accepts (no page-fault encoding).
-    return all_of(w.guard.implies(~level_fault(w.new, w.level, v.mode)) for w in v.step.writes)
+    return all_of(w.guard.implies(~at_level(w.new, w.level, v.mode, "fault")) for w in v.step.writes)
 
 
 def no_overwrite(v: View) -> Bool:
@@ -50,21 +50,22 @@ def no_overwrite(v: View) -> Bool:
     ok = TRUE
     for w in v.step.writes:
         inserting = (w.why == "create_table") | v.inserting
-        old_leaf, old_ppn = level_leaf(w.old, w.level, v.mode)
-        new_leaf, new_ppn = level_leaf(w.new, w.level, v.mode)
+        both_leaves = at_level(w.old, w.level, v.mode, "leaf") & at_level(w.new, w.level, v.mode, "leaf")
+        same_ppn = w.old.bits(53, 10) == w.new.bits(53, 10)
         ok = ok & w.guard.implies(~(inserting & w.old.bit(0)))
-        ok = ok & w.guard.implies((old_leaf & new_leaf).implies(old_ppn == new_ppn))
+        ok = ok & w.guard.implies(both_leaves.implies(same_ppn))
     return ok
 
 
 def well_formed(v: View) -> Bool:
     # Xen only writes into table pages the allocator handed out, its walker
-    # only descends through what the spec calls a pointer, and every table the
-    # MMU can reach was handed out for that level and is linked from one entry.
+    # only descends through what the spec calls a pointer, and no step breaks
+    # the tree: every table the MMU reaches was handed out for that level and
+    # is linked from one entry, and no entry it reaches is reserved.
     post = v.post
     writes = all_of(w.guard.implies(post.allocated(v.geo, w.frame)) for w in v.step.writes)
     descents = all_of(d.guard.implies(_spec_pointer(d, v)) for d in v.step.descents)
-    return writes & descents & tree_ok(post, v, v.after)
+    return writes & descents & tree_ok(v.pre, v, v.before).implies(tree_ok(post, v, v.after))
 
 
 def footprint(v: View) -> Bool:
@@ -116,6 +117,11 @@ INVARIANTS: dict[str, Invariant] = {i.id: i for i in (
 
 
 # -- helpers the statements above use ------------------------------------------
+
+def no_wx(t) -> Bool:
+    """The translation `t` is not through a writable and executable leaf."""
+    return ~(t.ok & t.leaf_w & t.leaf_x)
+
 
 def _spec_pointer(d, v: View) -> Bool:
     from model.riscv.pte import classify

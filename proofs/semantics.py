@@ -35,15 +35,9 @@ def canonical_va(name: str, va_bits: int) -> Word:
     return concat(high, low)
 
 
-def level_fault(entry: Word, level: Word, mode) -> Bool:
-    """The spec calls `entry` a fault at the (symbolic) level it sits at."""
-    return any_of((level == lvl) & classify(entry, lvl, mode).fault for lvl in range(mode.levels))
-
-
-def level_leaf(entry: Word, level: Word, mode):
-    """(is a spec leaf, its 44-bit PPN) at a symbolic level."""
-    leaf = any_of((level == lvl) & classify(entry, lvl, mode).leaf for lvl in range(mode.levels))
-    return leaf, entry.bits(53, 10)
+def at_level(entry: Word, level: Word, mode, kind: str) -> Bool:
+    """The spec puts `entry` in class `kind` (fault, leaf, pointer) at the (symbolic) level it sits at."""
+    return any_of((level == lvl) & getattr(classify(entry, lvl, mode), kind) for lvl in range(mode.levels))
 
 
 @dataclass
@@ -147,5 +141,5 @@ class View:
         return (self.pre.mfn != INVALID_MFN) & (self.pre.flags & PTE_VALID).any()
 
 
-__all__ = ["View", "canonical_va", "level_fault", "level_leaf", "OP_MAP", "OP_DESTROY",
+__all__ = ["View", "canonical_va", "at_level", "OP_MAP", "OP_DESTROY",
            "OP_MODIFY", "OP_POPULATE", "FALSE", "PTE_ACCESS_MASK"]

@@ -288,12 +288,7 @@ def test_tlb_stale_exactly_inside_calls_after_a_write(name, seq):
     assert returned == [False] * len(seq)  # flush_tlb_range_va(0, 0) at the end
 
 
-# -- known model deviations (xfail strict: they start passing when the model is fixed) ------------
-
-MODEL_BUG_INSERT_ASSERT = pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "model/riscv/pt_upstream.py pt_check_entry ASSERTs (pte & (V|R|W)) != (V|W) only for modify "
-    "and remove; pt.c's insert branch calls pte_is_mapping(entry) on a valid entry, and its "
-    "ASSERT halts a debug build; the model returns -EINVAL instead"))
+# -- the predicates' ASSERT on a V|W entry -------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", [V9, UPSTREAM])
@@ -301,7 +296,7 @@ MODEL_BUG_INSERT_ASSERT = pytest.mark.xfail(strict=True, raises=AssertionError, 
     # pt_check_entry (modify): pte_is_table(entry) ASSERTs
     modify(VA, 1, PAGE_HYPERVISOR_RW),
     # pt_check_entry (insert): `if ( pte_is_valid(entry) ) { if ( pte_is_mapping(entry) ) ...`
-    pytest.param(map_(VA, MFN + 1, 1, PAGE_HYPERVISOR_RW), marks=MODEL_BUG_INSERT_ASSERT),
+    map_(VA, MFN + 1, 1, PAGE_HYPERVISOR_RW),
 ], ids=["modify", "insert"])
 def test_a_v_w_entry_at_the_target_halts_on_the_predicate_assert(name, spec):
     # A V|W (R clear) level-0 entry where the call lands.  pte_is_table() and

@@ -104,11 +104,17 @@ class State:
     nr: Word  # pages requested
     vfn: Word
     mfn: Word
-    left: Word
     flags: Word
     rc: Word
     tlb_stale: Bool  # ghost: an entry changed since the last full fence
     applied: Bool  # ghost: this call has changed a leaf-level entry
+
+    @property
+    def left(self) -> Word:
+        """pt_update's `left`.  The C code keeps it in a variable updated by the
+        same amount as `vfn`, so it always equals nr - (vfn - start) modulo 2**64;
+        deriving it states that fact once instead of leaving it to the solver."""
+        return self.nr - (self.vfn - self.start)
 
     def allocated(self, geo: Geometry, frame: Word) -> Bool:
         """frame is the root or a pool page the allocator has handed out."""
@@ -137,7 +143,7 @@ def initial_state(geo: Geometry) -> State:
         next_free=bv(0, 8),
         pool_level=tuple(bv(0, LEVEL_BITS) for _ in range(geo.pool)),
         pool_parent=tuple((bv(0, FRAME_BITS), bv(0, 9)) for _ in range(geo.pool)),
-        pc=bv(PC_IDLE, 2), op=bv(0, 3), start=z64, nr=z64, vfn=z64, mfn=z64, left=z64,
+        pc=bv(PC_IDLE, 2), op=bv(0, 3), start=z64, nr=z64, vfn=z64, mfn=z64,
         flags=z64, rc=rc_word(0), tlb_stale=FALSE, applied=FALSE,
     )
 

@@ -129,8 +129,8 @@ class RiscvPtUpstream:
         populate = ~V & ~remove
         x.assert_(g & (remove | populate), invalid_mfn, "pt_check_entry: ASSERT(mfn_eq(mfn, INVALID_MFN))")
         valid = self.pte_is_valid(entry)
-        x.assert_(g & ((modify & valid) | remove), self.pte_assert(entry),
-                  "pte_is_table: ASSERT((pte & (V|R|W)) != (V|W))")
+        x.assert_(g & ((valid & (modify | insert)) | remove), self.pte_assert(entry),
+                  "pte_is_table/pte_is_mapping: ASSERT((pte & (V|R|W)) != (V|W))")
         table = self.pte_is_table(entry)
         return ite(modify, valid & ~table,
                    ite(insert, ~valid,
@@ -279,7 +279,7 @@ class RiscvPtUpstream:
     def advance(self, x: Exec, g: Bool, level: Word) -> None:
         s = x.state
         step = level_pages(level, self.LEVELS)
-        x.set(g, vfn=s.vfn + step, left=s.left - step,
+        x.set(g, vfn=s.vfn + step,  # and left -= step: State.left is derived
               mfn=ite(s.mfn != INVALID_MFN, s.mfn + step, s.mfn))
 
     @follows(PT_C, "pt_update (checks before the loop)")
@@ -340,7 +340,7 @@ class RiscvPtUpstream:
         x.assert_(g, ok, "entry point ASSERT (map_pages_to_xen / destroy_xen_mappings)")
         rc = ite(early != 0, early, self.pt_update_prologue(virt, flags))
         start = virt >> PAGE_SHIFT
-        x.set(g, op=call.op, start=start, nr=nr, vfn=start, mfn=mfn, left=nr, flags=flags, rc=rc,
+        x.set(g, op=call.op, start=start, nr=nr, vfn=start, mfn=mfn, flags=flags, rc=rc,
               applied=FALSE)
         loop = g & (rc == 0)
         x.set(loop & (nr == 0), tlb_stale=FALSE)  # empty loop: straight to the flush
