@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from pysmt import shortcuts as S
-from pysmt.exceptions import SolverReturnedUnknownResultError
+from pysmt.exceptions import PysmtException, SolverReturnedUnknownResultError
 from pysmt.fnode import FNode
 
 from proofs.errors import SolverError
@@ -18,6 +18,20 @@ SOLVERS = ("z3", "cvc5")
 class Answer:
     status: str  # sat / unsat / unknown
     model: Optional[object] = None  # a pysmt model (get_value(term) -> constant), when sat
+
+
+class _Model:
+    """A solver's model: `get_value(term)` folds any term to a constant."""
+
+    def __init__(self, solver: str, model):
+        self.solver, self.model = solver, model
+
+    def get_value(self, term: FNode) -> FNode:
+        try:
+            return self.model.get_value(term)
+        except PysmtException as e:
+            raise SolverError(f"solver {self.solver!r} gives no value for a term of its model "
+                              f"({str(e).splitlines()[0]}); counterexamples need z3") from None
 
 
 def available(name: str) -> bool:
@@ -42,15 +56,20 @@ def check(formula: FNode, solver: str = "z3", timeout_ms: int = 60_000,
     else:
         opts = {"tlimit-per": str(timeout_ms)}
     from pysmt.logics import QF_AUFBV
-    with S.Solver(name=solver, logic=QF_AUFBV, solver_options=opts) as s:
-        s.add_assertion(formula)
-        try:
-            sat = s.solve()
-        except SolverReturnedUnknownResultError:
-            return Answer(UNKNOWN)
-        if not sat:
-            return Answer(UNSAT)
-        return Answer(SAT, s.get_model())
+    try:
+        with S.Solver(name=solver, logic=QF_AUFBV, solver_options=opts) as s:
+            s.add_assertion(formula)
+            try:
+                sat = s.solve()
+            except SolverReturnedUnknownResultError:
+                return Answer(UNKNOWN)
+            if not sat:
+                return Answer(UNSAT)
+            return Answer(SAT, _Model(solver, s.get_model()))
+    except SolverReturnedUnknownResultError:
+        return Answer(UNKNOWN)
+    except PysmtException as e:
+        raise SolverError(f"solver {solver!r} cannot take this query: {str(e).splitlines()[0]}") from None
 
 
 class Incremental:
@@ -63,21 +82,27 @@ class Incremental:
             raise SolverError(f"solver {solver!r} is not installed (pip install {solver})")
         from pysmt.logics import QF_AUFBV
         opts = {"timeout": timeout_ms} if solver == "z3" else {"tlimit-per": str(timeout_ms)}
+        self.name = solver
         self.s = S.Solver(name=solver, logic=QF_AUFBV, solver_options=opts, incremental=True)
 
     def add(self, formula: FNode) -> None:
-        self.s.add_assertion(formula)
+        try:
+            self.s.add_assertion(formula)
+        except PysmtException as e:
+            raise SolverError(f"solver {self.name!r} cannot take this query: {str(e).splitlines()[0]}") from None
 
     def check_with(self, formula: FNode) -> Answer:
         """Is the asserted context plus `formula` satisfiable?"""
         self.s.push()
         try:
-            self.s.add_assertion(formula)
+            self.add(formula)
             try:
                 sat = self.s.solve()
             except SolverReturnedUnknownResultError:
                 return Answer(UNKNOWN)
-            return Answer(SAT, self.s.get_model()) if sat else Answer(UNSAT)
+            except PysmtException as e:
+                raise SolverError(f"solver {self.name!r} failed: {str(e).splitlines()[0]}") from None
+            return Answer(SAT, _Model(self.name, self.s.get_model())) if sat else Answer(UNSAT)
         finally:
             self.s.pop()
 
