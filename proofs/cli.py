@@ -32,6 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PtproveError as e:
         print(f"ptprove: error: {e}", file=sys.stderr)
         return e.status
+    except BrokenPipeError:  # e.g. `ptprove list | head`
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("ptprove: interrupted", file=sys.stderr)
         return EXIT_USAGE

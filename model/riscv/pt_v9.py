@@ -5,6 +5,11 @@ Differs from upstream only where later commits changed the code:
 b3d5fad63a (PBMT taken from the flags).  `destroy_xen_mappings` (0eb8b71604)
 and `populate_pt_range` (6b71d4f849) came later; this version is driven through
 them as upstream defines them, over its own pt_update.
+
+v9's `pt_update_entry` takes the target level by value and always walks to it;
+that is exactly upstream's explicit-level branch (`walk_to_target`), and the
+walk-to-leaf branch is never taken here because `iteration_target` never asks
+for level CONFIG_PAGING_LEVELS.  The same holds for `riscv-pt-v5`.
 """
 from __future__ import annotations
 
