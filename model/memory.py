@@ -18,7 +18,7 @@ from typing import Optional
 from pysmt import shortcuts as S
 from pysmt.typing import BVType, FunctionType
 
-from model.term import TRUE, Bool, Word, ite
+from model.term import Bool, Word, ite
 
 FRAME_BITS = 44  # a PPN: PTE bits 53:10
 ENTRY_BITS = 64
@@ -136,6 +136,3 @@ class Memory:
         if self.log:
             raise ValueError("frame_entries needs a concrete memory")
         return {i: v for (f, i), v in sorted(self.cells.items()) if f == frame and v}
-
-
-__all__ = ["Memory", "Write", "FRAME_BITS", "ENTRY_BITS", "TRUE"]

@@ -12,7 +12,7 @@ evaluations identical.  All comparisons are unsigned, as in the C code.
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Union
+from typing import Iterable, Union
 
 from pysmt import shortcuts as S
 from pysmt.fnode import FNode

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-from model.riscv.machine import OP_NAMES, PC_HALTED, PC_IDLE, Call, initial_state
+from model.riscv.machine import PC_HALTED, PC_IDLE, Call, initial_state
 from model.term import sym_word
 from proofs.contract import call_ok
 from proofs.invariants import Invariant
@@ -31,14 +31,14 @@ class BmcOutcome:
 
 
 def bmc(variant, inv: Invariant, op: Optional[int], max_steps: int, solver: str = "z3",
-        timeout_ms: int = 60_000) -> BmcOutcome:
+        timeout_ms: int = 60_000, rlimit: Optional[int] = None) -> BmcOutcome:
     """Search traces of up to `max_steps` steps whose last step, in a call to `op`
     (any call when None), breaks `inv`."""
     t0 = time.perf_counter()
     va_bits = variant.geo.mode.va_bits
     s = initial_state(variant.geo)
     steps, calls = [], []
-    inc = Incremental(solver, timeout_ms)
+    inc = Incremental(solver, timeout_ms, rlimit)
     try:
         for k in range(max_steps):
             call = Call(sym_word(f"op{k}", 3), tuple(sym_word(f"a{k}_{j}", 64) for j in range(4)))
@@ -65,6 +65,3 @@ def bmc(variant, inv: Invariant, op: Optional[int], max_steps: int, solver: str 
         return BmcOutcome("clean", max_steps, time.perf_counter() - t0)
     finally:
         inc.close()
-
-
-__all__ = ["bmc", "BmcOutcome", "OP_NAMES"]

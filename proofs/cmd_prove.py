@@ -12,7 +12,6 @@ from model.riscv.machine import OP_IDS, OPS
 from model.variants import VARIANTS
 from proofs import encodings
 from proofs.engine import OBLIGATIONS, STATE_MACHINE_VARIANTS, Settings, run
-from proofs.errors import UsageError
 from proofs.expectations import aggregate, compare, exit_status, load_expectations
 from proofs.report import build_meta, render, write_json, write_junit
 from proofs.solver import SOLVERS
@@ -56,6 +55,10 @@ def register(sub) -> None:
     p.add_argument("--jobs", type=_positive, default=None)
     p.add_argument("--solver", choices=SOLVERS, default="z3")
     p.add_argument("--timeout", type=_positive, default=60, help="seconds per solver query")
+    p.add_argument("--rlimit", type=_positive, default=None,
+                   help="z3 resource limit per query (deterministic; exhausted: unknown, exit 3)")
+    p.add_argument("--confirm", choices=("cvc5",), default=None,
+                   help="re-check proved step/vacuity queries and violated traces afterwards")
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--junit", metavar="FILE")
     p.add_argument("--expectations", default=EXPECTATIONS)
@@ -83,13 +86,15 @@ def prove(args) -> int:
     t0 = time.perf_counter()
     expectations = load_expectations(args.expectations)
     settings = Settings(solver=args.solver, timeout_ms=args.timeout * 1000, depth=args.depth,
-                        mode=args.mode, pool=args.pool, jobs=args.jobs or 0)
+                        mode=args.mode, pool=args.pool, jobs=args.jobs or 0,
+                        rlimit=args.rlimit)
     enc_ids = [i for i in args.invariant if i in ENC_IDS]
     sm_ids = [i for i in args.invariant if i in OBLIGATIONS]
     sm_variants = [v for v in args.variant if v in STATE_MACHINE_VARIANTS]
     results = []
     if enc_ids:
-        enc = encodings.run_encoding_obligations(args.solver, args.variant, timeout_ms=settings.timeout_ms)
+        enc = encodings.run_encoding_obligations(args.solver, args.variant, timeout_ms=settings.timeout_ms,
+                                                   rlimit=settings.rlimit)
         results += [r for r in enc if r.invariant in enc_ids]
     tty = sys.stdout.isatty()
     bar, update = _progress(tty)
@@ -109,7 +114,17 @@ def prove(args) -> int:
         write_json(results, args.json, meta)
     if args.junit:
         write_junit(results, diffs, args.junit)
-    return exit_status(diffs, results)
+    status = exit_status(diffs, results)
+    if args.confirm:
+        from proofs.confirm import confirm
+
+        disagreements = confirm(results, args.confirm, settings)
+        for line in disagreements:
+            print(line)
+        print(f"--confirm {args.confirm}: {len(disagreements)} disagreements")
+        if disagreements:
+            return max(status, EXIT_MISMATCH)
+    return status
 
 
 def list_cmd(args) -> int:
@@ -142,6 +157,3 @@ def list_cmd(args) -> int:
     for o in data["operations"]:
         print(f"  {o['id']:9} {o['entry_point']}")
     return 0
-
-
-__all__ = ["register", "UsageError"]

@@ -13,14 +13,13 @@
 from __future__ import annotations
 
 import os
-import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from model.riscv.machine import OP_IDS, OP_NAMES, OPS, Geometry
+from model.riscv.machine import OP_IDS, OPS, Geometry
 from model.riscv.pte import MODES
-from model.variants import VARIANTS, get_variant
+from model.variants import VARIANTS
 from proofs.bmc import bmc
 from proofs.errors import UsageError
 from proofs.induction import step_check
@@ -40,7 +39,8 @@ class Settings:
     depth: int = 6  # BMC bound, in atomic steps (a call's prologue or one loop iteration)
     mode: str = "sv39"
     pool: int = 4
-    jobs: int = 0  # 0: one per core
+    jobs: int = 0  # 0: one per core; 1: in this process (no pool)
+    rlimit: Optional[int] = None  # z3's deterministic resource limit per query
 
     def geometry(self) -> Geometry:
         return Geometry(MODES[self.mode], pool=self.pool)
@@ -64,6 +64,19 @@ class _Item:
     detail: list = field(default_factory=list)
 
 
+class _InProcess:
+    """The executor interface, run in this process (`jobs == 1`: debuggable, patchable)."""
+
+    def __enter__(self) -> "_InProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def map(self, fn, *iterables):
+        return map(fn, *iterables)
+
+
 def _variant(name: str, settings: Settings):
     cls = VARIANTS[name]
     return cls(settings.geometry())
@@ -72,7 +85,7 @@ def _variant(name: str, settings: Settings):
 def _step(item: _Item, settings: Settings) -> _Item:
     v = _variant(item.variant, settings)
     out = step_check(v, OBLIGATIONS[item.invariant], OP_IDS[item.op], NEEDS[item.invariant],
-                     settings.solver, settings.timeout_ms)
+                     settings.solver, settings.timeout_ms, settings.rlimit)
     item.status, item.vacuity, item.cti, item.seconds = out.status, out.vacuity, out.cti, out.seconds
     return item
 
@@ -81,7 +94,8 @@ def _search(item: _Item, settings: Settings) -> _Item:
     """BMC for an obligation that is not proved."""
     v = _variant(item.variant, settings)
     inv = OBLIGATIONS[item.invariant]
-    out = bmc(v, inv, OP_IDS[item.op], settings.depth, settings.solver, settings.timeout_ms)
+    out = bmc(v, inv, OP_IDS[item.op], settings.depth, settings.solver, settings.timeout_ms,
+              settings.rlimit)
     item.seconds += out.seconds
     base = dict(variant=item.variant, invariant=item.invariant, operation=OPS[OP_IDS[item.op]],
                 bounds=settings.bounds(), solver=settings.solver, seconds=item.seconds,
@@ -89,7 +103,7 @@ def _search(item: _Item, settings: Settings) -> _Item:
     if out.status == "violated":
         item.result = Result(verdict=VIOLATED, counterexample=out.decoded,
                              detail=_joined(item.detail, f"trace of {out.depth} steps from the initial state"),
-                             extra={"trace_steps": out.depth}, **base)
+                             extra={"trace_steps": out.depth, "replay": out.trace.to_json()}, **base)
     elif out.status == "unknown" or item.status == "unknown":
         item.result = Result(verdict=UNKNOWN, detail=_joined(item.detail, "solver answered unknown"), **base)
     else:
@@ -140,7 +154,7 @@ def run(variants: Iterable[str], invariants: Iterable[str], settings: Settings,
     jobs = settings.jobs or os.cpu_count() or 1
     total = len(items)
     done = 0
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with (ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else _InProcess()) as pool:
         for it in pool.map(_step, items.values(), [settings] * total):
             items[(it.variant, it.invariant, it.op)] = it
             done += 1
@@ -163,6 +177,3 @@ def run(variants: Iterable[str], invariants: Iterable[str], settings: Settings,
                                detail="one-step inductive; assumes lemmas " + ", ".join(NEEDS[i]))
         results.append(it.result)
     return results
-
-
-__all__ = ["run", "Settings", "OBLIGATIONS", "STATE_MACHINE_VARIANTS", "OP_NAMES", "time"]

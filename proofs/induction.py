@@ -24,7 +24,7 @@ from model.riscv.machine import (
     rc_value,
 )
 from model.riscv.pte import PAGE_SHIFT, format_pte
-from model.term import Word, bv, evaluate, sym_bool, sym_word
+from model.term import bv, evaluate, sym_bool, sym_word
 from proofs.contract import call_ok
 from proofs.invariants import Invariant
 from proofs.lemmas import assume
@@ -71,16 +71,16 @@ def step_query(variant, inv: Invariant, op: int, lemmas: tuple[str, ...]):
 
 
 def step_check(variant, inv: Invariant, op: int, lemmas: tuple[str, ...], solver: str = "z3",
-               timeout_ms: int = 60_000) -> StepOutcome:
+               timeout_ms: int = 60_000, rlimit: Optional[int] = None) -> StepOutcome:
     t0 = time.perf_counter()
     assumptions, violation, pieces = step_query(variant, inv, op, lemmas)
-    ans = check((assumptions & violation).node(), solver, timeout_ms)
+    ans = check((assumptions & violation).node(), solver, timeout_ms, rlimit)
     if ans.status == UNKNOWN:
         return StepOutcome("unknown", time.perf_counter() - t0)
     if ans.status == SAT:
         cti = read_cti(variant, inv, ans.model, pieces)
         return StepOutcome("cti", time.perf_counter() - t0, cti=cti)
-    witness = check(assumptions.node(), solver, timeout_ms)
+    witness = check(assumptions.node(), solver, timeout_ms, rlimit)
     if witness.status == UNKNOWN:
         return StepOutcome("unknown", time.perf_counter() - t0)
     return StepOutcome("proved", time.perf_counter() - t0, vacuity=witness.status == SAT)
@@ -139,6 +139,3 @@ def concrete_state(pre: State, model, cells: dict) -> State:
         start=ev(pre.start), nr=ev(pre.nr), vfn=ev(pre.vfn), mfn=ev(pre.mfn),
         flags=ev(pre.flags), rc=ev(pre.rc), tlb_stale=ev(pre.tlb_stale), applied=ev(pre.applied),
     )
-
-
-__all__ = ["step_check", "StepOutcome", "Word"]

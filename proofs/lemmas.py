@@ -22,7 +22,7 @@ from model.riscv.machine import (
     State,
 )
 from model.riscv.pte import PAGE_SHIFT, PTE_EXECUTABLE, PTE_POPULATE, PTE_VALID, PTE_WRITABLE
-from model.term import Bool, Word, all_of, bv, ite
+from model.term import Bool, Word, all_of, bv
 from proofs.contract import PPN_LIMIT, flags_ok, range_ok
 from proofs.invariants import Invariant, no_wx, tree_ok
 from proofs.semantics import View
@@ -138,6 +138,3 @@ def assume(lemmas: tuple[str, ...], s: State, variant, addresses: list[Word]) ->
         else:
             raise KeyError(name)
     return out
-
-
-__all__ = ["LEMMA_INVARIANTS", "PROVED_BY", "NEEDS", "assume", "ite"]

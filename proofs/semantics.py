@@ -12,18 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from model.riscv.machine import level_pages, INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, PC_LOOP, Step
+from model.riscv.machine import INVALID_MFN, PC_LOOP, Step, level_pages
 from model.riscv.pte import (
     PAGE_SHIFT,
-    PAGETABLE_ORDER,
-    PTE_ACCESS_MASK,
     PTE_ACCESSED,
     PTE_DIRTY,
     PTE_VALID,
     classify,
 )
 from model.riscv.walk import LEAF_ATTRS, Translation, translate
-from model.term import FALSE, Bool, Word, any_of, bv, ite, sym_word
+from model.term import Bool, Word, any_of, bv, concat, ite, sym_word
 
 
 def canonical_va(name: str, va_bits: int) -> Word:
@@ -31,7 +29,6 @@ def canonical_va(name: str, va_bits: int) -> Word:
     low = sym_word(name, va_bits)
     top = low.bit(va_bits - 1)
     high = ite(top, bv((1 << (64 - va_bits)) - 1, 64 - va_bits), bv(0, 64 - va_bits))
-    from model.term import concat
     return concat(high, low)
 
 
@@ -139,7 +136,3 @@ class View:
     @property
     def inserting(self) -> Bool:
         return (self.pre.mfn != INVALID_MFN) & (self.pre.flags & PTE_VALID).any()
-
-
-__all__ = ["View", "canonical_va", "at_level", "OP_MAP", "OP_DESTROY",
-           "OP_MODIFY", "OP_POPULATE", "FALSE", "PTE_ACCESS_MASK"]

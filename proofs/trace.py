@@ -62,6 +62,15 @@ class Trace:
     steps: int
     events: list[dict] = field(default_factory=list)
 
+    def to_json(self) -> dict[str, Any]:
+        """What a replay needs: the call offered at each step and the witness address."""
+        return {"va": hex(self.va), "step_calls": [[c.op, [hex(a) for a in c.args]] for c in self.step_calls]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Trace":
+        steps = [ConcreteCall(op, tuple(int(a, 16) for a in args)) for op, args in data["step_calls"]]
+        return cls([], steps, int(data["va"], 16), len(steps))
+
 
 def extract(model, symbolic_steps: list[Step], calls: list[Call], va: Word) -> Trace:
     """Read the trace's calls and witness out of a solver model."""
@@ -95,7 +104,7 @@ def replay(variant, invariant, trace: Trace, start: Optional[State] = None) -> l
 def describe(variant, invariant, trace: Trace, steps: list[Step]) -> dict[str, Any]:
     """The trace as reports show it: calls with return codes, the breaking step's entries decoded."""
     mode = variant.geo.mode
-    calls_out, cur, iters = [], None, 0
+    calls_out, cur = [], None
     for st in steps:
         if int(st.pre.pc) == PC_IDLE:
             cur = {**ConcreteCall(int(st.post.op), _args(st)).describe(), "iterations": 0}

@@ -17,7 +17,7 @@ from typing import Optional
 
 from model.memory import FRAME_BITS, Memory
 from model.riscv.pte import PAGETABLE_ORDER, Mode
-from model.term import FALSE, TRUE, Bool, Word, all_of, bv, ite
+from model.term import FALSE, Bool, Word, all_of, bv, ite
 
 # pc: where the machine is between steps
 PC_IDLE, PC_LOOP, PC_HALTED = 0, 1, 2
@@ -248,6 +248,3 @@ class Step:
 
     def any_write(self) -> Bool:
         return all_of([]) if not self.writes else ~all_of(~w.guard for w in self.writes)
-
-
-__all__ = [name for name in dir() if not name.startswith("_")] + ["TRUE"]
