@@ -194,7 +194,8 @@ def _report_entry(s: Subject, value: int) -> dict:
 
 
 def _accepts_faulting(s: Subject, p: Word, predicate: Callable[[Word], Bool],
-                      solver: str, timeout_ms: int) -> list[str]:
+                      solver: str, timeout_ms: int,
+                      rlimit: Optional[int] = None) -> list[str]:
     """Fault reasons some entry with that reason still passes `predicate` with.
 
     A reason is listed bare when such an entry also satisfies the debug-build
@@ -205,15 +206,15 @@ def _accepts_faulting(s: Subject, p: Word, predicate: Callable[[Word], Bool],
         if holds.is_concrete and not holds.v:
             continue
         accepted = holds & predicate(p)
-        if smt.check((accepted & s.xen_assert(p)).node(), solver, timeout_ms).status == smt.SAT:
+        if smt.check((accepted & s.xen_assert(p)).node(), solver, timeout_ms, rlimit).status == smt.SAT:
             out.append(reason)
-        elif smt.check(accepted.node(), solver, timeout_ms).status == smt.SAT:
+        elif smt.check(accepted.node(), solver, timeout_ms, rlimit).status == smt.SAT:
             out.append(f"{reason} (ASSERT catches)")
     return out
 
 
 def check_obligation(ob: Obligation, s: Subject, solver: str = "z3",
-                     timeout_ms: int = 60_000) -> Result:
+                     timeout_ms: int = 60_000, rlimit: Optional[int] = None) -> Result:
     t0 = time.perf_counter()
     p = sym_word("encodings.pte", rv.PTE_WIDTH)
     domain, claim = ob.formula(s, p)
@@ -231,7 +232,7 @@ def check_obligation(ob: Obligation, s: Subject, solver: str = "z3",
             res.detail = detail
         return res
 
-    witness = smt.check(domain.node(), solver, timeout_ms)
+    witness = smt.check(domain.node(), solver, timeout_ms, rlimit)
     if witness.status != smt.SAT:
         res.vacuity = False if witness.status == smt.UNSAT else None
         return done(UNKNOWN, f"domain {'is empty' if res.vacuity is False else 'undecided'}: nothing proved")
@@ -241,7 +242,7 @@ def check_obligation(ob: Obligation, s: Subject, solver: str = "z3",
     classes: list[dict] = []
     blocked = TRUE
     for _ in range(MAX_CLASSES):
-        ans = smt.check((domain & ~claim & blocked).node(), solver, timeout_ms)
+        ans = smt.check((domain & ~claim & blocked).node(), solver, timeout_ms, rlimit)
         if ans.status == smt.UNKNOWN:
             return done(UNKNOWN, "solver answered unknown")
         if ans.status == smt.UNSAT:
@@ -253,7 +254,7 @@ def check_obligation(ob: Obligation, s: Subject, solver: str = "z3",
         classes.append(_report_entry(s, value))
         blocked = blocked & (s.class_of(p) != s.class_of(rv.pte_word(value)))
 
-    assert_gap = smt.check((domain & ~s.xen_assert(p)).node(), solver, timeout_ms)
+    assert_gap = smt.check((domain & ~s.xen_assert(p)).node(), solver, timeout_ms, rlimit)
     if assert_gap.status == smt.SAT:
         e = _entry(p, assert_gap.model)
         res.extra["assert_excludes"] = s.describe(e)
@@ -262,7 +263,7 @@ def check_obligation(ob: Obligation, s: Subject, solver: str = "z3",
         assert_note = f"{s.names['assert']} holds on every domain entry"
     if ob.predicate:
         pred = s.is_table if ob.predicate == "table" else s.is_mapping
-        res.extra["accepts_faulting"] = _accepts_faulting(s, p, pred, solver, timeout_ms)
+        res.extra["accepts_faulting"] = _accepts_faulting(s, p, pred, solver, timeout_ms, rlimit)
 
     if not classes:
         return done(PROVED, assert_note)
@@ -292,7 +293,7 @@ def subjects(variants: Optional[Iterable[str]] = None,
 
 def run_encoding_obligations(solver: str = "z3", variants: Optional[Iterable[str]] = None,
                              modes: Sequence[str] = DEFAULT_MODES,
-                             timeout_ms: int = 60_000) -> list[Result]:
+                             timeout_ms: int = 60_000, rlimit: Optional[int] = None) -> list[Result]:
     """Every obligation for every subject (variant x mode x level), in that order."""
-    return [check_obligation(ob, s, solver, timeout_ms)
+    return [check_obligation(ob, s, solver, timeout_ms, rlimit)
             for s in subjects(variants, modes) for ob in OBLIGATIONS]

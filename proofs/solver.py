@@ -41,6 +41,13 @@ def available(name: str) -> bool:
         return False
 
 
+def _options(solver: str, timeout_ms: int, rlimit: Optional[int]) -> dict:
+    """Solver options: a wall-clock limit and, for z3, a deterministic resource limit."""
+    if solver != "z3":
+        return {"tlimit-per": str(timeout_ms)}
+    return {"timeout": timeout_ms, **({"rlimit": rlimit} if rlimit else {})}
+
+
 def check(formula: FNode, solver: str = "z3", timeout_ms: int = 60_000,
           rlimit: Optional[int] = None) -> Answer:
     """Is `formula` satisfiable?  With a model of its free symbols when it is."""
@@ -48,13 +55,7 @@ def check(formula: FNode, solver: str = "z3", timeout_ms: int = 60_000,
         raise SolverError(f"unknown solver {solver!r} (known: {', '.join(SOLVERS)})")
     if not available(solver):
         raise SolverError(f"solver {solver!r} is not installed (pip install {solver})")
-    opts: dict = {}
-    if solver == "z3":
-        opts = {"timeout": timeout_ms}
-        if rlimit:
-            opts["rlimit"] = rlimit
-    else:
-        opts = {"tlimit-per": str(timeout_ms)}
+    opts = _options(solver, timeout_ms, rlimit)
     from pysmt.logics import QF_AUFBV
     try:
         with S.Solver(name=solver, logic=QF_AUFBV, solver_options=opts) as s:
@@ -75,13 +76,13 @@ def check(formula: FNode, solver: str = "z3", timeout_ms: int = 60_000,
 class Incremental:
     """One solver kept across queries (BMC deepens the same unrolling)."""
 
-    def __init__(self, solver: str = "z3", timeout_ms: int = 60_000):
+    def __init__(self, solver: str = "z3", timeout_ms: int = 60_000, rlimit: Optional[int] = None):
         if solver not in SOLVERS:
             raise SolverError(f"unknown solver {solver!r} (known: {', '.join(SOLVERS)})")
         if not available(solver):
             raise SolverError(f"solver {solver!r} is not installed (pip install {solver})")
         from pysmt.logics import QF_AUFBV
-        opts = {"timeout": timeout_ms} if solver == "z3" else {"tlimit-per": str(timeout_ms)}
+        opts = _options(solver, timeout_ms, rlimit)
         self.name = solver
         self.s = S.Solver(name=solver, logic=QF_AUFBV, solver_options=opts, incremental=True)
 

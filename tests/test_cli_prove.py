@@ -1,0 +1,65 @@
+"""`ptprove prove` end to end: bad arguments, a broken version, --rlimit, --confirm."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import model.variants
+from model.riscv.machine import PC_IDLE
+from model.riscv.pt_upstream import RiscvPtUpstream
+from model.term import bv
+from proofs.cli import main
+from proofs.solver import available
+
+UPSTREAM = "riscv-pt-upstream"
+TLB_ONLY = ["prove", "--variant", UPSTREAM, "--invariant", "tlb", "--jobs", "1"]
+
+
+class NoFlushUpstream(RiscvPtUpstream):
+    """Upstream with the epilogue's flush forgotten: tlb_stale survives the call."""
+
+    def pt_update_epilogue(self, x, g, rc) -> None:
+        x.set(g, pc=bv(PC_IDLE, 2), rc=rc)
+
+
+@pytest.mark.parametrize("args", [["--variant", "nope"], ["--depth", "0"], ["--solver", "yices"],
+                                  ["--rlimit", "-5"], ["--confirm", "z3"]])
+def test_bad_arguments_exit_2_with_one_line(args, capsys):
+    assert main(["prove", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ptprove: error:") and len(err.strip().splitlines()) == 1
+
+
+def test_broken_version_exits_1_naming_the_invariant(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(model.variants.VARIANTS, UPSTREAM, NoFlushUpstream)
+    exp = tmp_path / "exp.json"
+    exp.write_text(json.dumps({"version": 1, "variants": {
+        UPSTREAM: {"tlb": {"verdict": "proved", "reason": "the epilogue flushes"}}}}))
+    report = tmp_path / "report.json"
+    assert main([*TLB_ONLY, "--expectations", str(exp), "--json", str(report)]) == 1
+    out = capsys.readouterr().out
+    assert f"{UPSTREAM} tlb" in out and "expected proved" in out
+    data = json.loads(report.read_text())
+    bad = [r for r in data["results"] if r["verdict"] == "violated"]
+    assert bad and all(r["invariant"] == "tlb" for r in bad)
+    assert bad[0]["extra"]["replay"]["step_calls"]
+
+
+def test_exhausted_rlimit_is_unknown_exit_3(capsys):
+    assert main([*TLB_ONLY, "--rlimit", "1000"]) == 3
+    assert "did not decide" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not available("cvc5"), reason="cvc5 not installed")
+def test_confirm_cvc5_agrees_on_upstream_tlb(capsys):
+    assert main([*TLB_ONLY, "--confirm", "cvc5"]) == 0
+    assert "--confirm cvc5: 0 disagreements" in capsys.readouterr().out
+
+
+def test_confirm_replays_violated_traces(monkeypatch, capsys):
+    monkeypatch.setitem(model.variants.VARIANTS, UPSTREAM, NoFlushUpstream)
+    if not available("cvc5"):
+        pytest.skip("cvc5 not installed")
+    assert main([*TLB_ONLY, "--confirm", "cvc5"]) == 1  # the mismatch with expectations
+    assert "--confirm cvc5: 0 disagreements" in capsys.readouterr().out
