@@ -16,12 +16,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from proofs import cmd_prove, cmd_pte
+    from proofs import cmd_export, cmd_prove, cmd_pte
 
     parser = _Parser(prog="ptprove", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     cmd_pte.register(sub)
     cmd_prove.register(sub)
+    cmd_export.register(sub)
     return parser
 
 
