@@ -63,3 +63,11 @@ def test_confirm_replays_violated_traces(monkeypatch, capsys):
         pytest.skip("cvc5 not installed")
     assert main([*TLB_ONLY, "--confirm", "cvc5"]) == 1  # the mismatch with expectations
     assert "--confirm cvc5: 0 disagreements" in capsys.readouterr().out
+
+
+def test_confirm_without_cvc5_is_one_line_exit_3(monkeypatch, capsys):
+    import proofs.confirm
+    monkeypatch.setattr(proofs.confirm, "available", lambda name: False)
+    assert main([*TLB_ONLY, "--confirm", "cvc5"]) == 3
+    err = capsys.readouterr().err
+    assert "cvc5" in err and len(err.strip().splitlines()) == 1
