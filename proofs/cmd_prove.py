@@ -54,7 +54,8 @@ def register(sub) -> None:
     p.add_argument("--pool", type=_positive, default=Settings.pool, help="table pages the allocator can hand out")
     p.add_argument("--jobs", type=_positive, default=None)
     p.add_argument("--solver", choices=SOLVERS, default="z3")
-    p.add_argument("--timeout", type=_positive, default=60, help="seconds per solver query")
+    p.add_argument("--timeout", type=_positive, default=300,
+                   help="seconds per solver query (default %(default)s; a timeout is unknown, exit 3)")
     p.add_argument("--rlimit", type=_positive, default=None,
                    help="z3 resource limit per query (deterministic; exhausted: unknown, exit 3)")
     p.add_argument("--confirm", choices=("cvc5",), default=None,

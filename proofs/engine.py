@@ -35,7 +35,7 @@ STATE_MACHINE_VARIANTS = tuple(n for n, c in VARIANTS.items() if hasattr(c, "ste
 @dataclass(frozen=True)
 class Settings:
     solver: str = "z3"
-    timeout_ms: int = 60_000
+    timeout_ms: int = 300_000
     depth: int = 6  # BMC bound, in atomic steps (a call's prologue or one loop iteration)
     mode: str = "sv39"
     pool: int = 4
