@@ -247,9 +247,6 @@ class Word:
     def trunc(self, width: int) -> "Word":
         return self.bits(width - 1, 0)
 
-    def resize(self, width: int) -> "Word":
-        return self.zext(width) if width >= self.width else self.trunc(width)
-
     def __repr__(self) -> str:
         if self.is_concrete:
             return f"Word({self.v:#x}, {self.width})"
@@ -264,20 +261,12 @@ def bv(value: int, width: int) -> Word:
     return Word(value, width)
 
 
-_fresh_counter = [0]
-
-
 def sym_word(name: str, width: int) -> Word:
     return Word(S.Symbol(name, BVType(width)), width)
 
 
 def sym_bool(name: str) -> Bool:
     return Bool(S.Symbol(name))
-
-
-def fresh_name(prefix: str) -> str:
-    _fresh_counter[0] += 1
-    return f"{prefix}!{_fresh_counter[0]}"
 
 
 def ite(c: BoolLike, a, b):

@@ -12,6 +12,7 @@ from model.riscv.machine import OP_IDS, OPS
 from model.variants import VARIANTS
 from proofs import encodings
 from proofs.engine import OBLIGATIONS, STATE_MACHINE_VARIANTS, Settings, run
+from proofs.errors import EXIT_MISMATCH
 from proofs.expectations import aggregate, compare, exit_status, load_expectations
 from proofs.report import build_meta, render, write_json, write_junit
 from proofs.solver import SOLVERS

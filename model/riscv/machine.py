@@ -17,7 +17,7 @@ from typing import Optional
 
 from model.memory import FRAME_BITS, Memory
 from model.riscv.pte import PAGETABLE_ORDER, Mode
-from model.term import FALSE, Bool, Word, all_of, bv, ite
+from model.term import FALSE, Bool, Word, bv, ite
 
 # pc: where the machine is between steps
 PC_IDLE, PC_LOOP, PC_HALTED = 0, 1, 2
@@ -245,6 +245,3 @@ class Step:
     chunk_vfn: Word  # first vfn the iteration covered
     chunk_mfn: Word
     ended: Bool  # the call returned in this step
-
-    def any_write(self) -> Bool:
-        return all_of([]) if not self.writes else ~all_of(~w.guard for w in self.writes)
