@@ -71,3 +71,15 @@ def test_confirm_without_cvc5_is_one_line_exit_3(monkeypatch, capsys):
     assert main([*TLB_ONLY, "--confirm", "cvc5"]) == 3
     err = capsys.readouterr().err
     assert "cvc5" in err and len(err.strip().splitlines()) == 1
+
+
+def test_confirm_disagreement_is_loud_and_exit_1(monkeypatch, capsys):
+    # A second solver that answers sat on everything contradicts every proof.
+    import proofs.confirm
+    from proofs.solver import Answer
+
+    monkeypatch.setattr(proofs.confirm, "check", lambda formula, solver, timeout_ms: Answer("sat"))
+    assert main([*TLB_ONLY, "--confirm", "cvc5"]) == 1
+    out = capsys.readouterr().out
+    assert "DISAGREEMENT: riscv-pt-upstream tlb" in out and "on the step query" in out
+    assert "--confirm cvc5: 4 disagreements" in out
