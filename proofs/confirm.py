@@ -10,7 +10,7 @@ from typing import Iterable
 
 from model.riscv.machine import OP_IDS, OPS
 from pysmt.fnode import FNode
-from proofs.engine import OBLIGATIONS, Settings, _variant
+from proofs.engine import OBLIGATIONS, Settings
 from proofs.errors import SolverError
 from proofs.induction import step_query
 from proofs.lemmas import NEEDS
@@ -24,7 +24,7 @@ OP_OF_OPERATION = {OPS[OP_IDS[k]]: k for k in OP_IDS}
 
 def step_formulas(variant: str, invariant: str, op: str, settings: Settings) -> tuple[FNode, FNode]:
     """(step query, vacuity query) of one state-machine obligation, as pysmt formulas."""
-    assumptions, violation, _ = step_query(_variant(variant, settings), OBLIGATIONS[invariant],
+    assumptions, violation, _ = step_query(settings.variant(variant), OBLIGATIONS[invariant],
                                            OP_IDS[op], NEEDS[invariant])
     return (assumptions & violation).node(), assumptions.node()
 
@@ -47,7 +47,7 @@ def confirm(results: Iterable[Result], solver: str, settings: Settings) -> list[
                                f"(expected {want})")
         elif r.verdict == VIOLATED and "replay" in r.extra:
             try:
-                replay(_variant(r.variant, settings), OBLIGATIONS[r.invariant],
+                replay(settings.variant(r.variant), OBLIGATIONS[r.invariant],
                        Trace.from_json(r.extra["replay"]))
             except ReplayError as e:
                 out.append(f"DISAGREEMENT: {name}: the trace does not replay ({e})")

@@ -45,6 +45,10 @@ class Settings:
     def geometry(self) -> Geometry:
         return Geometry(MODES[self.mode], pool=self.pool)
 
+    def variant(self, name: str):
+        """The named version's model on this geometry."""
+        return VARIANTS[name](self.geometry())
+
     def bounds(self) -> dict:
         b = self.geometry().bounds()
         b.update(depth=self.depth, callers="PAGE_HYPERVISOR_* presets (| PTE_SMALL), a W+X request")
@@ -77,13 +81,8 @@ class _InProcess:
         return map(fn, *iterables)
 
 
-def _variant(name: str, settings: Settings):
-    cls = VARIANTS[name]
-    return cls(settings.geometry())
-
-
 def _step(item: _Item, settings: Settings) -> _Item:
-    v = _variant(item.variant, settings)
+    v = settings.variant(item.variant)
     out = step_check(v, OBLIGATIONS[item.invariant], OP_IDS[item.op], NEEDS[item.invariant],
                      settings.solver, settings.timeout_ms, settings.rlimit)
     item.status, item.vacuity, item.cti, item.seconds = out.status, out.vacuity, out.cti, out.seconds
@@ -92,7 +91,7 @@ def _step(item: _Item, settings: Settings) -> _Item:
 
 def _search(item: _Item, settings: Settings) -> _Item:
     """BMC for an obligation that is not proved."""
-    v = _variant(item.variant, settings)
+    v = settings.variant(item.variant)
     inv = OBLIGATIONS[item.invariant]
     out = bmc(v, inv, OP_IDS[item.op], settings.depth, settings.solver, settings.timeout_ms,
               settings.rlimit)
