@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -9,9 +10,9 @@ from pathlib import Path
 
 from model.cite import citations
 from model.riscv.machine import OP_IDS, OPS
-from model.variants import VARIANTS
 from proofs import encodings
-from proofs.engine import OBLIGATIONS, STATE_MACHINE_VARIANTS, Settings, run
+from proofs import systems
+from proofs.engine import Settings
 from proofs.errors import EXIT_MISMATCH
 from proofs.expectations import aggregate, compare, exit_status, load_expectations
 from proofs.report import build_meta, render, write_json, write_junit
@@ -19,7 +20,8 @@ from proofs.solver import SOLVERS
 
 EXPECTATIONS = str(Path(__file__).with_name("expectations.json"))
 ENC_IDS = [ob.id for ob in encodings.OBLIGATIONS]
-ALL_VARIANTS = [*STATE_MACHINE_VARIANTS, encodings.ARM_VARIANT]
+ALL_VARIANTS = list(systems.all_variants())
+ALL_OBLIGATIONS = list(systems.all_obligations())
 
 
 def _csv(choices: list[str], what: str):
@@ -46,8 +48,7 @@ def _positive(text: str) -> int:
 def register(sub) -> None:
     p = sub.add_parser("prove", help="prove or refute every obligation; compare with expectations")
     p.add_argument("--variant", type=_csv(ALL_VARIANTS, "variant"), default=ALL_VARIANTS)
-    p.add_argument("--invariant", type=_csv(ENC_IDS + list(OBLIGATIONS), "invariant"),
-                   default=ENC_IDS + list(OBLIGATIONS))
+    p.add_argument("--invariant", type=_csv(ALL_OBLIGATIONS, "invariant"), default=ALL_OBLIGATIONS)
     p.add_argument("--depth", type=_positive, default=Settings.depth,
                    help="BMC bound in atomic steps (default %(default)s)")
     p.add_argument("--mode", choices=("sv39", "sv48", "sv57"), default=Settings.mode,
@@ -90,26 +91,21 @@ def prove(args) -> int:
     settings = Settings(solver=args.solver, timeout_ms=args.timeout * 1000, depth=args.depth,
                         mode=args.mode, pool=args.pool, jobs=args.jobs or 0,
                         rlimit=args.rlimit)
-    enc_ids = [i for i in args.invariant if i in ENC_IDS]
-    sm_ids = [i for i in args.invariant if i in OBLIGATIONS]
-    sm_variants = [v for v in args.variant if v in STATE_MACHINE_VARIANTS]
-    results = []
-    if enc_ids:
-        enc = encodings.run_encoding_obligations(args.solver, args.variant, timeout_ms=settings.timeout_ms,
-                                                   rlimit=settings.rlimit)
-        results += [r for r in enc if r.invariant in enc_ids]
-    tty = sys.stdout.isatty()
-    bar, update = _progress(tty)
-    if sm_ids and sm_variants:
-        if bar:
-            with bar:
-                results += run(sm_variants, sm_ids, settings, progress=update)
-        else:
-            results += run(sm_variants, sm_ids, settings)
-    requested = {(v, i) for v in args.variant for i in enc_ids}
-    requested |= {(v, i) for v in sm_variants for i in sm_ids}
+    results: list = []
+    requested: set = set()
+    bar, update = _progress(sys.stdout.isatty())
+    with bar or contextlib.nullcontext():
+        for s in systems.SYSTEMS:
+            variants = [v for v in args.variant if v in s.variants]
+            obligations = [i for i in args.invariant if i in s.obligations]
+            if not variants or not obligations:
+                continue
+            requested |= {(v, i) for v in variants for i in obligations}
+            for r in s.run(variants, obligations, settings, update):
+                r.system = s.id
+                results.append(r)
     diffs = compare(aggregate(results), expectations, requested)
-    print(render(results, diffs, tty), end="")
+    print(render(results, diffs, sys.stdout.isatty()), end="")
     print(f"{len(results)} obligations in {time.perf_counter() - t0:.1f} s")
     meta = build_meta(results, argv=sys.argv[1:], state_machine_bounds=settings.bounds())
     if args.json:
@@ -130,18 +126,21 @@ def prove(args) -> int:
 
 
 def list_cmd(args) -> int:
+    variants: dict[str, dict] = {}
+    for s in systems.SYSTEMS:
+        for name, cls in s.variants.items():
+            v = variants.setdefault(name, {
+                "name": name, "source": cls.source, "systems": [],
+                "functions": [{"function": c.function, "follows": c.source, "note": c.note,
+                               "defined_in": owner} for _, c, owner in citations(cls)]})
+            v["systems"].append(s.id)
     data = {
-        "variants": [
-            {"name": name, "source": cls.source,
-             "functions": [{"function": c.function, "follows": c.source, "note": c.note,
-                            "defined_in": owner} for _, c, owner in citations(cls)]}
-            for name, cls in VARIANTS.items()
-        ] + [{"name": encodings.ARM_VARIANT, "source": "Xen lpae.h predicates (encodings only)",
-              "functions": []}],
-        "invariants": [{"id": i, "statement": inv.statement, "where": inv.where,
-                        "informative": inv.informative} for i, inv in OBLIGATIONS.items()]
-        + [{"id": ob.id, "statement": ob.statement, "where": ob.where, "informative": False}
-           for ob in encodings.OBLIGATIONS],
+        "systems": [{"id": s.id, "title": s.title, "variants": list(s.variants),
+                     "obligations": list(s.obligations)} for s in systems.SYSTEMS],
+        "variants": list(variants.values()),
+        "invariants": [{"id": i, "system": s.id, "statement": inv.statement, "where": inv.where,
+                        "informative": inv.informative}
+                       for s in systems.SYSTEMS for i, inv in s.obligations.items()],
         "operations": [{"id": k, "entry_point": OPS[v]} for k, v in OP_IDS.items()],
     }
     if args.json:
@@ -154,7 +153,7 @@ def list_cmd(args) -> int:
             print(f"      {f['function']:40} {f['defined_in']:18} {f['follows']}")
     print("invariants:")
     for i in data["invariants"]:
-        print(f"  {i['id']:14} {i['statement']}  ({i['where']})")
+        print(f"  {i['system']:12} {i['id']:16} {i['statement']}  ({i['where']})")
     print("operations:")
     for o in data["operations"]:
         print(f"  {o['id']:9} {o['entry_point']}")

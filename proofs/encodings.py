@@ -114,6 +114,7 @@ class Obligation:
     formula: Callable[[Subject, Word], tuple[Bool, Bool]]  # (domain, claim)
     predicate: Optional[str]  # "table"/"mapping": the Xen predicate it is about
     where: str
+    informative: bool = False
 
 
 OBLIGATIONS: list[Obligation] = []
@@ -297,3 +298,18 @@ def run_encoding_obligations(solver: str = "z3", variants: Optional[Iterable[str
     """Every obligation for every subject (variant x mode x level), in that order."""
     return [check_obligation(ob, s, solver, timeout_ms, rlimit)
             for s in subjects(variants, modes) for ob in OBLIGATIONS]
+
+
+# ---------------------------------------------------------------------------
+# the system interface (proofs/systems.py)
+
+VARIANT_CLASSES: dict[str, type] = {**VARIANTS, ARM_VARIANT: lpae.ArmLpae}
+SYSTEM_OBLIGATIONS: dict[str, Obligation] = {ob.id: ob for ob in OBLIGATIONS}
+
+
+def run_system(variants: Sequence[str], obligations: Sequence[str], settings,
+               progress=None) -> list[Result]:
+    """Every requested (version, obligation) at every mode and level."""
+    results = run_encoding_obligations(settings.solver, variants, timeout_ms=settings.timeout_ms,
+                                       rlimit=settings.rlimit)
+    return [r for r in results if r.invariant in obligations]

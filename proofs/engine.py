@@ -30,6 +30,9 @@ from proofs.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
 #: every obligation id the state machine checks, in report order
 OBLIGATIONS: dict[str, Invariant] = {**INVARIANTS, **LEMMA_INVARIANTS}
 STATE_MACHINE_VARIANTS = tuple(n for n, c in VARIANTS.items() if hasattr(c, "step"))
+# the system interface (proofs/systems.py)
+VARIANT_CLASSES: dict[str, type] = {n: VARIANTS[n] for n in STATE_MACHINE_VARIANTS}
+SYSTEM_OBLIGATIONS = OBLIGATIONS
 
 
 @dataclass(frozen=True)
@@ -176,3 +179,8 @@ def run(variants: Iterable[str], invariants: Iterable[str], settings: Settings,
                                detail="one-step inductive; assumes lemmas " + ", ".join(NEEDS[i]))
         results.append(it.result)
     return results
+
+
+def run_system(variants: Iterable[str], obligations: Iterable[str], settings: Settings,
+               progress=None) -> list[Result]:
+    return run(variants, obligations, settings, progress=progress)

@@ -52,11 +52,9 @@ class Expectations:
 
 def known_ids() -> tuple[list[str], list[str]]:
     """Variant names and invariant ids an expectations file may mention."""
-    from model.variants import VARIANTS
-    from proofs.encodings import ARM_VARIANT, OBLIGATIONS
-    from proofs.engine import OBLIGATIONS as STATE_MACHINE
+    from proofs.systems import all_obligations, all_variants
 
-    return [*VARIANTS, ARM_VARIANT], [ob.id for ob in OBLIGATIONS] + list(STATE_MACHINE)
+    return list(all_variants()), list(all_obligations())
 
 
 def load_expectations(path: str) -> Expectations:

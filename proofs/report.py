@@ -35,12 +35,11 @@ UNWRAPPED = 10_000  # the matrix keeps its natural width: a cropped cell would h
 # text pieces shared by the matrix, JUnit and JSON
 
 def column_order(invariants: Iterable[str]) -> list[str]:
-    """enc-* obligations first, then INVARIANTS order, then anything else as seen."""
-    from proofs.encodings import OBLIGATIONS
-    from proofs.invariants import INVARIANTS
+    """The systems' obligation order (enc-* first), then anything else as seen."""
+    from proofs.systems import all_obligations
 
     seen = list(dict.fromkeys(invariants))
-    known = [ob.id for ob in OBLIGATIONS] + list(INVARIANTS)
+    known = list(all_obligations())
     return [i for i in known if i in seen] + [i for i in seen if i not in known]
 
 
@@ -189,10 +188,18 @@ def matrix(aggregates: dict[Pair, Aggregate], differences: Iterable[Difference],
 
 def render(results: Sequence[Result], differences: Sequence[Difference], console_is_tty: bool) -> str:
     """The whole report as text: matrix, bounds and solver, differences, findings."""
+    from proofs.systems import home
+
     aggregates = aggregate(results)
     buf = io.StringIO()
     con = _console(console_is_tty, buf)
-    con.print(matrix(aggregates, differences, console_is_tty))
+    groups: dict[str, list] = {}
+    for pair in [*aggregates, *((d.variant, d.invariant) for d in differences)]:
+        groups.setdefault(home(pair[0]), []).append(pair)
+    for pairs in groups.values():  # one matrix per system: its versions by its obligations
+        keep = set(pairs)
+        con.print(matrix({k: a for k, a in aggregates.items() if k in keep},
+                         [d for d in differences if (d.variant, d.invariant) in keep], console_is_tty))
     out = [(bounds_and_solver_line(results), "")]
     if differences:
         out.append((f"{len(differences)} difference(s) from the expectations "

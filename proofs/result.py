@@ -26,6 +26,7 @@ class Result:
     counterexample: Optional[dict[str, Any]] = None  # decoded, replayed
     detail: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    system: str = ""  # proofs/systems.py id, set by `ptprove prove`
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
