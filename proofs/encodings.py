@@ -305,6 +305,7 @@ def run_encoding_obligations(solver: str = "z3", variants: Optional[Iterable[str
 
 VARIANT_CLASSES: dict[str, type] = {**VARIANTS, ARM_VARIANT: lpae.ArmLpae}
 SYSTEM_OBLIGATIONS: dict[str, Obligation] = {ob.id: ob for ob in OBLIGATIONS}
+VECTORS = "proofs.vector_encodings"  # counterexample vectors (proofs/vector.py)
 
 
 def run_system(variants: Sequence[str], obligations: Sequence[str], settings,

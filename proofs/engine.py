@@ -33,6 +33,7 @@ STATE_MACHINE_VARIANTS = tuple(n for n, c in VARIANTS.items() if hasattr(c, "ste
 # the system interface (proofs/systems.py)
 VARIANT_CLASSES: dict[str, type] = {n: VARIANTS[n] for n in STATE_MACHINE_VARIANTS}
 SYSTEM_OBLIGATIONS = OBLIGATIONS
+VECTORS = "proofs.vector_riscv_pt"  # counterexample vectors (proofs/vector.py)
 
 
 @dataclass(frozen=True)
