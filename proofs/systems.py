@@ -51,6 +51,7 @@ class System:
 SYSTEMS: tuple[System, ...] = (
     System("encodings", "PTE predicates against the architecture's encodings", "proofs.encodings"),
     System("riscv-pt", "RISC-V hypervisor page tables (pt.c)", "proofs.engine"),
+    System("riscv-fixmap", "RISC-V fixmap: layout, setup_fixmap_mappings, set/clear_fixmap", "proofs.fixmap"),
 )
 
 
