@@ -16,13 +16,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from proofs import cmd_export, cmd_prove, cmd_pte
+    from proofs import cmd_export, cmd_prove, cmd_pte, cmd_vectors
 
     parser = _Parser(prog="ptprove", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     cmd_pte.register(sub)
     cmd_prove.register(sub)
     cmd_export.register(sub)
+    cmd_vectors.register(sub)
     return parser
 
 

@@ -41,6 +41,16 @@ def replay_cmd(args) -> int:
     files = vec.vector_files(args.vectors)
     loaded = [(f, vec.load(f)) for f in files]  # every file is validated before anything runs
     harness = c_harness.Harness(args.c_source, args.cc) if args.c_source else None
+    try:
+        failed = _replay_all(loaded, harness)
+    finally:
+        if harness is not None:
+            harness.close()
+    print(f"{len(loaded) - failed} of {len(loaded)} vectors reproduce")
+    return EXIT_MISMATCH if failed else 0
+
+
+def _replay_all(loaded: list, harness) -> int:
     failed = 0
     for path, v in loaded:
         problems = vec.plugin_for(v).replay(v)
@@ -55,10 +65,7 @@ def replay_cmd(args) -> int:
         else:
             note = harness.note(v) if harness is not None else ""
             print(f"ok   {path}: {label} reproduces on the {where}{note}")
-    if harness is not None:
-        harness.close()
-    print(f"{len(loaded) - failed} of {len(loaded)} vectors reproduce")
-    return EXIT_MISMATCH if failed else 0
+    return failed
 
 
 def show_cmd(args) -> int:

@@ -1,0 +1,150 @@
+"""Replay vectors on real C code: a pt.c compiled with our shim and driver.
+
+`proofs/c/ptprove_shim.h` stands in for the Xen environment (types, the
+version's PTE definitions, frames, a table-page pool, recorded fences and
+flushes, ASSERT as a recorded stop); `proofs/c/driver.c` includes the given
+pt.c, reads the calls of a vector from a simple line file and prints the
+return codes and the final tables as JSON.  Every Xen header pt.c includes is
+generated in a temporary directory as a one-line include of the shim.  The
+pt.c itself is never copied anywhere but that temporary directory.
+
+A difference between the C code and the model's prediction (a return code,
+an ASSERT, the tables, the table pages used, a stale TLB at the end) is a
+fidelity failure, printed with both sides.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+from proofs.errors import UsageError
+from proofs.vector_riscv_pt import calls_of
+
+HERE = Path(__file__).resolve().parent / "c"
+INCLUDE = re.compile(r"^\s*#\s*include\s*<((?:xen|asm|public)/[\w./-]+\.h)>", re.M)
+COMPILE_SECONDS = 120
+RUN_SECONDS = 60
+
+
+class Harness:
+    def __init__(self, c_source: str, cc: Optional[str] = None):
+        self.source = Path(c_source)
+        if not self.source.is_file():
+            raise UsageError(f"{c_source}: no such C file")
+        self.cc = cc or os.environ.get("CC") or "cc"
+        if shutil.which(self.cc) is None:
+            raise UsageError(f"C compiler {self.cc!r} not found (install one, or pass --cc / set CC)")
+        self.text = self.source.read_text(encoding="utf-8", errors="replace")
+        self.tmp = Path(tempfile.mkdtemp(prefix="ptprove-c-"))
+        self.binaries: dict[str, Path] = {}
+
+    def close(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- building -----------------------------------------------------------
+    def _flavour(self, version: str) -> str:
+        return "v5" if version == "riscv-pt-v5" else "merged"
+
+    def binary(self, version: str) -> Path:
+        flavour = self._flavour(version)
+        if flavour in self.binaries:
+            return self.binaries[flavour]
+        d = self.tmp / flavour
+        inc = d / "include"
+        inc.mkdir(parents=True)
+        shutil.copy(HERE / "ptprove_shim.h", inc)
+        for header in sorted(set(INCLUDE.findall(self.text))):
+            stub = inc / header
+            stub.parent.mkdir(parents=True, exist_ok=True)
+            stub.write_text('#include "ptprove_shim.h"\n', encoding="utf-8")
+        shutil.copy(self.source, d / "pt.c")
+        shutil.copy(HERE / "driver.c", d / "driver.c")
+        defines = ["-DPTPROVE_V5"] if flavour == "v5" else []
+        for fn, macro in (("destroy_xen_mappings", "PTPROVE_HAS_DESTROY"),
+                          ("populate_pt_range", "PTPROVE_HAS_POPULATE")):
+            if re.search(rf"^int\s+{fn}\s*\(", self.text, re.M):
+                defines.append(f"-D{macro}")
+        out = d / "harness"
+        cmd = [self.cc, "-std=gnu11", "-O0", "-w", *defines, "-I", str(inc), "-include", "ptprove_shim.h",
+               "-o", str(out), str(d / "driver.c")]
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=COMPILE_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise UsageError(f"{self.source}: compiling with the C harness took over {COMPILE_SECONDS} s") from None
+        if p.returncode != 0:
+            errors = [ln for ln in p.stderr.splitlines() if "error" in ln] or p.stderr.splitlines() or ["?"]
+            first = errors[0].replace(str(d) + "/", "")
+            raise UsageError(f"{self.source}: does not compile with the C harness ({self.cc}): {first}")
+        self.binaries[flavour] = out
+        return out
+
+    # -- running ------------------------------------------------------------
+    def _not_comparable(self, vector: dict) -> Optional[str]:
+        if vector["system"] != "riscv-pt":
+            return f"the C harness runs riscv-pt vectors, not {vector['system']}"
+        if vector["expected"]["after"] == "limit":
+            return "the last call does not return within the replay limit"
+        return None
+
+    def note(self, vector: dict) -> str:
+        why = self._not_comparable(vector)
+        return f" (C not run: {why})" if why else " (C: same return codes and tables)"
+
+    def run(self, vector: dict) -> dict[str, Any]:
+        b = vector["bounds"]
+        root, base = int(vector["initial_state"]["root"], 16), int(vector["initial_state"]["pool_base"], 16)
+        lines = [f"root {root:x}", f"pool {base:x} {int(b['pool']):x}"]
+        for c, shown in zip(calls_of(vector), vector["calls"]):
+            lines.append(f"call {shown['call']} " + " ".join(f"{a:x}" for a in c.args))
+        calls_file = self.tmp / "calls.txt"
+        calls_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        exe = self.binary(vector["version"])
+        try:
+            p = subprocess.run([str(exe), str(calls_file)], capture_output=True, text=True, timeout=RUN_SECONDS)
+        except subprocess.TimeoutExpired:
+            return {"error": f"the C code did not finish within {RUN_SECONDS} s"}
+        if p.returncode != 0:
+            return {"error": f"the harness exited {p.returncode}: {p.stderr.strip()[:200]}"}
+        return json.loads(p.stdout)
+
+    def compare(self, vector: dict) -> list[str]:
+        """Differences between the C code and the model's prediction (empty: identical)."""
+        if self._not_comparable(vector):
+            return []
+        got = self.run(vector)
+        if "error" in got:
+            return [got["error"]]
+        problems = []
+        model_calls = vector["calls"]
+        if len(got["calls"]) != len([c for c in model_calls if "not run" not in c["rc"]]):
+            problems.append(f"C ran {len(got['calls'])} calls, the model {len(model_calls)}")
+        for i, (m, c) in enumerate(zip(model_calls, got["calls"])):
+            if m["rc"] == "ASSERT" or c["failed"]:
+                if not (m["rc"] == "ASSERT" and c["failed"]):
+                    problems.append(f"call {i} ({m['call']}): model {m['rc']}"
+                                    f"{' ' + m['assert_failed'] if m.get('assert_failed') else ''}, "
+                                    f"C {c['failed'] or c['rc']}")
+            elif m["rc_value"] != c["rc"]:
+                problems.append(f"call {i} ({m['call']}): model returns {m['rc']}, C returns {c['rc']}")
+        want = {int(t["frame"], 16): {e["index"]: int(e["raw"], 16) for e in t["entries"]}
+                for t in vector["expected"]["tables"]}
+        have = {int(t["frame"], 16): {i: int(x, 16) for i, x in t["entries"]} for t in got["tables"]}
+        for f in sorted(set(want) | set(have)):
+            for i in sorted(set(want.get(f, {})) | set(have.get(f, {}))):
+                m, c = want.get(f, {}).get(i, 0), have.get(f, {}).get(i, 0)
+                if m != c:
+                    problems.append(f"table {f:#x}[{i}]: model {m:#x}, C {c:#x}")
+        if vector["expected"]["pool_handed_out"] != got["pool_handed_out"]:
+            problems.append(f"table pages handed out: model {vector['expected']['pool_handed_out']}, "
+                            f"C {got['pool_handed_out']}")
+        if got["calls"] and vector["expected"]["after"] == "returned" \
+                and vector["expected"]["tlb_stale"] != got["calls"][-1]["stale"]:
+            problems.append(f"TLB stale at the end: model {vector['expected']['tlb_stale']}, "
+                            f"C {got['calls'][-1]['stale']}")
+        return problems
