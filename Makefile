@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Same formulas in the same order on every run: solver times and models are reproducible.
 export PYTHONHASHSEED := 0
 
-.PHONY: prove test bench clean
+.PHONY: prove test bench mutants clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,17 @@ prove: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
-bench: $(STAMP)
-	$(BIN)/python -m proofs.bench
+$(VENV)/.bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[test,cvc5,bench]'
+	touch $@
+
+# knobs: BENCH_ARGS (e.g. --quick), see `python -m proofs.bench --help`
+bench: $(VENV)/.bench
+	$(BIN)/python -m proofs.bench $(BENCH_ARGS)
+
+# knobs: MUTANTS=id,id  MUTANT_JOBS=n  MUTANT_TRACE=depth (see `python -m proofs.mutation --help`)
+mutants: $(STAMP)
+	$(BIN)/python -m proofs.mutation
 
 clean:
 	rm -rf $(VENV) build

@@ -1,0 +1,334 @@
+"""`make mutants`: run the proof suite on every mutant and say which obligation killed it.
+
+A mutant (proofs/mutants/) is a base version with one function overridden.
+It is killed when one of its verdicts differs from the base version's, at the
+granularity the engine decides them: per (obligation, operation) for the state
+machine, per (obligation, mode, level) for the encoding checks.
+
+1. Control: the base version itself is run first.  Its verdicts must match
+   `proofs/expectations.json` (else nothing can be judged), and its timings
+   order the checks for the mutants, cheapest first.
+2. Each mutant stops at its first kill:
+   * an encoding verdict that differs from the base's;
+   * a step obligation the base proves (its step check unsat, with a vacuity
+     witness, and every lemma it assumes proved) that the mutant does not:
+     a counterexample to the step, no vacuity witness, or a lost lemma;
+   * a step obligation the base does not prove that the mutant proves.
+   This is exact for `proved`; telling `violated` from `not-inductive` needs
+   BMC, which `--trace DEPTH` runs for each kill to say whether it has a real
+   trace from the initial state.  A solver unknown is never a kill.
+Mutants run in parallel (`--jobs`); exit 0 when every survivor is one the
+catalogue explains, 1 otherwise (or when the control does not match), 3 on
+an unknown.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+from model.riscv.machine import OP_IDS
+from model.variants import VARIANTS
+from proofs import encodings
+from proofs.bmc import bmc
+from proofs.engine import OBLIGATIONS, Settings
+from proofs.errors import EXIT_MISMATCH, EXIT_OK, EXIT_SOLVER, PtproveError
+from proofs.expectations import load_expectations
+from proofs.induction import step_check
+from proofs.lemmas import NEEDS, PER_OPERATION, PROVED_BY
+from proofs.mutants import Mutant, select
+from proofs.result import PROVED
+
+EXPECTATIONS = str(Path(__file__).with_name("expectations.json"))
+Key = tuple[str, str]  # (obligation, operation) or (enc obligation, "mode/level")
+
+
+def closure(key: Key) -> list[Key]:
+    """The step checks a proof of `key` rests on: itself and, transitively,
+    the lemma obligations it assumes (the engine's greatest fixpoint, read as
+    reachability: proved iff every step check in the closure is proved)."""
+    out, todo = [], [key]
+    while todo:
+        k = todo.pop()
+        if k in out:
+            continue
+        out.append(k)
+        oid, op = k
+        for lemma in NEEDS[oid]:
+            ops = [op] if lemma in PER_OPERATION else list(OP_IDS)
+            todo += [(PROVED_BY[lemma], o) for o in ops]
+    return out
+
+
+@dataclass
+class Check:
+    """One decided check: a step (status proved/cti/unknown) or an encoding verdict."""
+
+    status: str
+    vacuity: Optional[bool]
+    seconds: float
+
+
+class Judge:
+    """Decides checks for one model class, each at most once."""
+
+    def __init__(self, cls: type, settings: Settings):
+        self.variant = cls(settings.geometry())
+        self.cls, self.settings = cls, settings
+        self.done: dict[Key, Check] = {}
+
+    def check(self, key: Key) -> Check:
+        if key not in self.done:
+            s = self.settings
+            oid, where = key
+            if oid in OBLIGATIONS:
+                out = step_check(self.variant, OBLIGATIONS[oid], OP_IDS[where], NEEDS[oid],
+                                 s.solver, s.timeout_ms, s.rlimit)
+                self.done[key] = Check(out.status, out.vacuity, out.seconds)
+            else:
+                mode, level = where.split("/")
+                ob = next(o for o in encodings.OBLIGATIONS if o.id == oid)
+                subject = encodings.riscv_subject(self.cls(), encodings.rv.MODES[mode], int(level))
+                r = encodings.check_obligation(ob, subject, s.solver, s.timeout_ms, s.rlimit)
+                self.done[key] = Check(r.verdict, r.vacuity, r.seconds)
+        return self.done[key]
+
+    def step_proved(self, key: Key) -> Optional[bool]:
+        """Step check unsat with a witness (None: unknown)."""
+        c = self.check(key)
+        return None if c.status == "unknown" else (c.status == PROVED and c.vacuity is True)
+
+    def proved(self, key: Key) -> Optional[bool]:
+        """The engine's verdict on `key` is `proved` (None: some check was unknown)."""
+        answers = [self.step_proved(k) for k in closure(key)]
+        return False if False in answers else (None if None in answers else True)
+
+    def verdict(self, key: Key) -> Optional[str]:
+        """Comparable verdict: encodings as reported, steps as proved / not-proved."""
+        if key[0] not in OBLIGATIONS:
+            c = self.check(key)
+            return None if c.status == "unknown" else c.status
+        p = self.proved(key)
+        return None if p is None else ("proved" if p else "not-proved")
+
+
+def keys() -> list[Key]:
+    enc = [(ob.id, f"{m}/{lvl}") for ob in encodings.OBLIGATIONS for m in encodings.DEFAULT_MODES
+           for lvl in range(encodings.rv.MODES[m].levels)]
+    return enc + [(oid, op) for oid in OBLIGATIONS for op in OP_IDS]
+
+
+# ---------------------------------------------------------------------------
+# control
+
+@dataclass
+class Control:
+    base: str
+    verdicts: dict  # "oid|where" -> verdict
+    seconds: dict  # "oid|where" -> seconds of the check itself
+    mismatches: list = field(default_factory=list)
+
+
+def _k(key: Key) -> str:
+    return "|".join(key)
+
+
+def run_control(base: str, settings: Settings, expectations: str = EXPECTATIONS) -> Control:
+    """The base version's verdicts, checked against the expectations file."""
+    j = Judge(VARIANTS[base], settings)
+    verdicts = {_k(k): j.verdict(k) for k in keys()}
+    ctl = Control(base, verdicts, {_k(k): c.seconds for k, c in j.done.items()})
+    exp = load_expectations(expectations)
+    for oid in dict.fromkeys(k[0] for k in keys()):
+        e = exp.get(base, oid)
+        mine = [v for k, v in verdicts.items() if k.split("|")[0] == oid]
+        if None in mine:
+            ctl.mismatches.append(f"{base} {oid}: unknown in the control run")
+        elif e is not None and (e.verdict == PROVED) != all(v == PROVED for v in mine):
+            ctl.mismatches.append(f"{base} {oid}: expected {e.verdict}, control gives "
+                                  f"{'proved' if all(v == PROVED for v in mine) else 'not proved'}")
+    return ctl
+
+
+# ---------------------------------------------------------------------------
+# one mutant
+
+@dataclass
+class Outcome:
+    mutant: str
+    base: str
+    mutation: str
+    function: str
+    what: str
+    status: str  # killed / survived / unknown
+    killed_by: str = ""  # "obligation operation"
+    how: str = ""
+    checks: int = 0
+    seconds: float = 0.0
+    survives: str = ""  # the catalogue's reason, for a survivor
+    trace: str = ""  # --trace: what BMC found for the kill
+
+
+def judge(mutant_id: str, control: Control, settings: Settings, trace_depth: int = 0) -> Outcome:
+    """Run one mutant's checks, cheapest first (the control's timings), to its first kill."""
+    m = select([mutant_id])[0]
+    t0 = time.perf_counter()
+    j = Judge(m.model_class(), settings)
+    out = Outcome(m.id, m.base, m.mutation.id, m.mutation.function, m.mutation.what, "survived",
+                  survives=m.mutation.survives)
+    order = sorted(keys(), key=lambda k: sum(control.seconds.get(_k(c), 0.0) for c in _deps(k)))
+    unknown = []
+    for key in order:
+        base_v, mine = control.verdicts[_k(key)], j.verdict(key)
+        if mine is None:
+            unknown.append(key)
+        elif mine != base_v:
+            out.status, out.killed_by = "killed", " ".join(key)
+            out.how = _how(j, key, base_v, mine)
+            if trace_depth and key[0] in OBLIGATIONS:
+                out.trace = _trace(j, key, trace_depth, settings)
+            break
+    if out.status == "survived" and unknown:
+        out.status, out.how = "unknown", "undecided: " + ", ".join(" ".join(k) for k in unknown)
+    out.checks, out.seconds = len(j.done), time.perf_counter() - t0
+    return out
+
+
+def _deps(key: Key) -> list[Key]:
+    return closure(key) if key[0] in OBLIGATIONS else [key]
+
+
+def _how(j: Judge, key: Key, base_v: str, mine: str) -> str:
+    if key[0] not in OBLIGATIONS:
+        return f"encoding check {mine}, base {base_v}"
+    if mine == "proved":
+        return "proved, where the base version is not"
+    c = j.check(key)
+    if c.status == "cti":
+        return "counterexample to the step"
+    if c.status == PROVED and c.vacuity is not True:
+        return "proved without a vacuity witness"
+    lost = next(k for k in closure(key) if j.step_proved(k) is False)
+    return f"assumes lemma {lost[0]} ({lost[1]}), which the mutant breaks"
+
+
+def _trace(j: Judge, key: Key, depth: int, s: Settings) -> str:
+    oid, op = key
+    r = bmc(j.variant, OBLIGATIONS[oid], OP_IDS[op], depth, s.solver, s.timeout_ms, s.rlimit)
+    if r.status == "violated":
+        calls = ", ".join(c["call"] for c in r.decoded.get("calls", [])) if r.decoded else ""
+        return f"violated: {r.depth}-step trace from the initial state ({calls})"
+    return f"{r.status}: no trace within {depth} steps" if r.status == "clean" else "unknown"
+
+
+# ---------------------------------------------------------------------------
+# the run
+
+def run(mutants: list[Mutant], settings: Settings, jobs: int, trace_depth: int = 0,
+        progress=print) -> tuple[list[Control], list[Outcome]]:
+    bases = list(dict.fromkeys(m.base for m in mutants))
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        controls = list(pool.map(run_control, bases, [settings] * len(bases)))
+        for c in controls:
+            progress(f"control {c.base}: {len(c.verdicts)} checks, "
+                     f"{sum(c.seconds.values()):.1f} s" + ("" if not c.mismatches else
+                                                          ", MISMATCH: " + "; ".join(c.mismatches)))
+        if any(c.mismatches for c in controls):
+            return controls, []
+        by_base = {c.base: c for c in controls}
+        futures = [pool.submit(judge, m.id, by_base[m.base], settings, trace_depth) for m in mutants]
+        outcomes = []
+        for f in futures:
+            o = f.result()
+            outcomes.append(o)
+            progress(_line(o))
+    return controls, outcomes
+
+
+def _line(o: Outcome) -> str:
+    if o.status == "killed":
+        tail = f"by {o.killed_by}: {o.how}" + (f"; {o.trace}" if o.trace else "")
+    elif o.status == "survived":
+        tail = o.survives or "UNEXPLAINED: no invariant tells it apart"
+    else:
+        tail = o.how
+    return f"{o.status:8} {o.mutant:58} {o.seconds:6.1f} s  {tail}"
+
+
+def summary(outcomes: list[Outcome]) -> dict:
+    killed = [o for o in outcomes if o.status == "killed"]
+    survivors = [o for o in outcomes if o.status == "survived"]
+    return {
+        "mutants": len(outcomes),
+        "killed": len(killed),
+        "survived": len(survivors),
+        "unknown": sum(o.status == "unknown" for o in outcomes),
+        "explained_survivors": sum(bool(o.survives) for o in survivors),
+        "unexplained_survivors": [o.mutant for o in survivors if not o.survives],
+        "killed_but_listed_as_survivor": [o.mutant for o in killed if o.survives],
+        "score": f"{len(killed)}/{len(outcomes)}",
+    }
+
+
+def exit_code(controls: list[Control], outcomes: list[Outcome]) -> int:
+    s = summary(outcomes)
+    if any(c.mismatches for c in controls) or s["unexplained_survivors"] or s["killed_but_listed_as_survivor"]:
+        return EXIT_MISMATCH
+    return EXIT_SOLVER if s["unknown"] else EXIT_OK
+
+
+def main(argv: Optional[Iterable[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m proofs.mutation",
+                                 description="mutation testing of the proof suite")
+    ap.add_argument("mutants", nargs="*", help="mutant ids (base~mutation) or mutation ids; default all")
+    ap.add_argument("--base", action="append", help="only mutants of this version (repeatable)")
+    ap.add_argument("--jobs", type=int, default=int(os.environ.get("MUTANT_JOBS", os.cpu_count() or 1)))
+    ap.add_argument("--trace", type=int, default=int(os.environ.get("MUTANT_TRACE", 0)), metavar="DEPTH",
+                    help="also search a trace (BMC, DEPTH steps) for each kill")
+    ap.add_argument("--timeout", type=int, default=300, help="seconds per solver query")
+    ap.add_argument("--json", default="build/mutants.json")
+    ap.add_argument("--list", action="store_true", help="print the catalogue and exit")
+    args = ap.parse_args(list(argv) if argv is not None else None)
+    try:
+        ids = args.mutants or [x for x in os.environ.get("MUTANTS", "").split(",") if x]
+        mutants = select(ids, args.base)
+        if args.list:
+            for m in mutants:
+                print(f"{m.id:58} {m.mutation.function:22} {m.mutation.what}")
+            return EXIT_OK
+        if args.jobs < 1 or args.trace < 0:
+            raise PtproveError("--jobs must be at least 1 and --trace at least 0")
+        settings = Settings(timeout_ms=args.timeout * 1000, jobs=1)
+        t0 = time.perf_counter()
+        controls, outcomes = run(mutants, settings, args.jobs, args.trace)
+    except PtproveError as e:
+        print(f"ptprove mutants: {e}", file=sys.stderr)
+        return e.status
+    s = summary(outcomes)
+    s["seconds"] = round(time.perf_counter() - t0, 1)
+    s["jobs"] = args.jobs
+    print(f"\nscore: {s['killed']} of {s['mutants']} mutants killed, {s['survived']} survived "
+          f"({s['explained_survivors']} explained), {s['unknown']} unknown; {s['seconds']} s, "
+          f"{args.jobs} jobs; bounds {settings.bounds()['mode']}, pool {settings.pool}, z3")
+    survivors = [o for o in outcomes if o.status == "survived"]
+    if survivors:
+        print("survivors:")
+        for o in survivors:
+            print(f"  {o.mutant}: {o.what} -- {o.survives or 'UNEXPLAINED'}")
+    for name in s["killed_but_listed_as_survivor"]:
+        print(f"  {name}: killed, but the catalogue says it survives: update its reason")
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps({"summary": s, "bounds": settings.bounds(),
+                                           "controls": [asdict(c) for c in controls],
+                                           "outcomes": [asdict(o) for o in outcomes]}, indent=2))
+    return exit_code(controls, outcomes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
