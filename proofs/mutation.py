@@ -231,7 +231,8 @@ def _trace(j: Judge, key: Key, depth: int, s: Settings) -> str:
 # the run
 
 def run(mutants: list[Mutant], settings: Settings, jobs: int, trace_depth: int = 0,
-        progress=print) -> tuple[list[Control], list[Outcome]]:
+        progress=None) -> tuple[list[Control], list[Outcome]]:
+    progress = progress or (lambda line: print(line, flush=True))
     bases = list(dict.fromkeys(m.base for m in mutants))
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
         controls = list(pool.map(run_control, bases, [settings] * len(bases)))
