@@ -28,7 +28,7 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
@@ -118,10 +118,18 @@ class Judge:
         return None if p is None else ("proved" if p else "not-proved")
 
 
-def keys() -> list[Key]:
+def keys(obligations: Optional[Iterable[str]] = None) -> list[Key]:
+    """Every check, or those of the named obligations (their lemmas are still
+    checked where a proof assumes them)."""
+    wanted = set(obligations) if obligations else None
     enc = [(ob.id, f"{m}/{lvl}") for ob in encodings.OBLIGATIONS for m in encodings.DEFAULT_MODES
            for lvl in range(encodings.rv.MODES[m].levels)]
-    return enc + [(oid, op) for oid in OBLIGATIONS for op in OP_IDS]
+    out = enc + [(oid, op) for oid in OBLIGATIONS for op in OP_IDS]
+    return [k for k in out if wanted is None or k[0] in wanted]
+
+
+def all_obligation_ids() -> list[str]:
+    return list(dict.fromkeys(k[0] for k in keys()))
 
 
 # ---------------------------------------------------------------------------
@@ -139,13 +147,14 @@ def _k(key: Key) -> str:
     return "|".join(key)
 
 
-def run_control(base: str, settings: Settings, expectations: str = EXPECTATIONS) -> Control:
+def run_control(base: str, settings: Settings, obligations: Optional[list[str]] = None,
+                expectations: str = EXPECTATIONS) -> Control:
     """The base version's verdicts, checked against the expectations file."""
     j = Judge(VARIANTS[base], settings)
-    verdicts = {_k(k): j.verdict(k) for k in keys()}
+    verdicts = {_k(k): j.verdict(k) for k in keys(obligations)}
     ctl = Control(base, verdicts, {_k(k): c.seconds for k, c in j.done.items()})
     exp = load_expectations(expectations)
-    for oid in dict.fromkeys(k[0] for k in keys()):
+    for oid in dict.fromkeys(k[0] for k in keys(obligations)):
         e = exp.get(base, oid)
         mine = [v for k, v in verdicts.items() if k.split("|")[0] == oid]
         if None in mine:
@@ -182,7 +191,7 @@ def judge(mutant_id: str, control: Control, settings: Settings, trace_depth: int
     j = Judge(m.model_class(), settings)
     out = Outcome(m.id, m.base, m.mutation.id, m.mutation.function, m.mutation.what, "survived",
                   survives=m.mutation.survives)
-    order = sorted(keys(), key=lambda k: sum(control.seconds.get(_k(c), 0.0) for c in _deps(k)))
+    order = sorted([k for k in keys() if _k(k) in control.verdicts], key=lambda k: sum(control.seconds.get(_k(c), 0.0) for c in _deps(k)))
     unknown = []
     for key in order:
         base_v, mine = control.verdicts[_k(key)], j.verdict(key)
@@ -231,11 +240,11 @@ def _trace(j: Judge, key: Key, depth: int, s: Settings) -> str:
 # the run
 
 def run(mutants: list[Mutant], settings: Settings, jobs: int, trace_depth: int = 0,
-        progress=None) -> tuple[list[Control], list[Outcome]]:
+        obligations: Optional[list[str]] = None, progress=None) -> tuple[list[Control], list[Outcome]]:
     progress = progress or (lambda line: print(line, flush=True))
     bases = list(dict.fromkeys(m.base for m in mutants))
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        controls = list(pool.map(run_control, bases, [settings] * len(bases)))
+        controls = list(pool.map(run_control, bases, [settings] * len(bases), [obligations] * len(bases)))
         for c in controls:
             progress(f"control {c.base}: {len(c.verdicts)} checks, "
                      f"{sum(c.seconds.values()):.1f} s" + ("" if not c.mismatches else
@@ -244,11 +253,9 @@ def run(mutants: list[Mutant], settings: Settings, jobs: int, trace_depth: int =
             return controls, []
         by_base = {c.base: c for c in controls}
         futures = [pool.submit(judge, m.id, by_base[m.base], settings, trace_depth) for m in mutants]
-        outcomes = []
-        for f in futures:
-            o = f.result()
-            outcomes.append(o)
-            progress(_line(o))
+        for f in as_completed(futures):
+            progress(_line(f.result()))
+        outcomes = [f.result() for f in futures]  # catalogue order
     return controls, outcomes
 
 
@@ -293,6 +300,8 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     ap.add_argument("--trace", type=int, default=int(os.environ.get("MUTANT_TRACE", 0)), metavar="DEPTH",
                     help="also search a trace (BMC, DEPTH steps) for each kill")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per solver query")
+    ap.add_argument("--obligation", action="append", metavar="ID",
+                    help="judge only these obligations (repeatable; default all)")
     ap.add_argument("--json", default="build/mutants.json")
     ap.add_argument("--list", action="store_true", help="print the catalogue and exit")
     args = ap.parse_args(list(argv) if argv is not None else None)
@@ -305,9 +314,12 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
             return EXIT_OK
         if args.jobs < 1 or args.trace < 0:
             raise PtproveError("--jobs must be at least 1 and --trace at least 0")
+        bad = [o for o in args.obligation or [] if o not in all_obligation_ids()]
+        if bad:
+            raise PtproveError(f"unknown obligation {bad[0]!r} (known: {', '.join(all_obligation_ids())})")
         settings = Settings(timeout_ms=args.timeout * 1000, jobs=1)
         t0 = time.perf_counter()
-        controls, outcomes = run(mutants, settings, args.jobs, args.trace)
+        controls, outcomes = run(mutants, settings, args.jobs, args.trace, args.obligation)
     except PtproveError as e:
         print(f"ptprove mutants: {e}", file=sys.stderr)
         return e.status
