@@ -185,24 +185,46 @@ class Outcome:
 
 
 def judge(mutant_id: str, control: Control, settings: Settings, trace_depth: int = 0) -> Outcome:
-    """Run one mutant's checks, cheapest first (the control's timings), to its first kill."""
+    """Run one mutant's checks to its first kill, cheapest first (the control's timings).
+
+    Phase 1 checks every step the base's proofs rest on (a proved key and the
+    lemma steps it assumes): one that fails is a kill on its own, since the
+    base proves it.  Phase 2 compares the remaining verdicts: encodings, and
+    keys the base does not prove (informative obligations last)."""
     m = select([mutant_id])[0]
     t0 = time.perf_counter()
     j = Judge(m.model_class(), settings)
     out = Outcome(m.id, m.base, m.mutation.id, m.mutation.function, m.mutation.what, "survived",
                   survives=m.mutation.survives)
-    order = sorted([k for k in keys() if _k(k) in control.verdicts], key=lambda k: sum(control.seconds.get(_k(c), 0.0) for c in _deps(k)))
+    cost = lambda k: control.seconds.get(_k(k), 0.0)  # noqa: E731
+    listed = [k for k in keys() if _k(k) in control.verdicts]
+    resting = {d for k in listed if k[0] in OBLIGATIONS and control.verdicts[_k(k)] == PROVED
+               for d in closure(k)}
+    informative = {oid for oid, ob in OBLIGATIONS.items() if ob.informative}
+    phase2 = sorted((k for k in listed if k not in resting),
+                    key=lambda k: (k[0] in informative, sum(cost(d) for d in _deps(k))))
     unknown = []
-    for key in order:
-        base_v, mine = control.verdicts[_k(key)], j.verdict(key)
-        if mine is None:
+
+    def kill(key: Key, how: str) -> None:
+        out.status, out.killed_by, out.how = "killed", " ".join(key), how
+        if trace_depth and key[0] in OBLIGATIONS:
+            out.trace = _trace(j, key, trace_depth, settings)
+
+    for key in sorted(resting, key=cost):
+        ok = j.step_proved(key)
+        if ok is None:
             unknown.append(key)
-        elif mine != base_v:
-            out.status, out.killed_by = "killed", " ".join(key)
-            out.how = _how(j, key, base_v, mine)
-            if trace_depth and key[0] in OBLIGATIONS:
-                out.trace = _trace(j, key, trace_depth, settings)
+        elif not ok:
+            kill(key, _how(j, key, PROVED, "not-proved") + ("" if key in listed else " (a lemma the proofs assume)"))
             break
+    else:
+        for key in phase2:
+            base_v, mine = control.verdicts[_k(key)], j.verdict(key)
+            if mine is None:
+                unknown.append(key)
+            elif mine != base_v:
+                kill(key, _how(j, key, base_v, mine))
+                break
     if out.status == "survived" and unknown:
         out.status, out.how = "unknown", "undecided: " + ", ".join(" ".join(k) for k in unknown)
     out.checks, out.seconds = len(j.done), time.perf_counter() - t0
