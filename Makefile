@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 prove: $(STAMP)
-	$(BIN)/ptprove prove --json build/report.json --junit build/junit.xml
+	$(BIN)/ptprove prove --json build/report.json --junit build/junit.xml --vectors counterexamples
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -65,6 +65,9 @@ def register(sub) -> None:
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--junit", metavar="FILE")
     p.add_argument("--expectations", default=EXPECTATIONS)
+    p.add_argument("--vectors", metavar="DIR", help="write each violated obligation's canonical vector "
+                   "to DIR/<version>/<obligation>.json and compare with what is there (make prove: counterexamples)")
+    p.add_argument("--update", action="store_true", help="with --vectors: rewrite differing and remove stale vectors")
     p.set_defaults(run=prove)
 
     lp = sub.add_parser("list", help="versions, invariants and operations")
@@ -113,6 +116,10 @@ def prove(args) -> int:
     if args.junit:
         write_junit(results, diffs, args.junit)
     status = exit_status(diffs, results)
+    if args.vectors:
+        from proofs.vector import write_run_vectors
+
+        status = max(status, write_run_vectors(results, settings, requested, args.vectors, args.update))
     if args.confirm:
         from proofs.confirm import confirm
 

@@ -124,6 +124,20 @@ def read_cti(variant, inv: Invariant, model, pieces) -> dict:
         "writes": writes,
         "witness_va": hex(va_c),
         "rc_after": rc_value(st.post.rc),
+        "pre_state": state_json(concrete, cells, cc),  # what a vector needs to replay it
+    }
+
+
+def state_json(s: State, cells: dict, call: ConcreteCall) -> dict:
+    """A concrete pre-state (and the call offered) as plain JSON values."""
+    word = ("pc", "op", "start", "nr", "vfn", "mfn", "flags", "rc", "next_free")
+    return {
+        **{k: hex(int(getattr(s, k))) for k in word},
+        "tlb_stale": bool(s.tlb_stale), "applied": bool(s.applied),
+        "pool_level": [int(x) for x in s.pool_level],
+        "pool_parent": [[hex(int(f)), int(i)] for f, i in s.pool_parent],
+        "cells": [[hex(f), i, hex(v)] for (f, i), v in sorted(cells.items())],
+        "call": [call.op, [hex(a) for a in call.args]],
     }
 
 

@@ -14,7 +14,8 @@ from model.riscv.machine import PC_LOOP
 from model.riscv.pte import PTE_PPN_SHIFT, classify, format_pte, pte_word
 from model.riscv.walk import translate
 from model.term import bv
-from proofs.vector_riscv_pt import calls_of, obligation_of, run, table_level, variant_for
+from proofs.vector_riscv_pt import (_one_step, calls_of, obligation_of, run, step_machine, table_level,
+                                    variant_for)
 
 RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 MARK = "<== breaks"
@@ -78,7 +79,30 @@ def _tree_text(v, state, marked: set, color: bool, inv_id: str, indent: str = " 
     return out
 
 
+def render_step(vector: dict, color: bool) -> str:
+    """A not-inductive vector: the pre-state, the one step, the state after."""
+    v = variant_for(vector)
+    inv = obligation_of(vector)
+    va = int(vector["violation"]["witness_va"], 16)
+    pre, st, _ = _one_step(v, inv, step_machine(vector), va)
+    ob = vector["obligation"]
+    m = vector["initial_state"]["machine"]
+    marked = {(int(w.frame), int(w.idx)) for w in st.writes if bool(w.guard)}
+    what = (f"call {vector['calls'][0]['function']}({', '.join(f'{k}={x}' for k, x in vector['calls'][0]['args'].items())})"
+            if vector["calls"] else
+            f"one loop iteration (start={m['start']} nr={m['nr']} vfn={m['vfn']} mfn={m['mfn']} flags={m['flags']})")
+    out = [f"{vector['version']}: {ob['id']} NOT INDUCTIVE (a counterexample to the step only)",
+           f"  {ob['statement']}", f"  ({ob['where']}; solver {vector['solver']})", "",
+           f"pre-state ({vector['initial_state']['from']}):"]
+    out += _tree_text(v, pre, set(), color, ob["id"])
+    out += ["", f"step: {what}", f"  {MARK} {ob['id']}, witness va {va:#x}"]
+    out += ["", "after the step:"] + _tree_text(v, st.post, marked, color, ob["id"])
+    return "\n".join(out) + "\n"
+
+
 def render(vector: dict, color: bool = False) -> str:
+    if vector["kind"] == "step":
+        return render_step(vector, color)
     v = variant_for(vector)
     inv = obligation_of(vector)
     calls = calls_of(vector)
@@ -137,10 +161,13 @@ def _drawn_state(vector: dict):
     inv = obligation_of(vector)
     viol = vector.get("violation")
     va = int(viol["witness_va"], 16) if viol else 0
-    r = run(v, inv, calls_of(vector), va, stop_at_break=False)
-    if r.broke is None:
-        return v, r.final, set(), set(), va
-    st = r.steps[r.broke]
+    if vector["kind"] == "step":
+        st = _one_step(v, inv, step_machine(vector), va)[1]
+    else:
+        r = run(v, inv, calls_of(vector), va, stop_at_break=False)
+        if r.broke is None:
+            return v, r.final, set(), set(), va
+        st = r.steps[r.broke]
     marked = {(int(w.frame), int(w.idx)) for w in st.writes if bool(w.guard)}
     t = translate(st.post.mem, bv(v.geo.root, 44), bv(va, 64), v.geo.mode)
     path = {(int(x.frame), int(x.idx)) for x in t.visits if bool(x.on)}

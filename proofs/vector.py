@@ -233,3 +233,16 @@ def vector_files(paths: Iterable[str | Path]) -> list[Path]:
         raise UsageError("no vector files given")
     return out
 
+
+
+def write_run_vectors(results: list, settings, requested: set, directory: str, update: bool) -> int:
+    """`ptprove prove --vectors DIR`: vectors of this run against DIR; exit status."""
+    from proofs.errors import EXIT_MISMATCH
+
+    vectors = from_results(results, settings)
+    lines = sync(vectors, directory, requested, update)
+    for line in lines:
+        print(line)
+    print(f"{len(vectors)} counterexample vectors under {directory}")
+    bad = [ln for ln in lines if ln.startswith(("VECTOR DIFFERS", "STALE VECTOR"))]
+    return EXIT_MISMATCH if bad else 0

@@ -15,8 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
+from model.memory import FRAME_BITS, Memory
 from model.riscv.machine import (
     ERRNO_NAMES,
+    LEVEL_BITS,
+    RC_BITS,
     OP_IDS,
     OP_NAMES,
     OPS,
@@ -29,7 +32,7 @@ from model.riscv.machine import (
     rc_value,
 )
 from model.riscv.pte import MODES, PTE_SMALL, format_pte
-from model.term import bv
+from model.term import TRUE, Bool, bv
 from model.variants import VARIANTS
 from proofs.contract import call_ok
 from proofs.invariants import Invariant
@@ -161,7 +164,8 @@ def canonical(v, inv: Invariant, calls: list[ConcreteCall], va: int) -> tuple[li
     input expected: it must break it)."""
     r = run(v, inv, calls, va)
     if r.broke is None:
-        raise VectorError(f"the trace does not break {inv.id} on {v.name}")
+        raise VectorError(f"internal error: the trace does not break {inv.id} on {v.name} "
+                          "when replayed concretely")
     calls = calls[:r.call_of_step[r.broke] + 1]
     best = cost(calls, va, r)
     changed = True
@@ -366,10 +370,15 @@ def from_results(results: Iterable, settings) -> list[dict]:
     """One canonical vector per (version, obligation) with a violated trace: the
     smallest over its operations (cost order, then operation order)."""
     groups: dict[tuple, list] = {}
+    steps: dict[tuple, list] = {}
     for r in results:
         if r.verdict == "violated" and "replay" in r.extra:
             groups.setdefault((r.variant, r.invariant), []).append(r)
-    out = []
+        elif r.verdict == "not-inductive" and (r.counterexample or {}).get("pre_state"):
+            steps.setdefault((r.variant, r.invariant), []).append(r)
+    out = [step_vector(settings.variant(v), _obligations()[ob], rs[0].counterexample["pre_state"],
+                       int(rs[0].counterexample["witness_va"], 16), settings.bounds(), rs[0].solver)
+           for (v, ob), rs in sorted(steps.items()) if (v, ob) not in groups]
     for (version, ob), rs in sorted(groups.items()):
         v = settings.variant(version)
         inv = _obligations()[ob]
@@ -381,7 +390,9 @@ def from_results(results: Iterable, settings) -> list[dict]:
             key = cost(calls, va, rr)
             if best is None or key < best[0]:
                 best = (key, calls, va, r.solver)
-        out.append(build(v, inv, best[1], best[2], settings.bounds(), best[3]))
+        vec = build(v, inv, best[1], best[2], settings.bounds(), best[3])
+        vec["obligation"]["violated_in"] = sorted({r.operation.split(" ")[0] for r in rs})
+        out.append(vec)
     return out
 
 
@@ -398,13 +409,17 @@ def started_calls(v, trace: Trace) -> list[ConcreteCall]:
 
 def _need(vector: dict) -> None:
     missing = [k for k in ("initial_state", "calls", "violation", "expected") if k not in vector]
-    if vector["kind"] != "trace" or missing:
-        raise VectorError(f"a riscv-pt vector needs kind 'trace' and {', '.join(missing) or 'calls'}")
+    if vector["kind"] not in ("trace", "step") or missing:
+        raise VectorError(f"a riscv-pt vector needs kind 'trace' or 'step' and {', '.join(missing) or 'calls'}")
+    if vector["kind"] == "step" and "machine" not in vector["initial_state"]:
+        raise VectorError("a riscv-pt step vector needs initial_state.machine")
 
 
 def replay(vector: dict) -> list[str]:
     """What does not reproduce when the vector runs on the concrete model."""
     _need(vector)
+    if vector["kind"] == "step":
+        return replay_step(vector)
     v = variant_for(vector)
     inv = obligation_of(vector)
     calls = calls_of(vector)
@@ -435,8 +450,8 @@ def is_canonical(vector: dict) -> bool:
     """The shrink leaves the vector's calls and witness as they are."""
     v = variant_for(vector)
     inv = obligation_of(vector)
-    if inv is None:
-        return True
+    if inv is None or vector["kind"] == "step":
+        return True  # regression scenarios are chosen by hand; a CTI is the solver's pre-state
     calls = calls_of(vector)
     va = int(vector["violation"]["witness_va"], 16)
     return canonical(v, inv, calls, va) == (calls, va)
@@ -465,3 +480,77 @@ def regression(version: str, settings) -> list[dict]:
     from proofs.regression_riscv_pt import vectors
 
     return vectors(version, settings)
+
+
+# ---------------------------------------------------------------------------
+# not-inductive: one step from a pre-state that may be unreachable
+
+def state_from_json(v, m: dict) -> State:
+    mem = Memory.zero()
+    for f, i, x in m["cells"]:
+        mem = mem.write(TRUE, bv(int(f, 16), FRAME_BITS), bv(i, 9), bv(int(x, 16), 64))
+    w = lambda k, n=64: bv(int(m[k], 16), n)  # noqa: E731
+    return State(
+        mem=mem, next_free=w("next_free", 8),
+        pool_level=tuple(bv(x, LEVEL_BITS) for x in m["pool_level"]),
+        pool_parent=tuple((bv(int(f, 16), FRAME_BITS), bv(i, 9)) for f, i in m["pool_parent"]),
+        pc=w("pc", 2), op=w("op", 3), start=w("start"), nr=w("nr"), vfn=w("vfn"), mfn=w("mfn"),
+        flags=w("flags"), rc=w("rc", RC_BITS), tlb_stale=Bool(m["tlb_stale"]), applied=Bool(m["applied"]),
+    )
+
+
+def _one_step(v, inv: Invariant, machine: dict, va: int) -> tuple[State, Step, bool]:
+    pre = state_from_json(v, machine)
+    op, args = machine["call"]
+    st = v.step(pre, ConcreteCall(op, tuple(int(a, 16) for a in args)).call())
+    broke = int(st.post.pc) != PC_HALTED and not bool(inv.holds(View(v, st, bv(va, 64))))
+    return pre, st, broke
+
+
+def step_vector(v, inv: Invariant, machine: dict, va: int, bounds: dict, solver: str) -> dict[str, Any]:
+    """The vector of a counterexample to induction, replayed on its concrete pre-state."""
+    pre, st, broke = _one_step(v, inv, machine, va)
+    if not broke:
+        raise VectorError(f"the counterexample to the step does not break {inv.id} on {v.name}")
+    idle = int(pre.pc) == PC_IDLE
+    op, args = machine["call"]
+    cc = ConcreteCall(op if idle else int(pre.op), tuple(int(a, 16) for a in args))
+    r = Run([st], [0], 0, st.post)
+    call = _calls_out([cc], r)[0] if idle else None
+    return {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "system": SYSTEM,
+        "version": v.name, "source": v.source,
+        "obligation": {"id": inv.id, "statement": inv.statement, "where": inv.where,
+                       "informative": inv.informative},
+        "verdict": "not-inductive", "kind": "step", "arch": "riscv", "mode": v.geo.mode.name,
+        "bounds": {**bounds, "trace_steps": 1}, "solver": solver,
+        "initial_state": {"from": "arbitrary pre-state satisfying the lemmas the step assumes "
+                                  "(it may be unreachable from the initial state)",
+                          "root": hex(v.geo.root), "pool_base": hex(v.geo.pool_base),
+                          "tables": tables(v, pre),
+                          "machine": {k: x for k, x in machine.items() if k != "cells"}},
+        "calls": [call] if call else [],
+        "violation": _violation(v, r, va),
+        "expected": {"after": "step", "pool_handed_out": int(st.post.next_free),
+                     "tlb_stale": bool(st.post.tlb_stale), "tables": tables(v, st.post)},
+    }
+
+
+def replay_step(vector: dict) -> list[str]:
+    v = variant_for(vector)
+    inv = obligation_of(vector)
+    va = int(vector["violation"]["witness_va"], 16)
+    _, st, broke = _one_step(v, inv, step_machine(vector), va)
+    if not broke:
+        return [f"{inv.id} does not break in the step"]
+    if tables(v, st.post) != vector["expected"]["tables"]:
+        return ["the tables after the step differ from the vector's"]
+    return []
+
+
+def step_machine(vector: dict) -> dict:
+    """A step vector's pre-state in the form `state_from_json` reads."""
+    machine = dict(vector["initial_state"]["machine"])
+    machine["cells"] = [[t["frame"], e["index"], e["raw"]] for t in vector["initial_state"]["tables"]
+                        for e in t["entries"]]
+    return machine
