@@ -1,77 +1,385 @@
-"""`make bench`: how long the obligations take (printed and written as JSON; never asserted).
+"""`make bench`: how long the obligations take and how that grows (printed, JSON, PNG; never asserted).
 
-* every one-step obligation (version x invariant x operation): the median of
-  `--runs` runs of the step check, and the median over all of them;
-* the time to the first trace for each seed finding on `riscv-pt-v5`, by BMC
-  from the initial state.
+Sections (`--only` picks some; `--quick` shrinks every one of them):
+
+* steps    every one-step obligation (version x invariant x operation) and every
+           encoding obligation (version x obligation x mode x level): the median
+           of `--runs` runs;
+* prove    the wall time of `ptprove prove --jobs 2` (what `make prove` runs);
+* levels   the cost over paging levels: step obligations at Sv39/Sv48/Sv57,
+           encoding obligations at those and their x4 (G-stage) forms;
+* depth    BMC from the initial state at depth 1..`--max-depth`;
+* pool     step obligations and BMC over the allocator's pool size;
+* solvers  z3, cvc5 and Bitwuzla (its PyPI package) on the same exported
+           `.smt2` obligations (`ptprove export --smtlib`), with ratios to z3;
+* random   time to the first counterexample for each seed finding: BMC against
+           hypothesis random testing of the concrete interpreter, same budget.
+
+Everything goes to `--out` (default build/bench/): bench.json and one PNG per
+curve.  Times measured on a loaded machine are not headline figures.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import statistics
+import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Callable, Iterable, Optional
 
-from model.riscv.machine import OP_IDS
-from model.variants import get_variant
+from model.riscv.machine import OP_IDS, Geometry
+from model.riscv.pte import MODES
+from model.variants import VARIANTS
+from proofs import encodings
 from proofs.bmc import bmc
 from proofs.engine import OBLIGATIONS, STATE_MACHINE_VARIANTS
+from proofs.errors import EXIT_USAGE
 from proofs.induction import step_check
 from proofs.lemmas import NEEDS
 
-#: (invariant, operation) of each v5 review finding, and what the trace shows
+SECTIONS = ("steps", "prove", "levels", "depth", "pool", "solvers", "random")
+UP, V9, V5 = "riscv-pt-upstream", "riscv-pt-v9", "riscv-pt-v5"
+
+#: (version, invariant, operation) of each finding, and what the trace shows
 SEED_FINDINGS = {
-    "modify ORs R/W/X (RX modified to RW ends RWX)": ("wx", "modify"),
-    "ASSERT with || lets INVALID_MFN through map_pages_to_xen": ("wx", "map"),
-    "pte_is_mapping misses read-only leaves (walker descends into the page)": ("well-formed", "map"),
+    "v5: modify ORs R/W/X (RX modified to RW ends RWX)": (V5, "wx", "modify"),
+    "v5: ASSERT with || lets INVALID_MFN through map_pages_to_xen": (V5, "wx", "map"),
+    "v5: pte_is_mapping misses read-only leaves (walker descends into the page)": (V5, "well-formed", "map"),
+    "upstream: destroy inside a superpage removes all of it": (UP, "footprint", "destroy"),
+    "upstream: destroy overruns its range (left wraps)": (UP, "lemma-progress", "destroy"),
+    "v9: populate over an aligned range stops at the superpage level": (V9, "functional", "populate"),
+    "v9: modify of an unmapped range returns 0 doing nothing": (V9, "functional", "modify"),
+}
+#: the step obligations the curves time: cheap, middling and the tree walk
+CURVE_STEPS = (("wx", "map"), ("reserved", "map"), ("well-formed", "map"), ("lemma-pool", "map"))
+CLEAN_BMC = (UP, "wx", "map")  # proved, so BMC runs to full depth
+
+
+def median_time(fn: Callable[[], object], runs: int) -> tuple[float, object]:
+    """(median wall time of `runs` calls, the last call's result)."""
+    times, out = [], None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def _step(name: str, inv: str, op: str, geo: Geometry):
+    v = VARIANTS[name](geo)
+    return lambda: step_check(v, OBLIGATIONS[inv], OP_IDS[op], NEEDS[inv]).status
+
+
+def _enc(name: str, mode: str):
+    """All encoding obligations of one version at every level of `mode`."""
+    subjects = [encodings.riscv_subject(VARIANTS[name](), MODES[mode], lvl) for lvl in range(MODES[mode].levels)]
+    return lambda: [encodings.check_obligation(ob, s).verdict for s in subjects for ob in encodings.OBLIGATIONS]
+
+
+# ---------------------------------------------------------------------------
+# sections
+
+def steps(args, say) -> dict:
+    rows = []
+    for name in args.variants:
+        for inv in args.invariants:
+            for op in OP_IDS:
+                t, status = median_time(_step(name, inv, op, Geometry(MODES["sv39"], pool=4)), args.runs)
+                rows.append({"variant": name, "obligation": inv, "operation": op, "status": status,
+                             "median_s": t})
+                say(f"step  {name:18} {inv:15} {op:9} {status:6} {t:8.3f} s")
+        for ob in encodings.OBLIGATIONS:
+            for mode in encodings.DEFAULT_MODES:
+                for lvl in range(MODES[mode].levels):
+                    s = encodings.riscv_subject(VARIANTS[name](), MODES[mode], lvl)
+                    t, r = median_time(lambda: encodings.check_obligation(ob, s), args.runs)
+                    rows.append({"variant": name, "obligation": ob.id, "operation": f"{mode}/l{lvl}",
+                                 "status": r.verdict, "median_s": t})
+    ts = [r["median_s"] for r in rows]
+    summary = {"obligations": len(rows), "runs_each": args.runs, "total_of_medians_s": sum(ts),
+               "median_s": statistics.median(ts), "max_s": max(ts),
+               "slowest": max(rows, key=lambda r: r["median_s"])}
+    say(f"steps: {len(rows)} obligations, median {summary['median_s']:.3f} s, max {summary['max_s']:.2f} s "
+        f"({summary['slowest']['variant']} {summary['slowest']['obligation']} {summary['slowest']['operation']}), "
+        f"sum of medians {summary['total_of_medians_s']:.1f} s")
+    return {"rows": rows, "summary": summary}
+
+
+def prove(args, say) -> dict:
+    out = Path(args.out) / "prove.json"
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "proofs", "prove", "--jobs", "2", "--json", str(out)],
+                       capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    wall = time.perf_counter() - t0
+    say(f"prove: `ptprove prove --jobs 2` took {wall:.1f} s, exit {p.returncode}")
+    return {"wall_s": wall, "exit": p.returncode, "jobs": 2}
+
+
+def in_fresh_process(fn: Callable, *args):
+    """fn(*args) in a new interpreter: pysmt's symbols are global to a process,
+    and the witness address has a different width in each paging mode."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def _mode_steps(mode: str, runs: int) -> list[float]:
+    return [median_time(_step(UP, inv, op, Geometry(MODES[mode], pool=4)), runs)[0] for inv, op in CURVE_STEPS]
+
+
+def levels(args, say) -> dict:
+    series: dict[str, list] = {}
+    for mode in args.modes:
+        lv = MODES[mode].levels
+        for (inv, op), t in zip(CURVE_STEPS, in_fresh_process(_mode_steps, mode, args.runs)):
+            series.setdefault(f"step {inv} {op} ({UP})", []).append([lv, t])
+            say(f"levels {mode:6} step {inv:12} {op:6} {t:8.3f} s")
+    for mode in args.modes:
+        for m in (mode, mode + "x4"):
+            t, _ = median_time(_enc(UP, m), args.runs)
+            series.setdefault("encodings, all levels" + (" (x4, G-stage)" if m.endswith("x4") else ""),
+                              []).append([MODES[m].levels, t])
+            say(f"levels {m:6} encodings (all obligations, all levels) {t:8.3f} s")
+    plot(Path(args.out) / "levels.png", "cost over paging levels", "levels (Sv39, Sv48, Sv57)", series)
+    return {"series": series, "note": "x4 forms: encoding obligations only (the pt.c machine is S-stage)"}
+
+
+def depth(args, say) -> dict:
+    name, inv, op = CLEAN_BMC
+    points = []
+    for d in range(1, args.max_depth + 1):
+        v = VARIANTS[name](Geometry(MODES["sv39"], pool=4))
+        t0 = time.perf_counter()
+        r = bmc(v, OBLIGATIONS[inv], OP_IDS[op], d)
+        points.append([d, time.perf_counter() - t0])
+        say(f"depth {d}: BMC {name} {inv} {op} {r.status} {points[-1][1]:8.2f} s")
+    series = {f"BMC {inv} {op} ({name}, no trace: full depth)": points}
+    plot(Path(args.out) / "depth.png", "BMC cost over depth", "depth (atomic steps)", series)
+    return {"series": series}
+
+
+def pool(args, say) -> dict:
+    series: dict[str, list] = {}
+    for n in args.pools:
+        geo = Geometry(MODES["sv39"], pool=n)
+        for inv, op in CURVE_STEPS:
+            t, _ = median_time(_step(UP, inv, op, geo), args.runs)
+            series.setdefault(f"step {inv} {op}", []).append([n, t])
+        t0 = time.perf_counter()
+        bmc(VARIANTS[V5](geo), OBLIGATIONS["wx"], OP_IDS["modify"], 4)
+        series.setdefault("BMC v5 wx modify (4-step trace)", []).append([n, time.perf_counter() - t0])
+        say(f"pool {n}: " + ", ".join(f"{k} {v[-1][1]:.2f} s" for k, v in series.items()))
+    plot(Path(args.out) / "pool.png", "cost over the allocator's pool", "table pages in the pool", series)
+    return {"series": series}
+
+
+# -- solvers on exported scripts ------------------------------------------------------
+
+_RUNNERS = {
+    "z3": "import z3,sys\ns=z3.Solver()\ns.from_file(sys.argv[1])\nprint(s.check())",
+    "cvc5": ("import cvc5,sys\ntm=cvc5.TermManager()\ns=cvc5.Solver(tm)\np=cvc5.InputParser(s)\n"
+             "p.setFileInput(cvc5.InputLanguage.SMT_LIB_2_6, sys.argv[1])\nsm=p.getSymbolManager()\n"
+             "while True:\n c=p.nextCommand()\n if c.isNull(): break\n o=c.invoke(s,sm)\n"
+             " if o.strip(): print(o.strip())"),
+    "bitwuzla": ("import bitwuzla,sys\ntm=bitwuzla.TermManager()\n"
+                 "bitwuzla.Parser(tm,bitwuzla.Options()).parse(sys.argv[1])"),
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m proofs.bench")
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--depth", type=int, default=6)
-    ap.add_argument("--out", default="build/bench.json")
-    args = ap.parse_args(argv)
+def solve_file(solver: str, path: Path, timeout_s: float) -> tuple[str, float]:
+    """(answer, wall seconds) of one solver on one script, in its own process
+    (so a timeout kills it); the time includes parsing the script."""
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run([sys.executable, "-c", _RUNNERS[solver], str(path)], capture_output=True,
+                           text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return "timeout", time.perf_counter() - t0
+    lines = p.stdout.split()
+    answer = lines[-1] if lines and lines[-1] in ("sat", "unsat", "unknown") else "error"
+    return answer, time.perf_counter() - t0
 
-    steps = []
-    for name in STATE_MACHINE_VARIANTS:
-        v = get_variant(name)
-        for inv_id, inv in OBLIGATIONS.items():
-            for op, o in OP_IDS.items():
-                times = []
-                for _ in range(args.runs):
-                    out = step_check(v, inv, o, NEEDS[inv_id])
-                    times.append(out.seconds)
-                steps.append({"variant": name, "invariant": inv_id, "operation": op,
-                              "status": out.status, "median_s": statistics.median(times)})
-                print(f"step  {name:18} {inv_id:15} {op:9} {out.status:8} "
-                      f"{statistics.median(times):7.3f} s", flush=True)
-    findings = []
-    v5 = get_variant("riscv-pt-v5")
-    for what, (inv_id, op) in SEED_FINDINGS.items():
+
+def solvers(args, say) -> dict:
+    smt = Path(args.out) / "smt"
+    cmd = [sys.executable, "-m", "proofs", "export", "--smtlib", str(smt),
+           "--variant", ",".join(args.variants), "--invariant", ",".join(args.export_invariants)]
+    smt.mkdir(parents=True, exist_ok=True)
+    p = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    if p.returncode != 0:
+        say(f"solvers: export failed ({p.stderr.strip().splitlines()[-1:]})")
+        return {"error": p.stderr.strip()}
+    rows = []
+    names = [s for s in ("z3", "cvc5", "bitwuzla") if _importable(s)]
+    for f in sorted(smt.rglob("*.smt2")):
+        expected = next((ln.split(":")[1].strip() for ln in f.read_text().splitlines()[:30]
+                         if ln.startswith("; expected:")), "?")
+        row = {"file": str(f.relative_to(smt)), "expected": expected}
+        for s in names:
+            row[s], row[f"{s}_s"] = solve_file(s, f, args.solver_timeout)
+        row["agree"] = len({row[s] for s in names if row[s] in ("sat", "unsat")}) <= 1
+        for s in names[1:]:
+            row[f"{s}/z3"] = row[f"{s}_s"] / row["z3_s"] if row.get("z3_s") else None
+        rows.append(row)
+        say(f"solvers {row['file']:55} " + "  ".join(f"{s} {row[s]:7} {row[s + '_s']:6.2f} s" for s in names)
+            + ("" if row["agree"] else "  DISAGREE"))
+    summary = {s: {"total_s": sum(r[f"{s}_s"] for r in rows),
+                   "decided": sum(r[s] in ("sat", "unsat") for r in rows)} for s in names}
+    for s in names[1:]:
+        ratios = [r[f"{s}/z3"] for r in rows if r.get(f"{s}/z3")]
+        summary[s]["median_ratio_to_z3"] = statistics.median(ratios) if ratios else None
+    summary["disagreements"] = [r["file"] for r in rows if not r["agree"]]
+    say("solvers: " + "; ".join(f"{s} {v['total_s']:.1f} s, {v['decided']}/{len(rows)} decided"
+                                + (f", median x{v['median_ratio_to_z3']:.2f} of z3" if v.get("median_ratio_to_z3")
+                                   else "") for s, v in summary.items() if s in names)
+        + f"; disagreements: {len(summary['disagreements'])}")
+    return {"rows": rows, "summary": summary, "solvers": names,
+            "note": "each time is a fresh process: interpreter start and parsing included"}
+
+
+def _importable(module: str) -> bool:
+    return subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True).returncode == 0
+
+
+# -- BMC against random testing -------------------------------------------------------
+
+class _OutOfBudget(Exception):
+    pass
+
+
+def random_search(name: str, inv: str, op: str, budget_s: float) -> tuple[Optional[float], int]:
+    """(seconds to the first random call sequence that breaks `inv` during `op`,
+    or None within the budget; sequences tried).  Derandomized: repeatable."""
+    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis.errors import NoSuchExample
+
+    from proofs.differential import calls, run_calls
+
+    v = VARIANTS[name](Geometry(MODES["sv39"], pool=4))
+    t0, tried, hit = time.perf_counter(), [0], []
+
+    def breaks(seq) -> bool:
+        if time.perf_counter() - t0 > budget_s:
+            raise _OutOfBudget
+        tried[0] += 1
+        if any(x.key() == (inv, op) for x in run_calls(v, seq, step_budget=24, obligations=(inv,))):
+            hit.append(time.perf_counter() - t0)
+            return True
+        return False
+
+    try:
+        find(calls(v, 4), breaks, settings=settings(max_examples=100_000, phases=[Phase.generate],
+                                                     deadline=None, database=None, derandomize=True,
+                                                     suppress_health_check=list(HealthCheck)))
+    except (_OutOfBudget, NoSuchExample):
+        pass
+    return (hit[0] if hit else None), tried[0]
+
+
+def random(args, say) -> dict:
+    rows = []
+    for what, (name, inv, op) in SEED_FINDINGS.items():
+        v = VARIANTS[name](Geometry(MODES["sv39"], pool=4))
         t0 = time.perf_counter()
-        out = bmc(v5, OBLIGATIONS[inv_id], OP_IDS[op], args.depth)
-        findings.append({"finding": what, "invariant": inv_id, "operation": op,
-                         "status": out.status, "steps": out.depth,
-                         "seconds": time.perf_counter() - t0})
-        print(f"trace riscv-pt-v5 {inv_id:15} {op:9} {out.status:8} {out.depth} steps "
-              f"{findings[-1]['seconds']:7.3f} s  ({what})", flush=True)
-    all_medians = [s["median_s"] for s in steps]
-    summary = {
-        "step_obligations": len(steps),
-        "step_median_of_medians_s": statistics.median(all_medians),
-        "step_max_median_s": max(all_medians),
-        "step_under_1s": sum(1 for t in all_medians if t < 1.0),
-        "finding_trace_max_s": max(f["seconds"] for f in findings),
-    }
-    print("\nsummary: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
-                                    for k, v in summary.items()))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"summary": summary, "steps": steps, "findings": findings},
-                                         indent=2))
+        r = bmc(v, OBLIGATIONS[inv], OP_IDS[op], args.depth)
+        t_bmc = time.perf_counter() - t0
+        budget = max(args.random_budget, t_bmc)
+        t_rand, tried = random_search(name, inv, op, budget)
+        rows.append({"finding": what, "variant": name, "obligation": inv, "operation": op,
+                     "bmc": r.status, "bmc_steps": r.depth, "bmc_s": t_bmc, "budget_s": budget,
+                     "random_s": t_rand, "random_tried": tried,
+                     "random_over_bmc": (t_rand / t_bmc) if t_rand is not None else None})
+        found = f"{t_rand:7.2f} s after {tried} sequences" if t_rand is not None else \
+            f"not found in {budget:.0f} s ({tried} sequences)"
+        say(f"random {name:18} {inv:14} {op:8} BMC {r.status} {r.depth} steps {t_bmc:7.2f} s; random: {found}")
+    return {"rows": rows, "budget_note": "random testing gets max(--random-budget, BMC's time)"}
+
+
+# ---------------------------------------------------------------------------
+
+def plot(path: Path, title: str, xlabel: str, series: dict[str, list]) -> None:
+    """One PNG with a line per series (seconds, log scale); nothing if matplotlib is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label, pts in series.items():
+        ax.plot([p[0] for p in pts], [max(p[1], 1e-3) for p in pts], marker="o", label=label)
+    ax.set(title=title, xlabel=xlabel, ylabel="seconds (median)", yscale="log")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _csv(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def parse(argv: Optional[Iterable[str]]) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m proofs.bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true",
+                    help="1 run, upstream only, 3 invariants, depth to 3, pools 1-3, no full prove")
+    ap.add_argument("--only", type=_csv, default=None, help=f"sections, comma list of {','.join(SECTIONS)}")
+    ap.add_argument("--runs", type=int, default=None, help="runs per timing (median; default 5)")
+    ap.add_argument("--variants", type=_csv, default=None)
+    ap.add_argument("--invariants", type=_csv, default=None)
+    ap.add_argument("--modes", type=_csv, default=None, help="default sv39,sv48,sv57")
+    ap.add_argument("--max-depth", type=int, default=None, help="BMC depth curve to this (default 8)")
+    ap.add_argument("--pools", type=lambda t: [int(x) for x in _csv(t)], default=None, help="default 1..6")
+    ap.add_argument("--depth", type=int, default=6, help="BMC bound for the findings")
+    ap.add_argument("--random-budget", type=float, default=None, help="seconds (default 60)")
+    ap.add_argument("--solver-timeout", type=float, default=120.0)
+    ap.add_argument("--out", default="build/bench")
+    a = ap.parse_args(list(argv) if argv is not None else None)
+    q = a.quick
+    a.only = a.only or [s for s in SECTIONS if not (q and s == "prove")]
+    a.runs = a.runs or (1 if q else 5)
+    a.variants = a.variants or ([UP] if q else list(STATE_MACHINE_VARIANTS))
+    a.invariants = a.invariants or (["tlb", "wx", "reserved"] if q else list(OBLIGATIONS))
+    a.export_invariants = a.invariants if q else list(OBLIGATIONS) + ["enc-table", "enc-mapping"]
+    a.modes = a.modes or (["sv39", "sv48"] if q else ["sv39", "sv48", "sv57"])
+    a.max_depth = a.max_depth or (3 if q else 8)
+    a.pools = a.pools or ([1, 2, 3] if q else [1, 2, 3, 4, 5, 6])
+    a.random_budget = a.random_budget or (10.0 if q else 60.0)
+    bad = [s for s in a.only if s not in SECTIONS] + [v for v in a.variants if v not in STATE_MACHINE_VARIANTS] \
+        + [i for i in a.invariants if i not in OBLIGATIONS] + [m for m in a.modes if m not in ("sv39", "sv48", "sv57")]
+    if bad or a.runs < 1 or a.max_depth < 1 or min(a.pools) < 1:
+        ap.exit(EXIT_USAGE, f"python -m proofs.bench: bad argument: {', '.join(map(str, bad)) or 'a count below 1'}\n")
+    return a
+
+
+def main(argv: Optional[Iterable[str]] = None) -> int:
+    args = parse(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    say = lambda line: print(line, flush=True)  # noqa: E731
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    report: dict = {"meta": {"cpus": os.cpu_count(), "load_at_start": load, "runs": args.runs,
+                             "solver": "z3 (pysmt) unless stated", "bounds": "sv39, pool 4, 64-bit entries"
+                             " unless a curve varies them",
+                             "note": "figures measured on a shared, loaded machine are not headline figures"}}
+    t0 = time.perf_counter()
+    for name in args.only:
+        say(f"== {name}")
+        report[name] = globals()[name](args, say)
+        (out / "bench.json").write_text(json.dumps(report, indent=2, default=str))
+    report["meta"]["wall_s"] = time.perf_counter() - t0
+    report["meta"]["load_at_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    (out / "bench.json").write_text(json.dumps(report, indent=2, default=str))
+    say(f"\nwrote {out / 'bench.json'} and the PNG curves in {out} ({report['meta']['wall_s']:.0f} s; "
+        f"load {load} at start: loaded-machine figures are not headline figures)")
     return 0
 
 

@@ -22,48 +22,50 @@ MUTATIONS: list[Mutation] = []
 mutation = mutation_decorator(MUTATIONS, (UP,))
 
 
+MODIFY, INSERT, REMOVE = range(3)
+
+
 def _request(mfn: Word, flags: Word) -> tuple[Bool, Bool, Bool]:
     """pt_check_entry's (modify, insert, remove) cases of a request."""
     V, invalid = (flags & PTE_VALID).any(), mfn == INVALID_MFN
     return V & invalid, V & ~invalid, ~V & ~(flags & PTE_POPULATE).any()
 
 
+def _check_case(self, x, g, entry, mfn, flags, case: int, verdict: Bool) -> Bool:
+    """pt_check_entry with its answer for one request case replaced by `verdict`."""
+    return ite(_request(mfn, flags)[case], verdict,
+               self.unmutated.pt_check_entry(self, x, g, entry, mfn, flags))
+
+
 # -- pt_check_entry: drop a check, swap two branches --------------------------------
 
 @mutation("pt_check_entry", "an insert no longer requires the entry to be invalid", bases=BOTH)
 def check_entry_insert_any(self, x, g, entry, mfn, flags):
-    _, insert, _ = _request(mfn, flags)
-    return ite(insert, TRUE, self.unmutated.pt_check_entry(self, x, g, entry, mfn, flags))
+    return _check_case(self, x, g, entry, mfn, flags, INSERT, TRUE)
 
 
 @mutation("pt_check_entry", "a modify no longer requires the entry to be valid")
 def check_entry_modify_invalid(self, x, g, entry, mfn, flags):
-    modify, _, _ = _request(mfn, flags)
-    return ite(modify, ~self.pte_is_table(entry),
-               self.unmutated.pt_check_entry(self, x, g, entry, mfn, flags))
+    return _check_case(self, x, g, entry, mfn, flags, MODIFY, ~self.pte_is_table(entry))
 
 
 @mutation("pt_check_entry", "a modify may turn a table entry into a leaf")
 def check_entry_modify_table(self, x, g, entry, mfn, flags):
-    modify, _, _ = _request(mfn, flags)
-    return ite(modify, self.pte_is_valid(entry),
-               self.unmutated.pt_check_entry(self, x, g, entry, mfn, flags))
+    return _check_case(self, x, g, entry, mfn, flags, MODIFY, self.pte_is_valid(entry))
 
 
 @mutation("pt_check_entry", "a remove may clear a table entry",
           survives="missing invariant: nothing says a table page stays reachable or is "
                    "freed; clearing the link only removes translations inside the request", bases=BOTH)
 def check_entry_remove_table(self, x, g, entry, mfn, flags):
-    _, _, remove = _request(mfn, flags)
-    return ite(remove, TRUE, self.unmutated.pt_check_entry(self, x, g, entry, mfn, flags))
+    return _check_case(self, x, g, entry, mfn, flags, REMOVE, TRUE)
 
 
 @mutation("pt_check_entry", "the insert and modify branches swapped")
 def check_entry_swap_insert_modify(self, x, g, entry, mfn, flags):
-    modify, insert, _ = _request(mfn, flags)
     valid, table = self.pte_is_valid(entry), self.pte_is_table(entry)
-    return ite(modify, ~valid, ite(insert, valid & ~table,
-                                   self.unmutated.pt_check_entry(self, x, g, entry, mfn, flags)))
+    swapped = _check_case(self, x, g, entry, mfn, flags, INSERT, valid & ~table)
+    return ite(_request(mfn, flags)[MODIFY], ~valid, swapped)
 
 
 # -- PTE helpers (asm/page.h) -------------------------------------------------------
