@@ -308,12 +308,14 @@ def plot(path: Path, title: str, xlabel: str, series: dict[str, list]) -> None:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         return
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for label, pts in series.items():
         ax.plot([p[0] for p in pts], [max(p[1], 1e-3) for p in pts], marker="o", label=label)
     ax.set(title=title, xlabel=xlabel, ylabel="seconds (median)", yscale="log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()

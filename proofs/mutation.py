@@ -35,7 +35,7 @@ from typing import Iterable, Optional
 
 from model.riscv.machine import OP_IDS
 from model.variants import VARIANTS
-from proofs import encodings
+from proofs import encodings, mutation_system, systems
 from proofs.bmc import bmc
 from proofs.engine import OBLIGATIONS, Settings
 from proofs.errors import EXIT_MISMATCH, EXIT_OK, EXIT_SOLVER, PtproveError
@@ -46,6 +46,7 @@ from proofs.mutants import Mutant, select
 from proofs.result import PROVED
 
 EXPECTATIONS = str(Path(__file__).with_name("expectations.json"))
+FAST_SYSTEM = "riscv-pt"  # judged here, step by step; other systems through their run_system
 Key = tuple[str, str]  # (obligation, operation) or (enc obligation, "mode/level")
 
 
@@ -141,6 +142,7 @@ class Control:
     verdicts: dict  # "oid|where" -> verdict
     seconds: dict  # "oid|where" -> seconds of the check itself
     mismatches: list = field(default_factory=list)
+    system: str = FAST_SYSTEM
 
 
 def _k(key: Key) -> str:
@@ -148,8 +150,11 @@ def _k(key: Key) -> str:
 
 
 def run_control(base: str, settings: Settings, obligations: Optional[list[str]] = None,
-                expectations: str = EXPECTATIONS) -> Control:
+                expectations: str = EXPECTATIONS, system: str = FAST_SYSTEM) -> Control:
     """The base version's verdicts, checked against the expectations file."""
+    if system != FAST_SYSTEM:
+        return Control(base, *mutation_system.control_results(system, base, settings, obligations,
+                                                              expectations), system=system)
     j = Judge(VARIANTS[base], settings)
     verdicts = {_k(k): j.verdict(k) for k in keys(obligations)}
     ctl = Control(base, verdicts, {_k(k): c.seconds for k, c in j.done.items()})
@@ -193,9 +198,11 @@ def judge(mutant_id: str, control: Control, settings: Settings, trace_depth: int
     keys the base does not prove (informative obligations last)."""
     m = select([mutant_id])[0]
     t0 = time.perf_counter()
-    j = Judge(m.model_class(), settings)
     out = Outcome(m.id, m.base, m.mutation.id, m.mutation.function, m.mutation.what, "survived",
                   survives=m.mutation.survives)
+    if m.system != FAST_SYSTEM:
+        return _judge_by_system(m, control, settings, out, t0)
+    j = Judge(m.model_class(), settings)
     cost = lambda k: control.seconds.get(_k(k), 0.0)  # noqa: E731
     listed = [k for k in keys() if _k(k) in control.verdicts]
     resting = {d for k in listed if k[0] in OBLIGATIONS and control.verdicts[_k(k)] == PROVED
@@ -228,6 +235,19 @@ def judge(mutant_id: str, control: Control, settings: Settings, trace_depth: int
     if out.status == "survived" and unknown:
         out.status, out.how = "unknown", "undecided: " + ", ".join(" ".join(k) for k in unknown)
     out.checks, out.seconds = len(j.done), time.perf_counter() - t0
+    return out
+
+
+def _judge_by_system(m: Mutant, control: Control, settings: Settings, out: Outcome, t0: float) -> Outcome:
+    obligations = list(dict.fromkeys(k.split("|")[0] for k in control.verdicts))
+    results = mutation_system.mutant_results(m, settings, obligations)
+    key, how, unknown = mutation_system.first_difference(results, control.verdicts,
+                                                         systems.system(m.system).obligations)
+    if key:
+        out.status, out.killed_by, out.how = "killed", key.replace("|", " "), how
+    elif unknown:
+        out.status, out.how = "unknown", "undecided: " + ", ".join(unknown)
+    out.checks, out.seconds = len(results), time.perf_counter() - t0
     return out
 
 
@@ -264,17 +284,19 @@ def _trace(j: Judge, key: Key, depth: int, s: Settings) -> str:
 def run(mutants: list[Mutant], settings: Settings, jobs: int, trace_depth: int = 0,
         obligations: Optional[list[str]] = None, progress=None) -> tuple[list[Control], list[Outcome]]:
     progress = progress or (lambda line: print(line, flush=True))
-    bases = list(dict.fromkeys(m.base for m in mutants))
+    bases = list(dict.fromkeys((m.system, m.base) for m in mutants))
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        controls = list(pool.map(run_control, bases, [settings] * len(bases), [obligations] * len(bases)))
+        controls = [f.result() for f in [pool.submit(run_control, b, settings, obligations, EXPECTATIONS, sid)
+                                         for sid, b in bases]]
         for c in controls:
             progress(f"control {c.base}: {len(c.verdicts)} checks, "
                      f"{sum(c.seconds.values()):.1f} s" + ("" if not c.mismatches else
                                                           ", MISMATCH: " + "; ".join(c.mismatches)))
         if any(c.mismatches for c in controls):
             return controls, []
-        by_base = {c.base: c for c in controls}
-        futures = [pool.submit(judge, m.id, by_base[m.base], settings, trace_depth) for m in mutants]
+        by_base = {(c.system, c.base): c for c in controls}
+        futures = [pool.submit(judge, m.id, by_base[(m.system, m.base)], settings, trace_depth)
+                   for m in mutants]
         for f in as_completed(futures):
             progress(_line(f.result()))
         outcomes = [f.result() for f in futures]  # catalogue order

@@ -122,3 +122,33 @@ def test_cli_run_prints_score_and_writes_json(tmp_path, capsys):
     assert status == EXIT_OK and "score: 1 of 1 mutants killed" in text
     data = json.loads(out.read_text())
     assert data["outcomes"][0]["status"] == "killed" and data["summary"]["score"] == "1/1"
+
+
+# -- any other system: judged through its own run_system -----------------------------
+
+@pytest.fixture
+def toy(monkeypatch, tmp_path):
+    import proofs.mutants
+    from proofs import systems
+
+    monkeypatch.setattr(systems, "SYSTEMS", systems.SYSTEMS + (systems.System("toy", "toy", "tests.toy_system"),))
+    monkeypatch.setattr(proofs.mutants, "CATALOGUES", {"toy": "tests.toy_system"})
+    proofs.mutants.catalogue.cache_clear()
+    exp = tmp_path / "exp.json"
+    exp.write_text(json.dumps({"version": 1, "variants": {"toy": {
+        o: {"verdict": "proved", "reason": "3 is below it"} for o in ("below-5", "below-9")}}}))
+    monkeypatch.setattr("proofs.expectations.known_ids", lambda: (["toy"], ["below-5", "below-9"]))
+    yield str(exp)
+    proofs.mutants.catalogue.cache_clear()
+
+
+def test_a_mutant_of_another_system_is_judged_through_run_system(toy):
+    ctl = run_control("toy", QUICK, None, toy, system="toy")
+    assert ctl.verdicts == {"below-5|-": "proved", "below-9|-": "proved"} and not ctl.mismatches
+    killed = judge("toy~limit-seven", ctl, QUICK)
+    assert (killed.status, killed.killed_by) == ("killed", "below-5 -") and "violated, base proved" in killed.how
+    survived = judge("toy~limit-four", ctl, QUICK)
+    assert survived.status == "survived" and survived.survives.startswith("equivalent")
+    from tests import toy_system
+
+    assert set(toy_system.VARIANT_CLASSES) == {"toy"}  # the mutant was registered only for its run

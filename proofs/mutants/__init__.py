@@ -20,7 +20,6 @@ from functools import lru_cache
 from typing import Callable
 
 from model.cite import follows
-from model.variants import VARIANTS
 from proofs.errors import UsageError
 
 #: system id -> module holding its MUTATIONS
@@ -51,7 +50,9 @@ class Mutant:
 
     def model_class(self) -> type:
         """The base version's class with the one function overridden."""
-        base = VARIANTS[self.base]
+        from proofs.systems import system
+
+        base = system(self.system).variants[self.base]
         m = self.mutation
         fn = follows(f"mutant {m.id} of {self.base}", m.function, note=m.what)(m.override)
         return type(f"{base.__name__}Mutant", (base,), {
