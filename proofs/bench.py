@@ -324,6 +324,32 @@ def plot(path: Path, title: str, xlabel: str, series: dict[str, list]) -> None:
     plt.close(fig)
 
 
+def summary_table(report: dict) -> str:
+    """The headline figures of whatever sections ran, as one markdown table."""
+    rows = []
+    if "steps" in report:
+        s = report["steps"]["summary"]
+        rows.append(("obligations (median of %d runs)" % s["runs_each"],
+                     f"{s['obligations']}: median {s['median_s']:.2f} s, max {s['max_s']:.1f} s, "
+                     f"sum {s['total_of_medians_s']:.0f} s"))
+    if "prove" in report:
+        rows.append(("`ptprove prove --jobs 2`", f"{report['prove']['wall_s']:.0f} s (exit {report['prove']['exit']})"))
+    for sec, unit in (("levels", "levels"), ("depth", "steps"), ("pool", "pages")):
+        for label, pts in report.get(sec, {}).get("series", {}).items():
+            rows.append((f"{sec}: {label}", ", ".join(f"{x} {unit}: {y:.2f} s" for x, y in pts)))
+    if "solvers" in report and "summary" in report["solvers"]:
+        for name, v in report["solvers"]["summary"].items():
+            if isinstance(v, dict):
+                ratio = f", median x{v['median_ratio_to_z3']:.2f} of z3" if v.get("median_ratio_to_z3") else ""
+                rows.append((f"solver {name} on exported .smt2", f"{v['decided']} decided, {v['total_s']:.1f} s{ratio}"))
+        rows.append(("solver disagreements", str(len(report["solvers"]["summary"]["disagreements"]))))
+    for r in report.get("random", {}).get("rows", []):
+        rnd = f"{r['random_s']:.1f} s" if r["random_s"] is not None else f"not found in {r['budget_s']:.0f} s"
+        rows.append((f"first counterexample: {r['variant']} {r['obligation']} {r['operation']}",
+                     f"BMC {r['bmc_s']:.1f} s ({r['bmc_steps']} steps); random testing {rnd}"))
+    return "\n".join(["| measure | figure |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows])
+
+
 def _csv(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
 
@@ -347,14 +373,14 @@ def parse(argv: Optional[Iterable[str]]) -> argparse.Namespace:
     a = ap.parse_args(list(argv) if argv is not None else None)
     q = a.quick
     a.only = a.only or [s for s in SECTIONS if not (q and s == "prove")]
-    a.runs = a.runs or (1 if q else 5)
+    a.runs = (1 if q else 5) if a.runs is None else a.runs
     a.variants = a.variants or ([UP] if q else list(STATE_MACHINE_VARIANTS))
     a.invariants = a.invariants or (["tlb", "wx", "reserved"] if q else list(OBLIGATIONS))
     a.export_invariants = a.invariants if q else list(OBLIGATIONS) + ["enc-table", "enc-mapping"]
     a.modes = a.modes or (["sv39", "sv48"] if q else ["sv39", "sv48", "sv57"])
-    a.max_depth = a.max_depth or (3 if q else 8)
+    a.max_depth = (3 if q else 8) if a.max_depth is None else a.max_depth
     a.pools = a.pools or ([1, 2, 3] if q else [1, 2, 3, 4, 5, 6])
-    a.random_budget = a.random_budget or (10.0 if q else 60.0)
+    a.random_budget = (10.0 if q else 60.0) if a.random_budget is None else a.random_budget
     bad = [s for s in a.only if s not in SECTIONS] + [v for v in a.variants if v not in STATE_MACHINE_VARIANTS] \
         + [i for i in a.invariants if i not in OBLIGATIONS] + [m for m in a.modes if m not in ("sv39", "sv48", "sv57")]
     if bad or a.runs < 1 or a.max_depth < 1 or min(a.pools) < 1:
@@ -377,6 +403,7 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
         say(f"== {name}")
         report[name] = globals()[name](args, say)
         (out / "bench.json").write_text(json.dumps(report, indent=2, default=str))
+    say("\n" + summary_table(report))
     report["meta"]["wall_s"] = time.perf_counter() - t0
     report["meta"]["load_at_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     (out / "bench.json").write_text(json.dumps(report, indent=2, default=str))
