@@ -190,48 +190,48 @@ class Outcome:
 
 
 def judge(mutant_id: str, control: Control, settings: Settings, trace_depth: int = 0) -> Outcome:
-    """Run one mutant's checks to its first kill, cheapest first (the control's timings).
+    """Run one mutant's checks to its first kill, cheapest first (the control's timings),
+    obligations before informative ones.
 
-    Phase 1 checks every step the base's proofs rest on (a proved key and the
-    lemma steps it assumes): one that fails is a kill on its own, since the
-    base proves it.  Phase 2 compares the remaining verdicts: encodings, and
-    keys the base does not prove (informative obligations last)."""
+    Phase 1: the encoding checks, and every step the base's proofs rest on (a
+    proved key and the lemma steps it assumes): a step that fails is a kill on
+    its own, since the base proves it.  Phase 2: the keys the base does not
+    prove, whose verdict (with their lemmas) the mutant might turn to proved."""
     m = select([mutant_id])[0]
     t0 = time.perf_counter()
     out = Outcome(m.id, m.base, m.mutation.id, m.mutation.function, m.mutation.what, "survived",
-                  survives=m.mutation.survives)
+                  survives=m.survives)
     if m.system != FAST_SYSTEM:
         return _judge_by_system(m, control, settings, out, t0)
     j = Judge(m.model_class(), settings)
-    cost = lambda k: control.seconds.get(_k(k), 0.0)  # noqa: E731
     listed = [k for k in keys() if _k(k) in control.verdicts]
     resting = {d for k in listed if k[0] in OBLIGATIONS and control.verdicts[_k(k)] == PROVED
                for d in closure(k)}
     informative = {oid for oid, ob in OBLIGATIONS.items() if ob.informative}
-    phase2 = sorted((k for k in listed if k not in resting),
-                    key=lambda k: (k[0] in informative, sum(cost(d) for d in _deps(k))))
+
+    def order(ks: Iterable[Key]) -> list[Key]:
+        return sorted(ks, key=lambda k: (k[0] in informative,
+                                         sum(control.seconds.get(_k(d), 0.0) for d in _deps(k))))
+
+    phase1 = order([k for k in listed if k[0] not in OBLIGATIONS] + list(resting))
+    phase2 = order(k for k in listed if k[0] in OBLIGATIONS and k not in resting)
     unknown = []
-
-    def kill(key: Key, how: str) -> None:
-        out.status, out.killed_by, out.how = "killed", " ".join(key), how
-        if trace_depth and key[0] in OBLIGATIONS:
-            out.trace = _trace(j, key, trace_depth, settings)
-
-    for key in sorted(resting, key=cost):
-        ok = j.step_proved(key)
-        if ok is None:
-            unknown.append(key)
-        elif not ok:
-            kill(key, _how(j, key, PROVED, "not-proved") + ("" if key in listed else " (a lemma the proofs assume)"))
-            break
-    else:
-        for key in phase2:
+    for key in phase1 + phase2:
+        if key in resting:  # the base proves this step: the mutant's step alone must be proved
+            base_v, ok = PROVED, j.step_proved(key)
+            mine = None if ok is None else (PROVED if ok else "not-proved")
+        else:
             base_v, mine = control.verdicts[_k(key)], j.verdict(key)
-            if mine is None:
-                unknown.append(key)
-            elif mine != base_v:
-                kill(key, _how(j, key, base_v, mine))
-                break
+        if mine is None:
+            unknown.append(key)
+        elif mine != base_v:
+            out.status, out.killed_by = "killed", " ".join(key)
+            out.how = _how(j, key, base_v, mine) + ("" if key in listed else " (a lemma the proofs assume)")
+            if key[0] in informative:
+                out.how += " [informative obligation only]"
+            if trace_depth and key[0] in OBLIGATIONS:
+                out.trace = _trace(j, key, trace_depth, settings)
+            break
     if out.status == "survived" and unknown:
         out.status, out.how = "unknown", "undecided: " + ", ".join(" ".join(k) for k in unknown)
     out.checks, out.seconds = len(j.done), time.perf_counter() - t0

@@ -35,7 +35,9 @@ class Mutation:
     what: str  # the change, in terms of the C code
     override: Callable
     bases: tuple[str, ...]  # versions it applies to
-    survives: str = ""  # why it is expected to survive ("equivalent: ..." / "missing invariant: ...")
+    #: why it is expected to survive ("equivalent: ..." / "missing invariant: ..."), for
+    #: every base, or per base as {base: reason}
+    survives: str | dict = ""
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,11 @@ class Mutant:
     @property
     def id(self) -> str:
         return f"{self.base}~{self.mutation.id}"
+
+    @property
+    def survives(self) -> str:
+        why = self.mutation.survives
+        return why.get(self.base, "") if isinstance(why, dict) else why
 
     def model_class(self) -> type:
         """The base version's class with the one function overridden."""
@@ -65,7 +72,7 @@ def mutation_decorator(into: list, default_bases: tuple[str, ...]):
     """`@mutation(function, what, bases=..., survives=...)` for a catalogue module:
     the decorated function is the override; its name (with '-') is the id."""
     def mutation(function: str, what: str, bases: tuple[str, ...] = default_bases,
-                 survives: str = "") -> Callable[[Callable], Callable]:
+                 survives: str | dict = "") -> Callable[[Callable], Callable]:
         def deco(fn: Callable) -> Callable:
             into.append(Mutation(fn.__name__.strip("_").replace("_", "-"), function, what, fn,
                                  tuple(bases), survives))

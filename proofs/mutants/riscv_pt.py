@@ -49,7 +49,9 @@ def check_entry_modify_invalid(self, x, g, entry, mfn, flags):
     return _check_case(self, x, g, entry, mfn, flags, MODIFY, ~self.pte_is_table(entry))
 
 
-@mutation("pt_check_entry", "a modify may turn a table entry into a leaf")
+@mutation("pt_check_entry", "a modify may turn a table entry into a leaf", bases=BOTH,
+          survives={UP: "equivalent on upstream: modify walks to the leaf (96a86ebcf5), so the "
+                        "entry it checks is never a table"})
 def check_entry_modify_table(self, x, g, entry, mfn, flags):
     return _check_case(self, x, g, entry, mfn, flags, MODIFY, self.pte_is_valid(entry))
 
