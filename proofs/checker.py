@@ -17,8 +17,11 @@ decides each obligation the same way:
 """
 from __future__ import annotations
 
+import importlib
 import inspect
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, Callable, Optional, Protocol
 
@@ -198,35 +201,68 @@ def replay(m: Machine, ob: Obligation, trace: Trace) -> dict:
             "witness_va": hex(trace.va), "breaking_step": m.describe_step(last, trace.va)}
 
 
-def decide(machines: dict[str, Machine], obligations: dict[str, Obligation], wanted: list[str],
-           settings, system: str) -> list[Result]:
-    """Every (version, obligation) of `wanted` on each machine, with the lemmas they assume."""
+def _module(name: str):
+    return importlib.import_module(name)
+
+
+def _step_job(job) -> Outcome:
+    """One step check (and, for a proved lemma, its initial-state check), in a worker."""
+    module, name, oid, settings = job
+    mod = _module(module)
+    m, ob = mod.machine(name, settings), mod.STATE_OBLIGATIONS[oid]
+    out = step_check(m, ob, settings.solver, settings.timeout_ms, settings.rlimit)
+    if ob.lemma and out.status == PROVED:  # a lemma must also hold where every trace starts
+        init = initially(m, ob.lemma, settings.solver, settings.timeout_ms, settings.rlimit)
+        if init != UNSAT:
+            out.status = "cti" if init == SAT else UNKNOWN
+            out.detail.append("the lemma does not hold in the initial state")
+    return out
+
+
+def _result_job(job) -> Result:
+    module, name, oid, out, sound, settings, system = job
+    mod = _module(module)
+    return _result(mod.machine(name, settings), name, mod.STATE_OBLIGATIONS[oid], out, sound,
+                   settings, system)
+
+
+class _Serial:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def map(self, fn, items):
+        return map(fn, items)
+
+
+def decide(module: str, names: list[str], wanted: list[str], settings, system: str) -> list[Result]:
+    """Every (version, obligation) of `wanted`, with the lemmas they assume.
+
+    `module` names the system module: `machine(name, settings)` builds a version's
+    Machine and `STATE_OBLIGATIONS` maps ids to Obligations; workers re-import it
+    (`settings.jobs` processes; 1: in this process)."""
+    obligations = _module(module).STATE_OBLIGATIONS
     lemma_of = {ob.lemma: oid for oid, ob in obligations.items() if ob.lemma}
-    results = []
-    for name, m in machines.items():
-        needed = list(dict.fromkeys(wanted + [lemma_of[n] for o in wanted for n in obligations[o].needs]))
-        out = {oid: step_check(m, obligations[oid], settings.solver, settings.timeout_ms, settings.rlimit)
-               for oid in needed}
-        for oid in needed:  # a lemma must also hold where every trace starts
-            lem = obligations[oid].lemma
-            if lem and out[oid].status == PROVED:
-                init = initially(m, lem, settings.solver, settings.timeout_ms, settings.rlimit)
-                if init != UNSAT:
-                    out[oid].status = UNKNOWN if init != SAT else "cti"
-                    out[oid].detail.append("the lemma does not hold in the initial state")
-        sound = {o for o in needed if out[o].status == PROVED}
+    needed = list(dict.fromkeys(wanted + [lemma_of[n] for o in wanted for n in obligations[o].needs]))
+    keys = [(name, oid) for name in names for oid in needed]
+    jobs = settings.jobs or os.cpu_count() or 1
+    with (ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else _Serial()) as pool:
+        out = dict(zip(keys, pool.map(_step_job, [(module, n, o, settings) for n, o in keys])))
+        sound = {k for k in keys if out[k].status == PROVED}
         changed = True
         while changed:
             changed = False
-            for o in list(sound):
-                lost = [n for n in obligations[o].needs if lemma_of[n] not in sound]
+            for name, o in list(sound):
+                lost = [n for n in obligations[o].needs if (name, lemma_of[n]) not in sound]
                 if lost:
-                    sound.discard(o)
-                    out[o].detail.append(f"its step proof assumes lemma '{lost[0]}', not proved")
+                    sound.discard((name, o))
+                    out[(name, o)].detail.append(f"its step proof assumes lemma '{lost[0]}', not proved")
                     changed = True
-        for oid in wanted:
-            results.append(_result(m, name, obligations[oid], out[oid], oid in sound, settings, system))
-    return results
+        todo = [(module, n, o, out[(n, o)], (n, o) in sound, settings, system)
+                for n in names for o in wanted]
+        return list(pool.map(_result_job, todo))
 
 
 def _result(m: Machine, name: str, ob: Obligation, o: Outcome, sound: bool, settings,

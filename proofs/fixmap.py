@@ -340,10 +340,14 @@ def run_system(variants: list[str], obligations: list[str], settings,
         v = VARIANT_CLASSES[name](Geometry(SV39, pool=settings.pool))
         for oid in [o for o in obligations if o in LAYOUT_OBLIGATIONS]:
             results.append(decide_layout(v, LAYOUT_OBLIGATIONS[oid], settings))
-        wanted = [o for o in obligations if o in STATE_OBLIGATIONS]
-        if wanted:
-            results += decide({name: FixmapMachine(v, settings.depth)}, STATE_OBLIGATIONS, wanted,
-                              settings, SYSTEM)
         if progress:
             progress(len(results), total, f"{SYSTEM} {name}")
+    wanted = [o for o in obligations if o in STATE_OBLIGATIONS]
+    if wanted:
+        results += decide(__name__, variants, wanted, settings, SYSTEM)
     return results
+
+
+def machine(name: str, settings) -> FixmapMachine:
+    """A version's fixmap machine (Sv39, the settings' pool and depth)."""
+    return FixmapMachine(VARIANT_CLASSES[name](Geometry(SV39, pool=settings.pool)), settings.depth)

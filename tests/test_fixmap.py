@@ -15,7 +15,8 @@ from model.riscv.walk import translate
 from model.term import FALSE, bv
 from proofs.checker import decide
 from proofs.engine import Settings
-from proofs.fixmap import LAYOUT_OBLIGATIONS, STATE_OBLIGATIONS, FixmapMachine, decide_layout, run_system
+from proofs import fixmap
+from proofs.fixmap import LAYOUT_OBLIGATIONS, STATE_OBLIGATIONS, decide_layout, run_system
 from proofs.result import PROVED, VIOLATED
 
 SETTINGS = Settings(jobs=1, depth=6)
@@ -100,9 +101,10 @@ def test_layout_obligations_can_fail(cls, oid):
     assert r.verdict == VIOLATED and int(r.counterexample["x"], 16) >= 0
 
 
-def decide_one(cls, oid):
-    m = FixmapMachine(machine(cls), SETTINGS.depth)
-    (r,) = decide({cls.__name__: m}, STATE_OBLIGATIONS, [oid], SETTINGS, "riscv-fixmap")
+def decide_one(cls, oid, monkeypatch):
+    """Decide one obligation on a (broken) version, registered for this test only (jobs=1)."""
+    monkeypatch.setitem(fixmap.VARIANT_CLASSES, cls.__name__, cls)
+    (r,) = decide("proofs.fixmap", [cls.__name__], [oid], SETTINGS, "riscv-fixmap")
     return r
 
 
@@ -147,8 +149,8 @@ class NoWxCheck(RiscvFixmapUpstream):
     (ClearTwoPages, "structure"), (SetTwoPages, "fixmap-leaf"), (SetupOverValid, "no-overwrite"),
     (SetupNoFence, "tlb"), (NoWxCheck, "wx"),
 ])
-def test_each_obligation_broken_by_a_broken_version(cls, oid):
-    r = decide_one(cls, oid)
+def test_each_obligation_broken_by_a_broken_version(cls, oid, monkeypatch):
+    r = decide_one(cls, oid, monkeypatch)
     assert r.verdict == VIOLATED, (r.verdict, r.detail)
     assert r.counterexample["steps"][0]["call"] == "setup_fixmap_mappings"
 

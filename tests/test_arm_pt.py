@@ -1,0 +1,283 @@
+"""Arm xen_pt_update (model/arm/pt.py): concrete semantics of both versions, and every
+invariant of proofs/arm_invariants.py broken by one concrete step and kept by another."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from model.arm.lpae import classify_desc
+from model.arm.pt import (_PAGE_BLOCK, _PAGE_CONTIG, _PAGE_NORMAL, CONTIG_BITS, MT_NORMAL_NC,
+                          PAGE_HYPERVISOR_RO, PAGE_HYPERVISOR_RW, PAGE_HYPERVISOR_RX, PTE_CONTIG,
+                          ArmPtRfc, ArmPtUpstream, arm_geometry)
+from model.arm.walk import translate
+from model.memory import FRAME_BITS
+from model.riscv.machine import (EINVAL, EOPNOTSUPP, INVALID_MFN, LEVEL_BITS, OP_DESTROY, OP_MAP,
+                                 OP_MODIFY, PC_IDLE, PC_LOOP, Call, rc_value)
+from model.term import TRUE, Word, bv, ite
+from proofs import arm_invariants as inv
+from proofs.arm_pt import OBLIGATIONS
+
+PAGE = 1 << 12
+MB2, GB1 = 1 << 21, 1 << 30
+VA = 0x4000_0000  # 1G-aligned
+MFN = 0x80000  # 1G-aligned frame
+BOTH = [ArmPtRfc, ArmPtUpstream]
+
+
+def machine(cls=ArmPtUpstream, pool: int = 8):
+    return cls(arm_geometry(pool))
+
+
+def call(op: int, *args: int) -> Call:
+    return Call(bv(op, 3), tuple(bv(a, 64) for a in (list(args) + [0] * 4)[:4]))
+
+
+def run(v, s, op, *args):
+    """Offer a call and step until the machine is idle again; returns (state, steps)."""
+    c = call(op, *args)
+    steps = [v.step(s, c)]
+    while int(steps[-1].post.pc) == PC_LOOP:
+        steps.append(v.step(steps[-1].post, c))
+    return steps[-1].post, steps
+
+
+def leaf(v, s, va):
+    return translate(s.mem, v.root, bv(va, 64))
+
+
+def rc(s) -> int:
+    return rc_value(s.rc)
+
+
+# -- concrete semantics -------------------------------------------------------------
+
+@pytest.mark.parametrize("cls", BOTH)
+def test_block_levels_follow_alignment_and_the_block_flag(cls):
+    v = machine(cls)
+    s, _ = run(v, v.initial_state(), OP_MAP, VA, MFN, 512, PAGE_HYPERVISOR_RW | _PAGE_BLOCK)
+    t = leaf(v, s, VA + 0x1000)
+    assert rc(s) == 0 and int(t.level) == 2 and int(t.ppn) == MFN + 1
+    s, _ = run(v, s, OP_MAP, 2 * GB1, 2 * MFN, 1 << 18, PAGE_HYPERVISOR_RO | _PAGE_BLOCK)
+    assert int(leaf(v, s, 2 * GB1 + MB2).level) == 1
+    s, _ = run(v, s, OP_MAP, 3 * GB1, MFN, 512, PAGE_HYPERVISOR_RW)  # no _PAGE_BLOCK: 4K pages
+    assert int(leaf(v, s, 3 * GB1 + MB2 - PAGE).level) == 3
+
+
+def test_rfc_takes_left_into_the_mask_upstream_checks_nr():
+    for cls, level in ((ArmPtRfc, 3), (ArmPtUpstream, 2)):
+        v = machine(cls)
+        s, _ = run(v, v.initial_state(), OP_MAP, VA, MFN, 513, PAGE_HYPERVISOR_RW | _PAGE_BLOCK)
+        assert rc(s) == 0 and int(leaf(v, s, VA).level) == level, cls.name
+        assert int(leaf(v, s, VA + MB2).level) == 3
+
+
+def test_contiguous_hint_upstream_only():
+    for cls, cont in ((ArmPtRfc, False), (ArmPtUpstream, True)):
+        v = machine(cls)
+        s, steps = run(v, v.initial_state(), OP_MAP, VA, MFN, 16, PAGE_HYPERVISOR_RX | _PAGE_BLOCK)
+        assert rc(s) == 0 and len(steps) == 17  # the prologue, then one xen_pt_update_entry each
+        for k in range(16):
+            e = leaf(v, s, VA + k * PAGE).visits[3].entry
+            assert bool(e.bit(52)) == cont and int(leaf(v, s, VA + k * PAGE).ppn) == MFN + k
+
+
+@pytest.mark.parametrize("cls", BOTH)
+def test_refusals(cls):
+    v = machine(cls)
+    s, _ = run(v, v.initial_state(), OP_MAP, VA, MFN, 512, PAGE_HYPERVISOR_RW | _PAGE_BLOCK)
+    assert rc(run(v, s, OP_MAP, VA, MFN, 1, PAGE_HYPERVISOR_RW)[0]) == -EOPNOTSUPP  # no shattering
+    assert rc(run(v, s, OP_MAP, VA, MFN, 512, PAGE_HYPERVISOR_RW | _PAGE_BLOCK)[0]) == -EINVAL  # valid
+    assert rc(run(v, s, OP_MAP, 8 * GB1, MFN, 1, _PAGE_NORMAL)[0]) == -EINVAL  # W+X request
+    assert rc(run(v, s, OP_DESTROY, VA, VA + PAGE)[0]) == -EOPNOTSUPP  # 4K inside a block
+    # modify may not change the memory attributes
+    assert rc(run(v, s, OP_MODIFY, VA, VA + MB2, PAGE_HYPERVISOR_RW & ~0x7 | MT_NORMAL_NC | _PAGE_BLOCK)[0]) == -EINVAL
+
+
+def test_contig_request_refused_upstream_only():
+    assert rc(run(machine(), machine().initial_state(), OP_MAP, VA, MFN, 1,
+                  PAGE_HYPERVISOR_RW | _PAGE_CONTIG)[0]) == -EINVAL
+    v = machine(ArmPtRfc)
+    assert rc(run(v, v.initial_state(), OP_MAP, VA, MFN, 1, PAGE_HYPERVISOR_RW | _PAGE_CONTIG)[0]) == 0
+
+
+def test_flush_placement():
+    """Upstream: no flush after an insert (nothing valid changed), a flush after a modify; RFC: always."""
+    for cls in BOTH:
+        v = machine(cls)
+        s, steps = run(v, v.initial_state(), OP_MAP, VA, MFN, 2, PAGE_HYPERVISOR_RW)
+        assert not any(bool(st.post.tlb_stale) for st in steps)
+        s, steps = run(v, s, OP_MODIFY, VA, VA + 2 * PAGE, PAGE_HYPERVISOR_RO)
+        assert bool(steps[1].post.tlb_stale) and not bool(s.tlb_stale)
+
+
+# -- hand-made steps: each invariant broken by one step and kept by another ------------
+
+def state_with(v, entries: dict, **loop):
+    """The empty machine with `entries` ((frame, index) -> value) and, if given, a call in progress."""
+    s = v.initial_state()
+    mem = s.mem
+    for (f, i), val in entries.items():
+        mem = mem.write(TRUE, bv(f, FRAME_BITS), bv(i, 9), bv(val, 64))
+    s = replace(s, mem=mem)
+    if loop:
+        fields = dict(pc=bv(PC_LOOP, 2), op=bv(loop.pop("op", OP_MAP), 3))
+        for k, val in loop.items():
+            fields[k] = bv(val, {"group_left": CONTIG_BITS, "group_level": LEVEL_BITS}.get(k, 64))
+        s = replace(s, **fields)
+    return s
+
+
+def holds(oid: str, v, st, va: int) -> bool:
+    return bool(OBLIGATIONS[oid].holds(inv.ArmView(v, st, bv(va, 64))))
+
+
+def one_step(v, s, c=None):
+    return v.step(s, c or call(OP_MAP))
+
+
+def mapped(v, *calls):
+    s = v.initial_state()
+    for c in calls:
+        s, _ = run(v, s, *c)
+    return s
+
+
+def test_wx_broken_by_a_w_x_loop_and_kept_by_rw():
+    v = machine()
+    bad = state_with(v, {}, start=VA >> 12, vfn=VA >> 12, nr=1, mfn=MFN, flags=_PAGE_NORMAL)
+    assert not holds("wx", v, one_step(v, bad), VA)
+    good = state_with(v, {}, start=VA >> 12, vfn=VA >> 12, nr=1, mfn=MFN, flags=PAGE_HYPERVISOR_RW)
+    assert holds("wx", v, one_step(v, good), VA)
+
+
+class InsertOverValid(ArmPtUpstream):
+    def xen_pt_check_entry(self, x, g, entry, mfn, level, flags):
+        return TRUE
+
+
+def test_no_overwrite_broken_by_a_check_that_allows_replacing():
+    pre = mapped(machine(), (OP_MAP, VA, MFN, 1, PAGE_HYPERVISOR_RW))
+    loop = dict(start=VA >> 12, vfn=VA >> 12, nr=1, mfn=MFN + 5, flags=PAGE_HYPERVISOR_RW)
+    bad = InsertOverValid(arm_geometry(8))
+    assert not holds("no-overwrite", bad, one_step(bad, _loop(pre, **loop)), VA)
+    v = machine()
+    st = one_step(v, _loop(pre, **loop))
+    assert rc_value(st.post.rc) == -EINVAL and holds("no-overwrite", v, st, VA)
+
+
+def _loop(s, op=OP_MAP, **kw):
+    """`s` with a call in progress."""
+    fields = dict(pc=bv(PC_LOOP, 2), op=bv(op, 3), group_left=bv(0, CONTIG_BITS))
+    fields.update({k: bv(val, 64) for k, val in kw.items()})
+    return replace(s, **fields)
+
+
+def test_well_formed_broken_by_a_link_to_a_page_not_handed_out():
+    v = machine()
+    root = v.geo.root
+    stray = 0x5000  # never handed out by the allocator
+    table = (stray << 12) | 0x3
+    pre = state_with(v, {(root, 0): table})  # VA[47:39] = 0
+    st = one_step(v, _loop(pre, start=VA >> 12, vfn=VA >> 12, nr=1, mfn=MFN, flags=PAGE_HYPERVISOR_RW))
+    assert not holds("well-formed", v, st, VA)
+    st = one_step(v, _loop(v.initial_state(), start=VA >> 12, vfn=VA >> 12, nr=1, mfn=MFN,
+                           flags=PAGE_HYPERVISOR_RW))
+    assert holds("well-formed", v, st, VA)
+
+
+class BlockIgnoresLeft(ArmPtRfc):
+    """The RFC's order choice without `left` in the mask (and the RFC has no ASSERT on left)."""
+
+    def xen_pt_mapping_level(self, vfn, mfn, nr, flags):
+        return super().xen_pt_mapping_level(vfn, mfn, bv(0, 64), flags)
+
+
+def test_footprint_broken_when_the_level_ignores_what_is_left():
+    loop = dict(start=VA >> 12, vfn=VA >> 12, nr=1, mfn=MFN, flags=PAGE_HYPERVISOR_RW | _PAGE_BLOCK)
+    bad = BlockIgnoresLeft(arm_geometry(8))
+    assert not holds("footprint", bad, one_step(bad, _loop(bad.initial_state(), **loop)), VA + MB2 - PAGE)
+    v = machine(ArmPtRfc)
+    assert holds("footprint", v, one_step(v, _loop(v.initial_state(), **loop)), VA + MB2 - PAGE)
+
+
+class WrongFrame(ArmPtUpstream):
+    def new_entry(self, entry, mfn, level, flags):
+        return super().new_entry(entry, mfn + 1, level, flags)
+
+
+def test_functional_broken_by_an_off_by_one_frame():
+    loop = dict(start=VA >> 12, vfn=VA >> 12, nr=1, mfn=MFN, flags=PAGE_HYPERVISOR_RW)
+    bad = WrongFrame(arm_geometry(8))
+    assert not holds("functional", bad, one_step(bad, _loop(bad.initial_state(), **loop)), VA)
+    v = machine()
+    assert holds("functional", v, one_step(v, _loop(v.initial_state(), **loop)), VA)
+
+
+class NoFlush(ArmPtUpstream):
+    def xen_pt_update_epilogue(self, x, g, rc):
+        x.set(g, pc=bv(PC_IDLE, 2), rc=rc, group_left=bv(0, CONTIG_BITS))
+
+
+def test_tlb_broken_without_the_flush_after_a_modify():
+    for cls, ok in ((NoFlush, False), (ArmPtUpstream, True)):
+        v = machine(cls)
+        pre = mapped(v, (OP_MAP, VA, MFN, 1, PAGE_HYPERVISOR_RW))
+        st = one_step(v, _loop(pre, op=OP_MODIFY, start=VA >> 12, vfn=VA >> 12, nr=1, mfn=INVALID_MFN,
+                               flags=PAGE_HYPERVISOR_RO))
+        assert holds("tlb", v, st, VA) == ok, cls.__name__
+
+
+def test_contig_broken_upstream_by_a_group_that_fails_midway():
+    """Upstream: page 1 of a 64K group already mapped; mapping the 16 pages with _PAGE_BLOCK
+    writes page 0 with the contiguous bit, refuses page 1 and returns -EINVAL: the group is
+    left half-set.  The RFC (no hint) keeps the invariant on the same calls."""
+    for cls, ok in ((ArmPtUpstream, False), (ArmPtRfc, True)):
+        v = machine(cls)
+        s = mapped(v, (OP_MAP, VA + PAGE, MFN + 1, 1, PAGE_HYPERVISOR_RW))
+        s, steps = run(v, s, OP_MAP, VA, MFN, 16, PAGE_HYPERVISOR_RW | _PAGE_BLOCK)
+        assert rc(s) == -EINVAL and len(steps) == 3
+        assert holds("contig", v, steps[-1], VA) == ok, cls.name
+        assert bool(leaf(v, s, VA).visits[3].entry.bit(52)) == (not ok)
+
+
+class ModifyTakesAttr(ArmPtUpstream):
+    """A modify that rewrites AttrIndx (to 6) on the live entry."""
+
+    def new_entry(self, entry, mfn, level, flags):
+        e = super().new_entry(entry, mfn, level, flags)
+        return ite(mfn == INVALID_MFN, (e & ~0x1C) | (6 << 2), e)
+
+
+def test_bbm_and_attrs_broken_by_a_modify_that_changes_attrindx():
+    loop = dict(op=OP_MODIFY, start=VA >> 12, vfn=VA >> 12, nr=1, mfn=INVALID_MFN, flags=PAGE_HYPERVISOR_RO)
+    for cls, ok in ((ModifyTakesAttr, False), (ArmPtUpstream, True)):
+        v = machine(cls)
+        pre = mapped(v, (OP_MAP, VA, MFN, 1, PAGE_HYPERVISOR_RW))
+        st = one_step(v, _loop(pre, **loop))
+        assert holds("bbm", v, st, VA) == ok and holds("attrs", v, st, VA) == ok, cls.__name__
+
+
+def test_atomicity_informative_a_failing_call_keeps_earlier_iterations():
+    v = machine()
+    s = mapped(v, (OP_MAP, VA + PAGE, MFN + 1, 1, PAGE_HYPERVISOR_RW))
+    s, steps = run(v, s, OP_MAP, VA, MFN, 2, PAGE_HYPERVISOR_RW)
+    assert rc(s) == -EINVAL and not holds("atomicity", v, steps[-1], VA)
+    s, steps = run(v, v.initial_state(), OP_MAP, VA, MFN, 2, PAGE_HYPERVISOR_RW)
+    assert holds("atomicity", v, steps[-1], VA)
+    assert OBLIGATIONS["atomicity"].informative
+
+
+def test_lemmas_hold_on_real_calls_and_fail_on_hand_made_states():
+    v = machine()
+    s, steps = run(v, v.initial_state(), OP_MAP, VA, MFN, 16, PAGE_HYPERVISOR_RX | _PAGE_BLOCK)
+    for st in steps:
+        for lemma in ("frame", "progress", "idle", "pool", "tree", "wx"):
+            assert bool(inv.assume(lemma, st.post, v, [bv(VA, 64), bv(VA + 3 * PAGE, 64)])), lemma
+    assert not bool(inv.loop_progress(_loop(s, start=10, vfn=20, nr=5)))
+    assert not bool(inv.idle_clean(replace(s, tlb_stale=TRUE)))
+    group_first = steps[1].post  # one entry of the group written, with the bit: mid-call only
+    assert not bool(inv.assume("contig", group_first, v, [bv(VA, 64)]))
+    assert bool(inv.assume("contig", s, v, [bv(VA, 64), bv(VA + 15 * PAGE, 64)]))
+    assert classify_desc(Word(int(leaf(v, s, VA).visits[3].entry), 64), 3).kind() == "page"
+    assert int(leaf(v, s, VA).visits[3].entry) & PTE_CONTIG
