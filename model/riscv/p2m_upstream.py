@@ -1,0 +1,542 @@
+"""RISC-V p2m (G-stage) as upstream Xen has it: set entry, split, free subtree, put page.
+
+Each method follows one C function of xen/arch/riscv/p2m.c (or a helper of
+asm/p2m.h, asm/page.h) and takes the state and a guard; both arms of a C `if`
+run in sequence under disjoint guards.  `ASSERT`s are compiled out (a release
+build), so the model does what the code does when an assertion would fail.
+
+Levels are counted as RISC-V does (0 = 4 KiB leaves); the table width is the
+geometry's (`idx_bits`, 9 at full width), so P2M_LEVEL_ORDER(l) = idx_bits*l.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from model.cite import follows
+from model.riscv.p2m_state import (INVALID_MFN, MAX_SUPPORTED_LEVEL, MFN_BITS,
+                                   ROOT_PAGES, TYPE_BITS, Oracle, P2MGeometry, P2MState, count,
+                                   frame_of_page, page_of_frame)
+from model.riscv.pte import (PTE_ACCESS_MASK, PTE_ACCESSED, PTE_DIRTY,
+                             PTE_PBMT_IO, PTE_PBMT_MASK, PTE_PPN_MASK, PTE_PPN_SHIFT,
+                             PTE_READABLE, PTE_RESERVED_MASK, PTE_RSW, PTE_RSW_SHIFT, PTE_USER,
+                             PTE_VALID, PTE_WRITABLE)
+from model.term import FALSE, TRUE, Bool, Word, any_of, bv, ite
+
+UPSTREAM = "xen-project/xen@c447b7308b xen/arch/riscv/p2m.c"
+UPSTREAM_H = "xen-project/xen@c447b7308b xen/arch/riscv/include/asm/p2m.h"
+
+# errno values as the C code returns them (negated), in a 32-bit int
+EINVAL, ENOMEM, ENOENT = 22, 12, 2
+RC_BITS = 32
+
+# p2m_next_level results
+MAP_NONE, MAP_NOMEM, SUPER_PAGE, NORMAL = 0, 1, 2, 3
+
+
+def rc(v: int) -> Word:
+    return bv(v, RC_BITS)
+
+
+class RiscvP2MUpstream:
+    """The p2m of xen-project/xen c447b7308b (p2m.c last changed at a8606445b1)."""
+
+    source = "xen-project/xen@c447b7308b (p2m.c at a8606445b1)"
+    arch = "riscv"
+    # p2m_type_t as asm/p2m.h numbers it
+    P2M_INVALID, RAM_RW, MMIO_DIRECT_IO, EXT_STORAGE, FOREIGN_RW, FOREIGN_RO = 0, 1, 2, 3, 4, 5
+    FIRST_EXTERNAL = 3
+    svade = True  # the hart has Svade: leaves get A and D set
+
+    def __init__(self, geo: P2MGeometry):
+        self.geo = geo
+
+    # -- the caller's side --------------------------------------------------
+    def types(self) -> tuple[int, ...]:
+        """The p2m types a caller may map with this version."""
+        return (self.RAM_RW, self.MMIO_DIRECT_IO, self.FOREIGN_RW, self.FOREIGN_RO)
+
+    def foreign_types(self) -> tuple[int, ...]:
+        return (self.FOREIGN_RW, self.FOREIGN_RO)
+
+    def type_names(self) -> dict[int, str]:
+        return {self.P2M_INVALID: "p2m_invalid", self.RAM_RW: "p2m_ram_rw",
+                self.MMIO_DIRECT_IO: "p2m_mmio_direct_io", self.FOREIGN_RW: "p2m_map_foreign_rw",
+                self.FOREIGN_RO: "p2m_map_foreign_ro"}
+
+    def is_foreign(self, t: Word) -> Bool:
+        return any_of(t == f for f in self.foreign_types())
+
+    # -- PTE helpers (asm/page.h) ---------------------------------------------
+    @follows("xen-project/xen@c447b7308b xen/arch/riscv/include/asm/page.h", "pte_is_valid")
+    def pte_is_valid(self, e: Word) -> Bool:
+        return e.bit(0)
+
+    @follows("xen-project/xen@c447b7308b xen/arch/riscv/include/asm/page.h", "pte_is_mapping",
+             "the level does not matter on RISC-V: a leaf has R, W or X at every level")
+    def pte_is_mapping(self, e: Word, level: int) -> Bool:
+        return self.pte_is_valid(e) & (e & PTE_ACCESS_MASK).any()
+
+    def pte_is_table(self, e: Word, level: int) -> Bool:
+        """A pointer to the next level (pte_is_table)."""
+        return self.pte_is_valid(e) & ~(e & PTE_ACCESS_MASK).any()
+
+    @follows("xen-project/xen@c447b7308b xen/arch/riscv/include/asm/page.h", "pte_get_mfn")
+    def pte_get_mfn(self, e: Word) -> Word:
+        return ((e & PTE_PPN_MASK) >> PTE_PPN_SHIFT).trunc(MFN_BITS)
+
+    @follows("xen-project/xen@c447b7308b xen/arch/riscv/include/asm/page.h", "pte_set_mfn")
+    def pte_set_mfn(self, e: Word, mfn: Word) -> Word:
+        return (e & ~PTE_PPN_MASK) | ((mfn.zext(64) << PTE_PPN_SHIFT) & PTE_PPN_MASK)
+
+    def mfn_arg(self, mfn: Word) -> Word:
+        """The 64-bit mfn_t argument as the PPN field keeps it."""
+        return mfn.trunc(MFN_BITS)
+
+    # -- types (PTE bits 8-9 and the metadata page) --------------------------
+    @follows(UPSTREAM, "p2m_set_type",
+             "the metadata page is modelled as always present (its allocation, which may "
+             "crash the domain, and used_entries are not modelled)")
+    def p2m_set_type(self, st: P2MState, g: Bool, e: Word, t: Word, page: Word, idx: Word):
+        slot, bits = self.type_encoding(t)
+        return st.set_md(g, page, idx, slot), e | bits
+
+    def type_encoding(self, t: Word) -> tuple[Word, Word]:
+        """(the metadata slot, the PTE bits 8-9) p2m_set_type writes for type t."""
+        ext = t >= self.FIRST_EXTERNAL
+        bits = ite(ext, bv(self.EXT_STORAGE, 64), t.zext(64))
+        return ite(ext, t, bv(0, TYPE_BITS)), (bits << PTE_RSW_SHIFT) & PTE_RSW
+
+    def type_consistent(self, st: P2MState, e: Word, page: Word, idx: Word) -> Bool:
+        """A leaf whose bits 8-9 say p2m_ext_storage has an external type in its
+        metadata slot (what p2m_get_type asserts)."""
+        ext = ((e & PTE_RSW) >> PTE_RSW_SHIFT) == self.EXT_STORAGE
+        return ~ext | self.is_foreign(st.read_md(page, idx))
+
+    @follows(UPSTREAM, "p2m_get_type")
+    def p2m_get_type(self, st: P2MState, e: Word, page: Word, idx: Word) -> Word:
+        bits = ((e & PTE_RSW) >> PTE_RSW_SHIFT).trunc(TYPE_BITS)
+        return ite(bits == self.EXT_STORAGE, st.read_md(page, idx), bits)
+
+    # -- PTE construction -----------------------------------------------------
+    @follows(UPSTREAM, "p2m_set_permission")
+    def p2m_set_permission(self, e: Word, t: Word) -> Word:
+        e = (e & ~PTE_ACCESS_MASK) | PTE_USER
+        if self.svade:
+            e = e | PTE_ACCESSED | PTE_DIRTY
+        rw = PTE_READABLE | PTE_WRITABLE
+        e = ite((t == self.FOREIGN_RW) | (t == self.MMIO_DIRECT_IO), e | rw,
+                ite(t == self.RAM_RW, e | PTE_ACCESS_MASK,
+                    ite(t == self.P2M_INVALID, e & ~PTE_VALID,
+                        ite(t == self.FOREIGN_RO, e | PTE_READABLE, e))))
+        return e
+
+    @follows(UPSTREAM, "p2m_pte_from_mfn", "a leaf (ctx != NULL): type bits through p2m_set_type")
+    def p2m_pte_from_mfn(self, st: P2MState, g: Bool, mfn: Word, t: Word, level: int,
+                         page: Word, idx: Word):
+        e = self.pte_set_mfn(bv(PTE_VALID, 64), mfn)
+        e = ite(t == self.MMIO_DIRECT_IO, e | PTE_PBMT_IO, e)
+        e = self.p2m_set_permission(e, t)
+        return self.p2m_set_type(st, g, e, t, page, idx)
+
+    @follows(UPSTREAM, "page_to_p2m_table")
+    def page_to_p2m_table(self, page: Word) -> Word:
+        return self.pte_set_mfn(bv(PTE_VALID, 64), frame_of_page(page))
+
+    # -- ghost-instrumented memory ----------------------------------------------
+    def bbm_needed(self, old: Word, new: Word, stale: Bool) -> Bool:
+        """Would Arm's rules require break-before-make for this write?  A valid
+        entry replaced by a valid one with another output or another kind
+        (table/leaf), or a valid entry written over one not yet invalidated
+        in the TLB."""
+        vo, vn = self.pte_is_valid(old), self.pte_is_valid(new)
+        shape = (self.pte_get_mfn(old) != self.pte_get_mfn(new)) | (
+            self.pte_is_mapping(old, 0) ^ self.pte_is_mapping(new, 0))
+        return vn & ((vo & shape) | (~vo & stale))
+
+    @follows(UPSTREAM, "p2m_write_pte", "with the ghost TLB automaton and walk reachability")
+    def write_pte(self, st: P2MState, g: Bool, page: Word, idx: Word, v: Word) -> P2MState:
+        if g.is_concrete and not g.v:
+            return st
+        if g.is_concrete and page.is_concrete and idx.is_concrete:
+            if not (page.v < st.geo.pages and idx.v < st.geo.entries):
+                return st
+            c = st.cell(page.v, idx.v)
+            old, s = st.cells[c], st.stale[c]
+            seen = st.visible(page)  # a TLB can only hold what the walker could read
+            st = st.noted(g, page, idx, v)
+            st = st.with_cell(c, v, s | (seen & self.pte_is_valid(old) & (old != v)))
+            st = st.flag("ev_bbm", seen & self.bbm_needed(old, v, s))
+        else:
+            seen = st.visible(page)
+            st = st.noted(g, page, idx, v)
+            hs = st.hits(g & seen, page, idx)
+            stale, bbm = [], FALSE
+            for h, old, s in zip(hs, st.cells, st.stale):
+                if h.is_concrete and not h.v:
+                    stale.append(s)
+                    continue
+                changed = self.pte_is_valid(old) & (old != v)
+                bbm = bbm | (h & self.bbm_needed(old, v, s))
+                stale.append(s | (h & changed))
+            st = st.with_cells(st.hits(g, page, idx), [v] * len(hs), stale).flag("ev_bbm", bbm)
+        links = self.pte_is_table(v, 1) & st.visible(page)  # only a visible link adds a walk
+        if st.ghost and not (links.is_concrete and not links.v):
+            reach = self.reachable(st)
+            st = replace(st, walkable=tuple(w | r for w, r in zip(st.walkable, reach)))
+        return st
+
+    # -- hardware view ---------------------------------------------------------
+    def reach_levels(self, st: P2MState) -> list:
+        """reach[level][page]: table page reachable from the root as a level-`level` table."""
+        geo = st.geo
+        R = geo.root_level
+        reach = [[FALSE] * geo.pages for _ in range(R + 1)]
+        reach[R] = [TRUE if p < ROOT_PAGES else FALSE for p in range(geo.pages)]
+        for level in range(R, 0, -1):
+            nxt = [FALSE] * geo.pages
+            for p in range(geo.pages):
+                if reach[level][p].is_concrete and not reach[level][p].v:
+                    continue
+                for i in range(geo.entries):
+                    e = st.cells[st.cell(p, i)]
+                    tbl = reach[level][p] & self.pte_is_table(e, level)
+                    if tbl.is_concrete and not tbl.v:
+                        continue
+                    tgt = self.pte_page(e)
+                    for q in geo.pool_pages():
+                        nxt[q] = nxt[q] | (tbl & (tgt == q))
+            reach[level - 1] = nxt
+        return reach
+
+    def reachable(self, st: P2MState) -> list:
+        """Per pool page: reachable from the root at some level."""
+        reach = self.reach_levels(st)
+        return [any_of(reach[lv][q] for lv in range(len(reach))) for q in st.geo.pool_pages()]
+
+    def pte_page(self, e: Word) -> Word:
+        return page_of_frame(self.pte_get_mfn(e))
+
+    def offset(self, gfn: Word, level: int) -> Word:
+        """calc_offset: the index of gfn at this level (within its 4 KiB page)."""
+        b = self.geo.idx_bits
+        return ((gfn >> (b * level)) & ((1 << b) - 1)).trunc(16)
+
+    def root_index(self, gfn: Word) -> Word:
+        return gfn >> (self.geo.idx_bits * self.geo.root_level)
+
+    def entry_attrs(self, e: Word) -> Word:
+        """What a guest access through this leaf gets besides the frame: V, R/W/X,
+        U, A/D, PBMT and the type bits."""
+        return e & ~PTE_PPN_MASK
+
+    def leaf_aligned(self, e: Word, level: int) -> Bool:
+        return (self.pte_get_mfn(e) & ((1 << self.geo.level_order(level)) - 1)) == 0
+
+    def translate(self, st: P2MState, gfn: Word):
+        """The G-stage walk of gfn: (ok, mfn, attrs, p2m type) of the leaf it uses.
+        A missing entry, a misaligned superpage or a reserved encoding faults."""
+        geo = st.geo
+        ridx = self.root_index(gfn)
+        page = (ridx >> geo.idx_bits).trunc(16)
+        idx = self.offset(gfn, geo.root_level)
+        ok, mfn, attrs, typ = self.translate_entry(st, st.read(page, idx), geo.root_level, page,
+                                                   idx, gfn)
+        return ok & (ridx < ROOT_PAGES * geo.entries), mfn, attrs, typ
+
+    def translate_entry(self, st: P2MState, e: Word, level: int, page: Word, idx: Word,
+                        gfn: Word):
+        """The walk of gfn from entry `e` (at (page, idx)) of a level-`level` table."""
+        ok, mfn, attrs, typ = FALSE, bv(0, MFN_BITS), bv(0, 64), bv(0, TYPE_BITS)
+        live = TRUE
+        for lv in range(level, -1, -1):
+            if lv < level:
+                page = self.pte_page(e)
+                idx = self.offset(gfn, lv)
+                e = st.read(page, idx, among=st.geo.pool_pages())
+            usable = live & ~self.entry_reserved(e, lv)
+            leaf = usable & self.pte_is_mapping(e, lv)
+            low = (gfn & ((1 << st.geo.level_order(lv)) - 1)).trunc(MFN_BITS)
+            ok = ok | leaf
+            mfn = ite(leaf, self.pte_get_mfn(e) + low, mfn)
+            attrs = ite(leaf, self.entry_attrs(e), attrs)
+            typ = ite(leaf, self.p2m_get_type(st, e, page, idx), typ)
+            live = usable & self.pte_is_table(e, lv) & (lv > 0)
+            if live.is_concrete and not live.v:
+                break
+        return ok, mfn, attrs, typ
+
+    def entry_reserved(self, e: Word, level: int) -> Bool:
+        """The G-stage walk faults on this valid entry: W without R, reserved bits
+        60:54, PBMT=3, N (no Svnapot), a leaf without U, a misaligned superpage, a
+        pointer at level 0."""
+        v = self.pte_is_valid(e)
+        w_no_r = e.bit(2) & ~e.bit(1)
+        rsvd = ((e & PTE_RESERVED_MASK).any() | ((e & PTE_PBMT_MASK) == PTE_PBMT_MASK)
+                | e.bit(63))  # N without Svnapot
+        leaf = self.pte_is_mapping(e, level)
+        bad_leaf = leaf & (~e.bit(4) | ~self.leaf_aligned(e, level))
+        bad_ptr = self.pte_is_table(e, level) & ((e & (PTE_USER | PTE_ACCESSED | PTE_DIRTY)).any()
+                                                 | (e & PTE_PBMT_MASK).any() | (level == 0))
+        return v & (w_no_r | rsvd | bad_leaf | bad_ptr)
+
+    # -- flushing (hfence.gvma) ---------------------------------------------
+    @follows(UPSTREAM, "p2m_tlb_flush", "sbi_remote_hfence_gvma(dirty_cpumask, 0, 0): every GPA")
+    def p2m_tlb_flush(self, st: P2MState, g: Bool) -> P2MState:
+        if g.is_concrete and not g.v:
+            return st
+        reach = self.reachable(st) if st.ghost else list(st.walkable)
+        return replace(st, need_flush=st.need_flush & ~g, stale=tuple(s & ~g for s in st.stale),
+                       walkable=tuple(ite(g, r, w) for r, w in zip(reach, st.walkable)))
+
+    @follows(UPSTREAM, "p2m_tlb_flush_sync")
+    def p2m_tlb_flush_sync(self, st: P2MState, g: Bool) -> P2MState:
+        return self.p2m_tlb_flush(st, g & st.need_flush)
+
+    # -- the pool -------------------------------------------------------------
+    @follows(UPSTREAM, "p2m_alloc_page", "paging_alloc_page may fail (an empty domain pool: the "
+             "oracle) and fails when every modelled page is in use; the page is cleared")
+    def p2m_alloc_page(self, st: P2MState, g: Bool, oracle: Oracle):
+        found, page = st.first_free()
+        ok = g & found & ~oracle.next(g)
+        st = st.set_free(ok, page, FALSE).clear_page(ok, page)
+        return st, ok, page
+
+    @follows(UPSTREAM, "p2m_free_table", "p2m_free_metadata_page + p2m_free_page")
+    def p2m_free_table(self, st: P2MState, g: Bool, page: Word) -> P2MState:
+        walk = any_of(g & (page == q) & w for q, w in zip(st.geo.pool_pages(), st.walkable))
+        return st.flag("ev_free_walkable", walk).set_free(g, page, TRUE)
+
+    @follows(UPSTREAM, "p2m_create_table")
+    def p2m_create_table(self, st: P2MState, g: Bool, page: Word, idx: Word, oracle: Oracle):
+        st, ok, new = self.p2m_alloc_page(st, g, oracle)
+        st = self.write_pte(st, ok, page, idx, self.page_to_p2m_table(new))
+        return st, ok
+
+    @follows(UPSTREAM, "p2m_next_level")
+    def p2m_next_level(self, st: P2MState, g: Bool, alloc: Bool, level: int, page: Word,
+                       idx: Word, oracle: Oracle):
+        e = st.read(page, idx)
+        invalid = ~self.pte_is_valid(e)
+        res = ite(invalid & ~alloc, bv(MAP_NONE, 2), bv(NORMAL, 2))
+        st, ok = self.p2m_create_table(st, g & invalid & alloc, page, idx, oracle)
+        res = ite(invalid & alloc & ~ok, bv(MAP_NOMEM, 2), res)
+        e = st.read(page, idx)
+        res = ite((res == NORMAL) & self.pte_is_mapping(e, level), bv(SUPER_PAGE, 2), res)
+        return st, res, self.pte_page(e)
+
+    # -- putting references ---------------------------------------------------------
+    def live_foreign_maps(self, st: P2MState) -> Word:
+        """How many reachable leaves of a foreign type map the watched frame."""
+        reach = self.reach_levels(st)
+        hits = []
+        for level in range(st.geo.root_level + 1):
+            span = 1 << st.geo.level_order(level)
+            for p in range(st.geo.pages):
+                if reach[level][p].is_concrete and not reach[level][p].v:
+                    continue
+                for i in range(st.geo.entries):
+                    e = st.cells[st.cell(p, i)]
+                    base = self.pte_get_mfn(e)
+                    t = self.p2m_get_type(st, e, bv(p, 16), bv(i, 16))
+                    covers = (st.watch - base) < span
+                    hits.append(reach[level][p] & self.pte_is_mapping(e, level)
+                                & self.is_foreign(t) & covers)
+        return count(hits)
+
+    def put_refs(self, st: P2MState, g: Bool, first: Word, n: int) -> P2MState:
+        """put_page on frames [first, first + n): the watched frame loses one reference."""
+        hit = g & ((st.watch - first) < n)
+        refs = ite(hit, st.refs - 1, st.refs)
+        st = replace(st, refs=refs)
+        if not (hit.is_concrete and not hit.v):
+            st = st.flag("ev_put_mapped", hit & (refs < self.live_foreign_maps(st)))
+        return st
+
+    @follows(UPSTREAM, "p2m_put_page", "with p2m_put_4k_page and p2m_put_2m_superpage: "
+             "foreign types only; level 2 is ASSERT_UNREACHABLE and puts nothing")
+    def p2m_put_page(self, st: P2MState, g: Bool, e: Word, level: int, t: Word) -> P2MState:
+        if level > 1:
+            return st
+        return self.put_refs(st, g & self.is_foreign(t), self.pte_get_mfn(e),
+                             1 << st.geo.level_order(level))
+
+    @follows(UPSTREAM, "p2m_free_subtree", "the walk below a level-0 entry is not modelled "
+             "(a pointer at level 0 is a reserved encoding the well-formed invariant excludes)")
+    def p2m_free_subtree(self, st: P2MState, g: Bool, e: Word, level: int, page: Word,
+                         idx: Word) -> P2MState:
+        g = g & self.pte_is_valid(e)
+        if g.is_concrete and not g.v:
+            return st
+        leaf = self.pte_is_mapping(e, level)
+        t = self.p2m_get_type(st, e, page, idx)
+        st = self.p2m_put_page(st, g & leaf, e, level, t)
+        return self.free_table_below(st, g & ~leaf, e, level)
+
+    def free_table_below(self, st: P2MState, g: Bool, e: Word, level: int) -> P2MState:
+        """The table half of p2m_free_subtree: children first, flush, then the page."""
+        if level == 0 or (g.is_concrete and not g.v):
+            return st
+        child = self.pte_page(e)
+        for i in range(st.geo.entries):
+            ci = bv(i, 16)
+            st = self.p2m_free_subtree(st, g, st.read(child, ci), level - 1, child, ci)
+        st = self.p2m_tlb_flush_sync(st, g)
+        return self.p2m_free_table(st, g, child)
+
+    # -- split ----------------------------------------------------------------------
+    def split_index(self, i: Word) -> Word:
+        """The loop counter `i` of p2m_split_superpage: unsigned long."""
+        return i.zext(64)
+
+    @follows(UPSTREAM, "p2m_split_superpage")
+    def p2m_split_superpage(self, st: P2MState, g: Bool, e: Word, level: int, target: int,
+                            gfn: Word, tbl_page: Word, oracle: Oracle):
+        """Returns (state, ok, the new value of *entry)."""
+        st, got, page = self.p2m_alloc_page(st, g, oracle)
+        e_fail = self.split_alloc_failed(e)
+        mfn = self.pte_get_mfn(e)
+        order = self.geo.level_order(level - 1)
+        ext = ((e & PTE_RSW) >> PTE_RSW_SHIFT) == self.EXT_STORAGE
+        old_type = st.read_md(tbl_page, self.offset(gfn, level))
+
+        def child(i: Word):
+            pte = self.split_child(e, mfn, i, order, level - 1)
+            slot, bits = self.type_encoding(old_type)  # p2m_set_type(&pte, old_type, ctx(i))
+            return ite(ext, pte | bits, pte), ite(ext, slot, bv(0, TYPE_BITS))
+
+        st = st.fill(got, page, child)  # the new page is not linked yet: no TLB can hold it
+        ok = got
+        if level - 1 != target:
+            ci = self.offset(gfn, level - 1)
+            sub = st.read(page, ci)
+            st, rv, sub = self.p2m_split_superpage(st, got, sub, level - 1, target, gfn, page,
+                                                   oracle)
+            st = self.write_pte(st, got, page, ci, sub)
+            ok = got & rv
+        return st, ok, ite(got, self.page_to_p2m_table(page), e_fail)
+
+    def split_child(self, e: Word, mfn: Word, i: Word, order: int, next_level: int) -> Word:
+        """child[i]: a copy of the superpage entry with mfn + (i << level_order)."""
+        return self.pte_set_mfn(e, mfn + (self.split_index(i) << order).zext(64).trunc(MFN_BITS))
+
+    def split_alloc_failed(self, e: Word) -> Word:
+        """*entry after the first allocation failed: zeroed, so the caller frees nothing."""
+        return bv(0, 64)
+
+    # -- set entry --------------------------------------------------------------------
+    @follows(UPSTREAM, "p2m_set_entry")
+    def p2m_set_entry(self, st: P2MState, g: Bool, gfn: Word, target: int, mfn: Word,
+                      t: Word, oracle: Oracle):
+        geo = st.geo
+        removing = mfn == INVALID_MFN
+        einval = self.root_index(gfn) >= ROOT_PAGES * geo.entries
+        ret = ite(einval, rc(-EINVAL), rc(0))
+        go = g & ~einval
+        page = (self.root_index(gfn) >> geo.idx_bits).trunc(16)
+        for level in range(geo.root_level, target, -1):
+            st, res, nxt = self.p2m_next_level(st, go, ~removing, level, page,
+                                               self.offset(gfn, level), oracle)
+            failed = (res == MAP_NONE) | (res == MAP_NOMEM)
+            ret = ite(go & failed, ite(removing, rc(0),
+                                       ite(res == MAP_NONE, rc(-ENOENT), rc(-ENOMEM))), ret)
+            sup = go & (res == SUPER_PAGE)
+            st, r = self.set_entry_split(st, sup, level, target, page, gfn, mfn, t, oracle)
+            ret = ite(sup, r, ret)
+            go = go & (res == NORMAL)
+            page = ite(res == NORMAL, nxt, page)
+        st, r = self.set_entry_update(st, go, target, page, gfn, mfn, t)
+        return st, ite(go, r, ret)
+
+    @follows(UPSTREAM, "p2m_set_entry", "the split branch: split a copy, free it on failure, "
+             "else write the new table straight over the superpage (no break-before-make)")
+    def set_entry_split(self, st: P2MState, g: Bool, level: int, target: int, page: Word,
+                        gfn: Word, mfn: Word, t: Word, oracle: Oracle):
+        if g.is_concrete and not g.v:
+            return st, rc(0)
+        idx = self.offset(gfn, level)
+        e = st.read(page, idx)
+        st, ok, split_pte = self.p2m_split_superpage(st, g, e, level, target, gfn, page, oracle)
+        st = self.p2m_free_subtree(st, g & ~ok, split_pte, level, page, idx)
+        good = g & ok
+        st = self.install_split(st, good, page, idx, split_pte)
+        st, lvl, page = self.descend_after_split(st, good, level, target, page, gfn, oracle)
+        st, r = self.set_entry_update(st, good, lvl, page, gfn, mfn, t)
+        return st, ite(ok, r, rc(-ENOMEM))
+
+    def install_split(self, st: P2MState, g: Bool, page: Word, idx: Word, split_pte: Word):
+        """p2m_write_pte(entry, split_pte); need_flush = true."""
+        st = self.write_pte(st, g, page, idx, split_pte)
+        return st.flag("need_flush", g)
+
+    @follows(UPSTREAM, "p2m_set_entry", "the loop after a split: for (; level > target; level--)")
+    def descend_after_split(self, st: P2MState, g: Bool, level: int, target: int, page: Word,
+                            gfn: Word, oracle: Oracle):
+        while level > target:
+            st, res, nxt = self.p2m_next_level(st, g, TRUE, level, page,
+                                               self.offset(gfn, level), oracle)
+            page = ite(res == NORMAL, nxt, page)
+            level -= 1
+        return st, level, page
+
+    @follows(UPSTREAM, "p2m_set_entry", "after the walk: write (or clear) the entry, set "
+             "need_flush, free the old subtree if the MFN changed or the entry went invalid")
+    def set_entry_update(self, st: P2MState, g: Bool, level: int, page: Word, gfn: Word,
+                         mfn: Word, t: Word):
+        if g.is_concrete and not g.v:
+            return st, rc(0)
+        idx = self.offset(gfn, level)
+        orig = st.read(page, idx)
+        removing = mfn == INVALID_MFN
+        st, new = self.p2m_pte_from_mfn(st, g & ~removing, self.mfn_arg(mfn), t, level, page, idx)
+        cur = ite(removing, bv(0, 64), new)
+        st = self.write_pte(st, g, page, idx, cur).flag("need_flush", g)
+        gone = ~self.pte_is_valid(cur) | (self.pte_get_mfn(cur) != self.pte_get_mfn(orig))
+        st = self.p2m_free_subtree(st, g & self.pte_is_valid(orig) & gone, orig, level, page, idx)
+        return st, rc(0)
+
+    # -- the calls ----------------------------------------------------------------
+    @follows(UPSTREAM, "map_regions_p2mt", "one p2m_set_entry under the write lock; the "
+             "caller took one reference per foreign page it maps (get_page) and drops it "
+             "if the call fails; p2m_write_unlock flushes")
+    def call(self, st: P2MState, gfn: Word, target: int, mfn: Word, t: Word, oracle: Oracle):
+        st = st.clear_events()
+        span = 1 << self.geo.level_order(target)
+        takes = (mfn != INVALID_MFN) & self.is_foreign(t) & ((st.watch - self.mfn_arg(mfn)) < span)
+        st = replace(st, refs=ite(takes, st.refs + 1, st.refs))
+        st, r = self.p2m_set_entry(st, TRUE, gfn, target, mfn, t, oracle)
+        st = replace(st, refs=ite(takes & (r != 0), st.refs - 1, st.refs))  # put_page on failure
+        return self.p2m_write_unlock(st), r
+
+    @follows(UPSTREAM, "p2m_write_unlock", "p2m_tlb_flush_sync before write_unlock")
+    def p2m_write_unlock(self, st: P2MState) -> P2MState:
+        return self.p2m_tlb_flush_sync(st, TRUE)
+
+    @follows(UPSTREAM, "p2m_mapping_order")
+    def p2m_mapping_order(self, gfn: int, mfn: int, nr: int) -> int:
+        level = min(self.geo.root_level, MAX_SUPPORTED_LEVEL)
+        mask = (mfn if mfn != INVALID_MFN else 0) | gfn
+        while level:
+            order = self.geo.level_order(level)
+            if not (mask & ((1 << order) - 1)) and nr >= (1 << order):
+                return order
+            level -= 1
+        return 0
+
+    @follows(UPSTREAM, "p2m_set_range", "concrete: returns rc, or the positive count of pages "
+             "not processed when a p2m_set_entry fails part way")
+    def p2m_set_range(self, st: P2MState, gfn: int, nr: int, mfn: int, t: int,
+                      oracle: Oracle):
+        left, r = nr, 0
+        while left:
+            order = self.p2m_mapping_order(gfn, mfn, left)
+            st, rw = self.p2m_set_entry(st, TRUE, bv(gfn, 64), order // self.geo.idx_bits,
+                                        bv(mfn, 64), bv(t, TYPE_BITS), oracle)
+            r = int(rw.v) - (1 << RC_BITS if rw.v >> (RC_BITS - 1) else 0)
+            if r:
+                break
+            gfn += 1 << order
+            if mfn != INVALID_MFN:
+                mfn += 1 << order
+            left -= 1 << order
+        return st, (r if not left else left)
+

@@ -1,0 +1,40 @@
+"""RISC-V p2m as seed 003 posts it: `[for 4.22 v5 11/18] p2m_free_subtree() and helpers`.
+
+The seed adds p2m_free_subtree, p2m_put_page and p2m_get_type; everything it
+does not show is taken from upstream (the nearest version).  This version keeps
+only the types that fit in PTE bits 8-9 (p2m_get_type panics on
+p2m_ext_storage), so its callers map RAM and MMIO only.
+"""
+from __future__ import annotations
+
+from model.cite import follows
+from model.riscv.p2m_state import TYPE_BITS, P2MState
+from model.riscv.p2m_upstream import RiscvP2MUpstream
+from model.riscv.pte import PTE_RSW, PTE_RSW_SHIFT
+from model.term import Bool, Word
+
+SEED_003 = "seed 003_531ac80e977a3b1a.txt"
+
+
+class RiscvP2MV5(RiscvP2MUpstream):
+    source = "seed 003: [for 4.22 v5 11/18] xen/riscv: Implement p2m_free_subtree() (rest upstream)"
+
+    def types(self) -> tuple[int, ...]:
+        return (self.RAM_RW, self.MMIO_DIRECT_IO)
+
+    @follows(SEED_003, "p2m_get_type", "PTE bits 8-9 only; p2m_ext_storage panics (no caller "
+             "of this version stores it)")
+    def p2m_get_type(self, st: P2MState, e: Word, page: Word, idx: Word) -> Word:
+        return ((e & PTE_RSW) >> PTE_RSW_SHIFT).trunc(TYPE_BITS)
+
+    @follows(SEED_003, "p2m_free_subtree", "leaf test `(level == 0) || pte_is_superpage(entry, "
+             "level)`; no ctx; p2m_free_page without a metadata page")
+    def p2m_free_subtree(self, st: P2MState, g: Bool, e: Word, level: int, page: Word,
+                         idx: Word) -> P2MState:
+        g = g & self.pte_is_valid(e)
+        if g.is_concrete and not g.v:
+            return st
+        leaf = self.pte_is_mapping(e, level) if level else self.pte_is_valid(e)
+        t = self.p2m_get_type(st, e, page, idx)
+        st = self.p2m_put_page(st, g & leaf, e, level, t)
+        return self.free_table_below(st, g & ~leaf, e, level)
