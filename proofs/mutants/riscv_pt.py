@@ -136,8 +136,9 @@ def alloc_tbl_inverted(self, mfn, flags):
 
 
 @mutation("alloc_tbl", "missing tables are created for every operation, remove included",
-          survives="missing invariant: nothing says destroy/modify allocate no table; the "
-                   "new tables are empty and linked correctly, so no translation changes", bases=BOTH)
+          survives={UP: "missing invariant: nothing says destroy/modify allocate no table; the "
+                        "new tables are empty and linked correctly, so no translation changes"},
+          bases=BOTH)
 def alloc_tbl_always(self, mfn, flags):
     return TRUE
 
