@@ -8,8 +8,7 @@ import json
 import pytest
 
 from model.cite import citations
-from model.variants import VARIANTS
-from proofs import mutation
+from proofs import mutation, systems
 from proofs.engine import Settings
 from proofs.errors import EXIT_MISMATCH, EXIT_OK, EXIT_SOLVER, EXIT_USAGE
 from proofs.mutants import catalogue, select
@@ -25,7 +24,7 @@ def test_catalogue_has_at_least_30_distinct_one_function_mutants():
     assert len({m.id for m in mutants}) == len(mutants)
     for m in mutants:
         cls = m.model_class()
-        base = VARIANTS[m.base]
+        base = systems.system(m.system).variants[m.base]
         assert cls.__mro__[1] is base
         own = {k for k, v in vars(cls).items() if callable(v) and k != "unmutated"}
         assert own == {m.mutation.function}, m.id  # exactly one function overridden, as a patch would
@@ -38,7 +37,7 @@ def test_mutants_really_differ_from_their_base_somewhere():
     """Each override returns something other than the base on some input, or
     is listed with a reason to survive: no accidental no-op mutants."""
     m = select(["riscv-pt-upstream~pte-is-table-valid-only"])[0]
-    cls, base = m.model_class(), VARIANTS[UP]
+    cls, base = m.model_class(), systems.system(m.system).variants[UP]
     from model.term import bv
 
     pte = bv(0x3, 64)  # V|R: a leaf, which only the mutant calls a table

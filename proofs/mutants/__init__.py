@@ -25,6 +25,7 @@ from proofs.errors import UsageError
 #: system id -> module holding its MUTATIONS
 CATALOGUES: dict[str, str] = {
     "riscv-pt": "proofs.mutants.riscv_pt",
+    "p2m": "proofs.mutants.p2m",
 }
 
 
@@ -84,8 +85,13 @@ def mutation_decorator(into: list, default_bases: tuple[str, ...]):
 @lru_cache(maxsize=None)
 def catalogue() -> tuple[Mutant, ...]:
     """Every mutant of every system, in catalogue order."""
+    from proofs.systems import SYSTEMS
+
+    registered = {s.id for s in SYSTEMS}
     out = []
     for sid, module in CATALOGUES.items():
+        if sid not in registered:  # its model is not in the registry (yet): nothing to mutate
+            continue
         for m in importlib.import_module(module).MUTATIONS:
             out += [Mutant(sid, b, m) for b in m.bases]
     return tuple(out)
