@@ -95,9 +95,14 @@ class ArmP2MUpstream(RiscvP2MUpstream):
         """pte.p2m.type."""
         return ((e & TYPE_MASK) >> TYPE_SHIFT).trunc(TYPE_BITS)
 
-    def type_consistent(self, st: P2MState, e: Word, page: Word, idx: Word) -> Bool:
-        """Every type is in the descriptor."""
-        return TRUE
+    mfn_limit = 1 << 36  # a 48-bit PADDR_MASK
+
+    def type_consistent(self, st: P2MState, e: Word, level: int, page: Word, idx: Word) -> Bool:
+        """The valid bit and the type agree (p2m_is_valid reads the type, the walker the
+        bit; tables are typed p2m_ram_rw), and a valid entry has a real type."""
+        t = self.p2m_get_type(st, e, page, idx)
+        real = (t == self.RAM_RW) | (t == self.MMIO_DIRECT_IO) | self.is_foreign(t)
+        return e.bit(0).iff(self.p2m_is_valid(e)) & (~e.bit(0) | real)
 
     def entry_attrs(self, e: Word) -> Word:
         """Without the output address and the table bit (a page at level 3 sets it)."""

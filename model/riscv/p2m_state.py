@@ -22,8 +22,7 @@ Ghost state (never read by the modelled code):
   refs         references held on one watched guest frame `watch` (every frame
                is like it: the invariant is proved for an arbitrary one).
   events       what happened during the call that an invariant forbids
-               (a freed walkable page, a reference dropped while mapped, an
-               Arm break-before-make breach).
+               (a freed walkable page, an Arm break-before-make breach).
 """
 from __future__ import annotations
 
@@ -131,7 +130,6 @@ class P2MState:
     watch: Word  # the watched guest frame (MFN_BITS)
     need_flush: Bool
     ev_free_walkable: Bool = field(default_factory=lambda: FALSE)
-    ev_put_mapped: Bool = field(default_factory=lambda: FALSE)
     ev_bbm: Bool = field(default_factory=lambda: FALSE)
     ghost: bool = True  # False: skip the reachability ghost (full-width split checks)
     # pages filled by one loop over all their entries, read in closed form:
@@ -158,14 +156,14 @@ class P2MState:
                    sym_word(f"{name}_refs", REF_BITS), sym_word(f"{name}_watch", MFN_BITS), FALSE)
 
     def clear_events(self) -> "P2MState":
-        return replace(self, ev_free_walkable=FALSE, ev_put_mapped=FALSE, ev_bbm=FALSE)
+        return replace(self, ev_free_walkable=FALSE, ev_bbm=FALSE)
 
     def fields(self) -> dict:
         """Every state component by name (for evaluation and printing)."""
         return dict(cells=self.cells, md=self.md, free=self.free, stale=self.stale,
                     walkable=self.walkable, refs=self.refs, watch=self.watch,
                     need_flush=self.need_flush, ev_free_walkable=self.ev_free_walkable,
-                    ev_put_mapped=self.ev_put_mapped, ev_bbm=self.ev_bbm)
+                    ev_bbm=self.ev_bbm)
 
     def map_values(self, fn: Callable) -> "P2MState":
         """Apply `fn` to every Word/Bool (e.g. evaluate under a model)."""

@@ -106,11 +106,14 @@ class RiscvP2MUpstream:
         bits = ite(ext, bv(self.EXT_STORAGE, 64), t.zext(64))
         return ite(ext, t, bv(0, TYPE_BITS)), (bits << PTE_RSW_SHIFT) & PTE_RSW
 
-    def type_consistent(self, st: P2MState, e: Word, page: Word, idx: Word) -> Bool:
+    #: frames a PTE can name (PADDR_BITS - PAGE_SHIFT)
+    mfn_limit = 1 << MFN_BITS
+
+    def type_consistent(self, st: P2MState, e: Word, level: int, page: Word, idx: Word) -> Bool:
         """A leaf whose bits 8-9 say p2m_ext_storage has an external type in its
         metadata slot (what p2m_get_type asserts)."""
         ext = ((e & PTE_RSW) >> PTE_RSW_SHIFT) == self.EXT_STORAGE
-        return ~ext | self.is_foreign(st.read_md(page, idx))
+        return ~self.pte_is_mapping(e, level) | ~ext | self.is_foreign(st.read_md(page, idx))
 
     @follows(UPSTREAM, "p2m_get_type")
     def p2m_get_type(self, st: P2MState, e: Word, page: Word, idx: Word) -> Word:
@@ -346,11 +349,7 @@ class RiscvP2MUpstream:
     def put_refs(self, st: P2MState, g: Bool, first: Word, n: int) -> P2MState:
         """put_page on frames [first, first + n): the watched frame loses one reference."""
         hit = g & ((st.watch - first) < n)
-        refs = ite(hit, st.refs - 1, st.refs)
-        st = replace(st, refs=refs)
-        if not (hit.is_concrete and not hit.v):
-            st = st.flag("ev_put_mapped", hit & (refs < self.live_foreign_maps(st)))
-        return st
+        return replace(st, refs=ite(hit, st.refs - 1, st.refs))
 
     @follows(UPSTREAM, "p2m_put_page", "with p2m_put_4k_page and p2m_put_2m_superpage: "
              "foreign types only; level 2 is ASSERT_UNREACHABLE and puts nothing")

@@ -48,12 +48,12 @@ def contract(m, call: Call) -> Bool:
     """What map_regions_p2mt's callers pass: an aligned gfn inside the G-stage
     address space; INVALID_MFN (remove) or an aligned frame with a type this
     version stores, foreign types at 4K and 2M only (p2m_put_page has no 1G path),
-    never overlapping a page of the p2m's own pool."""
+    never overlapping a page of the p2m's own pool, below the PADDR_MASK limit."""
     mask = (1 << m.geo.level_order(call.target)) - 1
     gfn_ok = (call.gfn < (1 << m.geo.gfn_bits)) & ((call.gfn & mask) == 0)
     table_frames = (((call.mfn - PT_FRAME_BASE) < m.geo.pages)  # the p2m's own pages
                     | ((PT_FRAME_BASE - call.mfn) < mask + 1))
-    mapping = ((call.mfn < (1 << MFN_BITS)) & ((call.mfn & mask) == 0) & ~table_frames
+    mapping = ((call.mfn < m.mfn_limit) & ((call.mfn & mask) == 0) & ~table_frames
                & any_of(call.t == t for t in m.types())
                & (~m.is_foreign(call.t) | (call.target <= 1)))
     return gfn_ok & ((call.mfn == INVALID_MFN) | mapping)
@@ -97,7 +97,7 @@ def describe_state(m, st: P2MState) -> dict:
             "stale": [c for c, s in enumerate(st.stale) if bool(s)],
             "refs": int(st.refs), "watch": hex(int(st.watch)),
             "live_foreign_maps": int(m.live_foreign_maps(st)),
-            "events": {k: bool(getattr(st, k)) for k in ("ev_free_walkable", "ev_put_mapped", "ev_bbm")}}
+            "events": {k: bool(getattr(st, k)) for k in ("ev_free_walkable", "ev_bbm")}}
 
 
 def describe_translation(m, st: P2MState, gfn: int) -> dict:

@@ -71,8 +71,8 @@ def well_formed(m, st: P2MState) -> Bool:
                 in_use = all_of([(tgt >= ROOT_PAGES), (tgt < geo.pages)]) & ~_free_of(st, tgt)
                 ok.append(tbl.implies(in_use & (level > 0)))
                 leaf = r & m.pte_is_mapping(e, level)
-                ok.append(leaf.implies((level <= MAX_SUPPORTED_LEVEL)
-                                       & m.type_consistent(st, e, bv(p, 16), bv(i, 16))))
+                ok.append(leaf.implies(level <= MAX_SUPPORTED_LEVEL))
+                ok.append(r.implies(m.type_consistent(st, e, level, bv(p, 16), bv(i, 16))))
                 for q in geo.pool_pages():
                     links[q].append(tbl & (tgt == q))
     ok.extend(exactly_one_or_none(v) for v in links.values())
@@ -150,9 +150,9 @@ def freed_clean(m, pre: P2MState, post: P2MState, call: Call, other: Word) -> Bo
 
 
 def refs_kept(m, pre: P2MState, post: P2MState, call: Call, other: Word) -> Bool:
-    """refcount: references balance after the call, and none was dropped while the
-    frame was still mapped (also on the split failure path)."""
-    return ~post.ev_put_mapped & refs_balanced(m, post)
+    """refcount: references balance after the call: none dropped while the frame is
+    still mapped (also on the split failure path), none kept for a leaf that is gone."""
+    return refs_balanced(m, post)
 
 
 def bbm(m, pre: P2MState, post: P2MState, call: Call, other: Word) -> Bool:

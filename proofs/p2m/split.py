@@ -55,7 +55,7 @@ def _claim(m, level: int, target: int, e: Word, gfn: Word, other: Word, md: Word
     """(preconditions, the translations agree) for these inputs."""
     st, parent, pidx = _setup(m, level, e, gfn, md)
     pre = (m.pte_is_mapping(e, level) & ~m.entry_reserved(e, level)
-           & m.type_consistent(st, e, parent, pidx))
+           & m.type_consistent(st, e, level, parent, pidx))
     before_mfn = m.pte_get_mfn(e) + (other & ((1 << m.geo.level_order(level)) - 1)).trunc(MFN_BITS)
     before_type = m.p2m_get_type(st, e, parent, pidx)
     st2, ok, new = m.p2m_split_superpage(st, Bool(True), e, level, target, gfn, parent, Oracle())

@@ -1,0 +1,124 @@
+"""Each p2m invariant on a hand-made state (or call) that breaks it and one that keeps it."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from model.arm.p2m import ArmP2MUpstream
+from model.riscv.p2m_state import INVALID_MFN, ROOT_PAGES, Oracle, P2MGeometry, P2MState
+from model.riscv.p2m_upstream import RiscvP2MUpstream
+from model.riscv.p2m_v2 import RiscvP2MV2
+from model.term import TRUE, bv
+from proofs.p2m.invariants import OBLIGATIONS, Call
+from proofs.p2m.split import _claim
+
+GEO = P2MGeometry(idx_bits=1, pool=2)
+
+
+def call(m, st, gfn, level, mfn, t, fails=()):
+    c = Call(bv(gfn, 64), level, bv(mfn, 64), bv(t, 4))
+    post, _ = m.call(st, c.gfn, level, c.mfn, c.t, Oracle(list(fails)))
+    return post, c
+
+
+def holds(oid, m, pre, post=None, c=None, other=0):
+    ob = OBLIGATIONS[oid]
+    if ob.kind == "state":
+        return bool(ob.holds(m, post if post is not None else pre))
+    return bool(ob.holds(m, pre, post, c, bv(other, 64)))
+
+
+def mapped(cls=RiscvP2MUpstream, watch=0x31):
+    """A 4K RAM leaf at gfn 1 (two table pages in use)."""
+    m = cls(GEO)
+    st, _ = call(m, P2MState.initial(GEO, bv(watch, 44)), 1, 0, 0x30, m.RAM_RW)
+    return m, st
+
+
+def set_cell(st, page, idx, value):
+    c = st.cell(page, idx)
+    return replace(st, cells=st.cells[:c] + (bv(value, 64),) + st.cells[c + 1:])
+
+
+def test_well_formed():
+    m, st = mapped()
+    assert holds("well-formed", m, st)
+    # the root entry now points at the free pool page 5 as a second table
+    broken = set_cell(st, 0, 1, m.page_to_p2m_table(bv(ROOT_PAGES + 1, 16)).v)
+    broken = replace(broken, free=(broken.free[0], TRUE))
+    assert not holds("well-formed", m, broken)
+    # a leaf at level 0 pointing ... the level-1 table linked twice
+    twice = set_cell(st, 0, 1, st.cells[st.cell(0, 0)].v)
+    assert not holds("well-formed", m, twice)
+
+
+def test_no_leak():
+    m, st = mapped()
+    assert holds("no-leak", m, st)
+    unlinked = set_cell(st, 0, 0, 0)  # the tables are in use but no longer reachable
+    assert not holds("no-leak", m, unlinked)
+
+
+def test_reserved():
+    m, st = mapped()
+    assert holds("reserved", m, st)
+    leaf = st.cells[st.cell(ROOT_PAGES + 1, 1)].v
+    assert not holds("reserved", m, set_cell(st, ROOT_PAGES + 1, 1, leaf & ~0x2))  # W without R
+    assert not holds("reserved", m, set_cell(st, ROOT_PAGES + 1, 1, leaf & ~0x10))  # no U
+
+
+def test_flush_before_free():
+    m, st = mapped()
+    post, c = call(m, st, 0, 1, INVALID_MFN, 0)  # frees the level-0 table after a flush
+    assert holds("flush-before-free", m, st, post, c)
+
+    class NoFlush(RiscvP2MUpstream):
+        def p2m_tlb_flush_sync(self, st, g):
+            return st
+
+    bad = NoFlush(GEO)
+    post, c = call(bad, st, 0, 1, INVALID_MFN, 0)
+    assert bool(post.ev_free_walkable)
+    assert not holds("flush-before-free", bad, st, post, c)
+
+
+def test_refcount():
+    m, st = mapped(watch=0x50)
+    post, c = call(m, st, 0, 0, 0x50, m.FOREIGN_RW)  # next to gfn 1: no new table
+    assert holds("refcount", m, st, post, c)
+    # upstream: replacing the foreign leaf by RAM at another frame clears its metadata
+    # slot first, so p2m_free_subtree reads p2m_invalid and puts nothing
+    post2, c2 = call(m, post, 0, 0, 0x60, m.RAM_RW)
+    assert int(post2.refs) == 1 and int(m.live_foreign_maps(post2)) == 0
+    assert not holds("refcount", m, post, post2, c2)
+
+
+def test_footprint_and_type_preserved():
+    for oid in ("footprint", "type-preserved"):
+        m = RiscvP2MUpstream(GEO)
+        st, _ = call(m, P2MState.initial(GEO, bv(0, 44)), 2, 1, 0x40, m.RAM_RW)
+        post, c = call(m, st, 2, 0, 0x99, m.MMIO_DIRECT_IO)
+        assert holds(oid, m, st, post, c, other=3)
+        v2 = RiscvP2MV2(GEO)
+        st, _ = call(v2, P2MState.initial(GEO, bv(0, 44)), 2, 1, 0x40, v2.RAM_RW)
+        post, c = call(v2, st, 2, 0, 0x99, v2.MMIO_DIRECT_IO)
+        assert not holds(oid, v2, st, post, c, other=3)
+        assert holds(oid, v2, st, post, c, other=2)  # the frame it was asked to map
+
+
+def test_bbm():
+    for cls, keeps in ((ArmP2MUpstream, True), (RiscvP2MUpstream, False)):
+        m = cls(GEO)
+        st, _ = call(m, P2MState.initial(GEO, bv(0, 44)), 0, 1, 0x40, m.RAM_RW)
+        post, c = call(m, st, 0, 0, 0x99, m.RAM_RW)  # split, then replace a valid leaf
+        assert holds("bbm", m, st, post, c) is keeps
+
+
+def test_split_preserves():
+    w = bv
+    for cls, keeps in ((RiscvP2MUpstream, True), (RiscvP2MV2, False)):
+        m = cls(P2MGeometry(mode="sv57x4", idx_bits=9, pool=1))
+        sp = m.pte_set_mfn(w(0xDF, 64), w(1 << 36, 44))  # a level-4 RWX leaf, U/A/D
+        pre, same, _ = _claim(m, 4, 3, sp, w(0, 64), w(33 << 27, 64), w(0, 4))
+        assert bool(pre) and bool(same) is keeps
+        pre, same, _ = _claim(m, 4, 3, sp, w(0, 64), w(31 << 27, 64), w(0, 4))
+        assert bool(same)  # below the 32-bit overflow both agree
