@@ -169,7 +169,10 @@ def offset_at_level_off_by_one(self, va, level):
 
 
 @mutation("_pt_walk", "the walk to the leaf reports one level below the one it stopped at",
-          bases=(UP,))
+          bases=(UP,),
+          survives="masked: only destroy and modify walk to the leaf, and upstream already "
+                   "fails footprint, functional and lemma-progress for both; the level only "
+                   "sizes the loop's step, which no obligation the base proves there reads")
 def pt_walk_level_off_by_one(self, x, g, va):
     table, idx, level = self.unmutated._pt_walk(self, x, g, va)
     return table, idx, ite(level == 0, level, level - 1)
@@ -202,7 +205,12 @@ def update_entry_remove_keeps_bits(self, entry, mfn, flags):
     return ite((flags & PTE_VALID).any(), pte, entry & ~PTE_VALID)
 
 
-@mutation("pt_update_entry", "the level it reports (the loop's step) one below the level it wrote", bases=BOTH)
+@mutation("pt_update_entry", "the level it reports (the loop's step) one below the level it wrote",
+          bases=BOTH,
+          survives={UP: "missing invariant: after a superpage the loop steps 4K and the next "
+                        "iteration fails with -EOPNOTSUPP; nothing states that a call on a free, "
+                        "aligned range succeeds (return codes), and the other operations are "
+                        "already not proved upstream"})
 def update_entry_level_off_by_one(self, x, g, virt, mfn, target, flags):
     rc, level = self.unmutated.pt_update_entry(self, x, g, virt, mfn, target, flags)
     return rc, ite(level == 0, level, level - 1)
