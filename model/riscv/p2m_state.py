@@ -158,19 +158,6 @@ class P2MState:
     def clear_events(self) -> "P2MState":
         return replace(self, ev_free_walkable=FALSE, ev_bbm=FALSE)
 
-    def fields(self) -> dict:
-        """Every state component by name (for evaluation and printing)."""
-        return dict(cells=self.cells, md=self.md, free=self.free, stale=self.stale,
-                    walkable=self.walkable, refs=self.refs, watch=self.watch,
-                    need_flush=self.need_flush, ev_free_walkable=self.ev_free_walkable,
-                    ev_bbm=self.ev_bbm)
-
-    def map_values(self, fn: Callable) -> "P2MState":
-        """Apply `fn` to every Word/Bool (e.g. evaluate under a model)."""
-        kw = {k: (tuple(fn(x) for x in v) if isinstance(v, tuple) else fn(v))
-              for k, v in self.fields().items()}
-        return replace(self, **kw)
-
     # -- cells ------------------------------------------------------------
     def cell(self, page: int, idx: int) -> int:
         return page * self.geo.entries + idx
@@ -303,10 +290,6 @@ class P2MState:
         hit = [g & (page == c // e) for c in range(self.geo.cells)]
         return replace(self, uniform=(), cells=tuple(ite(h, bv(0, 64), o) for h, o in zip(hit, self.cells)),
                        md=tuple(ite(h, bv(0, TYPE_BITS), o) for h, o in zip(hit, self.md)))
-
-    def set_walkable(self, g: Bool, page: Word) -> "P2MState":
-        w = tuple(ite(g & (page == ROOT_PAGES + k), TRUE, x) for k, x in enumerate(self.walkable))
-        return replace(self, walkable=w)
 
     # -- events -------------------------------------------------------------
     def flag(self, name: str, cond: Bool) -> "P2MState":
