@@ -140,10 +140,11 @@ def render(vector: dict, color: bool = False) -> str:
             out.append(f"    translation of {va:#x}: before {_tr_text(tb)}; after {_tr_text(ta)}")
             out.append("  tree at the breaking step:")
             out += _tree_text(v, st.post, marked, color, inv_id)
-        if mine:
+        if mine and not (r.broke is not None and mine[-1] == r.broke):
             out.append("  tree after the call:" if int(r.steps[mine[-1]].post.pc) != PC_LOOP
                        else "  tree when the replay stopped (the call had not returned):")
-            out += _tree_text(v, r.steps[mine[-1]].post, marked, color, inv_id)
+            shown_marks = marked if r.broke is not None and mine[-1] > r.broke else set()
+            out += _tree_text(v, r.steps[mine[-1]].post, shown_marks, color, inv_id)
     return "\n".join(out) + "\n"
 
 

@@ -366,32 +366,82 @@ def obligation_of(vector: dict) -> Optional[Invariant]:
 # ---------------------------------------------------------------------------
 # the plugin interface (proofs/vector.py)
 
+def _op_id(r) -> int:
+    """The operation id of a riscv-pt result (its `operation` is the entry point's name)."""
+    return next(k for k, name in OPS.items() if name == r.operation)
+
+
+def fresh_counterexample(job: tuple) -> tuple:
+    """Re-decide one (version, obligation, operation) in a fresh interpreter and
+    canonicalise what it finds.  A worker that has built other formulas first
+    hands z3 a differently numbered query and may get another model, so the
+    vectors are made here, where the solver's input depends on nothing else."""
+    from proofs.bmc import bmc
+    from proofs.induction import step_check
+    from proofs.lemmas import NEEDS
+
+    kind, version, ob, op, settings = job
+    v = settings.variant(version)
+    inv = _obligations()[ob]
+    if kind == "step":
+        out = step_check(v, inv, op, NEEDS[ob], settings.solver, settings.timeout_ms, settings.rlimit)
+        if out.status != "cti":
+            raise VectorError(f"internal error: {version} {ob} {OP_NAMES[op]}: no counterexample to the "
+                              f"step in a fresh run ({out.status})")
+        return kind, out.cti["pre_state"], int(out.cti["witness_va"], 16)
+    out = bmc(v, inv, op, settings.depth, settings.solver, settings.timeout_ms, settings.rlimit)
+    if out.status != "violated":
+        raise VectorError(f"internal error: {version} {ob} {OP_NAMES[op]}: no trace in a fresh run ({out.status})")
+    return (kind, *canonical(v, inv, started_calls(v, out.trace), out.trace.va))
+
+
+def _fresh(jobs: list[tuple], workers: int) -> list[tuple]:
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    if not jobs:
+        return []
+    os.environ["PYTHONHASHSEED"] = "0"  # the fresh interpreters build formulas in one order
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, max_tasks_per_child=1) as pool:
+        return list(pool.map(fresh_counterexample, jobs))
+
+
 def from_results(results: Iterable, settings) -> list[dict]:
-    """One canonical vector per (version, obligation) with a violated trace: the
-    smallest over its operations (cost order, then operation order)."""
-    groups: dict[tuple, list] = {}
+    """One canonical vector per (version, obligation) the results refute.
+
+    Of the operations it is violated in, the one with the shortest trace (then
+    in operation order) is re-run fresh (`fresh_counterexample`); a
+    not-inductive obligation gets its first operation's counterexample to the
+    step.  Both choices depend only on verdicts and trace lengths, which do not
+    depend on which model the solver returned."""
+    traces: dict[tuple, list] = {}
     steps: dict[tuple, list] = {}
     for r in results:
         if r.verdict == "violated" and "replay" in r.extra:
-            groups.setdefault((r.variant, r.invariant), []).append(r)
+            traces.setdefault((r.variant, r.invariant), []).append(r)
         elif r.verdict == "not-inductive" and (r.counterexample or {}).get("pre_state"):
             steps.setdefault((r.variant, r.invariant), []).append(r)
-    out = [step_vector(settings.variant(v), _obligations()[ob], rs[0].counterexample["pre_state"],
-                       int(rs[0].counterexample["witness_va"], 16), settings.bounds(), rs[0].solver)
-           for (v, ob), rs in sorted(steps.items()) if (v, ob) not in groups]
-    for (version, ob), rs in sorted(groups.items()):
-        v = settings.variant(version)
-        inv = _obligations()[ob]
-        best = None
-        for r in rs:
-            trace = Trace.from_json(r.extra["replay"])
-            calls, va = canonical(v, inv, started_calls(v, trace), trace.va)
-            rr = run(v, inv, calls, va)
-            key = cost(calls, va, rr)
-            if best is None or key < best[0]:
-                best = (key, calls, va, r.solver)
-        vec = build(v, inv, best[1], best[2], settings.bounds(), best[3])
-        vec["obligation"]["violated_in"] = sorted({r.operation.split(" ")[0] for r in rs})
+    jobs, meta = [], []
+    for (version, ob), rs in sorted(traces.items()):
+        r = min(rs, key=lambda r: (r.extra["trace_steps"], _op_id(r)))
+        jobs.append(("trace", version, ob, _op_id(r), settings))
+        meta.append((rs, r.solver))
+    for (version, ob), rs in sorted(steps.items()):
+        if (version, ob) not in traces:
+            r = min(rs, key=_op_id)
+            jobs.append(("step", version, ob, _op_id(r), settings))
+            meta.append((rs, r.solver))
+    out = []
+    for (kind, version, ob, op, _), got, (rs, solver) in zip(jobs, _fresh(jobs, settings.jobs or 2), meta):
+        v, inv = settings.variant(version), _obligations()[ob]
+        if kind == "step":
+            vec = step_vector(v, inv, got[1], got[2], settings.bounds(), solver)
+        else:
+            vec = build(v, inv, got[1], got[2], settings.bounds(), solver)
+        vec["obligation"]["violated_in"] = [OP_NAMES[k] for k in sorted(map(_op_id, rs))]
+        vec["obligation"]["vector_from"] = OP_NAMES[op]
         out.append(vec)
     return out
 
