@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
+from model.riscv.machine import ERRNO_NAMES
 from proofs.errors import UsageError
 from proofs.vector_riscv_pt import calls_of
 
@@ -68,7 +69,7 @@ class Harness:
         defines = ["-DPTPROVE_V5"] if flavour == "v5" else []
         for fn, macro in (("destroy_xen_mappings", "PTPROVE_HAS_DESTROY"),
                           ("populate_pt_range", "PTPROVE_HAS_POPULATE")):
-            if re.search(rf"^int\s+{fn}\s*\(", self.text, re.M):
+            if re.search(rf"^int\s+(?:__init\s+)?{fn}\s*\(", self.text, re.M):
                 defines.append(f"-D{macro}")
         out = d / "harness"
         cmd = [self.cc, "-std=gnu11", "-O0", "-w", *defines, "-I", str(inc), "-include", "ptprove_shim.h",
@@ -133,7 +134,8 @@ class Harness:
                                     f"{' ' + m['assert_failed'] if m.get('assert_failed') else ''}, "
                                     f"C {c['failed'] or c['rc']}")
             elif m["rc_value"] != c["rc"]:
-                problems.append(f"call {i} ({m['call']}): model returns {m['rc']}, C returns {c['rc']}")
+                problems.append(f"call {i} ({m['call']}): model returns {m['rc']}, "
+                                f"C returns {ERRNO_NAMES.get(c['rc'], c['rc'])}")
         want = {int(t["frame"], 16): {e["index"]: int(e["raw"], 16) for e in t["entries"]}
                 for t in vector["expected"]["tables"]}
         have = {int(t["frame"], 16): {i: int(x, 16) for i, x in t["entries"]} for t in got["tables"]}

@@ -68,3 +68,26 @@ def test_missing_compiler_is_one_line_exit_2(v5_pt_c, capsys):
 def test_missing_c_file_is_one_line_exit_2(capsys):
     assert main(["replay", "--c-source", "/nonexistent/pt.c", str(MAP_4K)]) == 2
     assert "no such C file" in capsys.readouterr().err
+
+
+XEN_MIRROR = Path("/work/.mirror/xen-project+xen/repo")
+
+
+@needs_cc
+@pytest.mark.parametrize("version, commit", [("riscv-pt-v9", "557b7f1b9a"), ("riscv-pt-upstream", "c447b7308b")])
+def test_merged_versions_replay_on_xen_pt_c(version, commit, tmp_path, capsys):
+    """The pt.c of the commit each version follows, read from the Xen mirror when it is there."""
+    import subprocess
+
+    if not (XEN_MIRROR / "HEAD").exists():
+        pytest.skip("no Xen mirror on this machine")
+    p = subprocess.run(["git", "-C", str(XEN_MIRROR), "show", f"{commit}:xen/arch/riscv/pt.c"],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.skip(f"commit {commit} not in the mirror")
+    (tmp_path / "pt.c").write_text(p.stdout)
+    directory = ROOT / "counterexamples" / version
+    n = len(list(directory.rglob("*.json")))
+    assert main(["replay", "--c-source", str(tmp_path / "pt.c"), str(directory)]) == 0
+    out = capsys.readouterr().out
+    assert f"{n} of {n} vectors reproduce" in out and out.count("(C: same return codes and tables)") >= n - 2

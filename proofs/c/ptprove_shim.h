@@ -54,6 +54,10 @@ static inline void ptprove_fail(const char *what)
 #define BUG_ON(p)          do { if ( p ) ptprove_fail("BUG_ON(" #p ")"); } while ( 0 )
 #define BUG()              ptprove_fail("BUG()")
 #define printk(...)        ((void)ptprove_messages++)
+#define XENLOG_ERR         ""
+#define XENLOG_WARNING     ""
+#define XENLOG_INFO        ""
+#define dprintk(...)       ((void)ptprove_messages++)
 
 /* -- frames ----------------------------------------------------------------- */
 #define PAGE_SHIFT         12
@@ -71,6 +75,7 @@ static inline mfn_t mfn_add(mfn_t m, unsigned long n) { return _mfn(m.mfn + n); 
 #define INVALID_MFN        _mfn(~0UL)
 #define PRI_mfn            "05lx"
 #define maddr_to_mfn(ma)   _mfn((ma) >> PAGE_SHIFT)
+#define pfn_to_paddr(pfn)  ((paddr_t)(pfn) << PAGE_SHIFT)
 
 struct page_info { unsigned long mfn; };
 struct domain;
@@ -107,6 +112,9 @@ static inline void flush_tlb_range_va(vaddr_t va, size_t size)
 
 /* -- page-table entries (asm/page.h of the version) ------------------------- */
 typedef struct { unsigned long pte; } pte_t;
+typedef unsigned long pte_attr_t;
+#define __init
+#define FIXMAP_ADDR(n)     (0xffffffc0c0a00000UL + ((unsigned long)(n) << PAGE_SHIFT))
 
 #define PTE_VALID          BIT(0, UL)
 #define PTE_READABLE       BIT(1, UL)
@@ -121,11 +129,16 @@ typedef struct { unsigned long pte; } pte_t;
 #define PTE_TABLE          (PTE_VALID)
 #define PTE_LEAF_DEFAULT   (PTE_VALID | PTE_READABLE | PTE_WRITABLE)
 #define PTE_ACCESS_MASK    (PTE_READABLE | PTE_WRITABLE | PTE_EXECUTABLE)
+#define PTE_PBMT_NOCACHE   BIT(61, UL)   /* Svpbmt (merged versions only use these) */
+#define PTE_PBMT_IO        BIT(62, UL)
+#define PTE_PBMT_MASK      (PTE_PBMT_NOCACHE | PTE_PBMT_IO)
 
 #define PAGE_HYPERVISOR_RO (PTE_VALID | PTE_READABLE)
 #define PAGE_HYPERVISOR_RW (PTE_VALID | PTE_READABLE | PTE_WRITABLE)
 #define PAGE_HYPERVISOR_RX (PTE_VALID | PTE_READABLE | PTE_EXECUTABLE)
 #define PAGE_HYPERVISOR    PAGE_HYPERVISOR_RW
+#define PAGE_HYPERVISOR_NOCACHE (PAGE_HYPERVISOR_RW | PTE_PBMT_IO)
+#define PAGE_HYPERVISOR_WC (PAGE_HYPERVISOR_RW | PTE_PBMT_NOCACHE)
 
 /* software-only request bits, never written to an entry */
 #define PTE_SMALL          BIT(10, UL)
