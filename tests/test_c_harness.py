@@ -87,7 +87,9 @@ def test_merged_versions_replay_on_xen_pt_c(version, commit, tmp_path, capsys):
         pytest.skip(f"commit {commit} not in the mirror")
     (tmp_path / "pt.c").write_text(p.stdout)
     directory = ROOT / "counterexamples" / version
-    n = len(list(directory.rglob("*.json")))
+    files = list(directory.rglob("*.json"))
+    returning = [f for f in files if '"after": "limit"' not in f.read_text()]  # others never return
     assert main(["replay", "--c-source", str(tmp_path / "pt.c"), str(directory)]) == 0
     out = capsys.readouterr().out
-    assert f"{n} of {n} vectors reproduce" in out and out.count("(C: same return codes and tables)") >= n - 2
+    assert f"{len(files)} of {len(files)} vectors reproduce" in out
+    assert out.count("(C: same return codes and tables)") == len(returning) >= 19
