@@ -244,18 +244,18 @@ def tree_ok(state, v: ArmView, t: Translation) -> Bool:
     return ok
 
 
-def leaf_slot(t: Translation) -> tuple[Word, Word, Word]:
-    """(table frame, index, level) of the leaf the walk used (meaningful when t.ok)."""
+def stop_slot(t: Translation) -> tuple[Word, Word, Word]:
+    """(table frame, index, level) of the entry the walk stopped at: its leaf, or the
+    invalid or faulting entry that ended it."""
     frame, idx, level = t.visits[0].frame, t.visits[0].idx, bv(0, 3)
-    for visit in t.visits:
-        here = visit.on & (t.level == visit.level)
-        frame, idx, level = ite(here, (visit.frame, visit.idx, bv(visit.level, 3)), (frame, idx, level))
+    for visit in t.visits[1:]:
+        frame, idx, level = ite(visit.on, (visit.frame, visit.idx, bv(visit.level, 3)), (frame, idx, level))
     return frame, idx, level
 
 
 def group_ok(state, t: Translation, v) -> Bool:
-    """The contiguous group of the leaf `t` used is all-or-nothing (see `contig`)."""
-    frame, idx, level = leaf_slot(t)
+    """The contiguous group of the leaf the walk `t` used is all-or-nothing (see `contig`)."""
+    frame, idx, level = stop_slot(t)
     first = idx & ~(XEN_PT_4K_NR_CONTIG - 1)
     entries = [state.mem.read(frame, first + k) for k in range(XEN_PT_4K_NR_CONTIG)]
     any_bit = any_of(e.bit(52) for e in entries)

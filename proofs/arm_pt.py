@@ -143,7 +143,13 @@ _ = OPS  # the riscv-pt op ids are shared (model/riscv/machine.py)
 
 def machine(name: str, settings) -> ArmMachine:
     """A version's machine over the 4-level LPAE geometry with the settings' pool and depth."""
-    return ArmMachine(VARIANT_CLASSES[name](arm_geometry(settings.pool)), settings.depth)
+    return ArmMachine(VARIANT_CLASSES[name](arm_geometry(settings.pool)), arm_depth(settings))
+
+
+def arm_depth(settings) -> int:
+    """The BMC bound: one step less than --depth (an Arm step walks 4 levels; the default
+    6 gives 5, enough for the two-call contiguous-group trace)."""
+    return max(1, settings.depth - 1)
 
 
 def run_system(variants: list[str], obligations: list[str], settings,

@@ -51,6 +51,7 @@ class System:
 SYSTEMS: tuple[System, ...] = (
     System("encodings", "PTE predicates against the architecture's encodings", "proofs.encodings"),
     System("riscv-pt", "RISC-V hypervisor page tables (pt.c)", "proofs.engine"),
+    System("arm-pt", "Arm hypervisor page tables (mmu/pt.c xen_pt_update)", "proofs.arm_pt"),
     System("riscv-fixmap", "RISC-V fixmap: layout, setup_fixmap_mappings, set/clear_fixmap", "proofs.fixmap"),
     System("p2m", "RISC-V p2m / G-stage and Arm p2m", "proofs.p2m.system"),
 )

@@ -281,3 +281,11 @@ def test_lemmas_hold_on_real_calls_and_fail_on_hand_made_states():
     assert bool(inv.assume("contig", s, v, [bv(VA, 64), bv(VA + 15 * PAGE, 64)]))
     assert classify_desc(Word(int(leaf(v, s, VA).visits[3].entry), 64), 3).kind() == "page"
     assert int(leaf(v, s, VA).visits[3].entry) & PTE_CONTIG
+
+
+def test_cli_proves_an_arm_version(capsys):
+    from proofs.cli import main
+
+    assert main(["prove", "--variant", "arm-pt-rfc", "--invariant", "tlb", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "arm-pt-rfc" in out and "1 obligations" in out

@@ -162,3 +162,15 @@ def test_cli_proves_a_fixmap_version(capsys):
                  "--jobs", "1"]) == 0
     out = capsys.readouterr().out
     assert "riscv-fixmap-v5" in out and "2 obligations" in out
+
+
+def test_without_its_lemma_a_proof_is_not_inductive_with_a_replayed_counterexample(monkeypatch):
+    from proofs.checker import Obligation
+    from proofs.result import NOT_INDUCTIVE
+
+    bare = Obligation("fixmap-leaf-bare", "fixmap-leaf assuming nothing", fixmap.fixmap_leaf)
+    monkeypatch.setitem(fixmap.STATE_OBLIGATIONS, bare.id, bare)
+    (r,) = decide("proofs.fixmap", ["riscv-fixmap-upstream"], [bare.id], Settings(jobs=1, depth=3),
+                  "riscv-fixmap")
+    assert r.verdict == NOT_INDUCTIVE and r.counterexample["kind"].startswith("not-inductive")
+    assert r.counterexample["pre_entries"] and "within 3 steps" in r.detail

@@ -276,7 +276,7 @@ class ArmPtUpstream(ArmLpae):
 
     @follows(PT_C, "xen_pt_check_contig")
     def xen_pt_check_contig(self, vfn: Word, mfn: Word, level: Word, left: Word, flags: Word) -> Word:
-        nr_contig = level_pages_arm(level) * XEN_PT_4K_NR_CONTIG
+        nr_contig = level_pages_arm(level) << 4  # * XEN_PT_4K_NR_CONTIG (16)
         allowed = ((flags & _PAGE_BLOCK).any() & (mfn != INVALID_MFN) & (left >= nr_contig)
                    & (((mfn | vfn) & (nr_contig - 1)) == 0))
         return ite(allowed, bv(XEN_PT_4K_NR_CONTIG, CONTIG_BITS), bv(1, CONTIG_BITS))
