@@ -21,7 +21,14 @@ system module (proofs/systems.py) names it in an optional `VECTORS` attribute
 
 Bytes are deterministic: `dumps` fixes the key order and layout, and the
 plugins build vectors only from concrete replays (no timings, no raw solver
-values that canonicalisation did not fix).
+values that canonicalisation did not fix).  The riscv-pt plugin re-finds each
+trace in a fresh interpreter, because a worker that solved other queries
+before may get another (equally valid) model from z3.
+
+Where the comparison with the committed files lives: `ptprove prove --vectors
+counterexamples` (what `make prove` runs) regenerates them and fails on a
+difference; `make test` checks every committed vector without the solver
+(schema, concrete replay, canonical fixpoint, show) and regenerates two.
 """
 from __future__ import annotations
 
