@@ -72,14 +72,17 @@ def split_check(cls, mode: str, level: int, target: int, solver: str, timeout_ms
     e, gfn, other = sym_word("sp", 64), sym_word("gfn", 64), sym_word("other", 64)
     md = sym_word("md", TYPE_BITS)
     pre, same, _ = _claim(m, level, target, e, gfn, other, md)
-    ans = check((pre & ~same).node(), solver, timeout_ms, rlimit)
-    if ans.status == SAT:
-        vals = {k: int(evaluate(v, ans.model)) for k, v in
-                dict(entry=e, gfn=gfn, other=other, md=md).items()}
-        return SplitOutcome("cti", time.perf_counter() - t0,
-                            counterexample=replay_split(m, level, target, **vals))
-    if ans.status != UNSAT:
-        return SplitOutcome(UNKNOWN, time.perf_counter() - t0)
+    # frames on the split path below the superpage, and the others: two easier queries
+    on_path = m.offset(other, level - 1) == m.offset(gfn, level - 1)
+    for case in ((on_path, ~on_path) if level - target > 1 else (Bool(True),)):
+        ans = check((pre & case & ~same).node(), solver, timeout_ms, rlimit)
+        if ans.status == SAT:
+            vals = {k: int(evaluate(v, ans.model)) for k, v in
+                    dict(entry=e, gfn=gfn, other=other, md=md).items()}
+            return SplitOutcome("cti", time.perf_counter() - t0,
+                                counterexample=replay_split(m, level, target, **vals))
+        if ans.status != UNSAT:
+            return SplitOutcome(UNKNOWN, time.perf_counter() - t0)
     witness = check(pre.node(), solver, timeout_ms, rlimit)
     if witness.status not in (SAT, UNSAT):
         return SplitOutcome(UNKNOWN, time.perf_counter() - t0)

@@ -209,7 +209,7 @@ def _split_result(job: tuple, out, solver: str) -> Result:
                   "no p2m_set_entry makes a leaf at this level", **base)
 
 
-def bench_rows(solver: str = "z3", timeout_ms: int = 300_000) -> list[dict]:
+def bench_rows(solver: str = "z3", timeout_ms: int = 900_000) -> list[dict]:
     """Timings: every one-step obligation of upstream RISC-V, and the full-width
     splits including 1G down to 4K.  One dict per row."""
     rows = []
