@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, Callable, Optional, Protocol
 
 from model.memory import FRAME_BITS, Memory
+from model.riscv.machine import PC_IDLE
 from model.term import Bool, Word, all_of, bv, evaluate
 from proofs.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
 from proofs.solver import SAT, UNSAT, Incremental, check
@@ -196,8 +197,14 @@ def replay(m: Machine, ob: Obligation, trace: Trace) -> dict:
     last = steps[-1]
     if bool(m.halted(last)) or bool(ob.holds(m.view(last, bv(trace.va, 64)))):
         raise ReplayError(f"trace for {ob.id} does not break it when replayed")
+    calls: list[dict] = []
+    for c, st in zip(trace.calls, steps):  # a call offered while one is in progress is not taken
+        if int(st.pre.pc) == PC_IDLE:
+            calls.append({**m.describe_call(c), "steps": 1})
+        else:
+            calls[-1]["steps"] += 1
     return {"kind": "violated: a trace from the initial state, replayed concretely",
-            "steps": [m.describe_call(c) for c in trace.calls],
+            "calls": calls, "steps": len(steps),
             "witness_va": hex(trace.va), "breaking_step": m.describe_step(last, trace.va)}
 
 

@@ -152,7 +152,7 @@ class NoWxCheck(RiscvFixmapUpstream):
 def test_each_obligation_broken_by_a_broken_version(cls, oid, monkeypatch):
     r = decide_one(cls, oid, monkeypatch)
     assert r.verdict == VIOLATED, (r.verdict, r.detail)
-    assert r.counterexample["steps"][0]["call"] == "setup_fixmap_mappings"
+    assert r.counterexample["calls"][0] == {"call": "setup_fixmap_mappings", "args": {}, "steps": 1}
 
 
 def test_cli_proves_a_fixmap_version(capsys):
