@@ -39,8 +39,9 @@ ADDR_BITS = (47, 12)
 
 
 def arm_va(name: str) -> Word:
-    """A free address the EL2 MMU translates: bits 63:48 clear."""
-    return sym_word(name, VA_BITS).zext(64)
+    """A free address the EL2 MMU translates: bits 63:48 clear.  (Its own symbol names:
+    the RISC-V witnesses of the same name are narrower.)"""
+    return sym_word(f"arm_{name}", VA_BITS).zext(64)
 
 
 def at_level(entry: Word, level: Word, kind: str) -> Bool:

@@ -184,7 +184,7 @@ class FixmapMachine:
         return (s.pc == PC_IDLE) | (s.pc == PC_LOOP)
 
     def witness(self, tag: str) -> Word:
-        return canonical_va(tag, SV39.va_bits)
+        return canonical_va(f"fix_{tag}", SV39.va_bits)  # own names: riscv-pt may run in Sv48
 
     def step(self, s, call):
         return self.v.step(s, call)
