@@ -9,7 +9,6 @@ seen through the MMU at a witness address `va` (free in a proof).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 from model.arm.lpae import classify_desc
 from model.arm.pt import (
@@ -32,6 +31,7 @@ from model.riscv.machine import INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_P
 from model.riscv.walk import Translation
 from model.term import TRUE, Bool, Word, all_of, any_of, bv, ite, sym_word
 from proofs.invariants import no_wx
+from proofs.semantics import View
 
 VA_BITS = 48  # TTBR0_EL2: one range, [0, 2**48)
 OA_FRAMES = 1 << 36  # 48-bit physical addresses
@@ -49,64 +49,15 @@ def at_level(entry: Word, level: Word, kind: str) -> Bool:
 
 
 @dataclass
-class ArmView:
-    variant: object
-    step: object
-    va: Word
+class ArmView(View):
+    """proofs/semantics.py's View with the LPAE walk, Arm's levels and Arm's request flags."""
+
+    def translate(self, state, va: Word | None = None) -> Translation:
+        return translate(state.mem, bv(self.geo.root, FRAME_BITS), self.va if va is None else va)
 
     @property
-    def geo(self):
-        return self.variant.geo
-
-    @property
-    def pre(self):
-        return self.step.pre
-
-    @property
-    def post(self):
-        return self.step.post
-
-    def translate(self, state) -> Translation:
-        return translate(state.mem, bv(self.geo.root, FRAME_BITS), self.va)
-
-    @cached_property
-    def before(self) -> Translation:
-        return self.translate(self.pre)
-
-    @cached_property
-    def after(self) -> Translation:
-        return self.translate(self.post)
-
-    @property
-    def iterating(self) -> Bool:
-        return self.pre.pc == PC_LOOP
-
-    def op_is(self, op: int) -> Bool:
-        return self.pre.op == op
-
-    @property
-    def va_pfn(self) -> Word:
-        return self.va >> 12
-
-    def in_pages(self, first: Word, count: Word) -> Bool:
-        return (self.va_pfn >= first) & ((self.va_pfn - first) < count)
-
-    @property
-    def in_request(self) -> Bool:
-        return self.in_pages(self.pre.start, self.pre.nr)
-
-    @property
-    def in_done(self) -> Bool:
-        return self.in_pages(self.pre.start, self.pre.vfn - self.pre.start)
-
-    @property
-    def in_chunk(self) -> Bool:
-        pages = level_pages_arm(self.step.level)
-        return self.in_pages(self.step.chunk_vfn & ~(pages - 1), pages)
-
-    @property
-    def succeeded(self) -> Bool:
-        return self.iterating & (self.post.rc == 0)
+    def chunk_pages(self) -> Word:
+        return level_pages_arm(self.step.level)
 
     @property
     def inserting(self) -> Bool:
