@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, Callable, Optional, Protocol
 
 from model.memory import FRAME_BITS, Memory
-from model.riscv.machine import PC_IDLE
+from model.riscv.machine import ERRNO_NAMES, PC_IDLE, rc_value
 from model.term import Bool, Word, all_of, bv, evaluate
 from proofs.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
 from proofs.solver import SAT, UNSAT, Incremental, check
@@ -200,9 +200,12 @@ def replay(m: Machine, ob: Obligation, trace: Trace) -> dict:
     calls: list[dict] = []
     for c, st in zip(trace.calls, steps):  # a call offered while one is in progress is not taken
         if int(st.pre.pc) == PC_IDLE:
-            calls.append({**m.describe_call(c), "steps": 1})
+            calls.append({**m.describe_call(c), "iterations": 0})
         else:
-            calls[-1]["steps"] += 1
+            calls[-1]["iterations"] += 1
+        rc = rc_value(st.post.rc)
+        calls[-1]["rc"] = (ERRNO_NAMES.get(rc, str(rc)) if int(st.post.pc) == PC_IDLE
+                           else "(in progress: the invariant breaks inside this call)")
     return {"kind": "violated: a trace from the initial state, replayed concretely",
             "calls": calls, "steps": len(steps),
             "witness_va": hex(trace.va), "breaking_step": m.describe_step(last, trace.va)}

@@ -17,6 +17,7 @@ from proofs.checker import decide
 from proofs.engine import Settings
 from proofs import fixmap
 from proofs.fixmap import LAYOUT_OBLIGATIONS, STATE_OBLIGATIONS, decide_layout, run_system
+from proofs.report import trace_summary
 from proofs.result import PROVED, VIOLATED
 
 SETTINGS = Settings(jobs=1, depth=6)
@@ -152,7 +153,9 @@ class NoWxCheck(RiscvFixmapUpstream):
 def test_each_obligation_broken_by_a_broken_version(cls, oid, monkeypatch):
     r = decide_one(cls, oid, monkeypatch)
     assert r.verdict == VIOLATED, (r.verdict, r.detail)
-    assert r.counterexample["calls"][0] == {"call": "setup_fixmap_mappings", "args": {}, "steps": 1}
+    assert r.counterexample["calls"][0] == {"call": "setup_fixmap_mappings", "args": {}, "iterations": 0,
+                                            "rc": "0"}
+    assert trace_summary(r).startswith("trace: setup_fixmap_mappings() -> 0; ")
 
 
 def test_cli_proves_a_fixmap_version(capsys):
