@@ -155,7 +155,7 @@ def test_each_obligation_broken_by_a_broken_version(cls, oid, monkeypatch):
     assert r.verdict == VIOLATED, (r.verdict, r.detail)
     assert r.counterexample["calls"][0] == {"call": "setup_fixmap_mappings", "args": {}, "iterations": 0,
                                             "rc": "0"}
-    assert trace_summary(r).startswith("trace: setup_fixmap_mappings() -> 0; ")
+    assert trace_summary(r).startswith("trace: setup_fixmap_mappings() -> 0")
 
 
 def test_cli_proves_a_fixmap_version(capsys):
