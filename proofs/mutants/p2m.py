@@ -39,13 +39,19 @@ def flush_sync_skipped(self, st, g):
     return st
 
 
-@mutation("install_split", "need_flush not set after the superpage is replaced by its split table")
+@mutation("install_split", "need_flush not set after the superpage is replaced by its split table",
+          survives="likely equivalent (from the run, not proved): the split table translates as "
+                   "the superpage did (split-preserves) and the update that follows in the same "
+                   "call sets need_flush")
 def install_split_no_need_flush(self, st, g, page, idx, split_pte):
     return self.write_pte(st, g, page, idx, split_pte)
 
 
 @mutation("split_alloc_failed", "a failed split leaves *entry as it was, so the caller frees "
-          "the live superpage's subtree")
+          "the live superpage's subtree",
+          survives="masked: the effect is a reference put on a still-mapped foreign superpage, "
+                   "which `refcount` would catch, but upstream already fails refcount for every "
+                   "call shape")
 def split_alloc_failed_keeps_entry(self, e):
     return e
 
