@@ -196,11 +196,14 @@ def render(results: Sequence[Result], differences: Sequence[Difference], console
     groups: dict[str, list] = {}
     for pair in [*aggregates, *((d.variant, d.invariant) for d in differences)]:
         groups.setdefault(home(pair[0]), []).append(pair)
-    for pairs in groups.values():  # one matrix per system: its versions by its obligations
+    for pairs in groups.values():  # one matrix per system, with its own bounds line
         keep = set(pairs)
         con.print(matrix({k: a for k, a in aggregates.items() if k in keep},
                          [d for d in differences if (d.variant, d.invariant) in keep], console_is_tty))
-    out = [(bounds_and_solver_line(results), "")]
+        members = [r for r in results if (r.variant, r.invariant) in keep]
+        if members:
+            con.print(Text(bounds_and_solver_line(members)), soft_wrap=True)
+    out = []
     if differences:
         out.append((f"{len(differences)} difference(s) from the expectations "
                     f"(cells marked{DIFFERS}):", "bold"))

@@ -380,7 +380,7 @@ def fresh_counterexample(job: tuple) -> tuple:
     from proofs.induction import step_check
     from proofs.lemmas import NEEDS
 
-    kind, version, ob, op, settings = job
+    kind, version, ob, op, settings, depth = job
     v = settings.variant(version)
     inv = _obligations()[ob]
     if kind == "step":
@@ -389,7 +389,8 @@ def fresh_counterexample(job: tuple) -> tuple:
             raise VectorError(f"internal error: {version} {ob} {OP_NAMES[op]}: no counterexample to the "
                               f"step in a fresh run ({out.status})")
         return kind, out.cti["pre_state"], int(out.cti["witness_va"], 16)
-    out = bmc(v, inv, op, settings.depth, settings.solver, settings.timeout_ms, settings.rlimit)
+    # the run found no shorter trace for this operation: ask only at its depth
+    out = bmc(v, inv, op, depth, settings.solver, settings.timeout_ms, settings.rlimit, first=depth)
     if out.status != "violated":
         raise VectorError(f"internal error: {version} {ob} {OP_NAMES[op]}: no trace in a fresh run ({out.status})")
     return (kind, *canonical(v, inv, started_calls(v, out.trace), out.trace.va))
@@ -426,15 +427,15 @@ def from_results(results: Iterable, settings) -> list[dict]:
     jobs, meta = [], []
     for (version, ob), rs in sorted(traces.items()):
         r = min(rs, key=lambda r: (r.extra["trace_steps"], _op_id(r)))
-        jobs.append(("trace", version, ob, _op_id(r), settings))
+        jobs.append(("trace", version, ob, _op_id(r), settings, r.extra["trace_steps"]))
         meta.append((rs, r.solver))
     for (version, ob), rs in sorted(steps.items()):
         if (version, ob) not in traces:
             r = min(rs, key=_op_id)
-            jobs.append(("step", version, ob, _op_id(r), settings))
+            jobs.append(("step", version, ob, _op_id(r), settings, 0))
             meta.append((rs, r.solver))
     out = []
-    for (kind, version, ob, op, _), got, (rs, solver) in zip(jobs, _fresh(jobs, settings.jobs or 2), meta):
+    for (kind, version, ob, op, _, _), got, (rs, solver) in zip(jobs, _fresh(jobs, settings.jobs or 2), meta):
         v, inv = settings.variant(version), _obligations()[ob]
         if kind == "step":
             vec = step_vector(v, inv, got[1], got[2], settings.bounds(), solver)
