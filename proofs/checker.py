@@ -21,7 +21,6 @@ import importlib
 import inspect
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, Callable, Optional, Protocol
 
@@ -29,8 +28,9 @@ from model.memory import FRAME_BITS, Memory
 from model.riscv.machine import ERRNO_NAMES, PC_IDLE, rc_value
 from model.term import Bool, Word, all_of, bv, evaluate
 from proofs.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
-from proofs.solver import SAT, UNSAT, Incremental, check
+from proofs.solver import SAT, UNSAT, Incremental, check, check_step
 from proofs.trace import ReplayError
+from proofs.workers import executor
 
 
 @dataclass(frozen=True)
@@ -118,16 +118,9 @@ def step_check(m: Machine, ob: Obligation, solver: str, timeout_ms: int,
     assumptions = (m.pre_ok(pre) & m.call_ok(pre, call)
                    & all_of(m.lemma(n, pre, addrs) for n in ob.needs))
     violation = ~ob.holds(m.view(st, va)) & ~m.halted(st)
-    ans = check((assumptions & violation).node(), solver, timeout_ms, rlimit)
-    if ans.status == SAT:
-        cti = _read_cti(m, ob, ans.model, pre, call, va)
-        return Outcome("cti", time.perf_counter() - t0, cti=cti)
-    if ans.status != UNSAT:
-        return Outcome(UNKNOWN, time.perf_counter() - t0)
-    witness = check(assumptions.node(), solver, timeout_ms, rlimit)
-    if witness.status not in (SAT, UNSAT):
-        return Outcome(UNKNOWN, time.perf_counter() - t0)
-    return Outcome(PROVED, time.perf_counter() - t0, vacuity=witness.status == SAT)
+    ans = check_step(assumptions, violation, solver, timeout_ms, rlimit)
+    cti = _read_cti(m, ob, ans.model, pre, call, va) if ans.status == "cti" else None
+    return Outcome(ans.status, time.perf_counter() - t0, vacuity=ans.vacuity, cti=cti)
 
 
 def _read_cti(m: Machine, ob: Obligation, model, pre, call, va) -> dict:
@@ -236,17 +229,6 @@ def _result_job(job) -> Result:
                    settings, system)
 
 
-class _Serial:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    def map(self, fn, items):
-        return map(fn, items)
-
-
 def decide(module: str, names: list[str], wanted: list[str], settings, system: str) -> list[Result]:
     """Every (version, obligation) of `wanted`, with the lemmas they assume.
 
@@ -258,7 +240,7 @@ def decide(module: str, names: list[str], wanted: list[str], settings, system: s
     needed = list(dict.fromkeys(wanted + [lemma_of[n] for o in wanted for n in obligations[o].needs]))
     keys = [(name, oid) for name in names for oid in needed]
     jobs = settings.jobs or os.cpu_count() or 1
-    with (ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else _Serial()) as pool:
+    with executor(jobs) as pool:
         out = dict(zip(keys, pool.map(_step_job, [(module, n, o, settings) for n, o in keys])))
         sound = {k for k in keys if out[k].status == PROVED}
         changed = True

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
@@ -26,6 +25,7 @@ from proofs.induction import step_check
 from proofs.invariants import INVARIANTS, Invariant
 from proofs.lemmas import LEMMA_INVARIANTS, NEEDS, PER_OPERATION, PROVED_BY
 from proofs.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
+from proofs.workers import executor
 
 #: every obligation id the state machine checks, in report order
 OBLIGATIONS: dict[str, Invariant] = {**INVARIANTS, **LEMMA_INVARIANTS}
@@ -70,19 +70,6 @@ class _Item:
     seconds: float = 0.0
     result: Optional[Result] = None
     detail: list = field(default_factory=list)
-
-
-class _InProcess:
-    """The executor interface, run in this process (`jobs == 1`: debuggable, patchable)."""
-
-    def __enter__(self) -> "_InProcess":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    def map(self, fn, *iterables):
-        return map(fn, *iterables)
 
 
 def _step(item: _Item, settings: Settings) -> _Item:
@@ -157,7 +144,7 @@ def run(variants: Iterable[str], invariants: Iterable[str], settings: Settings,
     jobs = settings.jobs or os.cpu_count() or 1
     total = len(items)
     done = 0
-    with (ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else _InProcess()) as pool:
+    with executor(jobs) as pool:
         for it in pool.map(_step, items.values(), [settings] * total):
             items[(it.variant, it.invariant, it.op)] = it
             done += 1

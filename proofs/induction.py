@@ -29,7 +29,7 @@ from proofs.contract import call_ok
 from proofs.invariants import Invariant
 from proofs.lemmas import assume
 from proofs.semantics import View, canonical_va
-from proofs.solver import SAT, UNKNOWN, check
+from proofs.solver import check_step
 from proofs.trace import ConcreteCall, ReplayError
 
 
@@ -74,16 +74,9 @@ def step_check(variant, inv: Invariant, op: int, lemmas: tuple[str, ...], solver
                timeout_ms: int = 60_000, rlimit: Optional[int] = None) -> StepOutcome:
     t0 = time.perf_counter()
     assumptions, violation, pieces = step_query(variant, inv, op, lemmas)
-    ans = check((assumptions & violation).node(), solver, timeout_ms, rlimit)
-    if ans.status == UNKNOWN:
-        return StepOutcome("unknown", time.perf_counter() - t0)
-    if ans.status == SAT:
-        cti = read_cti(variant, inv, ans.model, pieces)
-        return StepOutcome("cti", time.perf_counter() - t0, cti=cti)
-    witness = check(assumptions.node(), solver, timeout_ms, rlimit)
-    if witness.status == UNKNOWN:
-        return StepOutcome("unknown", time.perf_counter() - t0)
-    return StepOutcome("proved", time.perf_counter() - t0, vacuity=witness.status == SAT)
+    ans = check_step(assumptions, violation, solver, timeout_ms, rlimit)
+    cti = read_cti(variant, inv, ans.model, pieces) if ans.status == "cti" else None
+    return StepOutcome(ans.status, time.perf_counter() - t0, vacuity=ans.vacuity, cti=cti)
 
 
 def read_cti(variant, inv: Invariant, model, pieces) -> dict:

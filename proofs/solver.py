@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from pysmt import shortcuts as S
 from pysmt.exceptions import PysmtException, SolverReturnedUnknownResultError
 from pysmt.fnode import FNode
 
+from model.term import Bool
 from proofs.errors import SolverError
 
 SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
@@ -71,6 +72,31 @@ def check(formula: FNode, solver: str = "z3", timeout_ms: int = 60_000,
         return Answer(UNKNOWN)
     except PysmtException as e:
         raise SolverError(f"solver {solver!r} cannot take this query: {str(e).splitlines()[0]}") from None
+
+
+@dataclass
+class StepAnswer:
+    """A one-step obligation's answer: `cti` (with the model of the violation),
+    `proved` (with whether the assumptions alone have a witness) or `unknown`."""
+
+    status: str
+    model: Any = None
+    vacuity: Optional[bool] = None
+
+
+def check_step(assumptions: Bool, violation: Bool, solver: str = "z3", timeout_ms: int = 60_000,
+               rlimit: Optional[int] = None) -> StepAnswer:
+    """`assumptions & violation`: sat is a counterexample to the step; unsat is a
+    proof, reported with its vacuity witness (is `assumptions` satisfiable?)."""
+    ans = check((assumptions & violation).node(), solver, timeout_ms, rlimit)
+    if ans.status == SAT:
+        return StepAnswer("cti", ans.model)
+    if ans.status != UNSAT:
+        return StepAnswer(UNKNOWN)
+    witness = check(assumptions.node(), solver, timeout_ms, rlimit)
+    if witness.status not in (SAT, UNSAT):
+        return StepAnswer(UNKNOWN)
+    return StepAnswer("proved", vacuity=witness.status == SAT)
 
 
 class Incremental:

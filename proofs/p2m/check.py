@@ -21,8 +21,8 @@ from model.riscv.p2m_state import (INVALID_MFN, MFN_BITS, PT_FRAME_BASE, TYPE_BI
 from model.term import Bool, Word, all_of, any_of, bv, evaluate, sym_bool, sym_word
 from proofs.checker import concretize
 from proofs.p2m.invariants import PRE_STATE, Call, P2MObligation
-from proofs.result import PROVED, UNKNOWN
-from proofs.solver import SAT, UNSAT, check
+from proofs.result import UNKNOWN
+from proofs.solver import SAT, UNSAT, check, check_step
 from proofs.trace import ReplayError
 
 #: the call shapes: the level of the entry p2m_set_entry writes
@@ -131,16 +131,9 @@ def step_check(m, ob: P2MObligation, target: int, solver: str, timeout_ms: int,
     other = sym_word("other", 64)
     assumptions = pre_ok(m, ob, pre) & contract(m, call) & (other < (1 << m.geo.gfn_bits))
     bad = violation(m, ob, pre, post, call, other)
-    ans = check((assumptions & bad).node(), solver, timeout_ms, rlimit)
-    if ans.status == SAT:
-        cti = _replay_cti(m, ob, ans.model, pre, call, oracle, other)
-        return Outcome("cti", time.perf_counter() - t0, counterexample=cti)
-    if ans.status != UNSAT:
-        return Outcome(UNKNOWN, time.perf_counter() - t0)
-    witness = check(assumptions.node(), solver, timeout_ms, rlimit)
-    if witness.status not in (SAT, UNSAT):
-        return Outcome(UNKNOWN, time.perf_counter() - t0)
-    return Outcome(PROVED, time.perf_counter() - t0, vacuity=witness.status == SAT)
+    ans = check_step(assumptions, bad, solver, timeout_ms, rlimit)
+    cti = _replay_cti(m, ob, ans.model, pre, call, oracle, other) if ans.status == "cti" else None
+    return Outcome(ans.status, time.perf_counter() - t0, vacuity=ans.vacuity, counterexample=cti)
 
 
 def _replay_cti(m, ob, model, pre, call, oracle, other) -> dict:

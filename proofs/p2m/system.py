@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Optional
 
 from model.arm.p2m import ArmP2MUpstream
@@ -36,6 +35,7 @@ from proofs.p2m.split import SPLITS, split_check, split_geometry
 from model.term import sym_word
 from proofs.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
 from proofs.solver import UNSAT, check
+from proofs.workers import executor
 
 SYSTEM = "p2m"
 VARIANT_CLASSES: dict[str, type] = {
@@ -73,19 +73,6 @@ def _split(job: tuple) -> tuple:
                             rlimit)
 
 
-class _Here:
-    """The executor interface in this process (`--jobs 1`)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    def map(self, fn, items):
-        return map(fn, items)
-
-
 def run_system(variants: list[str], obligations: list[str], settings,
                progress: Optional[Callable[[int, int, str], None]] = None) -> list[Result]:
     for v in variants:
@@ -105,7 +92,7 @@ def run_system(variants: list[str], obligations: list[str], settings,
     total, done = len(step_jobs) + len(split_jobs), 0
     outcomes: dict[tuple, Outcome] = {}
     split_out = []
-    with (ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else _Here()) as pool:
+    with executor(jobs) as pool:
         for job, out in pool.map(_split, split_jobs):
             split_out.append((job, out))
             done += 1

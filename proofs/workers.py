@@ -1,0 +1,22 @@
+"""Where obligations run: a process pool sized to the machine, or this process."""
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+
+
+class InProcess:
+    """The executor interface, run in this process (`--jobs 1`: debuggable, patchable)."""
+
+    def __enter__(self) -> "InProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def map(self, fn, *iterables):
+        return map(fn, *iterables)
+
+
+def executor(jobs: int):
+    """`jobs` worker processes, or this process when `jobs` is 1."""
+    return ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else InProcess()
