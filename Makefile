@@ -11,7 +11,7 @@ export PYTHONHASHSEED := 0
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,cvc5]'
+	$(BIN)/pip install -q -e '.[test,cvc5,bench]'
 	touch $(STAMP)
 
 prove: $(STAMP)
@@ -20,12 +20,8 @@ prove: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
-$(VENV)/.bench: $(STAMP)
-	$(BIN)/pip install -q -e '.[test,cvc5,bench]'
-	touch $@
-
 # knobs: BENCH_ARGS (e.g. --quick), see `python -m proofs.bench --help`
-bench: $(VENV)/.bench
+bench: $(STAMP)
 	$(BIN)/python -m proofs.bench $(BENCH_ARGS)
 
 # knobs: MUTANTS=id,id  MUTANT_JOBS=n  MUTANT_TRACE=depth (see `python -m proofs.mutation --help`)

@@ -310,6 +310,7 @@ def plot(path: Path, title: str, xlabel: str, series: dict[str, list]) -> None:
         import matplotlib.pyplot as plt
         from matplotlib.ticker import MaxNLocator
     except ImportError:
+        print(f"no {path.name}: matplotlib is not installed (pip install -e '.[bench]')", file=sys.stderr)
         return
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for label, pts in series.items():
