@@ -18,7 +18,7 @@ from typing import Optional
 from pysmt import shortcuts as S
 from pysmt.typing import BVType, FunctionType
 
-from model.term import Bool, Word, ite
+from model.term import Bool, Word, evaluate, ite
 
 FRAME_BITS = 44  # a PPN: PTE bits 53:10
 ENTRY_BITS = 64
@@ -129,6 +129,16 @@ class Memory:
         log = (self.log[:n] + tuple(w.under(cond) for w in self.log[n:])
                + tuple(w.under(~cond) for w in other.log[n:]))
         return self._copy(log=log)
+
+    def cells_read(self, model) -> dict[tuple[int, int], int]:
+        """The base entries at every location a query read, under a solver model
+        (how a counterexample's pre-state memory is decoded)."""
+        cells: dict[tuple[int, int], int] = {}
+        for frame, idx in list(self.base_reads):  # reading below appends to the log
+            f, i = int(evaluate(frame, model)), int(evaluate(idx, model))
+            if (f, i) not in cells:
+                cells[(f, i)] = int(evaluate(self.read(Word(f, FRAME_BITS), Word(i, self.idx_bits)), model))
+        return cells
 
     # -- concrete view -------------------------------------------------------
     def frame_entries(self, frame: int) -> dict[int, int]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import os
 import time
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, Callable, Optional, Protocol
@@ -30,7 +29,7 @@ from model.term import Bool, Word, all_of, bv, evaluate
 from proofs.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
 from proofs.solver import SAT, UNSAT, Incremental, check, check_step
 from proofs.trace import ReplayError
-from proofs.workers import executor
+from proofs.workers import executor, job_count
 
 
 @dataclass(frozen=True)
@@ -97,16 +96,6 @@ def concretize(x: Any, model, cells: dict) -> Any:
     return x
 
 
-def read_cells(mem: Memory, model) -> dict:
-    """The pre-state memory's entries at every location the query read."""
-    cells = {}
-    for frame, idx in list(mem.base_reads):
-        f, i = int(evaluate(frame, model)), int(evaluate(idx, model))
-        if (f, i) not in cells:
-            cells[(f, i)] = int(evaluate(mem.read(bv(f, FRAME_BITS), bv(i, mem.idx_bits)), model))
-    return cells
-
-
 def step_check(m: Machine, ob: Obligation, solver: str, timeout_ms: int,
                rlimit: Optional[int] = None) -> Outcome:
     t0 = time.perf_counter()
@@ -124,7 +113,7 @@ def step_check(m: Machine, ob: Obligation, solver: str, timeout_ms: int,
 
 
 def _read_cti(m: Machine, ob: Obligation, model, pre, call, va) -> dict:
-    cells = read_cells(pre.mem, model)
+    cells = pre.mem.cells_read(model)
     concrete = concretize(pre, model, cells)
     cc = m.concrete_call(call, model)
     va_c = int(evaluate(va, model))
@@ -239,7 +228,7 @@ def decide(module: str, names: list[str], wanted: list[str], settings, system: s
     lemma_of = {ob.lemma: oid for oid, ob in obligations.items() if ob.lemma}
     needed = list(dict.fromkeys(wanted + [lemma_of[n] for o in wanted for n in obligations[o].needs]))
     keys = [(name, oid) for name in names for oid in needed]
-    jobs = settings.jobs or os.cpu_count() or 1
+    jobs = job_count(settings.jobs)
     with executor(jobs) as pool:
         out = dict(zip(keys, pool.map(_step_job, [(module, n, o, settings) for n, o in keys])))
         sound = {k for k in keys if out[k].status == PROVED}

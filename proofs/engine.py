@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
@@ -20,12 +19,12 @@ from model.riscv.machine import OP_IDS, OPS, Geometry
 from model.riscv.pte import MODES
 from model.variants import VARIANTS
 from proofs.bmc import bmc
-from proofs.errors import UsageError
+from proofs.errors import require_known
 from proofs.induction import step_check
 from proofs.invariants import INVARIANTS, Invariant
 from proofs.lemmas import LEMMA_INVARIANTS, NEEDS, PER_OPERATION, PROVED_BY
 from proofs.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
-from proofs.workers import executor
+from proofs.workers import executor, job_count
 
 #: every obligation id the state machine checks, in report order
 OBLIGATIONS: dict[str, Invariant] = {**INVARIANTS, **LEMMA_INVARIANTS}
@@ -132,16 +131,12 @@ def run(variants: Iterable[str], invariants: Iterable[str], settings: Settings,
         ops: Iterable[str] = tuple(OP_IDS), progress=None) -> list[Result]:
     """Decide every obligation; `progress(done, total, label)` is called as they finish."""
     variants, invariants, ops = list(variants), list(invariants), list(ops)
-    for v in variants:
-        if v not in STATE_MACHINE_VARIANTS:
-            raise UsageError(f"unknown variant {v!r} (known: {', '.join(STATE_MACHINE_VARIANTS)})")
-    for i in invariants:
-        if i not in OBLIGATIONS:
-            raise UsageError(f"unknown invariant {i!r} (known: {', '.join(OBLIGATIONS)})")
+    require_known("variant", variants, STATE_MACHINE_VARIANTS)
+    require_known("invariant", invariants, OBLIGATIONS)
     # lemmas are always checked: a proof is only as good as the lemmas it assumes
     wanted = list(dict.fromkeys(invariants + [PROVED_BY[l] for i in invariants for l in NEEDS[i]]))
     items = {(v, i, o): _Item(v, i, o) for v in variants for i in wanted for o in ops}
-    jobs = settings.jobs or os.cpu_count() or 1
+    jobs = job_count(settings.jobs)
     total = len(items)
     done = 0
     with executor(jobs) as pool:

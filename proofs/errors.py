@@ -19,3 +19,11 @@ class UsageError(PtproveError):
 
 class SolverError(PtproveError):
     status = EXIT_SOLVER
+
+
+def require_known(what: str, given, known) -> None:
+    """One UsageError line for the first of `given` not among `known`."""
+    known = list(known)
+    for name in given:
+        if name not in known:
+            raise UsageError(f"unknown {what} {name!r} (known: {', '.join(known)})")

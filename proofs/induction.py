@@ -83,11 +83,7 @@ def read_cti(variant, inv: Invariant, model, pieces) -> dict:
     """Decode a CTI and replay it on a concrete copy of its pre-state."""
     pre, call, va, step = pieces
     mode = variant.geo.mode
-    cells = {}
-    for frame, idx in list(pre.mem.base_reads):  # reading below appends to the log
-        f, i = int(evaluate(frame, model)), int(evaluate(idx, model))
-        if (f, i) not in cells:
-            cells[(f, i)] = int(evaluate(pre.mem.read(bv(f, FRAME_BITS), bv(i, 9)), model))
+    cells = pre.mem.cells_read(model)
     concrete = concrete_state(pre, model, cells)
     cc = ConcreteCall(int(evaluate(call.op, model)), tuple(int(evaluate(a, model)) for a in call.a))
     va_c = int(evaluate(va, model))

@@ -1,6 +1,7 @@
 """Where obligations run: a process pool sized to the machine, or this process."""
 from __future__ import annotations
 
+import os
 from concurrent.futures import ProcessPoolExecutor
 
 
@@ -20,3 +21,8 @@ class InProcess:
 def executor(jobs: int):
     """`jobs` worker processes, or this process when `jobs` is 1."""
     return ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else InProcess()
+
+
+def job_count(jobs: int) -> int:
+    """`--jobs`, or one worker per core when it is 0 (unset)."""
+    return jobs or os.cpu_count() or 1

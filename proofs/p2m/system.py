@@ -19,7 +19,6 @@ entries, 44-bit MFNs, BMC depth 2 calls; split-preserves at full width.
 """
 from __future__ import annotations
 
-import os
 import time
 from typing import Callable, Optional
 
@@ -28,14 +27,14 @@ from model.riscv.p2m_state import MFN_BITS, P2MGeometry, P2MState
 from model.riscv.p2m_upstream import RiscvP2MUpstream
 from model.riscv.p2m_v2 import RiscvP2MV2
 from model.riscv.p2m_v5 import RiscvP2MV5
-from proofs.errors import UsageError
+from proofs.errors import require_known
 from proofs.p2m.check import OPS, Outcome, bmc, geometry_bounds, step_check
 from proofs.p2m.invariants import OBLIGATIONS, PRE_STATE
 from proofs.p2m.split import SPLITS, split_check, split_geometry
 from model.term import sym_word
 from proofs.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
 from proofs.solver import UNSAT, check
-from proofs.workers import executor
+from proofs.workers import executor, job_count
 
 SYSTEM = "p2m"
 VARIANT_CLASSES: dict[str, type] = {
@@ -75,12 +74,8 @@ def _split(job: tuple) -> tuple:
 
 def run_system(variants: list[str], obligations: list[str], settings,
                progress: Optional[Callable[[int, int, str], None]] = None) -> list[Result]:
-    for v in variants:
-        if v not in VARIANT_CLASSES:
-            raise UsageError(f"unknown variant {v!r} (known: {', '.join(VARIANT_CLASSES)})")
-    for o in obligations:
-        if o not in OBLIGATIONS:
-            raise UsageError(f"unknown invariant {o!r} (known: {', '.join(OBLIGATIONS)})")
+    require_known("variant", variants, VARIANT_CLASSES)
+    require_known("invariant", obligations, OBLIGATIONS)
     solver, tmo, rl = settings.solver, settings.timeout_ms, settings.rlimit
     steps_wanted = [o for o in obligations if OBLIGATIONS[o].kind != "split"]
     needed = list(dict.fromkeys(steps_wanted + [n for o in steps_wanted
@@ -88,7 +83,7 @@ def run_system(variants: list[str], obligations: list[str], settings,
     step_jobs = [(v, o, op, solver, tmo, rl) for v in variants for o in needed for op in OPS]
     split_jobs = [(v, s, solver, tmo, rl) for v in variants if "split-preserves" in obligations
                   for s in PROVE_SPLITS[VARIANT_CLASSES[v].arch]]
-    jobs = settings.jobs or os.cpu_count() or 1
+    jobs = job_count(settings.jobs)
     total, done = len(step_jobs) + len(split_jobs), 0
     outcomes: dict[tuple, Outcome] = {}
     split_out = []
