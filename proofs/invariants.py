@@ -15,8 +15,10 @@ import inspect
 from dataclasses import dataclass
 from typing import Callable
 
-from model.riscv.machine import OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, PC_IDLE
-from model.term import TRUE, Bool, all_of
+from model.riscv.machine import EINVAL, INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, PC_IDLE, rc_word
+from model.riscv.pte import PTE_SMALL
+from model.term import TRUE, Bool, all_of, ite
+from proofs.contract import must_refuse
 from proofs.semantics import View, at_level
 
 
@@ -75,8 +77,14 @@ def footprint(v: View) -> Bool:
 
 def functional(v: View) -> Bool:
     # A successful iteration does what its call asked for on the chunk it
-    # covers, and leaves the part of the request already done as it was.
+    # covers, leaves the rest of the request (done, or still ahead) as it
+    # was, and moves on by that chunk: vfn and mfn advance together, so the
+    # next chunk maps the frames that follow (INVALID_MFN stays invalid).
     done_kept = v.in_done.implies(v.before.same(v.after))
+    ahead_kept = (v.in_request & ~v.in_chunk).implies(v.before.same(v.after))
+    pre, post = v.pre, v.post
+    moves_on = ite(pre.mfn == INVALID_MFN, post.mfn == INVALID_MFN,
+                   post.mfn - pre.mfn == post.vfn - pre.vfn)
     chunk = v.in_chunk & v.in_request
     by_op = {
         OP_MAP: chunk.implies(v.expected_map(v.after)),
@@ -85,13 +93,38 @@ def functional(v: View) -> Bool:
         OP_POPULATE: v.before.same(v.after) & chunk.implies(v.reaches_level0(v.after)),
     }
     per_op = all_of(v.op_is(op).implies(p) for op, p in by_op.items())
-    return v.succeeded.implies(done_kept & per_op)
+    return v.succeeded.implies(done_kept & ahead_kept & moves_on & per_op)
 
 
 def tlb(v: View) -> Bool:
     # When a call returns, no entry has changed since the last full fence
     # (the TLB may cache any entry, invalid ones included; Svvptc off).
     return (v.step.ended & (v.post.pc == PC_IDLE)).implies(~v.post.tlb_stale)
+
+
+def tables_kept(v: View) -> Bool:
+    # pt.c never frees a table page: no write clears or replaces a link to a
+    # table (that would orphan the page, or free it under a walker), and only
+    # map and populate allocate tables.
+    kept = all_of(w.guard.implies(at_level(w.old, w.level, v.mode, "pointer").implies(w.new == w.old))
+                  for w in v.step.writes)
+    no_alloc = (v.op_is(OP_DESTROY) | v.op_is(OP_MODIFY)).implies(v.post.next_free == v.pre.next_free)
+    return kept & no_alloc
+
+
+def small(v: View) -> Bool:
+    # A request with PTE_SMALL creates 4K leaves only (callers ask for it so
+    # that a later 4K update never meets a superpage pt.c cannot split).
+    asked = v.iterating & (v.pre.flags & PTE_SMALL).any()
+    return all_of((w.guard & asked & ~w.old.bit(0) & at_level(w.new, w.level, v.mode, "leaf"))
+                  .implies(w.level == 0) for w in v.step.writes)
+
+
+def refusal(v: View) -> Bool:
+    # A request its entry point must reject (an unaligned address, W+X flags,
+    # s >= e for destroy) returns -EINVAL at once: no loop, no write.
+    refused = v.step.kind & must_refuse(v.step.call)
+    return refused.implies((v.post.pc == PC_IDLE) & (v.post.rc == rc_word(-EINVAL)))
 
 
 def atomicity(v: View) -> Bool:
@@ -111,6 +144,11 @@ INVARIANTS: dict[str, Invariant] = {i.id: i for i in (
     Invariant("functional", "a successful call does what it was asked on its range, "
               "and nothing else to it", functional),
     Invariant("tlb", "TLB coherent at return: no entry changed since the last fence", tlb),
+    Invariant("tables-kept", "no table link is cleared or replaced, and only map and populate "
+              "allocate tables (pt.c never frees a table page)", tables_kept),
+    Invariant("small", "a PTE_SMALL request creates 4K leaves only", small),
+    Invariant("refusal", "a request the entry point must reject (unaligned, W+X, s >= e) "
+              "returns -EINVAL at once", refusal),
     Invariant("atomicity", "a failing call leaves no earlier iteration applied (informative)",
               atomicity, informative=True),
 )}

@@ -50,6 +50,7 @@ from model.riscv.pte import (
     PTE_TABLE,
 )
 from proofs.invariants import INVARIANTS
+from proofs.mutants import select
 
 VPN2, VPN1, _ = vpns(VA)
 GIGA_MFN = 0x80000  # 1G aligned: a valid level-2 leaf
@@ -96,6 +97,14 @@ def reaching(cells: dict, tables=()) -> Callable[[], tuple[object, Step]]:
     return build
 
 
+def prologue(name, spec) -> Callable[[], tuple[object, Step]]:
+    """The prologue step of `spec` on the empty tree."""
+    def build():
+        v = variant(name)
+        return v, call_prefix(v, initial_state(v.geo), spec, iterations=0)[-1]
+    return build
+
+
 def first_iteration(name, setup, spec) -> Callable[[], tuple[object, Step]]:
     """The first loop iteration of `spec`, after the calls `setup`."""
     def build():
@@ -116,6 +125,17 @@ TWO_LEVEL = {(ROOT, VPN2): (L1_TABLE << 10) | PTE_TABLE, (L1_TABLE, VPN1): leaf_
 SECOND_FAILS = [map_(VA + PAGE, MFN, 1, PAGE_HYPERVISOR_RW), map_(VA, MFN, 2, PAGE_HYPERVISOR_RW | PTE_SMALL)]
 # pool of 2: iteration 1 takes both tables, iteration 2 crosses into the next 2M and needs a third
 ACROSS_2M = [map_(VA + 511 * PAGE, MFN, 2, PAGE_HYPERVISOR_RW | PTE_SMALL)]
+
+FOUR_K = [map_(VA, MFN, 1, PAGE_HYPERVISOR_RW)]
+TWO_SMALL = map_(VA, MFN, 2, PAGE_HYPERVISOR_RW | PTE_SMALL)
+SUPER_SMALL = map_(VA, MFN, 512, PAGE_HYPERVISOR_RW | PTE_SMALL)
+UNALIGNED = map_(VA + 8, MFN, 1, PAGE_HYPERVISOR_RW)
+
+
+def mutant(mutant_id: str) -> type:
+    """A catalogued mutant's model class (proofs/mutants/)."""
+    return select([mutant_id])[0].model_class()
+
 
 CASES = [
     # wx: v5's modify ORs RW into the RX leaf; upstream clears the permissions first
@@ -148,6 +168,34 @@ CASES = [
     Case("functional", "upstream-populate-2m", False, at(VA, first_iteration(UPSTREAM, [], populate(VA, 512)))),
     Case("functional", "upstream-populate-4k", True, at(VA, first_iteration(UPSTREAM, [], populate(VA, 1)))),
     Case("functional", "upstream-map-4k", True, at(VA, first_iteration(UPSTREAM, [], map_(VA, MFN, 1, PAGE_HYPERVISOR_RW)))),
+    # functional also ties the loop to the request: the next chunk must map the next frames,
+    # and nothing ahead of the chunk may change (mutants from proofs/mutants/riscv_pt.py)
+    Case("functional", "mfn-not-advanced", False,
+         at(VA, first_iteration(mutant("riscv-pt-upstream~advance-keeps-mfn"), [], TWO_SMALL))),
+    Case("functional", "upstream-advances", True, at(VA, first_iteration(UPSTREAM, [], TWO_SMALL))),
+    Case("functional", "level-reported-one-below", False,
+         at(VA + 5 * PAGE, first_iteration(mutant("riscv-pt-upstream~update-entry-level-off-by-one"), [],
+                                           SUPER[0]))),
+    Case("functional", "upstream-superpage-ahead", True, at(VA + 5 * PAGE, first_iteration(UPSTREAM, [], SUPER[0]))),
+    # tables-kept: populate stops at level 1 and writes 0 over the table a 4K map made
+    Case("tables-kept", "upstream-populate-over-table", False,
+         at(VA, first_iteration(UPSTREAM, FOUR_K, populate(VA, 512)))),
+    Case("tables-kept", "upstream-map-allocates", True, at(VA, first_iteration(UPSTREAM, [], FOUR_K[0]))),
+    Case("tables-kept", "destroy-allocates", False,
+         at(VA, first_iteration(mutant("riscv-pt-v9~alloc-tbl-always"), [], DESTROY_ONE))),
+    Case("tables-kept", "v9-destroy-allocates-nothing", True, at(VA, first_iteration(V9, [], DESTROY_ONE))),
+    # small: PTE_SMALL over a 2M-aligned range
+    Case("small", "small-ignored", False,
+         at(VA, first_iteration(mutant("riscv-pt-upstream~mapping-level-ignores-small"), [], SUPER_SMALL))),
+    Case("small", "upstream-4k-leaf", True, at(VA, first_iteration(UPSTREAM, [], SUPER_SMALL))),
+    Case("small", "superpage-without-small", True, at(VA, first_iteration(UPSTREAM, [], SUPER[0]))),
+    # refusal: destroy(s, s) and an unaligned map
+    Case("refusal", "empty-destroy-ok", False,
+         at(VA, prologue(mutant("riscv-pt-upstream~destroy-empty-ok"), destroy(VA, VA)))),
+    Case("refusal", "upstream-empty-destroy", True, at(VA, prologue(UPSTREAM, destroy(VA, VA)))),
+    Case("refusal", "unaligned-map-accepted", False,
+         at(VA, prologue(mutant("riscv-pt-upstream~prologue-no-align-check"), UNALIGNED))),
+    Case("refusal", "upstream-unaligned-map", True, at(VA, prologue(UPSTREAM, UNALIGNED))),
     # tlb: returning without the flush
     Case("tlb", "no-flush", False, at(VA, last_step(NoFlushAtReturn, [map_(VA, MFN, 1, PAGE_HYPERVISOR_RW)]))),
     Case("tlb", "upstream-flushes", True, at(VA, last_step(UPSTREAM, [map_(VA, MFN, 1, PAGE_HYPERVISOR_RW)]))),

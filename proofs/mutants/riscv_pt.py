@@ -56,9 +56,9 @@ def check_entry_modify_table(self, x, g, entry, mfn, flags):
     return _check_case(self, x, g, entry, mfn, flags, MODIFY, self.pte_is_valid(entry))
 
 
-@mutation("pt_check_entry", "a remove may clear a table entry",
-          survives="missing invariant: nothing says a table page stays reachable or is "
-                   "freed; clearing the link only removes translations inside the request", bases=BOTH)
+@mutation("pt_check_entry", "a remove may clear a table entry", bases=BOTH,
+          survives={UP: "equivalent on upstream: destroy walks to the leaf (96a86ebcf5), so the "
+                        "entry it checks is never a table"})
 def check_entry_remove_table(self, x, g, entry, mfn, flags):
     return _check_case(self, x, g, entry, mfn, flags, REMOVE, TRUE)
 
@@ -136,8 +136,8 @@ def alloc_tbl_inverted(self, mfn, flags):
 
 
 @mutation("alloc_tbl", "missing tables are created for every operation, remove included",
-          survives={UP: "missing invariant: nothing says destroy/modify allocate no table; the "
-                        "new tables are empty and linked correctly, so no translation changes"},
+          survives={UP: "equivalent on upstream: destroy and modify walk to the leaf (_pt_walk, "
+                        "96a86ebcf5) and never consult alloc_tbl"},
           bases=BOTH)
 def alloc_tbl_always(self, mfn, flags):
     return TRUE
@@ -206,10 +206,7 @@ def update_entry_remove_keeps_bits(self, entry, mfn, flags):
 
 
 @mutation("pt_update_entry", "the level it reports (the loop's step) one below the level it wrote",
-          bases=BOTH,
-          survives="missing invariant: after a superpage the loop steps 4K and the next "
-                   "iteration fails with -EOPNOTSUPP (map(2M) returns -95 with the superpage "
-                   "in place); nothing states that a call on a free, aligned range succeeds")
+          bases=BOTH)
 def update_entry_level_off_by_one(self, x, g, virt, mfn, target, flags):
     rc, level = self.unmutated.pt_update_entry(self, x, g, virt, mfn, target, flags)
     return rc, ite(level == 0, level, level - 1)
@@ -249,9 +246,7 @@ def mapping_level_skips_mfn_alignment(self, vfn, mfn, nr, flags):
     return _mapping_level(self, vfn, mfn, nr, flags, with_mfn=False)
 
 
-@mutation("pt_mapping_level", "PTE_SMALL ignored: superpages even when 4K was asked for",
-          survives="missing invariant: nothing states that PTE_SMALL requests get 4K leaves; "
-                   "the translations are the same")
+@mutation("pt_mapping_level", "PTE_SMALL ignored: superpages even when 4K was asked for")
 def mapping_level_ignores_small(self, vfn, mfn, nr, flags):
     return _mapping_level(self, vfn, mfn, nr, flags, small=False)
 
@@ -295,10 +290,7 @@ def advance_one_page(self, x, g, level):
     self.unmutated.advance(self, x, g, bv(0, LEVEL_BITS))
 
 
-@mutation("advance", "mfn not advanced: every chunk maps the first frame",
-          survives="missing invariant: `functional` judges each iteration against the loop's "
-                   "current mfn, and nothing ties mfn to vfn across iterations (no ghost first "
-                   "mfn), so map(2 pages) mapping both to the same frame goes unseen")
+@mutation("advance", "mfn not advanced: every chunk maps the first frame")
 def advance_keeps_mfn(self, x, g, level):
     s = x.state
     x.set(g, vfn=s.vfn + level_pages(level, self.LEVELS))
@@ -311,9 +303,7 @@ def prologue_no_wx_check(self, virt, flags):
     return ite((virt & ((1 << PAGE_SHIFT) - 1)) != 0, rc_word(-EINVAL), rc_word(0))
 
 
-@mutation("pt_update_prologue", "the alignment test on virt dropped",
-          survives="equivalent: pt_update uses virt >> PAGE_SHIFT, so an unaligned virt acts "
-                   "on the page containing it")
+@mutation("pt_update_prologue", "the alignment test on virt dropped")
 def prologue_no_align_check(self, virt, flags):
     return self.unmutated.pt_update_prologue(self, virt & ~((1 << PAGE_SHIFT) - 1), flags)
 
@@ -345,8 +335,7 @@ def populate_flags_zero(self, virt, nr):
     return ok, early, (v, mfn, n, bv(0, 64))
 
 
-@mutation("destroy_xen_mappings", "the s < e test off by one (s <= e): destroy(s, s) returns 0",
-          survives="missing invariant: return codes of empty requests are not stated")
+@mutation("destroy_xen_mappings", "the s < e test off by one (s <= e): destroy(s, s) returns 0")
 def destroy_empty_ok(self, s, e):
     ok, early, args = self.unmutated.destroy_xen_mappings(self, s, e)
     return ok, ite(s <= e, rc_word(0), early), args
