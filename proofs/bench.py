@@ -117,7 +117,28 @@ def prove(args, say) -> dict:
                        capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
     wall = time.perf_counter() - t0
     say(f"prove: `ptprove prove --jobs 2` took {wall:.1f} s, exit {p.returncode}")
-    return {"wall_s": wall, "exit": p.returncode, "jobs": 2}
+    return {"wall_s": wall, "exit": p.returncode, "jobs": 2, "systems": per_system(out, say)}
+
+
+def per_system(report_json: Path, say) -> dict:
+    """Per system, from the prove run's report (one run, not medians): how many
+    obligations, their summed solver seconds, and the slowest."""
+    try:
+        results = json.loads(report_json.read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    out: dict = {}
+    for r in results:
+        s = out.setdefault(r.get("system", "?"), {"obligations": 0, "sum_s": 0.0, "slowest": []})
+        s["obligations"] += 1
+        s["sum_s"] += r.get("seconds") or 0.0
+        op = r["operation"].split(" (")[0]
+        s["slowest"].append([r.get("seconds") or 0.0, f"{r['variant']} {r['invariant']} {op}"])
+    for name, s in out.items():
+        s["slowest"] = sorted(s["slowest"], reverse=True)[:3]
+        say(f"prove: {name:13} {s['obligations']:4} obligations, {s['sum_s']:7.1f} s summed; slowest "
+            + "; ".join(f"{w} {t:.1f} s" for t, w in s["slowest"]))
+    return out
 
 
 def in_fresh_process(fn: Callable, *args):
@@ -335,6 +356,9 @@ def summary_table(report: dict) -> str:
                      f"sum {s['total_of_medians_s']:.0f} s"))
     if "prove" in report:
         rows.append(("`ptprove prove --jobs 2`", f"{report['prove']['wall_s']:.0f} s (exit {report['prove']['exit']})"))
+        for name, s in report["prove"].get("systems", {}).items():
+            rows.append((f"prove: {name}", f"{s['obligations']} obligations, {s['sum_s']:.0f} s summed, slowest "
+                         f"{s['slowest'][0][1]} {s['slowest'][0][0]:.0f} s"))
     for sec, unit in (("levels", "levels"), ("depth", "steps"), ("pool", "pages")):
         for label, pts in report.get(sec, {}).get("series", {}).items():
             rows.append((f"{sec}: {label}", ", ".join(f"{x} {unit}: {y:.2f} s" for x, y in pts)))
