@@ -36,10 +36,12 @@ MFNS = (0x80200, 0x80000, 0x80201, 0x1000, 0x1001, INVALID_MFN)
 
 @dataclass(frozen=True)
 class Violation:
+    """An obligation a concrete run broke (also the p2m runner's record, proofs/p2m/differential.py)."""
+
     invariant: str
     operation: str  # the call the breaking step belongs to
     steps: int  # steps from the start of the run, the breaking one included
-    va: int
+    va: int  # the witness address (p2m: the witness guest frame)
     calls: tuple  # the ConcreteCalls started so far
 
     def key(self) -> tuple[str, str]:
