@@ -13,7 +13,8 @@ Sections (`--only` picks some; `--quick` shrinks every one of them):
 * solvers  z3, cvc5 and Bitwuzla (its PyPI package) on the same exported
            `.smt2` obligations (`ptprove export --smtlib`), with ratios to z3;
 * random   time to the first counterexample for each seed finding: BMC against
-           hypothesis random testing of the concrete interpreter, same budget.
+           hypothesis random testing of the concrete interpreter, same budget
+           (riscv-pt rows, then the p2m findings; `--quick` runs one p2m row).
 
 Everything goes to `--out` (default build/bench/): bench.json and one PNG per
 curve.  Times measured on a loaded machine are not headline figures.
@@ -54,6 +55,19 @@ SEED_FINDINGS = {
     "upstream: destroy overruns its range (left wraps)": (UP, "lemma-progress", "destroy"),
     "v9: populate over an aligned range stops at the superpage level": (V9, "functional", "populate"),
     "v9: modify of an unmapped range returns 0 doing nothing": (V9, "functional", "modify"),
+}
+#: p2m findings (proofs/p2m): (version, obligation, call shape of the breaking call)
+P2M_SEED_FINDINGS = {
+    "seed 004 (p2m v2): descend loop runs the wrong way after a split (misaligned leaf)":
+        ("riscv-p2m-v2", "reserved", "set-4k"),
+    "seed 004 (p2m v2): the wrong-way loop's leaf replaces the whole superpage":
+        ("riscv-p2m-v2", "footprint", "set-4k"),
+    "seed 004 (p2m v2): ... and with it the type of the superpage's other frames":
+        ("riscv-p2m-v2", "type-preserved", "set-4k"),
+    "upstream p2m: a foreign leaf replaced by another frame puts no reference":
+        ("riscv-p2m-upstream", "refcount", "set-4k"),
+    "arm p2m: remapping a foreign frame at the same MFN keeps the old reference":
+        ("arm-p2m-upstream", "refcount", "set-4k"),
 }
 #: the step obligations the curves time: cheap, middling and the tree walk
 CURVE_STEPS = (("wx", "map"), ("reserved", "map"), ("well-formed", "map"), ("lemma-pool", "map"))
@@ -272,52 +286,92 @@ class _OutOfBudget(Exception):
     pass
 
 
-def random_search(name: str, inv: str, op: str, budget_s: float) -> tuple[Optional[float], int]:
-    """(seconds to the first random call sequence that breaks `inv` during `op`,
-    or None within the budget; sequences tried).  Derandomized: repeatable."""
+def first_hit(strategy, hits: Callable[[object], bool], budget_s: float) -> tuple[Optional[float], int]:
+    """(seconds until hypothesis draws an example `hits` accepts, or None within the
+    budget; examples tried).  Derandomized: repeatable."""
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis.errors import NoSuchExample
 
-    from proofs.differential import calls, run_calls
-
-    v = VARIANTS[name](Geometry(MODES["sv39"], pool=4))
     t0, tried, hit = time.perf_counter(), [0], []
 
-    def breaks(seq) -> bool:
+    def breaks(example) -> bool:
         if time.perf_counter() - t0 > budget_s:
             raise _OutOfBudget
         tried[0] += 1
-        if any(x.key() == (inv, op) for x in run_calls(v, seq, step_budget=24, obligations=(inv,))):
+        if hits(example):
             hit.append(time.perf_counter() - t0)
             return True
         return False
 
     try:
-        find(calls(v, 4), breaks, settings=settings(max_examples=100_000, phases=[Phase.generate],
-                                                     deadline=None, database=None, derandomize=True,
-                                                     suppress_health_check=list(HealthCheck)))
+        find(strategy, breaks, settings=settings(max_examples=100_000, phases=[Phase.generate],
+                                                 deadline=None, database=None, derandomize=True,
+                                                 suppress_health_check=list(HealthCheck)))
     except (_OutOfBudget, NoSuchExample):
         pass
     return (hit[0] if hit else None), tried[0]
+
+
+def random_search(name: str, inv: str, op: str, budget_s: float) -> tuple[Optional[float], int]:
+    """riscv-pt: the first random call sequence that breaks `inv` during `op` (first_hit)."""
+    from proofs.differential import calls, run_calls
+
+    v = VARIANTS[name](Geometry(MODES["sv39"], pool=4))
+    return first_hit(calls(v, 4), lambda seq: any(
+        x.key() == (inv, op) for x in run_calls(v, seq, step_budget=24, obligations=(inv,))), budget_s)
+
+
+def p2m_random_search(name: str, inv: str, op: str, budget_s: float) -> tuple[Optional[float], int]:
+    """p2m: the first random run (calls, watched frame) whose call shaped `op` breaks `inv`."""
+    from proofs.p2m.differential import run_calls, runs
+    from proofs.p2m.system import GEOMETRY, VARIANT_CLASSES
+
+    m = VARIANT_CLASSES[name](GEOMETRY)
+    return first_hit(runs(m, 3), lambda sw: any(
+        x.key() == (inv, op) for x in run_calls(m, *sw, obligations=(inv,))), budget_s)
+
+
+def _p2m_bmc(name: str, inv: str, op: str):
+    """p2m BMC from the initial state within the system's depth (calls), z3."""
+    from proofs.p2m.check import OPS, bmc as p2m_bmc
+    from proofs.p2m.invariants import OBLIGATIONS as P2M_OBLIGATIONS
+    from proofs.p2m.system import DEPTH, GEOMETRY, VARIANT_CLASSES
+
+    return p2m_bmc(VARIANT_CLASSES[name](GEOMETRY), P2M_OBLIGATIONS[inv], OPS[op], DEPTH, "z3", 900_000)
+
+
+def _race(what: str, name: str, inv: str, op: str, unit: str, run_bmc: Callable, search: Callable,
+          budget_s: float, say) -> dict:
+    """One row: BMC's time to the trace, then random search with max(budget, BMC's time)."""
+    t0 = time.perf_counter()
+    r = run_bmc()
+    t_bmc = time.perf_counter() - t0
+    budget = max(budget_s, t_bmc)
+    t_rand, tried = search(name, inv, op, budget)
+    found = f"{t_rand:7.2f} s after {tried} sequences" if t_rand is not None else \
+        f"not found in {budget:.0f} s ({tried} sequences)"
+    say(f"random {name:18} {inv:14} {op:8} BMC {r.status} {r.depth} {unit} {t_bmc:7.2f} s; random: {found}")
+    return {"finding": what, "variant": name, "obligation": inv, "operation": op,
+            "bmc": r.status, "bmc_steps": r.depth, "bmc_unit": unit, "bmc_s": t_bmc, "budget_s": budget,
+            "random_s": t_rand, "random_tried": tried,
+            "random_over_bmc": (t_rand / t_bmc) if t_rand is not None else None}
 
 
 def random(args, say) -> dict:
     rows = []
     for what, (name, inv, op) in SEED_FINDINGS.items():
         v = VARIANTS[name](Geometry(MODES["sv39"], pool=4))
-        t0 = time.perf_counter()
-        r = bmc(v, OBLIGATIONS[inv], OP_IDS[op], args.depth)
-        t_bmc = time.perf_counter() - t0
-        budget = max(args.random_budget, t_bmc)
-        t_rand, tried = random_search(name, inv, op, budget)
-        rows.append({"finding": what, "variant": name, "obligation": inv, "operation": op,
-                     "bmc": r.status, "bmc_steps": r.depth, "bmc_s": t_bmc, "budget_s": budget,
-                     "random_s": t_rand, "random_tried": tried,
-                     "random_over_bmc": (t_rand / t_bmc) if t_rand is not None else None})
-        found = f"{t_rand:7.2f} s after {tried} sequences" if t_rand is not None else \
-            f"not found in {budget:.0f} s ({tried} sequences)"
-        say(f"random {name:18} {inv:14} {op:8} BMC {r.status} {r.depth} steps {t_bmc:7.2f} s; random: {found}")
-    return {"rows": rows, "budget_note": "random testing gets max(--random-budget, BMC's time)"}
+        rows.append(_race(what, name, inv, op, "steps",
+                          lambda: bmc(v, OBLIGATIONS[inv], OP_IDS[op], args.depth),
+                          random_search, args.random_budget, say))
+    p2m = list(P2M_SEED_FINDINGS.items())
+    for what, (name, inv, op) in p2m[:1] if args.quick else p2m:
+        rows.append(_race(what, name, inv, op, "calls", lambda: _p2m_bmc(name, inv, op),
+                          p2m_random_search, args.random_budget, say))
+    return {"rows": rows, "budget_note": "random testing gets max(--random-budget, BMC's time)",
+            "bounds": {"riscv-pt": f"sv39, pool 4, BMC depth {args.depth} steps",
+                       "p2m": "the p2m system's (proofs/p2m/system.py): sv39x4, pool 2, 2 entries per "
+                              "table, BMC depth 2 calls"}}
 
 
 # ---------------------------------------------------------------------------
@@ -371,7 +425,8 @@ def summary_table(report: dict) -> str:
     for r in report.get("random", {}).get("rows", []):
         rnd = f"{r['random_s']:.1f} s" if r["random_s"] is not None else f"not found in {r['budget_s']:.0f} s"
         rows.append((f"first counterexample: {r['variant']} {r['obligation']} {r['operation']}",
-                     f"BMC {r['bmc_s']:.1f} s ({r['bmc_steps']} steps); random testing {rnd}"))
+                     f"BMC {r['bmc_s']:.1f} s ({r['bmc_steps']} {r.get('bmc_unit', 'steps')}); "
+                     f"random testing {rnd}"))
     return "\n".join(["| measure | figure |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows])
 
 

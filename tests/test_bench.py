@@ -49,3 +49,21 @@ def test_each_solver_runner_reads_a_script_and_answers(solver, tmp_path):
     junk = tmp_path / "junk.smt2"
     junk.write_text("(assert\n")
     assert bench.solve_file(solver, junk, 60)[0] == "error"
+
+
+def test_a_p2m_race_row_finds_the_refcount_trace_both_ways_and_tabulates_in_calls():
+    """One p2m row of the random section: BMC's 2-call trace, and the random runner's."""
+    name, inv, op = bench.P2M_SEED_FINDINGS["upstream p2m: a foreign leaf replaced by another frame puts "
+                                             "no reference"]
+    row = bench._race("refcount", name, inv, op, "calls", lambda: bench._p2m_bmc(name, inv, op),
+                      bench.p2m_random_search, 30.0, lambda line: None)
+    assert row["bmc"] == "violated" and row["bmc_steps"] == 2
+    assert row["random_s"] is not None and row["random_tried"] >= 1
+    table = bench.summary_table({"random": {"rows": [row]}})
+    assert f"first counterexample: {name} refcount set-4k" in table and "(2 calls)" in table
+
+
+def test_random_search_reports_none_when_the_budget_runs_out():
+    """A proved p2m obligation is never broken: no time, and some sequences were tried."""
+    t, tried = bench.p2m_random_search("riscv-p2m-upstream", "no-leak", "set-4k", 1.0)
+    assert t is None and tried > 0
