@@ -146,7 +146,7 @@ def states(m) -> st.SearchStrategy[tuple[P2MState, P2MCall]]:
         new = list(s.cells)
         for cell, e in cells:
             new[cell] = bv(e, 64)
-        return replace(s, cells=tuple(new)), c
+        return replace(s, cells=tuple(new), uniform=()), c  # drop the closed form: it predates the writes
 
     return st.builds(build, calls(m, 2), st.sampled_from(WATCHES),
                      st.lists(st.tuples(st.integers(0, geo.cells - 1), entries(m)), max_size=3),
