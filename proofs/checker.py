@@ -26,6 +26,7 @@ from typing import Any, Callable, Optional, Protocol
 from model.memory import FRAME_BITS, Memory
 from model.riscv.machine import ERRNO_NAMES, PC_IDLE, rc_value
 from model.term import Bool, Word, all_of, bv, evaluate
+from proofs.fixpoint import standing
 from proofs.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
 from proofs.solver import SAT, UNSAT, Incremental, check, check_step
 from proofs.trace import ReplayError
@@ -231,16 +232,13 @@ def decide(module: str, names: list[str], wanted: list[str], settings, system: s
     jobs = job_count(settings.jobs)
     with executor(jobs) as pool:
         out = dict(zip(keys, pool.map(_step_job, [(module, n, o, settings) for n, o in keys])))
-        sound = {k for k in keys if out[k].status == PROVED}
-        changed = True
-        while changed:
-            changed = False
-            for name, o in list(sound):
-                lost = [n for n in obligations[o].needs if (name, lemma_of[n]) not in sound]
-                if lost:
-                    sound.discard((name, o))
-                    out[(name, o)].detail.append(f"its step proof assumes lemma '{lost[0]}', not proved")
-                    changed = True
+        def lost(key: tuple, now: set) -> list[str]:
+            return [n for n in obligations[key[1]].needs if (key[0], lemma_of[n]) not in now]
+
+        def dropped(key: tuple, names: list[str]) -> None:
+            out[key].detail.append(f"its step proof assumes lemma '{names[0]}', not proved")
+
+        sound = standing((k for k in keys if out[k].status == PROVED), lost, dropped)
         todo = [(module, n, o, out[(n, o)], (n, o) in sound, settings, system)
                 for n in names for o in wanted]
         return list(pool.map(_result_job, todo))

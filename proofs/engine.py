@@ -20,6 +20,7 @@ from model.riscv.pte import MODES
 from model.variants import VARIANTS
 from proofs.bmc import bmc
 from proofs.errors import require_known
+from proofs.fixpoint import standing
 from proofs.induction import step_check
 from proofs.invariants import INVARIANTS, Invariant
 from proofs.lemmas import LEMMA_INVARIANTS, NEEDS, PER_OPERATION, PROVED_BY
@@ -109,22 +110,18 @@ def _joined(parts: list, last: str) -> str:
 
 def _sound(items: dict[tuple, _Item]) -> set[tuple]:
     """Obligations whose step proof holds with all assumed lemmas proved (greatest fixpoint)."""
-    sound = {k for k, it in items.items() if it.status == PROVED}
-    changed = True
-    while changed:
-        changed = False
-        for key in list(sound):
-            variant, inv, op = key
-            for lemma in NEEDS[inv]:
-                by = PROVED_BY[lemma]
-                ops = [op] if lemma in PER_OPERATION else list(OP_IDS)
-                if any((variant, by, o) not in sound for o in ops):
-                    sound.discard(key)
-                    items[key].detail.append(f"its step proof assumes lemma '{lemma}' "
-                                             f"({by}), not proved for this version")
-                    changed = True
-                    break
-    return sound
+    def lost(key: tuple, sound: set) -> list[str]:
+        variant, inv, op = key
+        return [lemma for lemma in NEEDS[inv]
+                if any((variant, PROVED_BY[lemma], o) not in sound
+                       for o in ([op] if lemma in PER_OPERATION else list(OP_IDS)))]
+
+    def dropped(key: tuple, lemmas: list[str]) -> None:
+        lemma = lemmas[0]
+        items[key].detail.append(f"its step proof assumes lemma '{lemma}' ({PROVED_BY[lemma]}), "
+                                 "not proved for this version")
+
+    return standing((k for k, it in items.items() if it.status == PROVED), lost, dropped)
 
 
 def run(variants: Iterable[str], invariants: Iterable[str], settings: Settings,

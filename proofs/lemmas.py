@@ -11,16 +11,7 @@ and the invariant look at: the witness `va` and the address the step updates.
 """
 from __future__ import annotations
 
-from model.riscv.machine import (
-    INVALID_MFN,
-    OP_DESTROY,
-    OP_MAP,
-    OP_MODIFY,
-    OP_POPULATE,
-    PC_IDLE,
-    PC_LOOP,
-    State,
-)
+from model.riscv.machine import INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, PC_IDLE, PC_LOOP, State
 from model.riscv.pte import PAGE_SHIFT, PTE_EXECUTABLE, PTE_POPULATE, PTE_VALID, PTE_WRITABLE
 from model.term import Bool, Word, all_of, bv
 from proofs.contract import PPN_LIMIT, flags_ok, range_ok

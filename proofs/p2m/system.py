@@ -28,6 +28,7 @@ from model.riscv.p2m_upstream import RiscvP2MUpstream
 from model.riscv.p2m_v2 import RiscvP2MV2
 from model.riscv.p2m_v5 import RiscvP2MV5
 from proofs.errors import require_known
+from proofs.fixpoint import standing
 from proofs.p2m.check import OPS, Outcome, bmc, geometry_bounds, step_check
 from proofs.p2m.invariants import OBLIGATIONS, PRE_STATE
 from proofs.p2m.split import SPLITS, split_check, split_geometry
@@ -128,20 +129,15 @@ def _initially(variant: str, name: str, solver: str, timeout_ms: int, rlimit) ->
 
 def _sound(outcomes: dict[tuple, Outcome]) -> set:
     """Step proofs whose assumed invariants are themselves proved for every call shape."""
-    sound = {k for k, o in outcomes.items() if o.status == PROVED}
-    changed = True
-    while changed:
-        changed = False
-        for key in list(sound):
-            v, o, _ = key
-            lost = [n for n in OBLIGATIONS[o].needs if n in PRE_STATE
-                    and any((v, n, op) not in sound for op in OPS)]
-            if lost:
-                sound.discard(key)
-                outcomes[key].detail.append(f"its step proof assumes '{lost[0]}', not proved "
-                                            "for this version")
-                changed = True
-    return sound
+    def lost(key: tuple, sound: set) -> list[str]:
+        v, o, _ = key
+        return [n for n in OBLIGATIONS[o].needs if n in PRE_STATE
+                and any((v, n, op) not in sound for op in OPS)]
+
+    def dropped(key: tuple, names: list[str]) -> None:
+        outcomes[key].detail.append(f"its step proof assumes '{names[0]}', not proved for this version")
+
+    return standing((k for k, o in outcomes.items() if o.status == PROVED), lost, dropped)
 
 
 def _base(variant: str, oid: str, operation: str, bounds: dict, solver: str) -> dict:
