@@ -185,16 +185,17 @@ def levels(args, say) -> dict:
 
 def depth(args, say) -> dict:
     name, inv, op = CLEAN_BMC
-    points = []
+    points, unknown = [], []
     for d in range(1, args.max_depth + 1):
         v = VARIANTS[name](Geometry(MODES["sv39"], pool=4))
         t0 = time.perf_counter()
-        r = bmc(v, OBLIGATIONS[inv], OP_IDS[op], d)
+        r = bmc(v, OBLIGATIONS[inv], OP_IDS[op], d, timeout_ms=int(args.solver_timeout * 1000))
         points.append([d, time.perf_counter() - t0])
+        unknown += [d] if r.status == "unknown" else []  # a time that is a timeout, not a cost
         say(f"depth {d}: BMC {name} {inv} {op} {r.status} {points[-1][1]:8.2f} s")
     series = {f"BMC {inv} {op} ({name}, no trace: full depth)": points}
     plot(Path(args.out) / "depth.png", "BMC cost over depth", "depth (atomic steps)", series)
-    return {"series": series}
+    return {"series": series, "unknown_at": unknown, "timeout_s": args.solver_timeout}
 
 
 def pool(args, say) -> dict:
@@ -414,8 +415,10 @@ def summary_table(report: dict) -> str:
             rows.append((f"prove: {name}", f"{s['obligations']} obligations, {s['sum_s']:.0f} s summed, slowest "
                          f"{s['slowest'][0][1]} {s['slowest'][0][0]:.0f} s"))
     for sec, unit in (("levels", "levels"), ("depth", "steps"), ("pool", "pages")):
+        unknown = report.get(sec, {}).get("unknown_at", [])
         for label, pts in report.get(sec, {}).get("series", {}).items():
-            rows.append((f"{sec}: {label}", ", ".join(f"{x} {unit}: {y:.2f} s" for x, y in pts)))
+            rows.append((f"{sec}: {label}", ", ".join(f"{x} {unit}: " + ("unknown (timeout)" if x in unknown
+                                                                          else f"{y:.2f} s") for x, y in pts)))
     if "solvers" in report and "summary" in report["solvers"]:
         for name, v in report["solvers"]["summary"].items():
             if isinstance(v, dict):
@@ -448,7 +451,8 @@ def parse(argv: Optional[Iterable[str]]) -> argparse.Namespace:
     ap.add_argument("--pools", type=lambda t: [int(x) for x in _csv(t)], default=None, help="default 1..6")
     ap.add_argument("--depth", type=int, default=6, help="BMC bound for the findings")
     ap.add_argument("--random-budget", type=float, default=None, help="seconds (default 60)")
-    ap.add_argument("--solver-timeout", type=float, default=120.0)
+    ap.add_argument("--solver-timeout", type=float, default=300.0,
+                    help="seconds per solver query in the depth curve and per exported script (default 300)")
     ap.add_argument("--out", default="build/bench")
     a = ap.parse_args(list(argv) if argv is not None else None)
     q = a.quick

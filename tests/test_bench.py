@@ -67,3 +67,9 @@ def test_random_search_reports_none_when_the_budget_runs_out():
     """A proved p2m obligation is never broken: no time, and some sequences were tried."""
     t, tried = bench.p2m_random_search("riscv-p2m-upstream", "no-leak", "set-4k", 1.0)
     assert t is None and tried > 0
+
+
+def test_a_depth_that_timed_out_is_shown_as_unknown_not_as_a_cost():
+    report = {"depth": {"series": {"BMC wx map": [[7, 7.5], [8, 68.6]]}, "unknown_at": [8]}}
+    row = next(line for line in bench.summary_table(report).splitlines() if "depth:" in line)
+    assert "7 steps: 7.50 s" in row and "8 steps: unknown (timeout)" in row and "68.6" not in row
