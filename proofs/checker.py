@@ -232,13 +232,13 @@ def decide(module: str, names: list[str], wanted: list[str], settings, system: s
     jobs = job_count(settings.jobs)
     with executor(jobs) as pool:
         out = dict(zip(keys, pool.map(_step_job, [(module, n, o, settings) for n, o in keys])))
-        def lost(key: tuple, now: set) -> list[str]:
-            return [n for n in obligations[key[1]].needs if (key[0], lemma_of[n]) not in now]
 
-        def dropped(key: tuple, names: list[str]) -> None:
-            out[key].detail.append(f"its step proof assumes lemma '{names[0]}', not proved")
+        def first_lost(key: tuple, now: set) -> Optional[str]:
+            return next((n for n in obligations[key[1]].needs if (key[0], lemma_of[n]) not in now), None)
 
-        sound = standing((k for k in keys if out[k].status == PROVED), lost, dropped)
+        sound, lost = standing((k for k in keys if out[k].status == PROVED), first_lost)
+        for key, name in lost.items():
+            out[key].detail.append(f"its step proof assumes lemma '{name}', not proved")
         todo = [(module, n, o, out[(n, o)], (n, o) in sound, settings, system)
                 for n in names for o in wanted]
         return list(pool.map(_result_job, todo))

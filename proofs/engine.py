@@ -110,18 +110,17 @@ def _joined(parts: list, last: str) -> str:
 
 def _sound(items: dict[tuple, _Item]) -> set[tuple]:
     """Obligations whose step proof holds with all assumed lemmas proved (greatest fixpoint)."""
-    def lost(key: tuple, sound: set) -> list[str]:
+    def first_lost(key: tuple, sound: set) -> Optional[str]:
         variant, inv, op = key
-        return [lemma for lemma in NEEDS[inv]
-                if any((variant, PROVED_BY[lemma], o) not in sound
-                       for o in ([op] if lemma in PER_OPERATION else list(OP_IDS)))]
+        return next((lemma for lemma in NEEDS[inv]
+                     if any((variant, PROVED_BY[lemma], o) not in sound
+                            for o in ([op] if lemma in PER_OPERATION else list(OP_IDS)))), None)
 
-    def dropped(key: tuple, lemmas: list[str]) -> None:
-        lemma = lemmas[0]
+    sound, lost = standing((k for k, it in items.items() if it.status == PROVED), first_lost)
+    for key, lemma in lost.items():
         items[key].detail.append(f"its step proof assumes lemma '{lemma}' ({PROVED_BY[lemma]}), "
                                  "not proved for this version")
-
-    return standing((k for k, it in items.items() if it.status == PROVED), lost, dropped)
+    return sound
 
 
 def run(variants: Iterable[str], invariants: Iterable[str], settings: Settings,

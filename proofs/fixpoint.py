@@ -8,24 +8,25 @@ p2m system differ only in what a key assumes, so they pass that in.
 """
 from __future__ import annotations
 
-from typing import Callable, Hashable, Iterable, TypeVar
+from typing import Callable, Hashable, Iterable, Optional, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
 
-def standing(proved: Iterable[K], lost: Callable[[K, set], list[str]],
-             dropped: Callable[[K, list[str]], None]) -> set[K]:
-    """The keys of `proved` whose assumptions stand.  `lost(key, standing)` names
-    the assumptions of `key` not in `standing` (empty: it stands for now);
-    `dropped(key, names)` is told once per key removed, with those names."""
-    sound = set(proved)
+def standing(proved: Iterable[K],
+             first_lost: Callable[[K, set], Optional[str]]) -> tuple[set[K], dict[K, str]]:
+    """(the keys of `proved` whose assumptions stand, {dropped key: the assumption
+    it lost}).  `first_lost(key, standing)` names the first assumption of `key`
+    not in `standing`, or None while it stands."""
+    sound: set[K] = set(proved)
+    lost: dict[K, str] = {}
     changed = True
     while changed:
         changed = False
         for key in list(sound):
-            names = lost(key, sound)
-            if names:
+            name = first_lost(key, sound)
+            if name is not None:
                 sound.discard(key)
-                dropped(key, names)
+                lost[key] = name
                 changed = True
-    return sound
+    return sound, lost

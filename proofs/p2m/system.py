@@ -129,15 +129,15 @@ def _initially(variant: str, name: str, solver: str, timeout_ms: int, rlimit) ->
 
 def _sound(outcomes: dict[tuple, Outcome]) -> set:
     """Step proofs whose assumed invariants are themselves proved for every call shape."""
-    def lost(key: tuple, sound: set) -> list[str]:
+    def first_lost(key: tuple, sound: set) -> Optional[str]:
         v, o, _ = key
-        return [n for n in OBLIGATIONS[o].needs if n in PRE_STATE
-                and any((v, n, op) not in sound for op in OPS)]
+        return next((n for n in OBLIGATIONS[o].needs if n in PRE_STATE
+                     and any((v, n, op) not in sound for op in OPS)), None)
 
-    def dropped(key: tuple, names: list[str]) -> None:
-        outcomes[key].detail.append(f"its step proof assumes '{names[0]}', not proved for this version")
-
-    return standing((k for k, o in outcomes.items() if o.status == PROVED), lost, dropped)
+    sound, lost = standing((k for k, o in outcomes.items() if o.status == PROVED), first_lost)
+    for key, name in lost.items():
+        outcomes[key].detail.append(f"its step proof assumes '{name}', not proved for this version")
+    return sound
 
 
 def _base(variant: str, oid: str, operation: str, bounds: dict, solver: str) -> dict:
