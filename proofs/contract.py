@@ -62,24 +62,23 @@ def call_ok(call: Call, variant) -> Bool:
     return any_of((call.op == op) & c for op, c in by_op.items())
 
 
+def wx_flags(flags: Word) -> Bool:
+    """pt_update's refusal test: V, W and X all set in the request's flags."""
+    vwx = PTE_VALID | PTE_WRITABLE | PTE_EXECUTABLE
+    return (flags & vwx) == vwx
 
 
 def must_refuse(call: Call) -> Bool:
-    """The requests this docstring's domain keeps for the code to reject itself
-    (each entry point's C contract): an address not page aligned, W+X flags,
-    `s >= e` for destroy_xen_mappings.  Unaligned destroy ends are ASSERTed
-    instead (a debug build stops), so they are not listed."""
+    """The requests the domain above keeps for the code to reject itself (each
+    entry point's C contract): an address not page aligned, W+X flags, `s >= e`
+    for destroy_xen_mappings.  Unaligned destroy ends are ASSERTed instead (a
+    debug build stops), so they are not listed."""
     a0, a1, a2, a3 = call.a
     unaligned = (a0 & ((1 << PAGE_SHIFT) - 1)) != 0
-
-    def wx(flags: Word) -> Bool:
-        vwx = PTE_VALID | PTE_WRITABLE | PTE_EXECUTABLE
-        return (flags & vwx) == vwx
-
     by_op = {
-        OP_MAP: unaligned | wx(a3),
+        OP_MAP: unaligned | wx_flags(a3),
         OP_DESTROY: a0 >= a1,
         OP_POPULATE: unaligned,
-        OP_MODIFY: unaligned | wx(a2),
+        OP_MODIFY: unaligned | wx_flags(a2),
     }
     return any_of((call.op == op) & c for op, c in by_op.items())

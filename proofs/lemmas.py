@@ -12,9 +12,9 @@ and the invariant look at: the witness `va` and the address the step updates.
 from __future__ import annotations
 
 from model.riscv.machine import INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, PC_IDLE, PC_LOOP, State
-from model.riscv.pte import PAGE_SHIFT, PTE_EXECUTABLE, PTE_POPULATE, PTE_VALID, PTE_WRITABLE
+from model.riscv.pte import PAGE_SHIFT, PTE_POPULATE
 from model.term import Bool, Word, all_of, bv
-from proofs.contract import PPN_LIMIT, flags_ok, range_ok
+from proofs.contract import PPN_LIMIT, flags_ok, range_ok, wx_flags
 from proofs.invariants import Invariant, no_wx, tree_ok
 from proofs.semantics import View
 
@@ -23,7 +23,7 @@ def loop_frame(s: State, variant) -> Bool:
     """In a call, pt_update's loop variables hold a request that passed the
     contract, its entry point's ASSERT and pt_update's own checks, with work left."""
     geo = variant.geo
-    V, W, X = ((s.flags & b).any() for b in (PTE_VALID, PTE_WRITABLE, PTE_EXECUTABLE))
+    wx = wx_flags(s.flags)
     invalid = s.mfn == INVALID_MFN
     by_op = {
         OP_MAP: flags_ok(s.flags, variant.FLAG_PRESETS)
@@ -37,7 +37,7 @@ def loop_frame(s: State, variant) -> Bool:
     args = args & (s.op == OP_MAP).implies(entry_ok)
     virt = s.start << PAGE_SHIFT
     return (s.pc == PC_LOOP).implies(
-        args & ~(V & W & X) & (s.left != 0) & ((s.start >> (64 - PAGE_SHIFT)) == 0)
+        args & ~wx & (s.left != 0) & ((s.start >> (64 - PAGE_SHIFT)) == 0)
         & range_ok(virt, s.nr, geo.mode.va_bits))
 
 
