@@ -42,6 +42,7 @@ from proofs.engine import OBLIGATIONS, STATE_MACHINE_VARIANTS
 from proofs.errors import EXIT_USAGE
 from proofs.induction import step_check
 from proofs.lemmas import NEEDS
+from proofs.result import UNKNOWN
 
 SECTIONS = ("steps", "prove", "levels", "depth", "pool", "solvers", "random")
 UP, V9, V5 = "riscv-pt-upstream", "riscv-pt-v9", "riscv-pt-v5"
@@ -191,7 +192,8 @@ def depth(args, say) -> dict:
         t0 = time.perf_counter()
         r = bmc(v, OBLIGATIONS[inv], OP_IDS[op], d, timeout_ms=int(args.solver_timeout * 1000))
         points.append([d, time.perf_counter() - t0])
-        unknown += [d] if r.status == "unknown" else []  # a time that is a timeout, not a cost
+        if r.status == UNKNOWN:  # the time is the timeout, not a cost
+            unknown.append(d)
         say(f"depth {d}: BMC {name} {inv} {op} {r.status} {points[-1][1]:8.2f} s")
     series = {f"BMC {inv} {op} ({name}, no trace: full depth)": points}
     plot(Path(args.out) / "depth.png", "BMC cost over depth", "depth (atomic steps)", series)
@@ -332,13 +334,13 @@ def p2m_random_search(name: str, inv: str, op: str, budget_s: float) -> tuple[Op
         x.key() == (inv, op) for x in run_calls(m, *sw, obligations=(inv,))), budget_s)
 
 
-def _p2m_bmc(name: str, inv: str, op: str):
+def _p2m_bmc(name: str, inv: str, op: str, timeout_ms: int):
     """p2m BMC from the initial state within the system's depth (calls), z3."""
     from proofs.p2m.check import OPS, bmc as p2m_bmc
     from proofs.p2m.invariants import OBLIGATIONS as P2M_OBLIGATIONS
     from proofs.p2m.system import DEPTH, GEOMETRY, VARIANT_CLASSES
 
-    return p2m_bmc(VARIANT_CLASSES[name](GEOMETRY), P2M_OBLIGATIONS[inv], OPS[op], DEPTH, "z3", 900_000)
+    return p2m_bmc(VARIANT_CLASSES[name](GEOMETRY), P2M_OBLIGATIONS[inv], OPS[op], DEPTH, "z3", timeout_ms)
 
 
 def _race(what: str, name: str, inv: str, op: str, unit: str, run_bmc: Callable, search: Callable,
@@ -359,15 +361,15 @@ def _race(what: str, name: str, inv: str, op: str, unit: str, run_bmc: Callable,
 
 
 def random(args, say) -> dict:
-    rows = []
+    rows, timeout_ms = [], int(args.solver_timeout * 1000)
     for what, (name, inv, op) in SEED_FINDINGS.items():
         v = VARIANTS[name](Geometry(MODES["sv39"], pool=4))
         rows.append(_race(what, name, inv, op, "steps",
-                          lambda: bmc(v, OBLIGATIONS[inv], OP_IDS[op], args.depth),
+                          lambda: bmc(v, OBLIGATIONS[inv], OP_IDS[op], args.depth, timeout_ms=timeout_ms),
                           random_search, args.random_budget, say))
     p2m = list(P2M_SEED_FINDINGS.items())
     for what, (name, inv, op) in p2m[:1] if args.quick else p2m:
-        rows.append(_race(what, name, inv, op, "calls", lambda: _p2m_bmc(name, inv, op),
+        rows.append(_race(what, name, inv, op, "calls", lambda: _p2m_bmc(name, inv, op, timeout_ms),
                           p2m_random_search, args.random_budget, say))
     return {"rows": rows, "budget_note": "random testing gets max(--random-budget, BMC's time)",
             "bounds": {"riscv-pt": f"sv39, pool 4, BMC depth {args.depth} steps",
@@ -452,7 +454,8 @@ def parse(argv: Optional[Iterable[str]]) -> argparse.Namespace:
     ap.add_argument("--depth", type=int, default=6, help="BMC bound for the findings")
     ap.add_argument("--random-budget", type=float, default=None, help="seconds (default 60)")
     ap.add_argument("--solver-timeout", type=float, default=300.0,
-                    help="seconds per solver query in the depth curve and per exported script (default 300)")
+                    help="seconds per solver query: BMC (depth curve, findings) and each exported script "
+                         "(default 300)")
     ap.add_argument("--out", default="build/bench")
     a = ap.parse_args(list(argv) if argv is not None else None)
     q = a.quick

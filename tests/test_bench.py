@@ -55,7 +55,7 @@ def test_a_p2m_race_row_finds_the_refcount_trace_both_ways_and_tabulates_in_call
     """One p2m row of the random section: BMC's 2-call trace, and the random runner's."""
     name, inv, op = bench.P2M_SEED_FINDINGS["upstream p2m: a foreign leaf replaced by another frame puts "
                                              "no reference"]
-    row = bench._race("refcount", name, inv, op, "calls", lambda: bench._p2m_bmc(name, inv, op),
+    row = bench._race("refcount", name, inv, op, "calls", lambda: bench._p2m_bmc(name, inv, op, 300_000),
                       bench.p2m_random_search, 30.0, lambda line: None)
     assert row["bmc"] == "violated" and row["bmc_steps"] == 2
     assert row["random_s"] is not None and row["random_tried"] >= 1
