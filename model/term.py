@@ -320,7 +320,7 @@ def evaluate(x, assignment):
     """Fold a symbolic value to a constant under an assignment.
 
     `assignment` is either a mapping from pysmt symbols to constants, or a
-    solver model (anything with `get_value(term)`, e.g. `proofs.solver.Answer.model`),
+    solver model (anything with `get_value(term)`, e.g. `proofs.engine.solver.Answer.model`),
     which also interprets uninterpreted functions.  Returns a concrete Word/Bool;
     raises if the value is not fully determined.
     """

@@ -35,14 +35,15 @@ from typing import Callable, Iterable, Optional
 
 from model.riscv.machine import OP_IDS, Geometry
 from model.riscv.pte import MODES
-from model.variants import VARIANTS
-from proofs import encodings
-from proofs.bmc import bmc
-from proofs.engine import OBLIGATIONS, STATE_MACHINE_VARIANTS
+from proofs.systems.riscv_pt.versions import VERSIONS as VARIANTS
+from proofs.systems.encodings import theorem as encodings
+from proofs.engine import Settings
+from proofs.engine.search import search
+from proofs.engine.step import step_check
+from proofs.systems.riscv_pt.machine import RiscvPtMachine
+from proofs.systems.riscv_pt.theorem import OBLIGATIONS
 from proofs.errors import EXIT_USAGE
-from proofs.induction import step_check
-from proofs.lemmas import NEEDS
-from proofs.result import UNKNOWN
+from proofs.engine.result import UNKNOWN
 
 SECTIONS = ("steps", "prove", "levels", "depth", "pool", "solvers", "random")
 UP, V9, V5 = "riscv-pt-upstream", "riscv-pt-v9", "riscv-pt-v5"
@@ -85,15 +86,28 @@ def median_time(fn: Callable[[], object], runs: int) -> tuple[float, object]:
     return statistics.median(times), out
 
 
+STATE_MACHINE_VARIANTS = tuple(VARIANTS)
+
+
+def _machine(v) -> RiscvPtMachine:
+    """The engine's machine for a riscv-pt model instance."""
+    return RiscvPtMachine(v, 0, Settings())
+
+
+def bmc(v, inv: str, op: str, depth: int, timeout_ms: int = 60_000):
+    """The engine's BMC for one riscv-pt obligation and operation, z3."""
+    return search(_machine(v), [(OBLIGATIONS[inv], op)], depth, "z3", timeout_ms)[0]
+
+
 def _step(name: str, inv: str, op: str, geo: Geometry):
-    v = VARIANTS[name](geo)
-    return lambda: step_check(v, OBLIGATIONS[inv], OP_IDS[op], NEEDS[inv]).status
+    m = _machine(VARIANTS[name](geo))
+    return lambda: step_check(m, OBLIGATIONS[inv], op, "z3", 300_000).status
 
 
 def _enc(name: str, mode: str):
     """All encoding obligations of one version at every level of `mode`."""
     subjects = [encodings.riscv_subject(VARIANTS[name](), MODES[mode], lvl) for lvl in range(MODES[mode].levels)]
-    return lambda: [encodings.check_obligation(ob, s).verdict for s in subjects for ob in encodings.OBLIGATIONS]
+    return lambda: [encodings.check_obligation(ob, s)[0] for s in subjects for ob in encodings.OBLIGATIONS]
 
 
 # ---------------------------------------------------------------------------
@@ -114,7 +128,7 @@ def steps(args, say) -> dict:
                     s = encodings.riscv_subject(VARIANTS[name](), MODES[mode], lvl)
                     t, r = median_time(lambda: encodings.check_obligation(ob, s), args.runs)
                     rows.append({"variant": name, "obligation": ob.id, "operation": f"{mode}/l{lvl}",
-                                 "status": r.verdict, "median_s": t})
+                                 "status": r[0], "median_s": t})
     ts = [r["median_s"] for r in rows]
     summary = {"obligations": len(rows), "runs_each": args.runs, "total_of_medians_s": sum(ts),
                "median_s": statistics.median(ts), "max_s": max(ts),
@@ -190,7 +204,7 @@ def depth(args, say) -> dict:
     for d in range(1, args.max_depth + 1):
         v = VARIANTS[name](Geometry(MODES["sv39"], pool=4))
         t0 = time.perf_counter()
-        r = bmc(v, OBLIGATIONS[inv], OP_IDS[op], d, timeout_ms=int(args.solver_timeout * 1000))
+        r = bmc(v, inv, op, d, timeout_ms=int(args.solver_timeout * 1000))
         points.append([d, time.perf_counter() - t0])
         if r.status == UNKNOWN:  # the time is the timeout, not a cost
             unknown.append(d)
@@ -208,7 +222,7 @@ def pool(args, say) -> dict:
             t, _ = median_time(_step(UP, inv, op, geo), args.runs)
             series.setdefault(f"step {inv} {op}", []).append([n, t])
         t0 = time.perf_counter()
-        bmc(VARIANTS[V5](geo), OBLIGATIONS["wx"], OP_IDS["modify"], 4)
+        bmc(VARIANTS[V5](geo), "wx", "modify", 4)
         series.setdefault("BMC v5 wx modify (4-step trace)", []).append([n, time.perf_counter() - t0])
         say(f"pool {n}: " + ", ".join(f"{k} {v[-1][1]:.2f} s" for k, v in series.items()))
     plot(Path(args.out) / "pool.png", "cost over the allocator's pool", "table pages in the pool", series)
@@ -317,7 +331,7 @@ def first_hit(strategy, hits: Callable[[object], bool], budget_s: float) -> tupl
 
 def random_search(name: str, inv: str, op: str, budget_s: float) -> tuple[Optional[float], int]:
     """riscv-pt: the first random call sequence that breaks `inv` during `op` (first_hit)."""
-    from proofs.differential import calls, run_calls
+    from proofs.systems.riscv_pt.differential import calls, run_calls
 
     v = VARIANTS[name](Geometry(MODES["sv39"], pool=4))
     return first_hit(calls(v, 4), lambda seq: any(
@@ -326,8 +340,9 @@ def random_search(name: str, inv: str, op: str, budget_s: float) -> tuple[Option
 
 def p2m_random_search(name: str, inv: str, op: str, budget_s: float) -> tuple[Optional[float], int]:
     """p2m: the first random run (calls, watched frame) whose call shaped `op` breaks `inv`."""
-    from proofs.p2m.differential import run_calls, runs
-    from proofs.p2m.system import GEOMETRY, VARIANT_CLASSES
+    from proofs.systems.p2m.differential import run_calls, runs
+    from proofs.systems.p2m.machine import GEOMETRY
+    from proofs.systems.p2m.versions import VERSIONS as VARIANT_CLASSES
 
     m = VARIANT_CLASSES[name](GEOMETRY)
     return first_hit(runs(m, 3), lambda sw: any(
@@ -336,11 +351,11 @@ def p2m_random_search(name: str, inv: str, op: str, budget_s: float) -> tuple[Op
 
 def _p2m_bmc(name: str, inv: str, op: str, timeout_ms: int):
     """p2m BMC from the initial state within the system's depth (calls), z3."""
-    from proofs.p2m.check import OPS, bmc as p2m_bmc
-    from proofs.p2m.invariants import OBLIGATIONS as P2M_OBLIGATIONS
-    from proofs.p2m.system import DEPTH, GEOMETRY, VARIANT_CLASSES
+    from proofs.systems.p2m import OBLIGATIONS as P2M_OBLIGATIONS
+    from proofs.systems.p2m.machine import machine
 
-    return p2m_bmc(VARIANT_CLASSES[name](GEOMETRY), P2M_OBLIGATIONS[inv], OPS[op], DEPTH, "z3", timeout_ms)
+    m = machine(name, Settings())
+    return search(m, [(P2M_OBLIGATIONS[inv], op)], m.depth, "z3", timeout_ms)[0]
 
 
 def _race(what: str, name: str, inv: str, op: str, unit: str, run_bmc: Callable, search: Callable,
@@ -365,7 +380,7 @@ def random(args, say) -> dict:
     for what, (name, inv, op) in SEED_FINDINGS.items():
         v = VARIANTS[name](Geometry(MODES["sv39"], pool=4))
         rows.append(_race(what, name, inv, op, "steps",
-                          lambda: bmc(v, OBLIGATIONS[inv], OP_IDS[op], args.depth, timeout_ms=timeout_ms),
+                          lambda: bmc(v, inv, op, args.depth, timeout_ms=timeout_ms),
                           random_search, args.random_budget, say))
     p2m = list(P2M_SEED_FINDINGS.items())
     for what, (name, inv, op) in p2m[:1] if args.quick else p2m:
@@ -373,7 +388,7 @@ def random(args, say) -> dict:
                           p2m_random_search, args.random_budget, say))
     return {"rows": rows, "budget_note": "random testing gets max(--random-budget, BMC's time)",
             "bounds": {"riscv-pt": f"sv39, pool 4, BMC depth {args.depth} steps",
-                       "p2m": "the p2m system's (proofs/p2m/system.py): sv39x4, pool 2, 2 entries per "
+                       "p2m": "the p2m system's (proofs/systems/p2m/machine.py): sv39x4, pool 2, 2 entries per "
                               "table, BMC depth 2 calls"}}
 
 

@@ -25,7 +25,7 @@ from typing import Any, Optional
 
 from model.riscv.machine import ERRNO_NAMES
 from proofs.errors import UsageError
-from proofs.vector_riscv_pt import calls_of
+from proofs.systems.riscv_pt.vectors import calls_of
 
 HERE = Path(__file__).resolve().parent / "c"
 INCLUDE = re.compile(r"^\s*#\s*include\s*<((?:xen|asm|public)/[\w./-]+\.h)>", re.M)

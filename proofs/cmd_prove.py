@@ -10,16 +10,14 @@ from pathlib import Path
 
 from model.cite import citations
 from model.riscv.machine import OP_IDS, OPS
-from proofs import encodings
 from proofs import systems
 from proofs.engine import Settings
 from proofs.errors import EXIT_MISMATCH
 from proofs.expectations import aggregate, compare, exit_status, load_expectations
 from proofs.report import build_meta, render, write_json, write_junit
-from proofs.solver import SOLVERS
+from proofs.engine.solver import SOLVERS
 
 EXPECTATIONS = str(Path(__file__).with_name("expectations.json"))
-ENC_IDS = [ob.id for ob in encodings.OBLIGATIONS]
 ALL_VARIANTS = list(systems.all_variants())
 ALL_OBLIGATIONS = list(systems.all_obligations())
 
@@ -110,7 +108,8 @@ def prove(args) -> int:
     diffs = compare(aggregate(results), expectations, requested)
     print(render(results, diffs, sys.stdout.isatty()), end="")
     print(f"{len(results)} obligations in {time.perf_counter() - t0:.1f} s")
-    meta = build_meta(results, argv=sys.argv[1:], state_machine_bounds=settings.bounds())
+    meta = build_meta(results, argv=sys.argv[1:], state_machine_bounds=next(
+        (r.bounds for r in results if r.system == "riscv-pt"), {}))
     if args.json:
         write_json(results, args.json, meta)
     if args.junit:
@@ -121,9 +120,10 @@ def prove(args) -> int:
 
         status = max(status, write_run_vectors(results, settings, requested, args.vectors, args.update))
     if args.confirm:
-        from proofs.confirm import confirm
+        from proofs.engine.confirm import confirm
 
-        disagreements = confirm(results, args.confirm, settings)
+        disagreements = confirm(results, args.confirm, settings,
+                                {s.id: s.module for s in systems.SYSTEMS})
         for line in disagreements:
             print(line)
         print(f"--confirm {args.confirm}: {len(disagreements)} disagreements")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
 from proofs.errors import EXIT_MISMATCH, EXIT_OK, EXIT_SOLVER, UsageError
-from proofs.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
+from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
 
 FORMAT_VERSION = 1
 EXPECTABLE = (PROVED, VIOLATED, NOT_INDUCTIVE)

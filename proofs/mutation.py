@@ -1,6 +1,6 @@
 """`make mutants`: run the proof suite on every mutant and say which obligation killed it.
 
-A mutant (proofs/mutants/) is a base version with one function overridden.
+A mutant (proofs/systems/*/mutants.py) is a base version with one function overridden.
 It is killed when one of its verdicts differs from the base version's, at the
 granularity the engine decides them: per (obligation, operation) for the state
 machine, per (obligation, mode, level) for the encoding checks.
@@ -34,16 +34,18 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from model.riscv.machine import OP_IDS
-from model.variants import VARIANTS
-from proofs import encodings, mutation_system, systems
-from proofs.bmc import bmc
-from proofs.engine import OBLIGATIONS, Settings
+from proofs.systems.riscv_pt.versions import VERSIONS as VARIANTS
+from proofs.systems.encodings import theorem as encodings
+from proofs import mutation_system, systems
+from proofs.engine import Settings
+from proofs.engine.search import search
+from proofs.engine.step import step_check
+from proofs.systems.riscv_pt.machine import RiscvPtMachine, bounds, geometry
+from proofs.systems.riscv_pt.theorem import OBLIGATIONS
 from proofs.errors import EXIT_MISMATCH, EXIT_OK, EXIT_SOLVER, PtproveError
 from proofs.expectations import load_expectations
-from proofs.induction import step_check
-from proofs.lemmas import NEEDS, PER_OPERATION, PROVED_BY
-from proofs.mutants import Mutant, select
-from proofs.result import PROVED
+from proofs.mutant import Mutant, select
+from proofs.engine.result import PROVED
 
 EXPECTATIONS = str(Path(__file__).with_name("expectations.json"))
 FAST_SYSTEM = "riscv-pt"  # judged here, step by step; other systems through their run_system
@@ -61,9 +63,10 @@ def closure(key: Key) -> list[Key]:
             continue
         out.append(k)
         oid, op = k
-        for lemma in NEEDS[oid]:
-            ops = [op] if lemma in PER_OPERATION else list(OP_IDS)
-            todo += [(PROVED_BY[lemma], o) for o in ops]
+        for lemma in OBLIGATIONS[oid].needs:
+            provider = next(o for o in OBLIGATIONS.values() if o.lemma == lemma)
+            ops = [op] if provider.per_operation else list(OP_IDS)
+            todo += [(provider.id, o) for o in ops]
     return out
 
 
@@ -80,7 +83,8 @@ class Judge:
     """Decides checks for one model class, each at most once."""
 
     def __init__(self, cls: type, settings: Settings):
-        self.variant = cls(settings.geometry())
+        self.variant = cls(geometry(settings))
+        self.machine = RiscvPtMachine(self.variant, settings.depth, settings)
         self.cls, self.settings = cls, settings
         self.done: dict[Key, Check] = {}
 
@@ -89,15 +93,17 @@ class Judge:
             s = self.settings
             oid, where = key
             if oid in OBLIGATIONS:
-                out = step_check(self.variant, OBLIGATIONS[oid], OP_IDS[where], NEEDS[oid],
-                                 s.solver, s.timeout_ms, s.rlimit)
+                out = step_check(self.machine, OBLIGATIONS[oid], where, s.solver, s.timeout_ms,
+                                 s.rlimit)
                 self.done[key] = Check(out.status, out.vacuity, out.seconds)
             else:
                 mode, level = where.split("/")
                 ob = next(o for o in encodings.OBLIGATIONS if o.id == oid)
                 subject = encodings.riscv_subject(self.cls(), encodings.rv.MODES[mode], int(level))
-                r = encodings.check_obligation(ob, subject, s.solver, s.timeout_ms, s.rlimit)
-                self.done[key] = Check(r.verdict, r.vacuity, r.seconds)
+                t0 = time.perf_counter()
+                verdict, _, _, _, vacuity = encodings.check_obligation(ob, subject, s.solver,
+                                                                       s.timeout_ms, s.rlimit)
+                self.done[key] = Check(verdict, vacuity, time.perf_counter() - t0)
         return self.done[key]
 
     def step_proved(self, key: Key) -> Optional[bool]:
@@ -271,7 +277,7 @@ def _how(j: Judge, key: Key, base_v: str, mine: str) -> str:
 
 def _trace(j: Judge, key: Key, depth: int, s: Settings) -> str:
     oid, op = key
-    r = bmc(j.variant, OBLIGATIONS[oid], OP_IDS[op], depth, s.solver, s.timeout_ms, s.rlimit)
+    r, = search(j.machine, [(OBLIGATIONS[oid], op)], depth, s.solver, s.timeout_ms, s.rlimit)
     if r.status == "violated":
         calls = ", ".join(c["call"] for c in r.decoded.get("calls", [])) if r.decoded else ""
         return f"violated: {r.depth}-step trace from the initial state ({calls})"
@@ -372,7 +378,7 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     s["jobs"] = args.jobs
     print(f"\nscore: {s['killed']} of {s['mutants']} mutants killed, {s['survived']} survived "
           f"({s['explained_survivors']} explained), {s['unknown']} unknown; {s['seconds']} s, "
-          f"{args.jobs} jobs; bounds {settings.bounds()['mode']}, pool {settings.pool}, z3")
+          f"{args.jobs} jobs; bounds {settings.mode}, pool {settings.pool}, z3")
     survivors = [o for o in outcomes if o.status == "survived"]
     if survivors:
         print("survivors:")
@@ -381,7 +387,7 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     for name in s["killed_but_listed_as_survivor"]:
         print(f"  {name}: killed, but the catalogue says it survives: update its reason")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps({"summary": s, "bounds": settings.bounds(),
+    Path(args.json).write_text(json.dumps({"summary": s, "bounds": bounds(settings),
                                            "controls": [asdict(c) for c in controls],
                                            "outcomes": [asdict(o) for o in outcomes]}, indent=2))
     return exit_code(controls, outcomes)

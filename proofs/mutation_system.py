@@ -1,9 +1,9 @@
-"""Mutants of any registered system, judged through its own `run_system`.
+"""Mutants of any registered system, decided by the engine like its versions.
 
 The riscv-pt runner (`proofs/mutation.py`) knows that engine's step checks
 and stops at a mutant's first kill.  For any other system (the p2m, the
 fixmap, Arm's xen_pt_update) a mutant is judged the slow, general way: its
-class is registered under the mutant's name in the system's `VARIANT_CLASSES`
+class is registered under the mutant's name in the system's `VERSIONS`
 (in the worker process only), `run_system` decides every obligation, and each
 result is compared with the base version's result for the same obligation
 and member (operation, mode, level).
@@ -14,7 +14,7 @@ from typing import Optional
 
 from proofs import systems
 from proofs.expectations import aggregate, compare, load_expectations, member_label
-from proofs.result import UNKNOWN, Result
+from proofs.engine.result import UNKNOWN, Result
 
 
 def _key(r: Result) -> str:
@@ -35,7 +35,7 @@ def control_results(system_id: str, base: str, settings, obligations: Optional[l
 def mutant_results(mutant, settings, obligations: list[str]) -> list[Result]:
     """The mutant's results, with its class registered for the duration of the run."""
     s = systems.system(mutant.system)
-    table = s.load().VARIANT_CLASSES
+    table = s.variants
     table[mutant.id] = mutant.model_class()
     try:
         return s.run([mutant.id], obligations, settings)

@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from proofs.expectations import VACUOUS, Aggregate, Difference, Pair, aggregate, member_label
-from proofs.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
+from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
 
 CELL = {PROVED: "proved", VIOLATED: "VIOLATED", NOT_INDUCTIVE: "not-inductive", UNKNOWN: "UNKNOWN"}
 STYLE = {PROVED: "green", VIOLATED: "bold red", NOT_INDUCTIVE: "yellow", UNKNOWN: "bold magenta"}

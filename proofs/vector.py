@@ -8,7 +8,7 @@ load validates against it, so a malformed or wrong-version file is one error
 line, never a traceback.
 
 Each system produces and replays its own vectors through a *plugin*: the
-system module (proofs/systems.py) names it in an optional `VECTORS` attribute
+system package (proofs/systems/) names it in an optional `VECTORS` attribute
 (a module path), and that module exposes
 
   from_results(results, settings) -> list[dict]   canonical vectors for the

@@ -2,7 +2,7 @@
 
 Everything here runs the model on concrete values only: a call is offered to
 the machine while it is idle, then the machine steps through pt_update's loop
-one iteration at a time, exactly as `proofs/trace.py` replays a trace.
+one iteration at a time, exactly as the engine replays a trace.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Iterable, Optional, Sequence
 
 from model.memory import FRAME_BITS, Memory
-from model.riscv.machine import (EINVAL, LEVEL_BITS, OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE,
+from model.riscv.machine import (EINVAL, LEVEL_BITS, OP_DESTROY, OP_MAP, OP_MODIFY, OP_NAMES, OP_POPULATE,
                                   PC_HALTED, PC_IDLE, PC_LOOP, W64, Call, Geometry, State, Step,
                                   initial_state, rc_value, rc_word)
 from model.riscv.pt_upstream import RiscvPtUpstream
@@ -19,8 +19,8 @@ from model.riscv.pt_v9 import RiscvPtV9
 from model.riscv.pte import PAGE_SHIFT, PTE_ACCESSED, PTE_DIRTY, PTE_VALID, PTE_WRITABLE, SV39
 from model.riscv.walk import Translation, translate
 from model.term import TRUE, Bool, Word, bv, ite
-from proofs.invariants import INVARIANTS
-from proofs.semantics import View
+from proofs.systems.riscv_pt.theorem import INVARIANTS
+from proofs.systems.walk import View
 
 V5, V9, UPSTREAM = "riscv-pt-v5", "riscv-pt-v9", "riscv-pt-upstream"
 CLASSES: dict[str, type] = {c.name: c for c in (RiscvPtV5, RiscvPtV9, RiscvPtUpstream)}
@@ -228,3 +228,38 @@ class NoFlushAtReturn(RiscvPtUpstream):
 
     def pt_update_epilogue(self, x, g: Bool, ret: Word) -> None:
         x.set(g, pc=bv(PC_IDLE, 2), rc=ret)
+
+
+# -- the engine on one riscv-pt model instance -------------------------------------------
+
+def rv_machine(v, depth: int = 6):
+    """The engine's machine for a riscv-pt model instance (subclasses included)."""
+    from proofs.engine import Settings
+    from proofs.systems.riscv_pt.machine import RiscvPtMachine
+
+    return RiscvPtMachine(v, depth, Settings())
+
+
+def rv_step(v, ob, op: int, needs: Optional[tuple] = None):
+    """The engine's step check of `ob` for entry point `op` (an OP_* int); `needs`
+    overrides the lemmas it assumes."""
+    from proofs.engine.step import step_check
+
+    if needs is not None:
+        ob = replace(ob, needs=needs)
+    return step_check(rv_machine(v), ob, OP_NAMES[op], "z3", 300_000)
+
+
+def rv_bmc(v, ob, op: Optional[int], depth: int, first: int = 1):
+    """The engine's BMC for `ob` in a call to `op` (None: any call)."""
+    from proofs.engine.search import search
+
+    return search(rv_machine(v), [(ob, None if op is None else OP_NAMES[op])], depth, "z3",
+                  300_000, first=first)[0]
+
+
+def started(v, trace) -> list:
+    """The calls a trace started (a call offered while one is in progress is not taken)."""
+    from proofs.systems.riscv_pt.vectors import started_calls
+
+    return started_calls(v, trace.calls)

@@ -1,5 +1,5 @@
 """Arm xen_pt_update (model/arm/pt.py): concrete semantics of both versions, and every
-invariant of proofs/arm_invariants.py broken by one concrete step and kept by another."""
+invariant of proofs/systems/arm_pt/theorem.py broken by one concrete step and kept by another."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -15,8 +15,8 @@ from model.memory import FRAME_BITS
 from model.riscv.machine import (EINVAL, EOPNOTSUPP, INVALID_MFN, LEVEL_BITS, OP_DESTROY, OP_MAP,
                                  OP_MODIFY, PC_IDLE, PC_LOOP, Call, rc_value)
 from model.term import TRUE, Word, bv, ite
-from proofs import arm_invariants as inv
-from proofs.arm_pt import OBLIGATIONS
+from proofs.systems.arm_pt import theorem as inv
+from proofs.systems.arm_pt.theorem import OBLIGATIONS
 
 PAGE = 1 << 12
 MB2, GB1 = 1 << 21, 1 << 30
@@ -273,12 +273,12 @@ def test_lemmas_hold_on_real_calls_and_fail_on_hand_made_states():
     s, steps = run(v, v.initial_state(), OP_MAP, VA, MFN, 16, PAGE_HYPERVISOR_RX | _PAGE_BLOCK)
     for st in steps:
         for lemma in ("frame", "progress", "idle", "pool", "tree", "wx"):
-            assert bool(inv.assume(lemma, st.post, v, [bv(VA, 64), bv(VA + 3 * PAGE, 64)])), lemma
+            assert bool(inv.lemma(lemma, st.post, v, [bv(VA, 64), bv(VA + 3 * PAGE, 64)])), lemma
     assert not bool(inv.loop_progress(_loop(s, start=10, vfn=20, nr=5)))
     assert not bool(inv.idle_clean(replace(s, tlb_stale=TRUE)))
     group_first = steps[1].post  # one entry of the group written, with the bit: mid-call only
-    assert not bool(inv.assume("contig", group_first, v, [bv(VA, 64)]))
-    assert bool(inv.assume("contig", s, v, [bv(VA, 64), bv(VA + 15 * PAGE, 64)]))
+    assert not bool(inv.lemma("contig", group_first, v, [bv(VA, 64)]))
+    assert bool(inv.lemma("contig", s, v, [bv(VA, 64), bv(VA + 15 * PAGE, 64)]))
     assert classify_desc(Word(int(leaf(v, s, VA).visits[3].entry), 64), 3).kind() == "page"
     assert int(leaf(v, s, VA).visits[3].entry) & PTE_CONTIG
 

@@ -5,12 +5,12 @@ import json
 
 import pytest
 
-import model.variants
+import proofs.systems.riscv_pt.versions as riscv_versions
 from model.riscv.machine import PC_IDLE
 from model.riscv.pt_upstream import RiscvPtUpstream
 from model.term import bv
 from proofs.cli import main
-from proofs.solver import available
+from proofs.engine.solver import available
 
 UPSTREAM = "riscv-pt-upstream"
 TLB_ONLY = ["prove", "--variant", UPSTREAM, "--invariant", "tlb", "--jobs", "1"]
@@ -32,7 +32,7 @@ def test_bad_arguments_exit_2_with_one_line(args, capsys):
 
 
 def test_broken_version_exits_1_naming_the_invariant(tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(model.variants.VARIANTS, UPSTREAM, NoFlushUpstream)
+    monkeypatch.setitem(riscv_versions.VERSIONS, UPSTREAM, NoFlushUpstream)
     exp = tmp_path / "exp.json"
     exp.write_text(json.dumps({"version": 1, "variants": {
         UPSTREAM: {"tlb": {"verdict": "proved", "reason": "the epilogue flushes"}}}}))
@@ -58,7 +58,7 @@ def test_confirm_cvc5_agrees_on_upstream_tlb(capsys):
 
 
 def test_confirm_replays_violated_traces(monkeypatch, capsys):
-    monkeypatch.setitem(model.variants.VARIANTS, UPSTREAM, NoFlushUpstream)
+    monkeypatch.setitem(riscv_versions.VERSIONS, UPSTREAM, NoFlushUpstream)
     if not available("cvc5"):
         pytest.skip("cvc5 not installed")
     assert main([*TLB_ONLY, "--confirm", "cvc5"]) == 1  # the mismatch with expectations
@@ -66,8 +66,8 @@ def test_confirm_replays_violated_traces(monkeypatch, capsys):
 
 
 def test_confirm_without_cvc5_is_one_line_exit_3(monkeypatch, capsys):
-    import proofs.confirm
-    monkeypatch.setattr(proofs.confirm, "available", lambda name: False)
+    import proofs.engine.confirm as confirm_module
+    monkeypatch.setattr(confirm_module, "available", lambda name: False)
     assert main([*TLB_ONLY, "--confirm", "cvc5"]) == 3
     err = capsys.readouterr().err
     assert "cvc5" in err and len(err.strip().splitlines()) == 1
@@ -75,10 +75,10 @@ def test_confirm_without_cvc5_is_one_line_exit_3(monkeypatch, capsys):
 
 def test_confirm_disagreement_is_loud_and_exit_1(monkeypatch, capsys):
     # A second solver that answers sat on everything contradicts every proof.
-    import proofs.confirm
-    from proofs.solver import Answer
+    import proofs.engine.confirm as confirm_module
+    from proofs.engine.solver import Answer
 
-    monkeypatch.setattr(proofs.confirm, "check", lambda formula, solver, timeout_ms: Answer("sat"))
+    monkeypatch.setattr(confirm_module, "check", lambda formula, solver, timeout_ms: Answer("sat"))
     assert main([*TLB_ONLY, "--confirm", "cvc5"]) == 1
     out = capsys.readouterr().out
     assert "DISAGREEMENT: riscv-pt-upstream tlb" in out and "on the step query" in out

@@ -2,7 +2,7 @@
 
 Hypothesis draws call sequences from the initial state and perturbed states;
 the concrete interpreter runs them and every obligation is evaluated
-concretely (proofs/differential.py).  No obligation the expectations file says
+concretely (proofs/systems/riscv_pt/differential.py).  No obligation the expectations file says
 is proved may break, and what does break must be what the solver reports: the
 same obligation is not proved, and BMC finds a trace within the same number
 of steps.  Examples are few and derandomized so the suite stays fast and
@@ -17,16 +17,15 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 
 from model.riscv.machine import OP_IDS, OP_MAP, PC_HALTED, PC_IDLE, initial_state
 from model.term import bv
-from proofs.bmc import bmc
-from proofs.contract import WX_REQUEST
-from proofs.differential import (ADDRESS_FREE, assumptions_hold, calls, executed, run_calls, states,
+from proofs.systems.riscv_pt.contract import WX_REQUEST
+from proofs.systems.riscv_pt.differential import (ADDRESS_FREE, assumptions_hold, calls, executed, run_calls, states,
                                  violations_of, witnesses)
-from proofs.engine import OBLIGATIONS
+from proofs.systems.riscv_pt.theorem import OBLIGATIONS
 from proofs.expectations import load_expectations
-from proofs.result import PROVED
-from proofs.semantics import View
-from proofs.trace import ConcreteCall
-from tests.helpers import ALL_VERSIONS, MFN, VA, V5, variant
+from proofs.engine.result import PROVED
+from proofs.systems.walk import View
+from proofs.systems.riscv_pt.trace import ConcreteCall
+from tests.helpers import ALL_VERSIONS, MFN, VA, V5, rv_bmc, variant
 
 EXPECTED = load_expectations("proofs/expectations.json")
 FAST = settings(max_examples=12, derandomize=True, database=None, deadline=None,
@@ -126,7 +125,7 @@ def test_concrete_violations_are_found_by_bmc(name):
     found = [x for x in run_calls(v, seq, step_budget=3) if x.steps <= 3]
     assert found
     for x in found[:2]:
-        out = bmc(v, OBLIGATIONS[x.invariant], OP_IDS[x.operation], x.steps)
+        out = rv_bmc(v, OBLIGATIONS[x.invariant], OP_IDS[x.operation], x.steps)
         assert out.status == "violated" and out.depth <= x.steps, (name, x, out.status)
 
 

@@ -15,6 +15,10 @@ from helpers import (
     concrete_step,
     holds,
     pc,
+    rv_bmc as bmc,
+    rv_machine,
+    rv_step,
+    started as started_calls,
     variant,
 )
 from model.riscv.machine import (
@@ -28,13 +32,17 @@ from model.riscv.machine import (
     initial_state,
 )
 from model.riscv.pte import PTE_EXECUTABLE, PTE_WRITABLE, classify
-from proofs.bmc import bmc
-from proofs.engine import OBLIGATIONS, Settings, run
-from proofs.induction import step_check
-from proofs.invariants import INVARIANTS
-from proofs.lemmas import NEEDS, PROVED_BY
-from proofs.result import NOT_INDUCTIVE, PROVED
-from proofs.trace import replay
+from proofs import systems
+from proofs.engine import Settings
+from proofs.engine.result import NOT_INDUCTIVE, PROVED
+from proofs.engine.search import replay
+from proofs.systems.riscv_pt.theorem import INVARIANTS, OBLIGATIONS
+
+RISCV_PT = systems.system("riscv-pt")
+
+
+def run(variants, obligations, settings):
+    return RISCV_PT.run(variants, obligations, settings)
 
 NOT_INDUCTIVE_KIND = "not-inductive"
 
@@ -48,7 +56,7 @@ NOT_INDUCTIVE_KIND = "not-inductive"
 ])
 def test_wx_step_check(cls, op, status):
     v = variant(cls or UPSTREAM)
-    out = step_check(v, INVARIANTS["wx"], op, NEEDS["wx"])
+    out = rv_step(v, INVARIANTS["wx"], op)
     assert out.status == status
     if status == "proved":
         assert out.vacuity is True
@@ -63,10 +71,10 @@ def test_skipped_wx_check_is_caught_by_a_lemma_not_proved():
     # lemmas, but one of the lemmas it assumes (the loop frame excludes W+X
     # requests) is no longer inductive for map: the engine cannot report a proof.
     v = variant(SkipsWxCheck)
-    assert step_check(v, INVARIANTS["wx"], OP_MAP, NEEDS["wx"]).status == "proved"
-    lemma_status = {lemma: step_check(v, OBLIGATIONS[PROVED_BY[lemma]], OP_MAP,
-                                      NEEDS[PROVED_BY[lemma]]).status
-                    for lemma in NEEDS["wx"] if PROVED_BY[lemma] != "wx"}
+    assert rv_step(v, INVARIANTS["wx"], OP_MAP).status == "proved"
+    providers = {ob.lemma: ob for ob in OBLIGATIONS.values() if ob.lemma}
+    lemma_status = {lemma: rv_step(v, providers[lemma], OP_MAP).status
+                    for lemma in INVARIANTS["wx"].needs if providers[lemma].id != "wx"}
     assert "cti" in lemma_status.values()
 
 
@@ -76,7 +84,7 @@ def replay_independently(v, inv_id: str, trace) -> list:
     """Re-run the trace's offered calls with the test helpers; the invariant must break at the end."""
     s = initial_state(v.geo)
     steps = []
-    for cc in trace.step_calls:
+    for cc in trace.calls:
         steps.append(concrete_step(v, s, (cc.op, cc.args)))
         s = steps[-1].post
     assert pc(s) != PC_HALTED
@@ -84,17 +92,18 @@ def replay_independently(v, inv_id: str, trace) -> list:
     return steps
 
 
-def started(trace, k: int):
-    return trace.calls[k].op, trace.calls[k].args
+def started(v, trace, k: int):
+    c = started_calls(v, trace)[k]
+    return c.op, c.args
 
 
 def test_bmc_v5_wx_via_modify():
     v = variant(V5)
     out = bmc(v, INVARIANTS["wx"], OP_MODIFY, 4)
     assert (out.status, out.depth) == ("violated", 4)
-    replay(v, INVARIANTS["wx"], out.trace)
+    replay(rv_machine(v), INVARIANTS["wx"], out.trace)
     steps = replay_independently(v, "wx", out.trace)
-    op, (virt, nr, flags, _) = started(out.trace, -1)
+    op, (virt, nr, flags, _) = started(v, out.trace, -1)
     # a legal request (W or X, not both): the other permission came from the old leaf
     assert op == OP_MODIFY and bool(flags & PTE_WRITABLE) != bool(flags & PTE_EXECUTABLE)
     assert out.decoded["breaking_step"]["translation_after"]["perms"] == "rwx"
@@ -106,9 +115,9 @@ def test_bmc_v5_wx_via_map_with_invalid_mfn():
     v = variant(V5)
     out = bmc(v, INVARIANTS["wx"], OP_MAP, 4)
     assert out.status == "violated"
-    replay(v, INVARIANTS["wx"], out.trace)
+    replay(rv_machine(v), INVARIANTS["wx"], out.trace)
     replay_independently(v, "wx", out.trace)
-    op, (virt, mfn, nr, flags) = started(out.trace, -1)
+    op, (virt, mfn, nr, flags) = started(v, out.trace, -1)
     assert (op, mfn) == (OP_MAP, INVALID_MFN)  # only v5's `||` ASSERT lets this in
     assert out.decoded["calls"][-1]["args"]["mfn"] == "INVALID_MFN"
 
@@ -129,7 +138,7 @@ def test_bmc_upstream_footprint_via_destroy_inside_superpage():
     out = bmc(v, INVARIANTS["footprint"], OP_DESTROY, 4)
     assert (out.status, out.depth) == ("violated", 4)
     steps = replay_independently(v, "footprint", out.trace)
-    op, (s, e, _, _) = started(out.trace, -1)
+    op, (s, e, _, _) = started(v, out.trace, -1)
     assert op == OP_DESTROY and not s <= out.trace.va < e  # the witness is outside the request
     before = out.decoded["breaking_step"]["translation_before"]
     assert before["ok"] and before["level"] > 0  # it was in a superpage
@@ -155,7 +164,7 @@ def test_engine_proves_upstream_tlb_for_every_operation():
 
 def test_step_without_lemmas_has_a_cti_that_no_short_trace_confirms():
     v = variant(UPSTREAM)
-    out = step_check(v, INVARIANTS["tlb"], OP_MAP, ())
+    out = rv_step(v, INVARIANTS["tlb"], OP_MAP, needs=())
     assert out.status == "cti"
     assert out.cti["kind"].startswith(NOT_INDUCTIVE_KIND)
     assert bmc(v, INVARIANTS["tlb"], OP_MAP, 3).status == "clean"
@@ -163,9 +172,9 @@ def test_step_without_lemmas_has_a_cti_that_no_short_trace_confirms():
 
 def test_engine_keeps_the_cti_of_a_not_inductive_result():
     # v5's wx step fails in a modify iteration; BMC to depth 1 sees only a prologue
-    results = run([V5], ["wx"], Settings(jobs=1, depth=1), ops=["modify"])
-    assert len(results) == 1
-    r = results[0]
+    results = run([V5], ["wx"], Settings(jobs=1, depth=1))
+    assert len(results) == 4
+    r = next(r for r in results if r.operation.startswith("modify"))
     assert r.verdict == NOT_INDUCTIVE
     assert r.counterexample["kind"].startswith(NOT_INDUCTIVE_KIND)
     assert r.counterexample["step"] == "loop iteration"

@@ -10,7 +10,7 @@ from proofs.expectations import (
     MISMATCH, MISSING, NEW, UNDECIDED, VACUOUS, aggregate, compare, exit_status, load_expectations,
     parse_expectations,
 )
-from proofs.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
+from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "expectations_sample.json")

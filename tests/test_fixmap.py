@@ -13,12 +13,13 @@ from model.riscv.machine import PC_HALTED, PC_IDLE, PC_LOOP, Call, Geometry
 from model.riscv.pte import PAGE_HYPERVISOR_RW, PAGE_HYPERVISOR_RX, SV39
 from model.riscv.walk import translate
 from model.term import FALSE, bv
-from proofs.checker import decide
+from proofs.engine.decide import decide
 from proofs.engine import Settings
-from proofs import fixmap
-from proofs.fixmap import LAYOUT_OBLIGATIONS, STATE_OBLIGATIONS, decide_layout, run_system
+from proofs.systems.riscv_fixmap import theorem as fixmap
+import proofs.systems.riscv_fixmap.versions as fix_versions
+from proofs.systems.riscv_fixmap.theorem import LAYOUT_OBLIGATIONS, STATE_OBLIGATIONS
 from proofs.report import trace_summary
-from proofs.result import PROVED, VIOLATED
+from proofs.engine.result import PROVED, VIOLATED
 
 SETTINGS = Settings(jobs=1, depth=6)
 
@@ -72,9 +73,9 @@ def test_layouts_differ_as_the_versions_do():
 
 
 @pytest.mark.parametrize("cls", [RiscvFixmapV5, RiscvFixmapUpstream])
-def test_layout_obligations_proved(cls):
+def test_layout_obligations_proved(cls, monkeypatch):
     for ob in LAYOUT_OBLIGATIONS.values():
-        r = decide_layout(machine(cls), ob, SETTINGS)
+        r = decide_one(cls, ob.id, monkeypatch)
         assert r.verdict == PROVED and r.vacuity, ob.id
 
 
@@ -97,20 +98,26 @@ class ManySlots(RiscvFixmapUpstream):
 
 @pytest.mark.parametrize("cls,oid", [(BigFdt, "layout-disjoint"), (WrongComment, "layout-slots"),
                                      (ManySlots, "layout-fixmap-l0")])
-def test_layout_obligations_can_fail(cls, oid):
-    r = decide_layout(machine(cls), LAYOUT_OBLIGATIONS[oid], SETTINGS)
-    assert r.verdict == VIOLATED and int(r.counterexample["x"], 16) >= 0
+def test_layout_obligations_can_fail(cls, oid, monkeypatch):
+    r = decide_one(cls, oid, monkeypatch)
+    x = int(r.counterexample["x"], 16)
+    assert r.verdict == VIOLATED and not bool(LAYOUT_CLAIMS[oid](cls(Geometry(SV39)), bv(x, 64)))
 
 
-def decide_one(cls, oid, monkeypatch):
+FIXMAP = "proofs.systems.riscv_fixmap"
+LAYOUT_CLAIMS = {"layout-disjoint": fixmap.disjoint_claim, "layout-slots": fixmap.slots_claim,
+                 "layout-fixmap-l0": lambda v, n: fixmap.fixmap_l0_claim(v, n)}
+
+
+def decide_one(cls, oid, monkeypatch, settings=SETTINGS):
     """Decide one obligation on a (broken) version, registered for this test only (jobs=1)."""
-    monkeypatch.setitem(fixmap.VARIANT_CLASSES, cls.__name__, cls)
-    (r,) = decide("proofs.fixmap", [cls.__name__], [oid], SETTINGS, "riscv-fixmap")
+    monkeypatch.setitem(fix_versions.VERSIONS, cls.__name__, cls)
+    (r,) = decide(FIXMAP, [cls.__name__], [oid], settings)
     return r
 
 
 def test_state_obligations_proved_with_witness():
-    rs = run_system(["riscv-fixmap-upstream"], list(STATE_OBLIGATIONS), SETTINGS)
+    rs = decide(FIXMAP, ["riscv-fixmap-upstream"], list(STATE_OBLIGATIONS), SETTINGS)
     assert {r.invariant: r.verdict for r in rs} == {o: PROVED for o in STATE_OBLIGATIONS}
     assert all(r.vacuity for r in rs)
 
@@ -168,12 +175,11 @@ def test_cli_proves_a_fixmap_version(capsys):
 
 
 def test_without_its_lemma_a_proof_is_not_inductive_with_a_replayed_counterexample(monkeypatch):
-    from proofs.checker import Obligation
-    from proofs.result import NOT_INDUCTIVE
+    from proofs.engine.obligation import StepObligation
+    from proofs.engine.result import NOT_INDUCTIVE
 
-    bare = Obligation("fixmap-leaf-bare", "fixmap-leaf assuming nothing", fixmap.fixmap_leaf)
-    monkeypatch.setitem(fixmap.STATE_OBLIGATIONS, bare.id, bare)
-    (r,) = decide("proofs.fixmap", ["riscv-fixmap-upstream"], [bare.id], Settings(jobs=1, depth=3),
-                  "riscv-fixmap")
+    bare = StepObligation("fixmap-leaf-bare", "fixmap-leaf assuming nothing", fixmap.fixmap_leaf)
+    monkeypatch.setitem(fixmap.OBLIGATIONS, bare.id, bare)
+    (r,) = decide(FIXMAP, ["riscv-fixmap-upstream"], [bare.id], Settings(jobs=1, depth=3))
     assert r.verdict == NOT_INDUCTIVE and r.counterexample["kind"].startswith("not-inductive")
     assert r.counterexample["pre_entries"] and "within 3 steps" in r.detail

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from proofs.fixpoint import standing
+from proofs.engine.fixpoint import standing
 
 NEEDS = {"a": ["b"], "b": ["c"], "c": [], "x": ["y"], "y": ["x"], "z": ["a", "x"]}
 

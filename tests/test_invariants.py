@@ -49,8 +49,8 @@ from model.riscv.pte import (
     PTE_SMALL,
     PTE_TABLE,
 )
-from proofs.invariants import INVARIANTS
-from proofs.mutants import select
+from proofs.systems.riscv_pt.theorem import INVARIANTS
+from proofs.mutant import select
 
 VPN2, VPN1, _ = vpns(VA)
 GIGA_MFN = 0x80000  # 1G aligned: a valid level-2 leaf
@@ -133,7 +133,7 @@ UNALIGNED = map_(VA + 8, MFN, 1, PAGE_HYPERVISOR_RW)
 
 
 def mutant(mutant_id: str) -> type:
-    """A catalogued mutant's model class (proofs/mutants/)."""
+    """A catalogued mutant's model class (proofs/systems/*/mutants.py)."""
     return select([mutant_id])[0].model_class()
 
 
@@ -169,7 +169,7 @@ CASES = [
     Case("functional", "upstream-populate-4k", True, at(VA, first_iteration(UPSTREAM, [], populate(VA, 1)))),
     Case("functional", "upstream-map-4k", True, at(VA, first_iteration(UPSTREAM, [], map_(VA, MFN, 1, PAGE_HYPERVISOR_RW)))),
     # functional also ties the loop to the request: the next chunk must map the next frames,
-    # and nothing ahead of the chunk may change (mutants from proofs/mutants/riscv_pt.py)
+    # and nothing ahead of the chunk may change (mutants from proofs/systems/riscv_pt/mutants.py)
     Case("functional", "mfn-not-advanced", False,
          at(VA, first_iteration(mutant("riscv-pt-upstream~advance-keeps-mfn"), [], TWO_SMALL))),
     Case("functional", "upstream-advances", True, at(VA, first_iteration(UPSTREAM, [], TWO_SMALL))),

@@ -11,7 +11,7 @@ from model.cite import citations
 from proofs import mutation, systems
 from proofs.engine import Settings
 from proofs.errors import EXIT_MISMATCH, EXIT_OK, EXIT_SOLVER, EXIT_USAGE
-from proofs.mutants import catalogue, select
+from proofs.mutant import catalogue, select
 from proofs.mutation import Control, Outcome, closure, exit_code, judge, run_control
 
 UP = "riscv-pt-upstream"
@@ -123,31 +123,31 @@ def test_cli_run_prints_score_and_writes_json(tmp_path, capsys):
     assert data["outcomes"][0]["status"] == "killed" and data["summary"]["score"] == "1/1"
 
 
-# -- any other system: judged through its own run_system -----------------------------
+# -- any other system: decided by the engine like its versions -------------------------
 
 @pytest.fixture
 def toy(monkeypatch, tmp_path):
-    import proofs.mutants
+    import proofs.mutant
     from proofs import systems
 
-    monkeypatch.setattr(systems, "SYSTEMS", systems.SYSTEMS + (systems.System("toy", "toy", "tests.toy_system"),))
-    monkeypatch.setattr(proofs.mutants, "CATALOGUES", {"toy": "tests.toy_system"})
-    proofs.mutants.catalogue.cache_clear()
+    monkeypatch.setattr(systems, "SYSTEMS", [*systems.SYSTEMS, systems.System("toy", "tests.toy_system")])
+    proofs.mutant.catalogue.cache_clear()
     exp = tmp_path / "exp.json"
     exp.write_text(json.dumps({"version": 1, "variants": {"toy": {
-        o: {"verdict": "proved", "reason": "3 is below it"} for o in ("below-5", "below-9")}}}))
-    monkeypatch.setattr("proofs.expectations.known_ids", lambda: (["toy"], ["below-5", "below-9"]))
+        o: {"verdict": "proved", "reason": "3 is below it"} for o in ("below-5", "below-9", "lemma-bound")}}}))
+    monkeypatch.setattr("proofs.expectations.known_ids", lambda: (["toy"], ["below-5", "below-9", "lemma-bound"]))
     yield str(exp)
-    proofs.mutants.catalogue.cache_clear()
+    proofs.mutant.catalogue.cache_clear()
 
 
-def test_a_mutant_of_another_system_is_judged_through_run_system(toy):
+def test_a_mutant_of_another_system_is_judged_by_the_engine(toy):
     ctl = run_control("toy", QUICK, None, toy, system="toy")
-    assert ctl.verdicts == {"below-5|-": "proved", "below-9|-": "proved"} and not ctl.mismatches
+    assert ctl.verdicts == {"below-5|bump": "proved", "below-9|bump": "proved",
+                            "lemma-bound|bump": "proved"} and not ctl.mismatches
     killed = judge("toy~limit-seven", ctl, QUICK)
-    assert (killed.status, killed.killed_by) == ("killed", "below-5 -") and "violated, base proved" in killed.how
+    assert (killed.status, killed.killed_by) == ("killed", "below-5 bump") and "violated, base proved" in killed.how
     survived = judge("toy~limit-four", ctl, QUICK)
     assert survived.status == "survived" and survived.survives.startswith("equivalent")
     from tests import toy_system
 
-    assert set(toy_system.VARIANT_CLASSES) == {"toy"}  # the mutant was registered only for its run
+    assert set(toy_system.VERSIONS) == {"toy"}  # the mutant was registered only for its run

@@ -2,7 +2,7 @@
 
 Hypothesis draws p2m_set_entry call sequences from the initial state and
 perturbed reachable states; the concrete interpreter runs them and every p2m
-obligation is judged concretely (proofs/p2m/differential.py).  No obligation
+obligation is judged concretely (proofs/systems/p2m/differential.py).  No obligation
 the expectations file says is proved may break; what does break is not
 expected proved and p2m BMC finds it within as many calls; a catalogued mutant
 is caught, so the check can fail.  Few derandomized examples keep it fast.
@@ -15,13 +15,14 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 
 from proofs.expectations import load_expectations
-from proofs.mutants import select
-from proofs.p2m.check import OPS, bmc, run_call
-from proofs.p2m.differential import (CALL_OBLIGATIONS, WATCHES, P2MCall, assumptions_hold, run_calls,
+from proofs.mutant import select
+from proofs.engine.search import search
+from proofs.systems.p2m.differential import (CALL_OBLIGATIONS, WATCHES, P2MCall, assumptions_hold, run_calls,
                                      runs, states, violations_after)
-from proofs.p2m.invariants import OBLIGATIONS
-from proofs.p2m.system import GEOMETRY, VARIANT_CLASSES
-from proofs.result import PROVED
+from proofs.systems.p2m.machine import GEOMETRY, P2MMachine, run_call
+from proofs.systems.p2m.theorem import OBLIGATIONS
+from proofs.systems.p2m.versions import VERSIONS as VARIANT_CLASSES
+from proofs.engine.result import PROVED
 from model.riscv.p2m_state import Oracle
 
 EXPECTED = load_expectations("proofs/expectations.json")
@@ -97,7 +98,7 @@ def test_what_random_runs_break_bmc_breaks_within_as_many_calls(name, inv):
     m = model(name)
     x, = run_calls(m, *_first_breaking(m, inv), obligations=(inv,), first_only=True)
     assert inv not in proved(name)
-    out = bmc(m, OBLIGATIONS[inv], OPS[x.operation], x.steps, "z3", 120_000)
+    (out,) = search(P2MMachine(m), [(OBLIGATIONS[inv], x.operation)], x.steps, "z3", 120_000)
     assert out.status == "violated" and out.depth <= x.steps, (name, inv, _where(x), out.status)
 
 

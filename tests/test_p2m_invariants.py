@@ -8,8 +8,8 @@ from model.riscv.p2m_state import INVALID_MFN, ROOT_PAGES, Oracle, P2MGeometry, 
 from model.riscv.p2m_upstream import RiscvP2MUpstream
 from model.riscv.p2m_v2 import RiscvP2MV2
 from model.term import TRUE, bv
-from proofs.p2m.invariants import OBLIGATIONS, Call
-from proofs.p2m.split import _claim
+from proofs.systems.p2m.theorem import CLAIMS as OBLIGATIONS, Call
+from proofs.systems.p2m.split import _claim
 
 GEO = P2MGeometry(idx_bits=1, pool=2)
 

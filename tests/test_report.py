@@ -9,7 +9,7 @@ from proofs.report import (
     bounds_summary, build_meta, column_order, read_json, render, trace_summary, write_json,
     write_junit,
 )
-from proofs.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
+from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
 
 V5, V9, UP = "riscv-pt-v5", "riscv-pt-v9", "riscv-pt-upstream"
 STEPS = {"mode": "sv39", "levels": 3, "pool": 4, "depth": 6}

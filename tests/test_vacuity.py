@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-import proofs.induction
+import proofs.systems.riscv_pt.machine as riscv_pt_machine
 from model.term import FALSE, TRUE
-from proofs import encodings
+from proofs.systems.encodings import theorem as encodings
 from proofs.cli import main
 from proofs.errors import EXIT_MISMATCH, EXIT_SOLVER
-from proofs.result import PROVED, UNKNOWN
+from proofs.engine.result import PROVED, UNKNOWN, Result
 
 UPSTREAM = "riscv-pt-upstream"
 TLB_ONLY = ["prove", "--variant", UPSTREAM, "--invariant", "tlb", "--jobs", "1"]
@@ -25,7 +25,7 @@ def test_every_proved_step_obligation_has_a_witness(tmp_path):
 def test_an_unsatisfiable_contract_proves_vacuously_and_fails_the_run(tmp_path, monkeypatch, capsys):
     """A contract no call satisfies makes every step check unsat: without the
     vacuity witness that would read as proved.  The run must exit 1 and say why."""
-    monkeypatch.setattr(proofs.induction, "call_ok", lambda call, variant: FALSE)
+    monkeypatch.setattr(riscv_pt_machine, "call_ok", lambda call, variant: FALSE)
     report, junit = tmp_path / "r.json", tmp_path / "j.xml"
     assert main([*TLB_ONLY, "--json", str(report), "--junit", str(junit)]) == EXIT_MISMATCH
     out = capsys.readouterr().out
@@ -38,8 +38,9 @@ def test_an_unsatisfiable_contract_proves_vacuously_and_fails_the_run(tmp_path, 
 def test_an_encoding_obligation_over_an_empty_domain_is_unknown_exit_3():
     empty = encodings.Obligation("enc-empty", "nothing", lambda s, p: (FALSE, TRUE), None, "x.py:1")
     subject = encodings.subjects([UPSTREAM])[0]
-    r = encodings.check_obligation(empty, subject)
-    assert (r.verdict, r.vacuity) == (UNKNOWN, False) and "domain is empty" in r.detail
+    verdict, _, detail, _, vacuity = encodings.check_obligation(empty, subject)
+    assert (verdict, vacuity) == (UNKNOWN, False) and "domain is empty" in detail
+    r = Result(UPSTREAM, "enc-empty", "-", verdict, {}, "z3", 0.0, vacuity=vacuity, detail=detail)
     from proofs.expectations import exit_status
 
     assert exit_status([], [r]) == EXIT_SOLVER

@@ -10,11 +10,13 @@ import pytest
 
 from model.riscv.machine import OP_MAP, OP_NAMES, OPS
 from proofs import vector as vec
-from proofs import vector_riscv_pt as rv
+from proofs.systems.riscv_pt import vectors as rv
+from proofs.systems.riscv_pt.machine import bounds, version
 from proofs.cli import main
-from proofs.engine import OBLIGATIONS, Settings
-from proofs.result import VIOLATED, Result
-from proofs.trace import ConcreteCall
+from proofs.engine import Settings
+from proofs.systems.riscv_pt.theorem import OBLIGATIONS
+from proofs.engine.result import VIOLATED, Result
+from proofs.systems.riscv_pt.trace import ConcreteCall
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "counterexamples"
@@ -90,14 +92,14 @@ def test_missing_vector_file_is_one_line(capsys):
 # -- canonicalisation ----------------------------------------------------------------
 
 def test_canonical_shrink_is_deterministic_and_minimal():
-    v = SETTINGS.variant(V5)
+    v = version(V5, SETTINGS)
     inv = OBLIGATIONS["wx"]
     first = rv.canonical(v, inv, *RAW_WX)
     second = rv.canonical(v, inv, *RAW_WX)
     assert first == second
     calls, va = first
-    a = vec.dumps(rv.build(v, inv, calls, va, SETTINGS.bounds(), "z3"))
-    b = vec.dumps(rv.build(v, inv, *second, SETTINGS.bounds(), "z3"))
+    a = vec.dumps(rv.build(v, inv, calls, va, bounds(SETTINGS), "z3"))
+    b = vec.dumps(rv.build(v, inv, *second, bounds(SETTINGS), "z3"))
     assert a == b
     # the bug needs an RX leaf, then map(INVALID_MFN) with W: nothing else survives
     assert [c.op for c in calls] == [OP_MAP, OP_MAP] and va == 0
@@ -106,7 +108,7 @@ def test_canonical_shrink_is_deterministic_and_minimal():
 
 
 def test_a_trace_that_does_not_break_is_refused():
-    v = SETTINGS.variant("riscv-pt-upstream")
+    v = version("riscv-pt-upstream", SETTINGS)
     with pytest.raises(vec.VectorError):
         rv.canonical(v, OBLIGATIONS["wx"], *RAW_WX)
 
@@ -144,7 +146,7 @@ def _regenerate(path: Path) -> str:
     old = vec.load(path)
     by_name = {name: k for k, name in OP_NAMES.items()}
     ob = old["obligation"]
-    results = [Result(old["version"], ob["id"], OPS[by_name[name]], VIOLATED, SETTINGS.bounds(), "z3", 0.0,
+    results = [Result(old["version"], ob["id"], OPS[by_name[name]], VIOLATED, bounds(SETTINGS), "z3", 0.0,
                       extra={"trace_steps": old["bounds"]["trace_steps"] if name == ob["vector_from"] else 99,
                              "replay": {}},
                       system="riscv-pt")
@@ -201,14 +203,14 @@ def test_sync_writes_new_reports_differing_and_stale(tmp_path):
 # -- not-inductive: a counterexample to the step as a vector ---------------------------
 
 def test_not_inductive_step_becomes_a_replayable_vector():
-    from proofs.induction import step_check
+    from helpers import rv_step
 
-    v = SETTINGS.variant("riscv-pt-upstream")
-    out = step_check(v, OBLIGATIONS["well-formed"], OP_MAP, ())  # no lemmas: a CTI exists
+    v = version("riscv-pt-upstream", SETTINGS)
+    out = rv_step(v, OBLIGATIONS["well-formed"], OP_MAP, needs=())  # no lemmas: a CTI exists
     assert out.status == "cti" and out.cti["pre_state"]["cells"]
     # (from_results re-decides the obligation with its lemmas, where it is proved: build it directly)
     v1 = rv.step_vector(v, OBLIGATIONS["well-formed"], out.cti["pre_state"], int(out.cti["witness_va"], 16),
-                        SETTINGS.bounds(), "z3")
+                        bounds(SETTINGS), "z3")
     vec.check(json.loads(vec.dumps(v1)))
     assert v1["kind"] == "step" and v1["expected"]["after"] == "step"
     p = vec.plugin_for(v1)

@@ -429,4 +429,3 @@ class ArmPtRfc(ArmPtUpstream):
         return s <= e, (s, bv(INVALID_MFN, 64), (e - s) >> 12, nf)
 
 
-ARM_PT_VARIANTS: dict[str, type] = {c.name: c for c in (ArmPtRfc, ArmPtUpstream)}

@@ -225,4 +225,3 @@ class RiscvFixmapV5(RiscvFixmapUpstream):
         }
 
 
-FIXMAP_VARIANTS: dict[str, type] = {c.name: c for c in (RiscvFixmapV5, RiscvFixmapUpstream)}

@@ -8,7 +8,7 @@ and parent of each table page handed out).
 An `Exec` is one step in progress: the code under a *guard* (`Bool`) reads and
 writes through it, so the same model code runs concretely and symbolically.
 It records what the step did (writes with their level and old value, descents
-of Xen's walker) for the transition invariants in `proofs/invariants.py`.
+of Xen's walker) for the transition invariants in `proofs/systems/riscv_pt/theorem.py`.
 """
 from __future__ import annotations
 

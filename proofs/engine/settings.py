@@ -1,0 +1,19 @@
+"""The knobs of one run, as `ptprove prove` takes them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every system is decided with.  `mode` and `pool` are the page-table
+    systems' geometry; a system that fixes its own says so in its bounds."""
+
+    solver: str = "z3"
+    timeout_ms: int = 300_000
+    depth: int = 6  # BMC bound, in atomic steps (a call's prologue or one loop iteration)
+    mode: str = "sv39"
+    pool: int = 4
+    jobs: int = 0  # 0: one per core; 1: in this process (no pool)
+    rlimit: Optional[int] = None  # z3's deterministic resource limit per query

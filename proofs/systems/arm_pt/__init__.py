@@ -1,0 +1,13 @@
+"""System `arm-pt`: Arm's xen_pt_update (xen/arch/arm/mmu/pt.c) with block mappings
+and the contiguous hint.
+
+theorem.py  what must hold (read first)       contract.py  what callers may pass
+machine.py  the machine the engine decides    versions.py  the modelled versions
+"""
+from proofs.systems.arm_pt.theorem import OBLIGATIONS
+from proofs.systems.arm_pt.versions import VERSIONS
+
+ID = "arm-pt"
+TITLE = "Arm hypervisor page tables (mmu/pt.c xen_pt_update)"
+
+__all__ = ["ID", "TITLE", "VERSIONS", "OBLIGATIONS"]

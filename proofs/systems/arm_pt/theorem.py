@@ -1,0 +1,300 @@
+"""What must hold for Arm's xen_pt_update (system `arm-pt`), and the lemmas its proofs assume.  Read first.
+
+The state-machine issue's invariants restated over the LPAE walk
+(`model/arm/walk.py`), plus the Arm-specific ones: contiguous groups, the
+break-before-make rule on live entries, and no change of AttrIndx on a live
+mapping.  `ArmView` plays the part of `proofs/systems/walk.py`'s View: a step
+seen through the MMU at a witness address `va` (free in a proof).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from model.arm.lpae import classify_desc
+from model.arm.pt import (
+    _PAGE_BLOCK,
+    _PAGE_CONTIG,
+    _PAGE_POPULATE,
+    _PAGE_PRESENT,
+    _PAGE_RO,
+    _PAGE_XN,
+    PTE_CONTIG,
+    PTE_RO,
+    PTE_XN,
+    THIRD,
+    XEN_PT_4K_NR_CONTIG,
+    level_pages_arm,
+)
+from model.arm.walk import LEAF_ATTR_MASK, translate
+from model.memory import FRAME_BITS
+from model.riscv.machine import INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, PC_IDLE, PC_LOOP
+from model.riscv.walk import Translation
+from model.term import TRUE, Bool, Word, all_of, any_of, bv, ite, sym_word
+from proofs.engine.obligation import StepObligation
+from proofs.systems.arm_pt.contract import OA_FRAMES, VA_BITS, flags_ok, range_ok
+from proofs.systems.shared import atomicity, footprint, instantiate, no_wx, tlb, wx
+from proofs.systems.walk import View
+
+ADDR_BITS = (47, 12)
+
+
+def arm_va(name: str) -> Word:
+    """A free address the EL2 MMU translates: bits 63:48 clear.  (Its own symbol names:
+    the RISC-V witnesses of the same name are narrower.)"""
+    return sym_word(f"arm_{name}", VA_BITS).zext(64)
+
+
+def at_level(entry: Word, level: Word, kind: str) -> Bool:
+    return any_of((level == lvl) & getattr(classify_desc(entry, lvl), kind) for lvl in range(THIRD + 1))
+
+
+@dataclass
+class ArmView(View):
+    """proofs/systems/walk.py's View with the LPAE walk, Arm's levels and Arm's request flags."""
+
+    def translate(self, state, va: Word | None = None) -> Translation:
+        return translate(state.mem, bv(self.geo.root, FRAME_BITS), self.va if va is None else va)
+
+    @property
+    def chunk_pages(self) -> Word:
+        return level_pages_arm(self.step.level)
+
+    @property
+    def inserting(self) -> Bool:
+        return (self.pre.mfn != INVALID_MFN) & (self.pre.flags & _PAGE_PRESENT).any()
+
+
+# -- the invariants ---------------------------------------------------------------
+
+def no_overwrite(v: ArmView) -> Bool:
+    # An insert (or a new table) never lands on a valid entry; a valid leaf
+    # never gets another output address without being invalidated first.
+    ok = TRUE
+    for w in v.step.writes:
+        inserting = Bool(w.why == "create_table") | v.inserting
+        leaves = at_level(w.old, w.level, "mapping") & at_level(w.new, w.level, "mapping")
+        ok = ok & w.guard.implies(~(inserting & w.old.bit(0)))
+        ok = ok & w.guard.implies(leaves.implies(w.old.bits(*ADDR_BITS) == w.new.bits(*ADDR_BITS)))
+    return ok
+
+
+def well_formed(v: ArmView) -> Bool:
+    # Xen writes only into table pages the allocator handed out, its walker
+    # descends only through what the architecture calls a table, and no step
+    # breaks the tree along the MMU's walk.
+    writes = all_of(w.guard.implies(v.post.allocated(v.geo, w.frame)) for w in v.step.writes)
+    descents = all_of(d.guard.implies(classify_desc(d.entry, d.level).table) for d in v.step.descents)
+    return writes & descents & tree_ok(v.pre, v, v.before).implies(tree_ok(v.post, v, v.after))
+
+
+def functional(v: ArmView) -> Bool:
+    # A successful iteration does what its call asked on the entry it updated
+    # and leaves the part of the request already done alone.
+    done_kept = v.in_done.implies(v.before.same(v.after))
+    chunk = v.in_chunk & v.in_request
+    by_op = {
+        OP_MAP: chunk.implies(expected_map(v)),
+        OP_DESTROY: chunk.implies(~v.after.ok),
+        OP_MODIFY: chunk.implies(expected_modify(v)),
+        OP_POPULATE: v.before.same(v.after),
+    }
+    per_op = all_of(v.op_is(op).implies(p) for op, p in by_op.items())
+    return v.succeeded.implies(done_kept & per_op)
+
+
+def contig(v: ArmView) -> Bool:
+    # When a call returns, the contiguous group of the witness's leaf is 16
+    # valid entries with the bit, consecutive output addresses and the same
+    # attributes, or none of them has the bit.
+    return (v.step.ended & (v.post.pc == PC_IDLE)).implies(group_ok(v.post, v.after, v))
+
+
+def bbm(v: ArmView) -> Bool:
+    # A live (valid) entry is only rewritten in ways break-before-make does not
+    # require: the same output address, type, memory type, shareability, nG
+    # and contiguous bit; only AP[2] and XN may change.
+    return all_of(w.guard.implies((w.old.bit(0) & w.new.bit(0)).implies(
+        ((w.old ^ w.new) & ~(PTE_RO | PTE_XN)) == 0)) for w in v.step.writes)
+
+
+def attrs(v: ArmView) -> Bool:
+    # The memory attributes (AttrIndx) of a live mapping never change.
+    return all_of(w.guard.implies((w.old.bit(0) & w.new.bit(0) & at_level(w.old, w.level, "mapping"))
+                                  .implies(w.old.bits(4, 2) == w.new.bits(4, 2))) for w in v.step.writes)
+
+
+def expected_map(v: ArmView) -> Bool:
+    """The translation is the leaf map_pages_to_xen asked for (the contiguous bit aside)."""
+    t = v.after
+    mfn = v.pre.mfn + (v.va_pfn - v.pre.vfn)
+    want = v.variant.set_permissions(v.variant.mfn_to_xen_entry(bv(0, 64), v.pre.flags.bits(2, 0)),
+                                     v.pre.flags & ~_PAGE_CONTIG) & LEAF_ATTR_MASK
+    return t.ok & (t.ppn == mfn.trunc(FRAME_BITS)) & ((t.attrs & ~PTE_CONTIG) == (want & ~PTE_CONTIG))
+
+
+def expected_modify(v: ArmView) -> Bool:
+    """Same page and attributes, AP[2] and XN as requested."""
+    old, new, f = v.before, v.after, v.pre.flags
+    want = ((old.attrs & ~(PTE_RO | PTE_XN))
+            | ite((f & _PAGE_RO).any(), bv(PTE_RO, 64), bv(0, 64))
+            | ite((f & _PAGE_XN).any(), bv(PTE_XN, 64), bv(0, 64)))
+    return old.ok & new.ok & (new.ppn == old.ppn) & (new.attrs == want)
+
+
+def scaled(n: Word, level: Word) -> Word:
+    """n << XEN_PT_LEVEL_ORDER(level), for a symbolic level 1..3 (shifts, not a multiplier)."""
+    return ite(level == 1, n << 18, ite(level == 2, n << 9, n))
+
+
+def level_of(state, geo, frame: Word) -> Word:
+    lvl = bv(0, 3)  # the root
+    for k in range(geo.pool):
+        lvl = ite(frame == geo.pool_base + k, state.pool_level[k], lvl)
+    return lvl
+
+
+def tree_ok(state, v: ArmView, t: Translation) -> Bool:
+    """Along the walk `t` in `state`: no faulting descriptor (nor a leaf without the
+    access flag) is reached, and every
+    table below the root was handed out for its level and is linked from the
+    entry the walk came through."""
+    ok = TRUE
+    prev = None
+    for visit in t.visits:
+        c = classify_desc(visit.entry, visit.level)
+        ok = ok & visit.on.implies(~c.fault & c.mapping.implies(visit.entry.bit(10)))  # AF set
+        if prev is not None:
+            pf, pi = state.parent_of(v.geo, visit.frame)
+            linked = (state.allocated(v.geo, visit.frame) & (visit.frame != v.geo.root)
+                      & (level_of(state, v.geo, visit.frame) == visit.level) & (pf == prev.frame) & (pi == prev.idx))
+            ok = ok & visit.on.implies(linked)
+        prev = visit
+    return ok
+
+
+def stop_slot(t: Translation) -> tuple[Word, Word, Word]:
+    """(table frame, index, level) of the entry the walk stopped at: its leaf, or the
+    invalid or faulting entry that ended it."""
+    frame, idx, level = t.visits[0].frame, t.visits[0].idx, bv(0, 3)
+    for visit in t.visits[1:]:
+        frame, idx, level = ite(visit.on, (visit.frame, visit.idx, bv(visit.level, 3)), (frame, idx, level))
+    return frame, idx, level
+
+
+def group_ok(state, t: Translation, v) -> Bool:
+    """The contiguous group of the leaf the walk `t` used is all-or-nothing (see `contig`)."""
+    frame, idx, level = stop_slot(t)
+    first = idx & ~(XEN_PT_4K_NR_CONTIG - 1)
+    entries = [state.mem.read(frame, first + k) for k in range(XEN_PT_4K_NR_CONTIG)]
+    any_bit = any_of(e.bit(52) for e in entries)
+    base = entries[0].bits(*ADDR_BITS)
+    consistent = all_of(
+        e.bit(0) & e.bit(52) & at_level(e, level, "mapping")
+        & (e.bits(*ADDR_BITS) == base + scaled(bv(k, 36), level)) & ((e & LEAF_ATTR_MASK) == (entries[0] & LEAF_ATTR_MASK))
+        for k, e in enumerate(entries))
+    return t.ok.implies(any_bit.implies(consistent))
+
+
+# -- the lemmas ---------------------------------------------------------------------
+
+def loop_frame(s, variant) -> Bool:
+    """In a call: the arguments of a request that passed the contract, the entry
+    ASSERTs and xen_pt_update's checks; a contiguous group in progress is aligned
+    and has room in what is left."""
+    present = (s.flags & _PAGE_PRESENT).any()
+    rwx = present & ~(s.flags & _PAGE_RO).any() & ~(s.flags & _PAGE_XN).any()
+    invalid = s.mfn == INVALID_MFN
+    by_op = {
+        OP_MAP: flags_ok(s.flags, variant.FLAG_PRESETS) & ~invalid & (s.mfn < OA_FRAMES)
+        & (s.left <= OA_FRAMES - s.mfn),
+        OP_DESTROY: invalid & (s.flags == 0),
+        OP_POPULATE: invalid & (s.flags == _PAGE_POPULATE),
+        OP_MODIFY: invalid & flags_ok(s.flags, variant.FLAG_PRESETS),
+    }
+    args = all_of((s.op == op).implies(c) for op, c in by_op.items()) & (s.op <= OP_MODIFY)
+    pages = level_pages_arm(s.group_level)
+    group = (s.group_left != 0).implies(
+        (s.group_left <= XEN_PT_4K_NR_CONTIG) & (s.group_level >= 1) & (s.group_level <= THIRD)
+        & ((s.vfn & (pages - 1)) == 0) & (invalid | ((s.mfn & (pages - 1)) == 0))
+        & (s.left >= scaled(s.group_left.zext(64), s.group_level))
+        & s.group_contig.implies(~invalid & (s.flags & _PAGE_BLOCK).any()))
+    return (s.pc == PC_LOOP).implies(
+        args & ~rwx & ((s.flags & _PAGE_CONTIG) == 0) & ((s.left != 0) | (s.group_left != 0))
+        & range_ok(s.start << 12, s.nr) & ((s.start >> (64 - 12)) == 0) & group)
+
+
+def loop_progress(s) -> Bool:
+    return (s.pc == PC_LOOP).implies((s.vfn - s.start) <= s.nr)
+
+
+def idle_clean(s) -> Bool:
+    # Between calls, and all through an insert (which xen_pt_update ends
+    # without a flush), no valid entry has changed since the last flush.
+    inserting = (s.pc == PC_LOOP) & (s.mfn != INVALID_MFN) & (s.flags & _PAGE_PRESENT).any()
+    return ((s.pc == PC_IDLE) | inserting).implies(~s.tlb_stale)
+
+
+def pool_ok(s, variant) -> Bool:
+    geo = variant.geo
+    ok = s.next_free <= geo.pool
+    for k in range(geo.pool):
+        ok = ok & (s.next_free > k).implies((s.pool_level[k] >= 1) & (s.pool_level[k] <= THIRD))
+    return ok
+
+
+def _view(variant, a: Word) -> ArmView:
+    return ArmView(variant, None, a)  # type: ignore[arg-type]
+
+
+#: the lemmas by name: of a state, or of a state at an address
+LEMMA_OF_STATE = {"frame": loop_frame, "progress": lambda s, variant: loop_progress(s),
+                  "idle": lambda s, variant: idle_clean(s), "pool": pool_ok}
+LEMMA_AT = {
+    "tree": lambda s, variant, a: tree_ok(s, _view(variant, a), _view(variant, a).translate(s)),
+    "contig": lambda s, variant, a: group_ok(s, _view(variant, a).translate(s), None),
+    "wx": lambda s, variant, a: no_wx(_view(variant, a).translate(s)),
+}
+
+
+def lemma(name: str, s, variant, addresses: list[Word]) -> Bool:
+    """The named lemma on state `s`, instantiated at `addresses`."""
+    return instantiate(name, s, variant, addresses, LEMMA_OF_STATE, LEMMA_AT)
+
+
+# -- the obligations -----------------------------------------------------------------
+
+_TREE = ("tree", "frame", "pool")
+OBLIGATIONS: dict[str, StepObligation] = {o.id: o for o in (
+    StepObligation("wx", "never W+X: no valid leaf is writable and executable at EL2", wx,
+               ("wx",) + _TREE, lemma="wx"),
+    StepObligation("no-overwrite", "an insert never replaces a valid entry; a leaf's output address "
+               "never changes without the entry becoming invalid first", no_overwrite, ("frame",)),
+    StepObligation("well-formed", "tables handed out by the allocator, each linked once at its level, "
+               "never walked through a block or page", well_formed, _TREE, lemma="tree"),
+    StepObligation("footprint", "a call on [virt, virt+nr pages) changes no translation outside it",
+               footprint, _TREE + ("progress",)),
+    StepObligation("functional", "a successful xen_pt_update_entry does what its call asked on its "
+               "entry, and leaves the part already done alone", functional, _TREE + ("progress",)),
+    StepObligation("tlb", "TLB coherent at return: no valid entry changed since the last flush", tlb,
+               ("idle",)),
+    StepObligation("contig", "at return, a contiguous group is 16 valid entries with the bit, consecutive "
+               "output addresses and equal attributes, or has no bit set", contig, _TREE + ("contig",)),
+    StepObligation("bbm", "a live entry is only changed in AP[2]/XN: nothing break-before-make requires "
+               "is done to a valid entry", bbm, ("frame",)),
+    StepObligation("attrs", "the memory attributes (AttrIndx) of a live mapping never change", attrs,
+               ("frame",)),
+    StepObligation("atomicity", "a failing call leaves no earlier iteration applied (informative)",
+               atomicity, ("frame",), informative=True),
+    StepObligation("lemma-frame", "while xen_pt_update's loop runs, its arguments are those of a request "
+               "that passed the contract and the checks; a contiguous group in progress is aligned",
+               lambda v: loop_frame(v.post, v.variant), ("frame",), cites=loop_frame, lemma="frame", per_operation=False),
+    StepObligation("lemma-progress", "xen_pt_update's loop never goes past the request: vfn - start <= nr",
+               lambda v: loop_progress(v.post), ("frame", "progress"), cites=loop_progress, lemma="progress"),
+    StepObligation("lemma-idle", "between calls no valid entry has changed since the last flush",
+               lambda v: idle_clean(v.post), ("idle",), cites=idle_clean, lemma="idle"),
+    StepObligation("lemma-contig", "after every step, the contiguous group of any leaf is all-or-nothing "
+               "(mid-call too)", lambda v: group_ok(v.post, v.after, v), _TREE + ("contig",),
+               cites=group_ok, lemma="contig"),
+    StepObligation("lemma-pool", "the allocator hands out at most its pool, for levels 1-3",
+               lambda v: pool_ok(v.post, v.variant), ("pool",), cites=pool_ok, lemma="pool"),
+)}

@@ -1,0 +1,15 @@
+"""System `p2m`: the RISC-V p2m / G-stage (xen/arch/riscv/p2m.c) and Arm's p2m
+(xen/arch/arm/mmu/p2m.c).
+
+theorem.py   what must hold (read first)      contract.py  what callers may pass
+machine.py   the machine the engine decides   versions.py  the modelled versions
+split.py     p2m_split_superpage at full width
+mutants.py   the mutation catalogue           differential.py  random runs judged concretely
+"""
+from proofs.systems.p2m.theorem import OBLIGATIONS
+from proofs.systems.p2m.versions import VERSIONS
+
+ID = "p2m"
+TITLE = "RISC-V p2m / G-stage and Arm p2m"
+
+__all__ = ["ID", "TITLE", "VERSIONS", "OBLIGATIONS"]

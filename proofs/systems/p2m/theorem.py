@@ -1,0 +1,239 @@
+"""What the p2m (G-stage) code must keep: read this file first.
+
+Three kinds of obligation:
+  state  a property of the tree and its ghost state between calls; assumed of
+         the pre-state, checked of the post-state of one call;
+  step   a property of one call: its events, or the pre- and post-state
+         translations of the guest frames it was not asked to touch;
+  split  a property of p2m_split_superpage alone, on a superpage entry at
+         any level (proofs/systems/p2m/split.py).
+
+A call is one p2m_set_entry under the write lock (map_regions_p2mt), whose
+unlock flushes if need_flush.  Levels are counted as RISC-V does (0 = 4 KiB).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from model.riscv.p2m_state import MAX_SUPPORTED_LEVEL, ROOT_PAGES, P2MState, exactly_one_or_none
+from model.term import Bool, Word, all_of, bv, ite
+from proofs.engine.obligation import Member, Query, StepObligation
+from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN
+from proofs.systems.p2m.split import split_check, split_geometry, split_query
+
+
+@dataclass(frozen=True)
+class Call:
+    """One p2m_set_entry request: order = target * P2M_LEVEL_ORDER(1)."""
+
+    gfn: Word  # 64-bit
+    target: int  # the level of the entry written: 0 (4K), 1 (2M), 2 (1G)
+    mfn: Word  # 64-bit; INVALID_MFN removes
+    t: Word  # p2m type (TYPE_BITS)
+
+
+@dataclass(frozen=True)
+class P2MObligation:
+    id: str
+    statement: str
+    kind: str  # "state" | "step" | "split"
+    holds: Optional[Callable] = None  # state: (m, st); step: (m, pre, post, call, other_gfn)
+    needs: tuple[str, ...] = ("well-formed",)
+    informative: bool = False
+
+
+
+# -- state invariants --------------------------------------------------------------
+
+def well_formed(m, st: P2MState) -> Bool:
+    """A tree: every table entry reachable from the root points to a pool page that
+    is in use, below level 0 there are no pointers, leaves sit at 4K/2M/1G only with
+    their type where p2m_get_type finds it, and no pool page is linked twice (so no
+    page is shared or its own ancestor)."""
+    geo = st.geo
+    reach = m.reach_levels(st)
+    ok = []
+    links: dict[int, list] = {q: [] for q in geo.pool_pages()}
+    for level in range(geo.root_level + 1):
+        for p in range(geo.pages):
+            r = reach[level][p]
+            if r.is_concrete and not r.v:
+                continue
+            for i in range(geo.entries):
+                e = st.cells[st.cell(p, i)]
+                tbl = r & m.pte_is_table(e, level)
+                tgt = m.pte_page(e)
+                in_use = all_of([(tgt >= ROOT_PAGES), (tgt < geo.pages)]) & ~_free_of(st, tgt)
+                ok.append(tbl.implies(in_use & (level > 0)))
+                leaf = r & m.pte_is_mapping(e, level)
+                ok.append(leaf.implies(level <= MAX_SUPPORTED_LEVEL))
+                ok.append(r.implies(m.type_consistent(st, e, level, bv(p, 16), bv(i, 16))))
+                for q in geo.pool_pages():
+                    links[q].append(tbl & (tgt == q))
+    ok.extend(exactly_one_or_none(v) for v in links.values())
+    return all_of(ok)
+
+
+def _free_of(st: P2MState, page: Word) -> Bool:
+    f = Bool(False)
+    for k, x in enumerate(st.free):
+        f = f | ((page == ROOT_PAGES + k) & x)
+    return f
+
+
+def no_leak(m, st: P2MState) -> Bool:
+    """Every page taken from the pool is reachable from the root (or back in the pool)."""
+    return all_of((~f).implies(r) for f, r in zip(st.free, m.reachable(st)))
+
+
+def reserved(m, st: P2MState) -> Bool:
+    """No entry the walker can reach is an encoding it faults on (reserved bits, W
+    without R, PBMT=3, a G-stage leaf without U, a misaligned superpage)."""
+    reach = m.reach_levels(st)
+    return all_of((reach[lv][p]).implies(~m.entry_reserved(st.cells[st.cell(p, i)], lv))
+                  for lv in range(st.geo.root_level + 1) for p in range(st.geo.pages)
+                  for i in range(st.geo.entries))
+
+
+def tlb_clean(m, st: P2MState) -> Bool:
+    """Between calls: nothing left to flush, every TLB entry clean (no INVALID_UNCLEAN
+    entry), the pages a walk may use are exactly the linked ones, none of them free."""
+    reach = m.reachable(st)
+    return (~st.need_flush & all_of(~s for s in st.stale)
+            & all_of(w.iff(r) for w, r in zip(st.walkable, reach))
+            & all_of(f.implies(~w) for f, w in zip(st.free, st.walkable)))
+
+
+def refs_balanced(m, st: P2MState) -> Bool:
+    """The watched frame holds exactly one reference per live leaf of a foreign type
+    that maps it (a 2M foreign leaf holds one on each of its 512 frames)."""
+    return st.refs == m.live_foreign_maps(st)
+
+
+# -- step properties ---------------------------------------------------------------
+
+def outside(m, call: Call, other: Word) -> Bool:
+    span = 1 << m.geo.level_order(call.target)
+    return (other - call.gfn) >= span
+
+
+def _translation(m, st: P2MState, gfn: Word):
+    """(ok, mfn, attrs, type), every field 0 where the walk faults."""
+    ok, mfn, attrs, t = m.translate(st, gfn)
+    return ok, ite(ok, mfn, 0 * mfn), ite(ok, attrs, 0 * attrs), ite(ok, t, 0 * t)
+
+
+def footprint(m, pre: P2MState, post: P2MState, call: Call, other: Word) -> Bool:
+    """A call on [gfn, gfn + 2^order) changes no other frame's translation (frame,
+    permissions, PBMT, type)."""
+    a, b = _translation(m, pre, other), _translation(m, post, other)
+    same = all_of(x.iff(y) if isinstance(x, Bool) else x == y for x, y in zip(a, b))
+    return outside(m, call, other).implies(same)
+
+
+def type_preserved(m, pre: P2MState, post: P2MState, call: Call, other: Word) -> Bool:
+    """A call on [gfn, gfn + 2^order) leaves the p2m type of every other frame
+    unchanged (p2m_invalid where nothing is mapped)."""
+    a, b = _translation(m, pre, other), _translation(m, post, other)
+    return outside(m, call, other).implies(a[3] == b[3])
+
+
+def freed_clean(m, pre: P2MState, post: P2MState, call: Call, other: Word) -> Bool:
+    """flush-before-free: no table page went back to the pool while a walk cached
+    since the last hfence.gvma could still use it, and the call ends clean."""
+    return ~post.ev_free_walkable & tlb_clean(m, post)
+
+
+def refs_kept(m, pre: P2MState, post: P2MState, call: Call, other: Word) -> Bool:
+    """refcount: references balance after the call: none dropped while the frame is
+    still mapped (also on the split failure path), none kept for a leaf that is gone."""
+    return refs_balanced(m, post)
+
+
+def bbm(m, pre: P2MState, post: P2MState, call: Call, other: Word) -> Bool:
+    """break-before-make: no live entry went from valid to valid with another output
+    or kind, or from not-yet-flushed invalid to valid, without a TLBI between."""
+    return ~post.ev_bbm
+
+
+CLAIMS: dict[str, P2MObligation] = {o.id: o for o in (
+    P2MObligation("split-preserves", "a split keeps the translation (MFN, permissions, type, "
+                  "PBMT) of every frame of the superpage, with aligned leaves", "split", split_check,
+                  needs=()),
+    P2MObligation("flush-before-free", "no page-table page goes back to the pool while a "
+                  "TLB entry or walk through it may still be used", "step", freed_clean,
+                  needs=("well-formed", "flush-before-free")),
+    P2MObligation("no-leak", "every page taken from the pool is reachable from the root or "
+                  "back in the pool after every call, failures included", "state", no_leak,
+                  needs=("well-formed", "no-leak")),
+    P2MObligation("refcount", "one reference per live foreign leaf mapping a frame; none "
+                  "dropped while still mapped", "step", refs_kept,
+                  needs=("well-formed", "refcount")),
+    P2MObligation("type-preserved", "a call on one guest frame range leaves the type of every "
+                  "other frame unchanged", "step", type_preserved,
+                  needs=("well-formed", "reserved")),
+    P2MObligation("well-formed", "the G-stage tree is a tree of in-use pool pages with leaves "
+                  "at 4K/2M/1G only", "state", well_formed, needs=("well-formed",)),
+    P2MObligation("footprint", "a call on [gfn, gfn + 2^order) changes no other frame's "
+                  "translation", "step", footprint, needs=("well-formed", "reserved")),
+    P2MObligation("reserved", "no reachable entry is an encoding the G-stage walk faults on",
+                  "state", reserved, needs=("well-formed", "reserved")),
+    P2MObligation("bbm", "break-before-make as Arm requires it (informative for RISC-V, "
+                  "which does not)", "step", bbm, needs=("well-formed", "flush-before-free"),
+                  informative=True),
+)}
+
+#: the state invariant an obligation id assumes of the pre-state
+PRE_STATE: dict[str, Callable] = {
+    "well-formed": well_formed, "no-leak": no_leak, "reserved": reserved,
+    "refcount": refs_balanced, "flush-before-free": tlb_clean,
+}
+
+
+# -- as the engine decides them ----------------------------------------------------
+
+#: split-preserves members run by `make prove`; the 1G-to-4K split is in the bench
+PROVE_SPLITS = {"riscv": (("sv39x4", 1, 0), ("sv39x4", 2, 1), ("sv48x4", 3, 2),
+                          ("sv57x4", 4, 3)),
+                "arm": (("sv39x4", 1, 0), ("sv39x4", 2, 1))}
+
+
+def split_member(cls, mode: str, level: int, target: int) -> Member:
+    geo = split_geometry(mode, level, target)
+    bounds = dict(geo.bounds(), level=level, target=target,
+                  table_width="full: 512 entries per table",
+                  depth="one call of p2m_split_superpage, allocations succeed")
+
+    def formula():
+        _, _, pre, same = split_query(cls, mode, level, target)
+        return pre, same
+
+    def decide(ask) -> tuple:
+        out = split_check(cls, mode, level, target, ask)
+        if out.status == PROVED:
+            return (PROVED, None, "unsat for every superpage entry and frame, at full width", {},
+                    out.vacuity)
+        if out.status == UNKNOWN:
+            return UNKNOWN, None, "solver answered unknown", {}, None
+        return (NOT_INDUCTIVE, out.counterexample, "a superpage whose split changes a frame's "
+                "translation (replayed); no p2m_set_entry makes a leaf at this level", {}, None)
+
+    return Member(f"p2m_split_superpage level {level} to {target}", bounds, formula, decide,
+                  name=f"{mode}-l{level}-to-l{target}")
+
+
+def _engine(o: P2MObligation):
+    if o.kind == "split":
+        return Query(o.id, o.statement, lambda cls, settings: [
+            split_member(cls, *s) for s in PROVE_SPLITS[cls.arch]], cites=split_check)
+    if o.kind == "state":
+        holds = lambda v, o=o: o.holds(v.m, v.post)  # noqa: E731
+    else:
+        holds = lambda v, o=o: o.holds(v.m, v.pre, v.post, v.call, v.other)  # noqa: E731
+    return StepObligation(o.id, o.statement, holds, o.needs,
+                          lemma=o.id if o.id in PRE_STATE else None,
+                          informative=o.informative, cites=o.holds)
+
+
+OBLIGATIONS = {oid: _engine(o) for oid, o in CLAIMS.items()}

@@ -1,0 +1,13 @@
+"""System `riscv-fixmap`: the RISC-V virtual layout, setup_fixmap_mappings and
+set/clear_fixmap (xen/arch/riscv/mm.c, include/asm/fixmap.h, config.h).
+
+theorem.py  what must hold (read first)       machine.py  the machine the engine decides
+versions.py the modelled versions
+"""
+from proofs.systems.riscv_fixmap.theorem import OBLIGATIONS
+from proofs.systems.riscv_fixmap.versions import VERSIONS
+
+ID = "riscv-fixmap"
+TITLE = "RISC-V fixmap: layout, setup_fixmap_mappings, set/clear_fixmap"
+
+__all__ = ["ID", "TITLE", "VERSIONS", "OBLIGATIONS"]

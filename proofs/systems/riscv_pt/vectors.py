@@ -1,0 +1,585 @@
+"""Vectors of the riscv-pt system (pt.c): traces of API calls, canonical and replayed.
+
+A solver trace becomes a vector in three moves, all on the concrete semantics:
+the calls it started are read off a replay; a greedy shrink makes them as
+small as the bug allows (fewest steps, then fewest calls, fewest tables handed
+out, fewest set bits, smallest values; every candidate must keep the caller
+contract and still break the obligation); the result is run once more to
+record each call's return code, the entries that break the obligation and the
+tables the model predicts when every call has returned.  The shrink depends
+only on its input, so the same trace always gives the same bytes, and a
+canonical vector is a fixpoint of it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
+
+from model.memory import FRAME_BITS, Memory
+from model.riscv.machine import (
+    ERRNO_NAMES,
+    LEVEL_BITS,
+    RC_BITS,
+    OP_IDS,
+    OP_NAMES,
+    OPS,
+    PC_HALTED,
+    PC_IDLE,
+    Geometry,
+    State,
+    Step,
+    initial_state,
+    rc_value,
+)
+from model.riscv.pte import MODES, PTE_SMALL, format_pte
+from model.term import TRUE, Bool, bv
+from proofs.systems.riscv_pt.versions import VERSIONS as VARIANTS
+from proofs.systems.riscv_pt.contract import call_ok
+from proofs.engine.obligation import StepObligation as Invariant
+from proofs.systems.walk import View
+from proofs.systems.riscv_pt import machine as rvm
+from proofs.systems.riscv_pt.trace import ConcreteCall, _tr
+from proofs.vector import FORMAT, FORMAT_VERSION, VectorError
+
+SYSTEM = "riscv-pt"
+#: steps a replay runs after the breaking step to let the breaking call return
+RETURN_LIMIT = 64
+#: steps a replay runs at most before the break (or in all, without an obligation)
+STEP_LIMIT = 1024
+ARG_NAMES = {0: ("virt", "mfn", "nr", "flags"), 1: ("s", "e"), 2: ("virt", "nr"), 3: ("virt", "nr", "flags")}
+FLAG_ARG = {0: 3, 3: 2}  # op -> the argument that holds PAGE_HYPERVISOR_* flags
+
+
+def _obligations() -> dict[str, Invariant]:
+    from proofs.systems.riscv_pt.theorem import OBLIGATIONS
+
+    return OBLIGATIONS
+
+
+def variant_of(version: str, mode: str, pool: int):
+    cls = VARIANTS.get(version)
+    if cls is None or not hasattr(cls, "step"):
+        raise VectorError(f"unknown riscv-pt version {version!r} in vector")
+    if mode not in MODES:
+        raise VectorError(f"unknown mode {mode!r} in vector")
+    return cls(Geometry(MODES[mode], pool=pool))
+
+
+# ---------------------------------------------------------------------------
+# running calls concretely
+
+@dataclass
+class Run:
+    """What a concrete run of calls did, step by step."""
+
+    steps: list[Step]
+    call_of_step: list[int]  # index of the call each step belongs to
+    broke: Optional[int]  # index of the first step that breaks the obligation
+    final: State
+
+    @property
+    def halted(self) -> bool:
+        return int(self.final.pc) == PC_HALTED
+
+
+def run(v, inv: Optional[Invariant], calls: list[ConcreteCall], va: int,
+        max_steps: Optional[int] = None, start: Optional[State] = None,
+        stop_at_break: bool = True) -> Run:
+    """Offer the calls one after another, each run until it returns (or halts).
+    With an obligation, stop at the first step that breaks it (not judged on a
+    step that halts), or after `max_steps` steps."""
+    s = start or initial_state(v.geo)
+    steps: list[Step] = []
+    owner: list[int] = []
+    broke = None
+    limit = max_steps if max_steps is not None else STEP_LIMIT
+    for i, cc in enumerate(calls):
+        if int(s.pc) == PC_HALTED:
+            break
+        first = True
+        while first or int(s.pc) not in (PC_IDLE, PC_HALTED):
+            first = False
+            st = v.step(s, cc.call())
+            steps.append(st)
+            owner.append(i)
+            s = st.post
+            if (broke is None and inv is not None and int(s.pc) != PC_HALTED
+                    and not bool(inv.holds(View(v, st, bv(va, 64))))):
+                broke = len(steps) - 1
+                if stop_at_break:
+                    return Run(steps, owner, broke, s)
+                limit = len(steps) + RETURN_LIMIT
+            if limit is not None and len(steps) >= limit:
+                return Run(steps, owner, broke, s)
+    return Run(steps, owner, broke, s)
+
+
+def _contract(v, calls: list[ConcreteCall]) -> bool:
+    return all(bool(call_ok(c.call(), v)) for c in calls)
+
+
+# ---------------------------------------------------------------------------
+# canonicalisation: a greedy shrink on the concrete semantics
+
+def _popcount(x: int) -> int:
+    return bin(x).count("1")
+
+
+def cost(calls: list[ConcreteCall], va: int, r: Run) -> tuple:
+    values = [x for c in calls for x in (c.op, *c.args)] + [va]
+    return (r.broke + 1, len(calls), int(r.final.next_free),
+            sum(_popcount(x) for x in values), tuple(values))
+
+
+def _candidates(x: int) -> list[int]:
+    """Smaller values to try for one argument, in a fixed order."""
+    out = [0, 1]
+    for bit in reversed(range(x.bit_length())):
+        if x >> bit & 1:
+            out.append(x & ~(1 << bit))
+    out += [x & ((1 << bits) - 1) for bits in (38, 47, 56)]  # the lower half, any Sv mode
+    if x:
+        hb = 1 << (x.bit_length() - 1)
+        out += [x ^ hb ^ (hb >> 1), x >> 1]
+    return [c for c in dict.fromkeys(out) if c != x]
+
+
+def _flag_candidates(v, x: int) -> list[int]:
+    presets = [p | s for p in v.FLAG_PRESETS for s in (0, PTE_SMALL)]
+    return [c for c in sorted(set(presets), key=lambda f: (_popcount(f), f)) if c != x]
+
+
+def _try(v, inv, calls, va, best) -> Optional[tuple]:
+    if not _contract(v, calls):
+        return None
+    r = run(v, inv, calls, va, max_steps=best[0])
+    if r.broke is None:
+        return None
+    calls = calls[:r.call_of_step[r.broke] + 1]
+    c = cost(calls, va, r)
+    return (c, calls, va) if c < best else None
+
+
+def canonical(v, inv: Invariant, calls: list[ConcreteCall], va: int) -> tuple[list[ConcreteCall], int]:
+    """The shrunk (calls, witness) of a trace that breaks `inv` (ReplayError-free
+    input expected: it must break it)."""
+    r = run(v, inv, calls, va)
+    if r.broke is None:
+        raise VectorError(f"internal error: the trace does not break {inv.id} on {v.name} "
+                          "when replayed concretely")
+    calls = calls[:r.call_of_step[r.broke] + 1]
+    best = cost(calls, va, r)
+    changed = True
+    while changed:
+        changed = False
+        for j in range(len(calls)):
+            if j < len(calls) and len(calls) > 1:
+                got = _try(v, inv, calls[:j] + calls[j + 1:], va, best)
+                if got:
+                    best, calls, va = got
+                    changed = True
+        for i in range(len(calls)):
+            for k in range(4):
+                if i >= len(calls):
+                    break
+                c = calls[i]
+                cands = (_flag_candidates(v, c.args[k]) if FLAG_ARG.get(c.op) == k
+                         else _candidates(c.args[k]))
+                for x in cands:
+                    c = calls[i]
+                    args = c.args[:k] + (x,) + c.args[k + 1:]
+                    got = _try(v, inv, calls[:i] + [ConcreteCall(c.op, args)] + calls[i + 1:], va, best)
+                    if got:
+                        best, calls, va = got
+                        changed = True
+                        if i >= len(calls):
+                            break
+        for x in _candidates(va):
+            got = _try(v, inv, calls, x, best)
+            if got:
+                best, calls, va = got
+                changed = True
+        # one value in several places (the same virt in two calls and the witness)
+        shared = sorted({x for c in calls for x in c.args} | {va})
+        for old in shared:
+            for x in _candidates(old):
+                sub = lambda y: x if y == old else y  # noqa: E731
+                moved = [ConcreteCall(c.op, tuple(map(sub, c.args))) for c in calls]
+                got = _try(v, inv, moved, sub(va), best)
+                if got:
+                    best, calls, va = got
+                    changed = True
+                    break
+    return calls, va
+
+
+# ---------------------------------------------------------------------------
+# vectors
+
+def _hex_args(c: ConcreteCall) -> dict[str, str]:
+    return {n: hex(x) for n, x in zip(ARG_NAMES[c.op], c.args)}
+
+
+def _rc_name(rc: int) -> str:
+    return ERRNO_NAMES.get(rc, str(rc))
+
+
+def table_level(v, s: State, frame: int) -> Optional[int]:
+    """The level a frame is a table at (root or a pool page handed out), else None."""
+    geo = v.geo
+    if frame == geo.root:
+        return geo.top
+    k = frame - geo.pool_base
+    if 0 <= k < int(s.next_free):
+        return int(s.pool_level[k])
+    return None
+
+
+def tables(v, s: State) -> list[dict[str, Any]]:
+    """Every frame with a nonzero entry: the root first, then by frame number."""
+    frames = sorted({f for (f, _), x in s.mem.cells.items() if x}, key=lambda f: (f != v.geo.root, f))
+    out = []
+    for f in frames:
+        lvl = table_level(v, s, f)
+        shown = min(lvl if lvl is not None else 0, v.geo.top)
+        out.append({"frame": hex(f), "level": lvl,
+                    "entries": [{"index": i, "raw": hex(x), "decoded": format_pte(x, v.geo.mode, shown)}
+                                for i, x in s.mem.frame_entries(f).items()]})
+    return out
+
+
+def _assert_hit(st: Step) -> Optional[str]:
+    for fail, what in st.asserts:
+        if bool(fail):
+            return what
+    return None
+
+
+def _calls_out(calls: list[ConcreteCall], r: Run) -> list[dict[str, Any]]:
+    out = []
+    for i, c in enumerate(calls):
+        mine = [st for st, o in zip(r.steps, r.call_of_step) if o == i]
+        item: dict[str, Any] = {"call": OP_NAMES[c.op], "function": OPS[c.op].split(" ")[0],
+                                "args": _hex_args(c), "steps": len(mine)}
+        last = mine[-1] if mine else None
+        if last is not None and int(last.post.pc) == PC_IDLE:
+            rc = rc_value(last.post.rc)
+            item.update(rc=_rc_name(rc), rc_value=rc)
+        elif last is not None and int(last.post.pc) == PC_HALTED:
+            item.update(rc="ASSERT", rc_value=None, assert_failed=_assert_hit(last))
+        elif last is not None:
+            item.update(rc="(did not return within the replay limit)", rc_value=None)
+        else:
+            item.update(rc="(not run: an ASSERT stopped the machine before)", rc_value=None)
+        out.append(item)
+    return out
+
+
+def _writes(v, st: Step) -> list[dict[str, Any]]:
+    out = []
+    for w in st.writes:
+        if bool(w.guard):
+            lvl = min(int(w.level), v.geo.top)
+            out.append({"table": hex(int(w.frame)), "index": int(w.idx), "level": int(w.level), "by": w.why,
+                        "old": hex(int(w.old)), "old_decoded": format_pte(int(w.old), v.geo.mode, lvl),
+                        "new": hex(int(w.new)), "new_decoded": format_pte(int(w.new), v.geo.mode, lvl)})
+    return out
+
+
+def _expected(v, r: Run) -> dict[str, Any]:
+    after = "assert" if r.halted else "returned" if int(r.final.pc) == PC_IDLE else "limit"
+    return {"after": after, "pool_handed_out": int(r.final.next_free),
+            "tlb_stale": bool(r.final.tlb_stale), "tables": tables(v, r.final)}
+
+
+def _violation(v, r: Run, va: int) -> dict[str, Any]:
+    bst = r.steps[r.broke]
+    view = View(v, bst, bv(va, 64))
+    ci = r.call_of_step[r.broke]
+    return {"witness_va": hex(va), "step": r.broke, "call": ci,
+            "iteration": sum(1 for o in r.call_of_step[:r.broke] if o == ci),
+            "entries": _writes(v, bst),
+            "translation_before": _tr(view.before), "translation_after": _tr(view.after)}
+
+
+def build(v, inv: Optional[Invariant], calls: list[ConcreteCall], va: int, bounds: dict,
+          solver: str, regression: Optional[tuple[str, str, str]] = None) -> dict[str, Any]:
+    """The vector of canonical (calls, va), replayed, decoded, with the state the
+    model predicts once every call has returned.  Without an obligation it is a
+    regression vector: `regression` is (name, statement, where)."""
+    r = run(v, inv, calls, va, stop_at_break=False)
+    if inv is not None and r.broke is None:
+        raise VectorError(f"the calls do not break {inv.id} on {v.name}")
+    head: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION, "system": SYSTEM,
+                            "version": v.name, "source": v.source}
+    if inv is not None:
+        head["obligation"] = {"id": inv.id, "statement": inv.statement, "where": inv.where,
+                              "informative": inv.informative}
+        head["verdict"] = "violated"
+        bounds = {**bounds, "trace_steps": r.broke + 1}
+    else:
+        name, statement, where = regression
+        head["name"] = name
+        head["obligation"] = {"id": "regression", "statement": statement, "where": where,
+                              "informative": True}
+        head["verdict"] = "holds"
+        bounds = {**bounds, "trace_steps": len(r.steps)}
+    return {
+        **head, "kind": "trace", "arch": "riscv", "mode": v.geo.mode.name, "bounds": bounds,
+        "solver": solver,
+        "initial_state": {"from": "initial: root table allocated and empty, no pool page handed out",
+                          "root": hex(v.geo.root), "pool_base": hex(v.geo.pool_base), "tables": []},
+        "calls": _calls_out(calls, r),
+        "violation": _violation(v, r, va) if inv is not None else None,
+        "expected": _expected(v, r),
+    }
+
+
+def calls_of(vector: dict) -> list[ConcreteCall]:
+    out = []
+    for c in vector["calls"]:
+        op = OP_IDS.get(c["call"])
+        if op is None:
+            raise VectorError(f"unknown call {c['call']!r} in vector")
+        try:
+            args = tuple(int(c["args"][n], 16) for n in ARG_NAMES[op])
+        except (KeyError, ValueError):
+            raise VectorError(f"call {c['call']}: arguments {sorted(c['args'])} are not "
+                              f"{', '.join(ARG_NAMES[op])} in hex") from None
+        out.append(ConcreteCall(op, args + (0,) * (4 - len(args))))
+    return out
+
+
+def variant_for(vector: dict):
+    _need(vector)
+    return variant_of(vector["version"], vector["mode"], int(vector["bounds"]["pool"]))
+
+
+def obligation_of(vector: dict) -> Optional[Invariant]:
+    if vector["verdict"] == "holds":
+        return None
+    inv = _obligations().get(vector["obligation"]["id"])
+    if inv is None:
+        raise VectorError(f"unknown riscv-pt obligation {vector['obligation']['id']!r} in vector")
+    return inv
+
+
+# ---------------------------------------------------------------------------
+# the plugin interface (proofs/vector.py)
+
+def _op_id(r) -> int:
+    """The operation id of a riscv-pt result (its `operation` is the entry point's name)."""
+    return next(k for k, name in OPS.items() if name == r.operation)
+
+
+def fresh_counterexample(job: tuple) -> tuple:
+    """Re-decide one (version, obligation, operation) in a fresh interpreter and
+    canonicalise what it finds.  A worker that has built other formulas first
+    hands z3 a differently numbered query and may get another model, so the
+    vectors are made here, where the solver's input depends on nothing else."""
+    from proofs.engine.search import search
+    from proofs.engine.step import step_check
+    from proofs.systems.riscv_pt.machine import machine
+
+    kind, version, ob, op, settings, depth = job
+    m = machine(version, settings)
+    v = m.v
+    inv = _obligations()[ob]
+    if kind == "step":
+        out = step_check(m, inv, OP_NAMES[op], settings.solver, settings.timeout_ms, settings.rlimit)
+        if out.status != "cti":
+            raise VectorError(f"internal error: {version} {ob} {OP_NAMES[op]}: no counterexample to the "
+                              f"step in a fresh run ({out.status})")
+        return kind, out.cti["pre_state"], int(out.cti["witness_va"], 16)
+    # the run found no shorter trace for this operation: ask only at its depth
+    out, = search(m, [(inv, OP_NAMES[op])], depth, settings.solver, settings.timeout_ms,
+                  settings.rlimit, first=depth)
+    if out.status != "violated":
+        raise VectorError(f"internal error: {version} {ob} {OP_NAMES[op]}: no trace in a fresh run ({out.status})")
+    return (kind, *canonical(v, inv, started_calls(v, out.trace.calls), out.trace.va))
+
+
+def _fresh(jobs: list[tuple], workers: int) -> list[tuple]:
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    if not jobs:
+        return []
+    os.environ["PYTHONHASHSEED"] = "0"  # the fresh interpreters build formulas in one order
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, max_tasks_per_child=1) as pool:
+        return list(pool.map(fresh_counterexample, jobs))
+
+
+def from_results(results: Iterable, settings) -> list[dict]:
+    """One canonical vector per (version, obligation) the results refute.
+
+    Of the operations it is violated in, the one with the shortest trace (then
+    in operation order) is re-run fresh (`fresh_counterexample`); a
+    not-inductive obligation gets its first operation's counterexample to the
+    step.  Both choices depend only on verdicts and trace lengths, which do not
+    depend on which model the solver returned."""
+    traces: dict[tuple, list] = {}
+    steps: dict[tuple, list] = {}
+    for r in results:
+        if r.verdict == "violated" and "replay" in r.extra:
+            traces.setdefault((r.variant, r.invariant), []).append(r)
+        elif r.verdict == "not-inductive" and (r.counterexample or {}).get("pre_state"):
+            steps.setdefault((r.variant, r.invariant), []).append(r)
+    jobs, meta = [], []
+    for (version, ob), rs in sorted(traces.items()):
+        r = min(rs, key=lambda r: (r.extra["trace_steps"], _op_id(r)))
+        jobs.append(("trace", version, ob, _op_id(r), settings, r.extra["trace_steps"]))
+        meta.append((rs, r.solver))
+    for (version, ob), rs in sorted(steps.items()):
+        if (version, ob) not in traces:
+            r = min(rs, key=_op_id)
+            jobs.append(("step", version, ob, _op_id(r), settings, 0))
+            meta.append((rs, r.solver))
+    out = []
+    for (kind, version, ob, op, _, _), got, (rs, solver) in zip(jobs, _fresh(jobs, settings.jobs or 2), meta):
+        v, inv = rvm.version(version, settings), _obligations()[ob]
+        if kind == "step":
+            vec = step_vector(v, inv, got[1], got[2], rvm.bounds(settings), solver)
+        else:
+            vec = build(v, inv, got[1], got[2], rvm.bounds(settings), solver)
+        vec["obligation"]["violated_in"] = [OP_NAMES[k] for k in sorted(map(_op_id, rs))]
+        vec["obligation"]["vector_from"] = OP_NAMES[op]
+        out.append(vec)
+    return out
+
+
+def started_calls(v, step_calls: list[ConcreteCall]) -> list[ConcreteCall]:
+    """The calls a step trace started (the call offered while the machine was idle)."""
+    s = initial_state(v.geo)
+    out = []
+    for cc in step_calls:
+        if int(s.pc) == PC_IDLE:
+            out.append(cc)
+        s = v.step(s, cc.call()).post
+    return out
+
+
+def _need(vector: dict) -> None:
+    missing = [k for k in ("initial_state", "calls", "violation", "expected") if k not in vector]
+    if vector["kind"] not in ("trace", "step") or missing:
+        raise VectorError(f"a riscv-pt vector needs kind 'trace' or 'step' and {', '.join(missing) or 'calls'}")
+    if vector["kind"] == "step" and "machine" not in vector["initial_state"]:
+        raise VectorError("a riscv-pt step vector needs initial_state.machine")
+
+
+def replay(vector: dict) -> list[str]:
+    """What does not reproduce when the vector runs on the concrete model."""
+    _need(vector)
+    if vector["kind"] == "step":
+        return replay_step(vector)
+    v = variant_for(vector)
+    inv = obligation_of(vector)
+    calls = calls_of(vector)
+    va = int(vector["violation"]["witness_va"], 16) if vector.get("violation") else 0
+    problems = []
+    if not _contract(v, calls):
+        problems.append("a call is outside the caller contract (proofs/systems/riscv_pt/contract.py)")
+    if inv is not None:
+        r = run(v, inv, calls, va, stop_at_break=False)
+        if r.broke is None:
+            problems.append(f"{inv.id} does not break")
+            return problems
+        if r.broke != vector["violation"]["step"]:
+            problems.append(f"{inv.id} breaks at step {r.broke}, the vector says {vector['violation']['step']}")
+    else:
+        r = run(v, None, calls, 0)
+    got = {"calls": _calls_out(calls, r), "expected": _expected(v, r)}
+    for i, (want, have) in enumerate(zip(vector["calls"], got["calls"])):
+        if want.get("rc") != have.get("rc"):
+            problems.append(f"call {i} ({want['call']}) returns {have.get('rc')}, the vector says {want.get('rc')}")
+    for key in ("after", "pool_handed_out", "tlb_stale", "tables"):
+        if vector["expected"][key] != got["expected"][key]:
+            problems.append(f"final {key} differs from the vector's")
+    return problems
+
+
+def is_canonical(vector: dict) -> bool:
+    """The shrink leaves the vector's calls and witness as they are."""
+    v = variant_for(vector)
+    inv = obligation_of(vector)
+    if inv is None or vector["kind"] == "step":
+        return True  # regression scenarios are chosen by hand; a CTI is the solver's pre-state
+    calls = calls_of(vector)
+    va = int(vector["violation"]["witness_va"], 16)
+    return canonical(v, inv, calls, va) == (calls, va)
+
+
+# ---------------------------------------------------------------------------
+# not-inductive: one step from a pre-state that may be unreachable
+
+def state_from_json(v, m: dict) -> State:
+    mem = Memory.zero()
+    for f, i, x in m["cells"]:
+        mem = mem.write(TRUE, bv(int(f, 16), FRAME_BITS), bv(i, 9), bv(int(x, 16), 64))
+    w = lambda k, n=64: bv(int(m[k], 16), n)  # noqa: E731
+    return State(
+        mem=mem, next_free=w("next_free", 8),
+        pool_level=tuple(bv(x, LEVEL_BITS) for x in m["pool_level"]),
+        pool_parent=tuple((bv(int(f, 16), FRAME_BITS), bv(i, 9)) for f, i in m["pool_parent"]),
+        pc=w("pc", 2), op=w("op", 3), start=w("start"), nr=w("nr"), vfn=w("vfn"), mfn=w("mfn"),
+        flags=w("flags"), rc=w("rc", RC_BITS), tlb_stale=Bool(m["tlb_stale"]), applied=Bool(m["applied"]),
+    )
+
+
+def _one_step(v, inv: Invariant, machine: dict, va: int) -> tuple[State, Step, bool]:
+    pre = state_from_json(v, machine)
+    op, args = machine["call"]
+    st = v.step(pre, ConcreteCall(op, tuple(int(a, 16) for a in args)).call())
+    broke = int(st.post.pc) != PC_HALTED and not bool(inv.holds(View(v, st, bv(va, 64))))
+    return pre, st, broke
+
+
+def step_vector(v, inv: Invariant, machine: dict, va: int, bounds: dict, solver: str) -> dict[str, Any]:
+    """The vector of a counterexample to induction, replayed on its concrete pre-state."""
+    pre, st, broke = _one_step(v, inv, machine, va)
+    if not broke:
+        raise VectorError(f"the counterexample to the step does not break {inv.id} on {v.name}")
+    idle = int(pre.pc) == PC_IDLE
+    op, args = machine["call"]
+    cc = ConcreteCall(op if idle else int(pre.op), tuple(int(a, 16) for a in args))
+    r = Run([st], [0], 0, st.post)
+    call = _calls_out([cc], r)[0] if idle else None
+    return {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "system": SYSTEM,
+        "version": v.name, "source": v.source,
+        "obligation": {"id": inv.id, "statement": inv.statement, "where": inv.where,
+                       "informative": inv.informative},
+        "verdict": "not-inductive", "kind": "step", "arch": "riscv", "mode": v.geo.mode.name,
+        "bounds": {**bounds, "trace_steps": 1}, "solver": solver,
+        "initial_state": {"from": "arbitrary pre-state satisfying the lemmas the step assumes "
+                                  "(it may be unreachable from the initial state)",
+                          "root": hex(v.geo.root), "pool_base": hex(v.geo.pool_base),
+                          "tables": tables(v, pre),
+                          "machine": {k: x for k, x in machine.items() if k != "cells"}},
+        "calls": [call] if call else [],
+        "violation": _violation(v, r, va),
+        "expected": {"after": "step", "pool_handed_out": int(st.post.next_free),
+                     "tlb_stale": bool(st.post.tlb_stale), "tables": tables(v, st.post)},
+    }
+
+
+def replay_step(vector: dict) -> list[str]:
+    v = variant_for(vector)
+    inv = obligation_of(vector)
+    va = int(vector["violation"]["witness_va"], 16)
+    _, st, broke = _one_step(v, inv, step_machine(vector), va)
+    if not broke:
+        return [f"{inv.id} does not break in the step"]
+    if tables(v, st.post) != vector["expected"]["tables"]:
+        return ["the tables after the step differ from the vector's"]
+    return []
+
+
+def step_machine(vector: dict) -> dict:
+    """A step vector's pre-state in the form `state_from_json` reads."""
+    machine = dict(vector["initial_state"]["machine"])
+    machine["cells"] = [[t["frame"], e["index"], e["raw"]] for t in vector["initial_state"]["tables"]
+                        for e in t["entries"]]
+    return machine
