@@ -5,12 +5,14 @@ EXIT_OK = 0
 EXIT_MISMATCH = 1  # a verdict differs from the expectations / a vector does not reproduce
 EXIT_USAGE = 2  # bad arguments or bad input
 EXIT_SOLVER = 3  # solver missing, timed out or answered unknown
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as a shell reports a process killed by it
 
 
 class PtproveError(Exception):
-    """An error reported as one line; `status` is the exit status."""
+    """An error reported as one line, "ptprove: <prefix><message>"; `status` is the exit status."""
 
     status = EXIT_USAGE
+    prefix = "error: "
 
 
 class UsageError(PtproveError):
@@ -19,6 +21,13 @@ class UsageError(PtproveError):
 
 class SolverError(PtproveError):
     status = EXIT_SOLVER
+
+
+class Interrupted(PtproveError):
+    """Ctrl-C, with what was kept of the work done so far."""
+
+    status = EXIT_INTERRUPTED
+    prefix = ""
 
 
 def require_known(what: str, given, known) -> None:

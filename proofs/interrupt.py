@@ -1,0 +1,137 @@
+"""Ctrl-C: stop within a second, workers included, and say so in one line.
+
+The proof engines decide obligations in `concurrent.futures` worker
+processes.  Python's own SIGINT handling would raise KeyboardInterrupt in the
+main process only, and leaving the executor then waits for every running
+solver query (30-50 s).  Instead each command runs under `handled()`:
+
+* in the main process, SIGINT terminates every worker process at once and
+  raises KeyboardInterrupt; the command turns that into one line (keeping what
+  finished, e.g. `prove --json` writes the results so far) and exit status
+  `EXIT_INTERRUPTED`.  Workers ignore SIGINT (`ignore_interrupts`, their
+  initializer): the main process ends them.
+* a query running in the main process itself (`--jobs 1`) holds the
+  interpreter in the solver's C code, where no Python handler runs (z3's own
+  Ctrl-C handling, which would quietly cancel the query and let the run go on,
+  is switched off).  A watcher thread sees the signal through the wakeup fd;
+  if the main thread has not acted within `GRACE` seconds, it runs the
+  `on_abort` hooks (which save what finished), prints the one line and ends
+  the process with `EXIT_INTERRUPTED`.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from proofs.errors import EXIT_INTERRUPTED
+
+GRACE = 0.5  # seconds the main thread has to act on Ctrl-C before the watcher does
+
+_main_pid = os.getpid()
+_acted = threading.Event()  # the main thread's handler ran for the last SIGINT
+_hooks: list[Callable[[], str]] = []
+
+
+def stop_workers() -> int:
+    """Terminate every worker process this process started; how many."""
+    children = multiprocessing.active_children()
+    for p in children:
+        p.terminate()
+    for p in children:
+        p.join(timeout=1)
+    return len(children)
+
+
+def ignore_interrupts() -> None:
+    """A worker's initializer: Ctrl-C reaches the whole process group, but only
+    the main process acts on it (it terminates the workers)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def on_abort(hook: Callable[[], str]) -> Iterator[None]:
+    """While the block runs, `hook()` saves what finished if the watcher has to
+    end the process; it returns what it did, for the one line."""
+    _hooks.append(hook)
+    try:
+        yield
+    finally:
+        _hooks.remove(hook)
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    if os.getpid() != _main_pid:  # a forked worker before its initializer: the main process ends it
+        return
+    _acted.set()
+    stop_workers()
+    raise KeyboardInterrupt
+
+
+def _abort() -> None:
+    """The watcher's way out: the main thread is stuck in C code."""
+    stop_workers()
+    done = []
+    for hook in list(_hooks):
+        try:
+            done.append(hook())
+        except Exception as e:  # noqa: BLE001 - the line below must still be printed
+            done.append(f"could not save: {e}")
+    detail = f": {'; '.join(done)}" if done else ""
+    print(f"ptprove: interrupted (Ctrl-C) during a solver query{detail}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _watch(fd: int, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            data = os.read(fd, 64)
+        except OSError:
+            return
+        if not data or stop.is_set():
+            return
+        if signal.SIGINT in data and not _acted.wait(GRACE) and not stop.is_set():
+            _abort()
+        _acted.clear()
+
+
+def _solver_leaves_ctrl_c_to_us() -> None:
+    try:
+        import z3
+        z3.set_param("ctrl_c", False)
+    except Exception:  # noqa: BLE001 - no z3: nothing to switch off
+        pass
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """SIGINT handled as above while the block runs (from the main thread only;
+    elsewhere Python's handling stays), the previous handling restored after."""
+    global _main_pid
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _main_pid = os.getpid()
+    _solver_leaves_ctrl_c_to_us()
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, _on_sigint)
+    previous_fd = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    watcher = threading.Thread(target=_watch, args=(r, stop), name="ptprove-interrupt", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous_fd)
+        signal.signal(signal.SIGINT, previous)
+        stop.set()
+        os.write(w, b"\0")  # wakes the watcher, which sees `stop`
+        os.close(w)
+        watcher.join(timeout=1)
+        os.close(r)
