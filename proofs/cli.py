@@ -72,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ptprove: error: {where}{e.strerror or e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        interrupt.acknowledge()
         print("ptprove: interrupted (Ctrl-C)", file=sys.stderr)
         return EXIT_INTERRUPTED
 

@@ -10,11 +10,10 @@ from pathlib import Path
 from model.cite import citations
 from model.riscv.machine import OP_IDS, OPS
 from proofs import encodings
-from proofs import systems
+from proofs import interrupt, systems
 from proofs.engine import Settings
 from proofs.errors import EXIT_INTERRUPTED, EXIT_MISMATCH, Interrupted, UsageError
 from proofs.expectations import exit_status, load_expectations
-from proofs.interrupt import on_abort, stop_workers
 from proofs.outputs import check_dir, check_file
 from proofs.progress import Progress
 from proofs.report import Run, render, write_json, write_junit
@@ -157,7 +156,7 @@ def prove(args) -> int:
         return f"{len(run.results)} results; " + save(args, run, EXIT_INTERRUPTED, time.perf_counter() - clock)
 
     try:
-        with on_abort(abort), Progress(versions=ALL_VARIANTS) as progress:
+        with interrupt.on_abort(abort), Progress(versions=ALL_VARIANTS) as progress:
             for s, variants, obligations in selection:
                 run.requested |= {(v, i) for v in variants for i in obligations}
                 with progress.running(s.id, _count(variants, "version") + " x " + _count(obligations, "obligation")) \
@@ -167,8 +166,11 @@ def prove(args) -> int:
                         finished.append(r)
                         run.results.append(r)  # kept on Ctrl-C
         status = _report(args, run, settings, expectations, clock)
-    except KeyboardInterrupt:
-        stop_workers()
+    except BaseException as e:  # Ctrl-C, or what it broke (the pool whose workers it terminated)
+        if not (isinstance(e, KeyboardInterrupt) or interrupt.requested()):
+            raise
+        interrupt.acknowledge()
+        interrupt.stop_workers()
         raise Interrupted(f"interrupted (Ctrl-C), workers stopped, after {abort()}") from None
     return status
 

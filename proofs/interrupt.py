@@ -10,13 +10,14 @@ solver query (30-50 s).  Instead each command runs under `handled()`:
   finished, e.g. `prove --json` writes the results so far) and exit status
   `EXIT_INTERRUPTED`.  Workers ignore SIGINT (`ignore_interrupts`, their
   initializer): the main process ends them.
-* a query running in the main process itself (`--jobs 1`) holds the
-  interpreter in the solver's C code, where no Python handler runs (z3's own
-  Ctrl-C handling, which would quietly cancel the query and let the run go on,
-  is switched off).  A watcher thread sees the signal through the wakeup fd;
-  if the main thread has not acted within `GRACE` seconds, it runs the
-  `on_abort` hooks (which save what finished), prints the one line and ends
-  the process with `EXIT_INTERRUPTED`.
+* the command `acknowledge()`s the interrupt when it handles it.  If it has
+  not within `GRACE` seconds, the main thread is stuck: in the solver's C code
+  for a query running in this process (`--jobs 1`), where no Python handler
+  runs (z3's own Ctrl-C handling, which would quietly cancel the query and let
+  the run go on, is switched off), or the KeyboardInterrupt was raised where
+  Python ignores exceptions (an at-fork callback).  A watcher thread, woken
+  through the signal wakeup fd, then runs the `on_abort` hooks (which save what
+  finished), prints the one line and ends the process with `EXIT_INTERRUPTED`.
 """
 from __future__ import annotations
 
@@ -33,8 +34,19 @@ from proofs.errors import EXIT_INTERRUPTED
 GRACE = 0.5  # seconds the main thread has to act on Ctrl-C before the watcher does
 
 _main_pid = os.getpid()
-_acted = threading.Event()  # the main thread's handler ran for the last SIGINT
+_requested = threading.Event()  # a SIGINT reached the main process's handler
+_acknowledged = threading.Event()  # the command is handling it
 _hooks: list[Callable[[], str]] = []
+
+
+def requested() -> bool:
+    """Whether Ctrl-C was pressed (an error now is its consequence, e.g. a broken pool)."""
+    return _requested.is_set()
+
+
+def acknowledge() -> None:
+    """The command handles the interrupt itself: the watcher leaves it alone."""
+    _acknowledged.set()
 
 
 def stop_workers() -> int:
@@ -67,7 +79,7 @@ def on_abort(hook: Callable[[], str]) -> Iterator[None]:
 def _on_sigint(signum: int, frame: Any) -> None:
     if os.getpid() != _main_pid:  # a forked worker before its initializer: the main process ends it
         return
-    _acted.set()
+    _requested.set()
     stop_workers()
     raise KeyboardInterrupt
 
@@ -95,9 +107,17 @@ def _watch(fd: int, stop: threading.Event) -> None:
             return
         if not data or stop.is_set():
             return
-        if signal.SIGINT in data and not _acted.wait(GRACE) and not stop.is_set():
+        if signal.SIGINT in data and not _acknowledged.wait(GRACE) and not stop.is_set():
             _abort()
-        _acted.clear()
+
+
+def _quiet_interrupts(hook: Callable[[Any], None]) -> Callable[[Any], None]:
+    """`sys.unraisablehook` without the traceback of a KeyboardInterrupt Python
+    could not raise (the watcher ends the process in one line instead)."""
+    def quiet(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            hook(unraisable)
+    return quiet
 
 
 def _solver_leaves_ctrl_c_to_us() -> None:
@@ -117,6 +137,8 @@ def handled() -> Iterator[None]:
         yield
         return
     _main_pid = os.getpid()
+    _requested.clear()
+    _acknowledged.clear()
     _solver_leaves_ctrl_c_to_us()
     r, w = os.pipe()
     os.set_blocking(w, False)
@@ -125,9 +147,12 @@ def handled() -> Iterator[None]:
     previous_fd = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
     watcher = threading.Thread(target=_watch, args=(r, stop), name="ptprove-interrupt", daemon=True)
     watcher.start()
+    unraisable = sys.unraisablehook
+    sys.unraisablehook = _quiet_interrupts(unraisable)
     try:
         yield
     finally:
+        sys.unraisablehook = unraisable
         signal.set_wakeup_fd(previous_fd)
         signal.signal(signal.SIGINT, previous)
         stop.set()
