@@ -78,6 +78,7 @@ class Progress:
         self.phase: Optional[_Phase] = None
         self.mark = self.t0  # when the phase running began: its system's start or the last phase's end
         self.last_line = self.t0
+        self.ended: set[str] = set()  # phases of the system running already reported complete
         self.bar = None
 
     # -- the run --------------------------------------------------------------
@@ -114,7 +115,7 @@ class Progress:
     def running(self, system: str, what: str) -> Iterator[list]:
         """Around one system's run; the caller appends its results to the list
         yielded, and the closing line counts their verdicts."""
-        self.system = system
+        self.system, self.ended = system, set()
         started = self.mark = self.clock()
         results: list = []
         if not self.tty:
@@ -136,6 +137,8 @@ class Progress:
     def callback(self, done: int, total: int, label: str) -> None:
         """The engines' `progress(done, total, label)`."""
         name, item = split_label(label, self.versions)
+        if self.phase is None and name in self.ended and total and done >= total:
+            return  # a phase already reported complete, called again
         if self.phase is None or self.phase.name != name:
             self._end_phase()
             self.phase = _Phase(name, self.mark)
@@ -147,6 +150,9 @@ class Progress:
             self.bar.update(ph.task, completed=done, total=total or None, item=item)
         elif self.clock() - self.last_line >= HEARTBEAT and done < total:
             self.line(f"{self.system} {name}: {done} of {total} done (latest: {item})")
+        if total and done >= total:  # the phase is complete: say so now, not at the next one
+            self._end_phase()
+            self.ended.add(name)
 
     def _end_phase(self, ended: str = "done") -> None:
         ph, self.phase = self.phase, None
