@@ -13,7 +13,7 @@ from proofs import encodings
 from proofs import interrupt, systems
 from proofs.engine import Settings
 from proofs.errors import EXIT_INTERRUPTED, EXIT_MISMATCH, Interrupted, UsageError
-from proofs.expectations import exit_status, load_expectations
+from proofs.expectations import against_base, aggregate, exit_status, load_expectations, record
 from proofs.outputs import check_dir, check_file
 from proofs.progress import Progress
 from proofs.report import Run, render, write_json, write_junit
@@ -90,6 +90,13 @@ def register(sub) -> None:
                      "counterexamples)")
     out.add_argument("--update", action="store_true",
                      help="with --vectors: rewrite differing and remove stale vectors")
+    review = p.add_argument_group("reviewing a new version")
+    review.add_argument("--against", type=_csv(ALL_VARIANTS, "variant"), default=None, metavar="BASE",
+                        help="also run version BASE; show only the obligations where a --variant's "
+                        "verdict differs from BASE's (an unrecorded verdict equal to BASE's matches)")
+    review.add_argument("--record-expectations", action="store_true",
+                        help="add this run's verdicts missing from --expectations to that file, each "
+                        "with an empty reason to fill in (until then no run passes)")
     p.set_defaults(run=prove)
 
     lp = sub.add_parser("list", help="versions, invariants and operations",
@@ -137,6 +144,19 @@ def _check_options(args) -> None:
     """Everything that can fail before the work starts."""
     if args.update and not args.vectors:
         raise UsageError("--update needs --vectors DIR (it rewrites the vectors there)")
+    if args.against is not None:
+        if len(args.against) != 1:
+            raise UsageError("--against takes one base version")
+        if not args.variant:
+            raise UsageError("--against needs --variant NEW (the versions compared with the base)")
+        base = args.against[0]
+        for v in args.variant:
+            shared = [s.id for s in systems.SYSTEMS if v in s.variants and base in s.variants]
+            if v != base and not shared:
+                raise UsageError(f"--against {base}: {v} and {base} share no system")
+        args.variant = [*dict.fromkeys([*args.variant, base])]
+    if args.record_expectations:
+        check_file(args.expectations, "--expectations")
     check_file(args.json, "--json")
     check_file(args.junit, "--junit")
     check_dir(args.vectors, "--vectors")
@@ -177,8 +197,15 @@ def prove(args) -> int:
 
 def _report(args, run: Run, settings: Settings, expectations, clock: float) -> int:
     """Print the verdict tables, write the vectors, confirm; save the reports; the exit status."""
+    base = args.against[0] if args.against else None
     run.compare_with(expectations)
-    print(render(run.results, run.differences, sys.stdout.isatty()), end="")
+    if base is not None:
+        run.differences = against_base(aggregate(run.results), run.differences, base)
+    print(render(run.results, run.differences, sys.stdout.isatty(), against=base), end="")
+    if args.record_expectations:
+        added = record(expectations.path, aggregate(run.results), expectations)
+        print(f"recorded {len(added)} expectations in {expectations.path}: write each one's reason "
+              "(an empty reason fails every run until then)")
     print(f"{len(run.results)} obligations in {time.perf_counter() - clock:.1f} s")
     status = exit_status(run.differences, run.results)
     if args.vectors:

@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 from rich import box
 from rich.console import Console
@@ -209,14 +209,48 @@ def matrix(aggregates: dict[Pair, Aggregate], differences: Iterable[Difference],
     return table
 
 
-def render(results: Sequence[Result], differences: Sequence[Difference], console_is_tty: bool) -> str:
-    """The whole report as text: a table per system with its bounds and solver,
-    then the differences (wrapped) and the findings (one line each)."""
+def against_table(aggregates: dict[Pair, Aggregate], base: str, tty: bool) -> tuple[Table, int, int]:
+    """The obligations where a new version's verdict differs from `base`'s:
+    (table with `base` first, how many differ, how many were compared)."""
+    news = list(dict.fromkeys(v for v, _ in aggregates if v != base))
+    compared = [i for i in column_order(i for v, i in aggregates if v == base)
+                if any((n, i) in aggregates for n in news)]
+    differ = [i for i in compared
+              if any((n, i) in aggregates and aggregates[(n, i)].verdict != aggregates[(base, i)].verdict
+                     for n in news)]
+    table = Table(box=box.SQUARE if tty else box.ASCII, show_edge=True, pad_edge=True)
+    for name in ("obligation", base, *news):
+        table.add_column(name, no_wrap=True)
+    for i in differ:
+        cells = [Text(i)]
+        for v in (base, *news):
+            agg = aggregates.get((v, i))
+            cells.append(Text(CELL[agg.verdict], style=STYLE[agg.verdict] if tty else "") if agg else Text("-"))
+        table.add_row(*cells)
+    return table, len(differ), len(compared)
+
+
+def render(results: Sequence[Result], differences: Sequence[Difference], console_is_tty: bool,
+           against: Optional[str] = None) -> str:
+    """The whole report as text: a table per system with its bounds and solver
+    (with `against`: only the obligations where a new version's verdict differs
+    from that base version's), then the differences (wrapped) and the findings
+    (one line each)."""
     from proofs.systems import home, system
 
     aggregates = aggregate(results)
     buf = io.StringIO()
     con = _console(console_is_tty, buf)
+    if against is not None:
+        table, differ, compared = against_table(aggregates, against, console_is_tty)
+        news = ", ".join(dict.fromkeys(v for v, _ in aggregates if v != against))
+        con.print(Text(clip(f"{news} against {against}: {differ} of {compared} verdicts differ")))
+        if differ:
+            con.print(table)
+        _print_tail(con, differences, aggregates,
+                    lambda a: a.variant != against and aggregates.get((against, a.invariant)) is not None
+                    and aggregates[(against, a.invariant)].verdict != a.verdict)
+        return buf.getvalue()
     groups: dict[str, list] = {}
     for pair in [*aggregates, *((d.variant, d.invariant) for d in differences)]:
         groups.setdefault(home(pair[0]), []).append(pair)
@@ -229,6 +263,13 @@ def render(results: Sequence[Result], differences: Sequence[Difference], console
         members = [r for r in results if (r.variant, r.invariant) in keep]
         if members:  # wrapped at WIDTH, never cut: every bound is in it
             con.print(Text(bounds_and_solver_line(members)))
+    _print_tail(con, differences, aggregates, lambda a: True)
+    return buf.getvalue()
+
+
+def _print_tail(con: Console, differences: Sequence[Difference], aggregates: dict[Pair, Aggregate],
+                shown: Callable[[Aggregate], bool]) -> None:
+    """The differences, then the findings `shown(aggregate)` keeps."""
     out = []
     if differences:
         out.append((f"{len(differences)} difference(s) from the expectations "
@@ -236,14 +277,13 @@ def render(results: Sequence[Result], differences: Sequence[Difference], console
         out += [(f"  {d.variant} {d.invariant}: {d.message}", "") for d in differences]
     else:
         out.append((f"all {len(aggregates)} verdicts match the expectations", "green"))
-    findings = [a for a in aggregates.values() if a.verdict in (VIOLATED, NOT_INDUCTIVE)]
+    findings = [a for a in aggregates.values() if a.verdict in (VIOLATED, NOT_INDUCTIVE) and shown(a)]
     if findings:
         out.append(("findings (whole traces: the JSON report, `ptprove show VECTOR`):", "bold"))
         out += [(clip(f"  {finding_line(a)}"), STYLE[a.verdict]) for a in findings]
     for line, style in out:  # a difference wraps (its reason matters), a finding was clipped
         for part in textwrap.wrap(line, WIDTH, subsequent_indent="      ", break_on_hyphens=False):
             con.print(Text(part, style=style), soft_wrap=True)
-    return buf.getvalue()
 
 
 # ---------------------------------------------------------------------------
