@@ -238,6 +238,21 @@ def save(args, run: Run, status: int, wall_seconds: float) -> str:
     return f"wrote {' and '.join(written)}" if written else "nothing written (no --json/--junit)"
 
 
+#: how `list` names the placeholders of a statement each architecture fills in (proofs/encodings.py)
+GENERIC_NAMES = {"table": "is_table(p)", "mapping": "is_mapping(p)", "spec_table": "pointer (Arm: table)",
+                 "spec_mapping": "leaf (Arm: block or page)", "assert": "the ASSERT"}
+
+
+class _Names(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def statement_text(statement: str) -> str:
+    """A statement with its per-architecture placeholders named generically."""
+    return statement.format_map(_Names(GENERIC_NAMES)) if "{" in statement else statement
+
+
 def list_cmd(args) -> int:
     variants: dict[str, dict] = {}
     for s in systems.SYSTEMS:
@@ -251,7 +266,7 @@ def list_cmd(args) -> int:
         "systems": [{"id": s.id, "title": s.title, "variants": list(s.variants),
                      "obligations": list(s.obligations)} for s in systems.SYSTEMS],
         "variants": list(variants.values()),
-        "invariants": [{"id": i, "system": s.id, "statement": inv.statement, "where": inv.where,
+        "invariants": [{"id": i, "system": s.id, "statement": statement_text(inv.statement), "where": inv.where,
                         "informative": inv.informative}
                        for s in systems.SYSTEMS for i, inv in s.obligations.items()],
         "operations": [{"id": k, "entry_point": OPS[v]} for k, v in OP_IDS.items()],

@@ -62,3 +62,11 @@ def test_the_c_sources_are_package_data_not_a_package():
     found = find_packages(str(ROOT), include=tool["packages"]["find"]["include"])
     assert "proofs.c" not in found and {"proofs", "proofs.p2m", "model.riscv"} <= set(found)
     assert "c/*.c" in tool["package-data"]["proofs"]
+
+
+def test_list_names_every_statement_without_templates(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "{" not in out and "is_table(p) <=> p is a pointer (Arm: table)" in out
+    assert main(["list", "--json"]) == 0
+    assert "{spec" not in capsys.readouterr().out
