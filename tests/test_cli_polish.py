@@ -3,6 +3,7 @@ the README's commands runnable as written, the package installable without warni
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -70,3 +71,15 @@ def test_list_names_every_statement_without_templates(capsys):
     assert "{" not in out and "is_table(p) <=> p is a pointer (Arm: table)" in out
     assert main(["list", "--json"]) == 0
     assert "{spec" not in capsys.readouterr().out
+
+
+def test_readme_documents_every_key_pte_decode_json_prints(capsys):
+    table = README[README.index("## Decoding entries"):README.index("## Modelling a new patch version")]
+    documented = set(re.findall(r"`([a-z_]+)`", "".join(l.split("|")[1] for l in table.splitlines()
+                                                          if l.startswith("| `"))))
+    printed = set()
+    for argv in (["0x80200cf", "--level", "0"], ["0x80200c5", "--level", "0", "--ext", "zicfiss"],
+                 ["0x40000000000711", "--arch", "arm", "--level", "3"]):
+        assert main(["pte", "decode", *argv, "--json"]) == 0
+        printed |= {k for d in json.loads(capsys.readouterr().out) for k in d}
+    assert printed == documented
