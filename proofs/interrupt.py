@@ -120,6 +120,15 @@ def _quiet_interrupts(hook: Callable[[Any], None]) -> Callable[[Any], None]:
     return quiet
 
 
+def _quiet_after_interrupt(hook: Callable[[Any], None]) -> Callable[[Any], None]:
+    """`threading.excepthook` without the tracebacks of threads that Ctrl-C broke
+    (the executor's manager thread racing the cancelled futures, say)."""
+    def quiet(args: Any) -> None:
+        if not _requested.is_set():
+            hook(args)
+    return quiet
+
+
 def _solver_leaves_ctrl_c_to_us() -> None:
     try:
         import z3
@@ -147,12 +156,13 @@ def handled() -> Iterator[None]:
     previous_fd = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
     watcher = threading.Thread(target=_watch, args=(r, stop), name="ptprove-interrupt", daemon=True)
     watcher.start()
-    unraisable = sys.unraisablehook
+    unraisable, thread_hook = sys.unraisablehook, threading.excepthook
     sys.unraisablehook = _quiet_interrupts(unraisable)
+    threading.excepthook = _quiet_after_interrupt(thread_hook)
     try:
         yield
     finally:
-        sys.unraisablehook = unraisable
+        sys.unraisablehook, threading.excepthook = unraisable, thread_hook
         signal.set_wakeup_fd(previous_fd)
         signal.signal(signal.SIGINT, previous)
         stop.set()

@@ -158,3 +158,14 @@ def test_ctrl_c_stops_the_run_in_one_line_with_exit_130(jobs, tmp_path):
     assert "Traceback" not in err + out
     data = json.loads(report.read_text())
     assert (data["exit_status"], data["meta"]["complete"]) == (130, False)
+
+
+def test_after_ctrl_c_a_thread_it_broke_prints_no_traceback(monkeypatch):
+    from proofs import interrupt
+
+    seen = []
+    quiet = interrupt._quiet_after_interrupt(seen.append)
+    quiet("a thread's error")
+    monkeypatch.setattr(interrupt, "_requested", type("Set", (), {"is_set": staticmethod(lambda: True)})())
+    quiet("the executor's manager thread after Ctrl-C")
+    assert seen == ["a thread's error"]
