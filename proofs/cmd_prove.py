@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 from model.cite import citations
 from model.riscv.machine import OP_IDS, OPS
@@ -201,7 +202,8 @@ def _report(args, run: Run, settings: Settings, expectations, clock: float) -> i
     run.compare_with(expectations)
     if base is not None:
         run.differences = against_base(aggregate(run.results), run.differences, base)
-    print(render(run.results, run.differences, sys.stdout.isatty(), against=base), end="")
+    print(render(run.results, run.differences, sys.stdout.isatty(), against=base,
+                 vector_of=_vector_of(args.vectors)), end="")
     if args.record_expectations:
         added = record(expectations.path, aggregate(run.results), expectations)
         print(f"recorded {len(added)} expectations in {expectations.path}: write each one's reason "
@@ -224,6 +226,18 @@ def _report(args, run: Run, settings: Settings, expectations, clock: float) -> i
             status = max(status, EXIT_MISMATCH)
     save(args, run, status, time.perf_counter() - clock)
     return status
+
+
+def _vector_of(directory: Optional[str]):
+    """A finding's canonical vector under `--vectors DIR`, for systems that write them."""
+    if not directory:
+        return None
+    from proofs import vector as vec
+
+    def vector_of(agg) -> Optional[str]:
+        sid = agg.results[0].system
+        return str(Path(directory) / agg.variant / f"{agg.invariant}.json") if vec.plugin(sid) else None
+    return vector_of
 
 
 def save(args, run: Run, status: int, wall_seconds: float) -> str:

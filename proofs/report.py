@@ -169,13 +169,19 @@ def clip(text: str, width: int = WIDTH) -> str:
     return text if len(text) <= width else text[:width - 3].rstrip() + "..."
 
 
-def finding_line(agg: Aggregate) -> str:
+def finding_line(agg: Aggregate, vector: Optional[str] = None) -> str:
     """A violated or not-inductive (variant, invariant): how many of its members
-    (operations, or modes and levels) and the representative's trace."""
+    (operations, or modes and levels), its canonical vector's file when there is
+    one (the shrunk trace `ptprove show` explains), and the representative's trace."""
     r = _representative(agg)
     deciding = agg.deciding()
     where = member_label(r) if len(agg.results) == 1 else f"{len(deciding)} of {len(agg.results)}"
-    return f"{agg.variant} {agg.invariant} {CELL[agg.verdict]} in {where}: {trace_summary(r)}"
+    return (f"{agg.variant} {agg.invariant} {CELL[agg.verdict]} in {where}"
+            f"{f' ({vector})' if vector else ''}: {trace_summary(r)}")
+
+
+#: where a finding's canonical vector is, if it has one (`prove --vectors DIR`)
+VectorOf = Callable[[Aggregate], Optional[str]]
 
 
 # ---------------------------------------------------------------------------
@@ -231,13 +237,14 @@ def against_table(aggregates: dict[Pair, Aggregate], base: str, tty: bool) -> tu
 
 
 def render(results: Sequence[Result], differences: Sequence[Difference], console_is_tty: bool,
-           against: Optional[str] = None) -> str:
+           against: Optional[str] = None, vector_of: Optional[VectorOf] = None) -> str:
     """The whole report as text: a table per system with its bounds and solver
     (with `against`: only the obligations where a new version's verdict differs
     from that base version's), then the differences (wrapped) and the findings
-    (one line each)."""
+    (one line each, naming `vector_of(finding)`)."""
     from proofs.systems import home, system
 
+    vector_of = vector_of or (lambda agg: None)
     aggregates = aggregate(results)
     buf = io.StringIO()
     con = _console(console_is_tty, buf)
@@ -247,7 +254,7 @@ def render(results: Sequence[Result], differences: Sequence[Difference], console
         con.print(Text(clip(f"{news} against {against}: {differ} of {compared} verdicts differ")))
         if differ:
             con.print(table)
-        _print_tail(con, differences, aggregates,
+        _print_tail(con, differences, aggregates, vector_of,
                     lambda a: a.variant != against and aggregates.get((against, a.invariant)) is not None
                     and aggregates[(against, a.invariant)].verdict != a.verdict)
         return buf.getvalue()
@@ -263,12 +270,12 @@ def render(results: Sequence[Result], differences: Sequence[Difference], console
         members = [r for r in results if (r.variant, r.invariant) in keep]
         if members:  # wrapped at WIDTH, never cut: every bound is in it
             con.print(Text(bounds_and_solver_line(members)))
-    _print_tail(con, differences, aggregates, lambda a: True)
+    _print_tail(con, differences, aggregates, vector_of, lambda a: True)
     return buf.getvalue()
 
 
 def _print_tail(con: Console, differences: Sequence[Difference], aggregates: dict[Pair, Aggregate],
-                shown: Callable[[Aggregate], bool]) -> None:
+                vector_of: VectorOf, shown: Callable[[Aggregate], bool]) -> None:
     """The differences, then the findings `shown(aggregate)` keeps."""
     out = []
     if differences:
@@ -280,7 +287,7 @@ def _print_tail(con: Console, differences: Sequence[Difference], aggregates: dic
     findings = [a for a in aggregates.values() if a.verdict in (VIOLATED, NOT_INDUCTIVE) and shown(a)]
     if findings:
         out.append(("findings (whole traces: the JSON report, `ptprove show VECTOR`):", "bold"))
-        out += [(clip(f"  {finding_line(a)}"), STYLE[a.verdict]) for a in findings]
+        out += [(clip(f"  {finding_line(a, vector_of(a))}"), STYLE[a.verdict]) for a in findings]
     for line, style in out:  # a difference wraps (its reason matters), a finding was clipped
         for part in textwrap.wrap(line, WIDTH, subsequent_indent="      ", break_on_hyphens=False):
             con.print(Text(part, style=style), soft_wrap=True)
