@@ -9,7 +9,7 @@ versions and obligations, and `ptprove show counterexamples/<version>/<obligatio
 
 exit status: 0 every verdict as expected; 1 a verdict (or a vector) differs;
 2 usage, input or output error; 3 a solver is missing or did not decide;
-130 interrupted (Ctrl-C).  Every error is one line on stderr."""
+130 interrupted (Ctrl-C or SIGTERM).  Every error is one line on stderr."""
 from __future__ import annotations
 
 import argparse
@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         interrupt.acknowledge()
-        print("ptprove: interrupted (Ctrl-C)", file=sys.stderr)
+        print(f"ptprove: interrupted ({interrupt.what()})", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

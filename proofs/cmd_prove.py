@@ -192,7 +192,7 @@ def prove(args) -> int:
             raise
         interrupt.acknowledge()
         interrupt.stop_workers()
-        raise Interrupted(f"interrupted (Ctrl-C), workers stopped, after {abort()}") from None
+        raise Interrupted(f"interrupted ({interrupt.what()}), workers stopped, after {abort()}") from None
     return status
 
 

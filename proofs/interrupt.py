@@ -1,4 +1,5 @@
-"""Ctrl-C: stop within a second, workers included, and say so in one line.
+"""Ctrl-C (or SIGTERM, a cancelled CI job): stop within a second, workers
+included, and say so in one line.
 
 The proof engines decide obligations in `concurrent.futures` worker
 processes.  Python's own SIGINT handling would raise KeyboardInterrupt in the
@@ -15,7 +16,9 @@ solver query (30-50 s).  Instead each command runs under `handled()`:
   for a query running in this process (`--jobs 1`), where no Python handler
   runs (z3's own Ctrl-C handling, which would quietly cancel the query and let
   the run go on, is switched off), or the KeyboardInterrupt was raised where
-  Python ignores exceptions (an at-fork callback).  A watcher thread, woken
+  Python ignores exceptions (an at-fork callback).
+* SIGTERM is handled as SIGINT (`what()` names the one received), so a CI
+  job cancelled before its timeout still writes the report of what finished.  A watcher thread, woken
   through the signal wakeup fd, then runs the `on_abort` hooks (which save what
   finished), prints the one line and ends the process with `EXIT_INTERRUPTED`.
 """
@@ -34,7 +37,9 @@ from proofs.errors import EXIT_INTERRUPTED
 GRACE = 0.5  # seconds the main thread has to act on Ctrl-C before the watcher does
 
 _main_pid = os.getpid()
-_requested = threading.Event()  # a SIGINT reached the main process's handler
+SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+_requested = threading.Event()  # a SIGINT or SIGTERM reached the main process's handler
+_received: list[str] = []  # its name
 _acknowledged = threading.Event()  # the command is handling it
 _hooks: list[Callable[[], str]] = []
 
@@ -42,6 +47,11 @@ _hooks: list[Callable[[], str]] = []
 def requested() -> bool:
     """Whether Ctrl-C was pressed (an error now is its consequence, e.g. a broken pool)."""
     return _requested.is_set()
+
+
+def what() -> str:
+    """The signal that stopped the run, as the one line names it."""
+    return _received[0] if _received else "Ctrl-C"
 
 
 def acknowledge() -> None:
@@ -63,6 +73,7 @@ def ignore_interrupts() -> None:
     """A worker's initializer: Ctrl-C reaches the whole process group, but only
     the main process acts on it (it terminates the workers)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker inherited the main process's handler
 
 
 @contextmanager
@@ -76,9 +87,12 @@ def on_abort(hook: Callable[[], str]) -> Iterator[None]:
         _hooks.remove(hook)
 
 
-def _on_sigint(signum: int, frame: Any) -> None:
-    if os.getpid() != _main_pid:  # a forked worker before its initializer: the main process ends it
-        return
+def _on_signal(signum: int, frame: Any) -> None:
+    if os.getpid() != _main_pid:  # a forked worker before its initializer
+        if signum == signal.SIGTERM:  # the main process ending it: end
+            os._exit(128 + signum)
+        return  # Ctrl-C: the main process ends it
+    _received.append(SIGNALS.get(signum, str(signum)))
     _requested.set()
     stop_workers()
     raise KeyboardInterrupt
@@ -94,7 +108,7 @@ def _abort() -> None:
         except Exception as e:  # noqa: BLE001 - the line below must still be printed
             done.append(f"could not save: {e}")
     detail = f": {'; '.join(done)}" if done else ""
-    print(f"ptprove: interrupted (Ctrl-C) during a solver query{detail}", file=sys.stderr, flush=True)
+    print(f"ptprove: interrupted ({what()}) during a solver query{detail}", file=sys.stderr, flush=True)
     sys.stdout.flush()
     os._exit(EXIT_INTERRUPTED)
 
@@ -107,7 +121,7 @@ def _watch(fd: int, stop: threading.Event) -> None:
             return
         if not data or stop.is_set():
             return
-        if signal.SIGINT in data and not _acknowledged.wait(GRACE) and not stop.is_set():
+        if any(sig in data for sig in SIGNALS) and not _acknowledged.wait(GRACE) and not stop.is_set():
             _abort()
 
 
@@ -139,7 +153,7 @@ def _solver_leaves_ctrl_c_to_us() -> None:
 
 @contextmanager
 def handled() -> Iterator[None]:
-    """SIGINT handled as above while the block runs (from the main thread only;
+    """SIGINT and SIGTERM handled as above while the block runs (from the main thread only;
     elsewhere Python's handling stays), the previous handling restored after."""
     global _main_pid
     if threading.current_thread() is not threading.main_thread():
@@ -148,11 +162,12 @@ def handled() -> Iterator[None]:
     _main_pid = os.getpid()
     _requested.clear()
     _acknowledged.clear()
+    _received.clear()
     _solver_leaves_ctrl_c_to_us()
     r, w = os.pipe()
     os.set_blocking(w, False)
     stop = threading.Event()
-    previous = signal.signal(signal.SIGINT, _on_sigint)
+    previous = {sig: signal.signal(sig, _on_signal) for sig in SIGNALS}
     previous_fd = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
     watcher = threading.Thread(target=_watch, args=(r, stop), name="ptprove-interrupt", daemon=True)
     watcher.start()
@@ -164,7 +179,8 @@ def handled() -> Iterator[None]:
     finally:
         sys.unraisablehook, threading.excepthook = unraisable, thread_hook
         signal.set_wakeup_fd(previous_fd)
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         stop.set()
         os.write(w, b"\0")  # wakes the watcher, which sees `stop`
         os.close(w)

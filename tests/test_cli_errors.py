@@ -140,8 +140,12 @@ def test_interrupt_keeps_the_results_that_finished(tmp_path, monkeypatch, capsys
     assert data["results"] and {r["system"] for r in data["results"]} == {"encodings"}
 
 
-@pytest.mark.parametrize("jobs", ["2", "1"])  # workers terminated; a query in this process left at once
-def test_ctrl_c_stops_the_run_in_one_line_with_exit_130(jobs, tmp_path):
+@pytest.mark.parametrize("jobs, sig, name", [
+    ("2", signal.SIGINT, "Ctrl-C"),  # workers terminated
+    ("1", signal.SIGINT, "Ctrl-C"),  # a query in this process left at once
+    ("2", signal.SIGTERM, "SIGTERM"),  # a cancelled CI job
+])
+def test_ctrl_c_stops_the_run_in_one_line_with_exit_130(jobs, sig, name, tmp_path):
     report = tmp_path / "report.json"
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     p = subprocess.Popen([sys.executable, "-m", "proofs", "prove", "--variant", "riscv-pt-v5,riscv-pt-v9",
@@ -151,10 +155,10 @@ def test_ctrl_c_stops_the_run_in_one_line_with_exit_130(jobs, tmp_path):
     for line in p.stdout:  # the log shows the run advancing; interrupt once the proofs run
         if "riscv-pt: started" in line:
             break
-    os.killpg(p.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    os.killpg(p.pid, sig)  # as a terminal's Ctrl-C: the whole process group
     out, err = p.communicate(timeout=60)
     assert p.returncode == 130, (out, err)
-    assert err.startswith("ptprove: interrupted (Ctrl-C)") and len(err.splitlines()) == 1, err
+    assert err.startswith(f"ptprove: interrupted ({name})") and len(err.splitlines()) == 1, err
     assert "Traceback" not in err + out
     data = json.loads(report.read_text())
     assert (data["exit_status"], data["meta"]["complete"]) == (130, False)
