@@ -13,12 +13,12 @@ from model.riscv.machine import OP_IDS, OPS
 from proofs import encodings
 from proofs import interrupt, systems
 from proofs.engine import Settings
-from proofs.errors import EXIT_INTERRUPTED, EXIT_MISMATCH, Interrupted, UsageError
+from proofs.errors import EXIT_INTERRUPTED, EXIT_MISMATCH, Interrupted, SolverError, UsageError
 from proofs.expectations import against_base, aggregate, exit_status, load_expectations, record
 from proofs.outputs import check_dir, check_file
 from proofs.progress import Progress
 from proofs.report import Run, render, write_json, write_junit
-from proofs.solver import SOLVERS
+from proofs.solver import SOLVERS, available
 
 EXPECTATIONS = str(Path(__file__).with_name("expectations.json"))
 ENC_IDS = [ob.id for ob in encodings.OBLIGATIONS]
@@ -158,6 +158,9 @@ def _check_options(args) -> None:
         args.variant = [*dict.fromkeys([*args.variant, base])]
     if args.record_expectations:
         check_file(args.expectations, "--expectations")
+    for flag, name in (("--solver", args.solver), ("--confirm", args.confirm)):
+        if name and not available(name):
+            raise SolverError(f"{flag} {name}: solver not installed (pip install {name})")
     check_file(args.json, "--json")
     check_file(args.junit, "--junit")
     check_dir(args.vectors, "--vectors")

@@ -173,3 +173,13 @@ def test_after_ctrl_c_a_thread_it_broke_prints_no_traceback(monkeypatch):
     monkeypatch.setattr(interrupt, "_requested", type("Set", (), {"is_set": staticmethod(lambda: True)})())
     quiet("the executor's manager thread after Ctrl-C")
     assert seen == ["a thread's error"]
+
+
+def test_a_missing_solver_is_one_line_exit_3_before_any_work(monkeypatch, capsys):
+    import proofs.cmd_prove
+
+    monkeypatch.setattr(proofs.cmd_prove, "available", lambda name: name != "cvc5")
+    for flag in ("--solver", "--confirm"):
+        assert main(["prove", *FAST, flag, "cvc5"]) == 3
+        out, err = capsys.readouterr()
+        assert out == "" and err == f"ptprove: error: {flag} cvc5: solver not installed (pip install cvc5)\n"
