@@ -13,11 +13,11 @@ from model.riscv.machine import OP_IDS, OPS
 from proofs import encodings
 from proofs import interrupt, systems
 from proofs.engine import Settings
-from proofs.errors import EXIT_INTERRUPTED, EXIT_MISMATCH, Interrupted, SolverError, UsageError
+from proofs.errors import EXIT_INTERRUPTED, EXIT_MISMATCH, Interrupted, PtproveError, SolverError, UsageError
 from proofs.expectations import against_base, aggregate, exit_status, load_expectations, record
 from proofs.outputs import check_dir, check_file
 from proofs.progress import Progress
-from proofs.report import Run, render, write_json, write_junit
+from proofs.report import Canonical, Run, render, write_json, write_junit
 from proofs.solver import SOLVERS, available
 
 EXPECTATIONS = str(Path(__file__).with_name("expectations.json"))
@@ -174,22 +174,28 @@ def prove(args) -> int:
     settings = Settings(solver=args.solver, timeout_ms=args.timeout * 1000, depth=args.depth,
                         mode=args.mode, pool=args.pool, jobs=args.jobs or 0,
                         rlimit=args.rlimit)
-    run = Run(expectations.path, extra={"argv": sys.argv[1:], "state_machine_bounds": settings.bounds()})
-    def abort() -> str:  # Ctrl-C while this process is in a solver query (--jobs 1)
-        run.complete = False
+    run = Run(expectations.path, complete=False,
+              extra={"argv": sys.argv[1:], "state_machine_bounds": settings.bounds()})
+
+    def abort() -> str:  # Ctrl-C; called by the watcher if this process is in a solver query (--jobs 1)
         return f"{len(run.results)} results; " + save(args, run, EXIT_INTERRUPTED, time.perf_counter() - clock)
 
     try:
         with interrupt.on_abort(abort), Progress(versions=ALL_VARIANTS) as progress:
             for s, variants, obligations in selection:
                 run.requested |= {(v, i) for v in variants for i in obligations}
-                with progress.running(s.id, _count(variants, "version") + " x " + _count(obligations, "obligation")) \
-                        as finished:
+                what = f"{_count(variants, 'version')} x {_count(obligations, 'obligation')}"
+                with progress.running(s.id, what) as finished:
                     for r in s.run(variants, obligations, settings, progress.callback):
                         r.system = s.id
                         finished.append(r)
                         run.results.append(r)  # kept on Ctrl-C
+            run.complete = True
         status = _report(args, run, settings, expectations, clock)
+    except PtproveError as e:  # a solver error, or after the run (vectors, --confirm): the results are kept
+        if run.results:
+            save(args, run, e.status, time.perf_counter() - clock)
+        raise
     except BaseException as e:  # Ctrl-C, or what it broke (the pool whose workers it terminated)
         if not (isinstance(e, KeyboardInterrupt) or interrupt.requested()):
             raise
@@ -205,8 +211,13 @@ def _report(args, run: Run, settings: Settings, expectations, clock: float) -> i
     run.compare_with(expectations)
     if base is not None:
         run.differences = against_base(aggregate(run.results), run.differences, base)
+    vectors = []
+    if args.vectors:  # before the report, which shows their shrunk traces
+        from proofs.vector import from_results
+
+        vectors = from_results(run.results, settings)
     print(render(run.results, run.differences, sys.stdout.isatty(), against=base,
-                 vector_of=_vector_of(args.vectors)), end="")
+                 vector_of=_vector_of(args.vectors, vectors)), end="")
     if args.record_expectations:
         added = record(expectations.path, aggregate(run.results), expectations)
         print(f"recorded {len(added)} expectations in {expectations.path}: write each one's reason "
@@ -214,10 +225,9 @@ def _report(args, run: Run, settings: Settings, expectations, clock: float) -> i
     print(f"{len(run.results)} obligations in {time.perf_counter() - clock:.1f} s")
     status = exit_status(run.differences, run.results)
     if args.vectors:
-        from proofs.vector import write_run_vectors
+        from proofs.vector import sync_and_report
 
-        status = max(status, write_run_vectors(run.results, settings, run.requested, args.vectors,
-                                               args.update))
+        status = max(status, sync_and_report(vectors, args.vectors, run.requested, args.update))
     if args.confirm:
         from proofs.confirm import confirm
 
@@ -231,15 +241,19 @@ def _report(args, run: Run, settings: Settings, expectations, clock: float) -> i
     return status
 
 
-def _vector_of(directory: Optional[str]):
+def _vector_of(directory: Optional[str], vectors: list[dict]):
     """A finding's canonical vector under `--vectors DIR`, for systems that write them."""
     if not directory:
         return None
     from proofs import vector as vec
 
-    def vector_of(agg) -> Optional[str]:
-        sid = agg.results[0].system
-        return str(Path(directory) / agg.variant / f"{agg.invariant}.json") if vec.plugin(sid) else None
+    by_path = {vec.relpath(v): v for v in vectors}
+
+    def vector_of(agg) -> Optional[Canonical]:
+        rel = f"{agg.variant}/{agg.invariant}.json"
+        if rel not in by_path and not vec.plugin(agg.results[0].system):
+            return None
+        return Canonical(str(Path(directory) / rel), by_path.get(rel))
     return vector_of
 
 

@@ -169,19 +169,35 @@ def clip(text: str, width: int = WIDTH) -> str:
     return text if len(text) <= width else text[:width - 3].rstrip() + "..."
 
 
-def finding_line(agg: Aggregate, vector: Optional[str] = None) -> str:
+@dataclass(frozen=True)
+class Canonical:
+    """A finding's canonical vector (`prove --vectors DIR`): its file, and the
+    shrunk trace it holds (the same on every run, unlike the solver's)."""
+
+    path: str
+    vector: Optional[dict] = None
+
+    def summary(self) -> Optional[str]:
+        v = self.vector or {}
+        if v.get("kind") != "trace" or not v.get("calls"):
+            return None
+        return "trace: " + "; ".join(_call_text(c) for c in v["calls"])
+
+
+#: a finding's canonical vector, if it has one
+VectorOf = Callable[[Aggregate], Optional[Canonical]]
+
+
+def finding_line(agg: Aggregate, canonical: Optional[Canonical] = None) -> str:
     """A violated or not-inductive (variant, invariant): how many of its members
     (operations, or modes and levels), its canonical vector's file when there is
-    one (the shrunk trace `ptprove show` explains), and the representative's trace."""
+    one, and its trace: the vector's shrunk one, else the representative's."""
     r = _representative(agg)
     deciding = agg.deciding()
     where = member_label(r) if len(agg.results) == 1 else f"{len(deciding)} of {len(agg.results)}"
+    shown = (canonical.summary() if canonical else None) or trace_summary(r)
     return (f"{agg.variant} {agg.invariant} {CELL[agg.verdict]} in {where}"
-            f"{f' ({vector})' if vector else ''}: {trace_summary(r)}")
-
-
-#: where a finding's canonical vector is, if it has one (`prove --vectors DIR`)
-VectorOf = Callable[[Aggregate], Optional[str]]
+            f"{f' ({canonical.path})' if canonical else ''}: {shown}")
 
 
 # ---------------------------------------------------------------------------
@@ -304,7 +320,7 @@ class Run:
     results: list[Result] = field(default_factory=list)
     requested: set[Pair] = field(default_factory=set)
     differences: Optional[list[Difference]] = None  # None: not compared (yet)
-    complete: bool = True  # False: interrupted before every selected system ran
+    complete: bool = True  # False: stopped (Ctrl-C, an error) before every selected system ran
     extra: dict[str, Any] = field(default_factory=dict)  # more `meta` (argv, bounds)
 
     def compare_with(self, expectations: Expectations) -> list[Difference]:

@@ -133,3 +133,20 @@ def test_a_finding_names_its_canonical_vector(tmp_path, monkeypatch, capsys):
     finding = next(line for line in capsys.readouterr().out.splitlines() if "enc-mapping VIOLATED" in line)
     assert "(cx/riscv-pt-v5/enc-mapping.json): entry 0x" in finding
     assert (tmp_path / "cx" / "riscv-pt-v5" / "enc-mapping.json").is_file()
+
+
+def test_an_error_after_the_run_keeps_the_report(tmp_path, monkeypatch, capsys):
+    import proofs.cmd_prove
+    import proofs.confirm
+    from proofs.errors import SolverError
+
+    def broken(*args):
+        raise SolverError("cvc5 crashed")
+
+    monkeypatch.setattr(proofs.confirm, "confirm", broken)
+    monkeypatch.setattr(proofs.cmd_prove, "available", lambda name: True)
+    report = tmp_path / "r.json"
+    assert main([*TLB_ONLY, "--confirm", "cvc5", "--json", str(report)]) == 3
+    assert capsys.readouterr().err == "ptprove: error: cvc5 crashed\n"
+    data = json.loads(report.read_text())
+    assert (data["exit_status"], data["meta"]["complete"], len(data["results"])) == (3, True, 4)

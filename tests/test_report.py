@@ -212,3 +212,15 @@ def test_junit_fails_only_the_members_the_difference_is_about(tmp_path):
     write_junit(rs, diffs, str(path))
     names = [c.get("name") for c in failing(path)]
     assert names == [f"{V9} :: wx [modify]"]
+
+
+def test_a_finding_with_a_vector_shows_the_vectors_shrunk_trace():
+    from proofs.expectations import aggregate as agg_of
+    from proofs.report import Canonical, finding_line
+
+    agg = agg_of([res(V5, "wx", VIOLATED, "modify", {"calls": CALLS * 3})])[(V5, "wx")]
+    shrunk = Canonical("cx/riscv-pt-v5/wx.json", {"kind": "trace", "calls": CALLS[:1]})
+    assert finding_line(agg, shrunk) == (f"{V5} wx VIOLATED in modify sv39 (cx/riscv-pt-v5/wx.json): "
+                                         "trace: map(virt=0x1000, mfn=0x80, nr=0x1, flags=0xb) [1 iteration] -> 0")
+    step = Canonical("cx/riscv-pt-v5/wx.json", {"kind": "step", "calls": CALLS[:1]})
+    assert finding_line(agg, step).count("map(") == 3  # a step vector: the run's own summary
