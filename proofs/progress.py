@@ -6,8 +6,9 @@ phase ("step", "search", "p2m split", ...) and the rest the item
 ("riscv-pt-v5 wx map").  `Progress` turns those calls into
 
 * in a terminal: a live rich bar per phase of the system running (done of
-  total, elapsed, an estimate of the time left, the latest item), above it one
-  line per finished system;
+  total, elapsed, an estimate of the time left, the item finished last: the
+  callback names items as they finish), above it one line per finished phase
+  and system;
 * elsewhere (CI, `| tee`): plain lines a log can be read by, one per finished
   phase and one per finished system with its verdict counts and time, and,
   within a long phase, a line at most every `HEARTBEAT` seconds, so the log
@@ -91,7 +92,7 @@ class Progress:
             console = Console(file=self.stream, force_terminal=True, highlight=False)
             self.bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                            MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("left"),
-                           TimeRemainingColumn(), TextColumn("{task.fields[item]}"),
+                           TimeRemainingColumn(), TextColumn("last done: {task.fields[item]}"),
                            console=console, transient=True)
             self.bar.__enter__()
         return self
