@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from model.cite import citations
 from model.riscv.machine import OP_IDS, OPS
@@ -50,7 +50,7 @@ def _positive(text: str) -> int:
 SYSTEM_IDS = [s.id for s in systems.SYSTEMS]
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "prove", help="prove or refute every obligation; compare with expectations",
         description="Decide every (version, obligation) selected, print one verdict table per "
@@ -110,7 +110,7 @@ def register(sub) -> None:
 Plan = list[tuple[systems.System, list[str], list[str]]]  # (system, versions, obligations) to run
 
 
-def plan(args) -> Plan:
+def plan(args: argparse.Namespace) -> Plan:
     """What the selection runs, system by system.  A name given that selects
     nothing is a UsageError (no silent no-op: "all 0 verdicts match")."""
     chosen = [s for s in systems.SYSTEMS if args.system is None or s.id in args.system]
@@ -141,7 +141,7 @@ def _count(items: list, noun: str) -> str:
     return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
-def _check_options(args) -> None:
+def _check_options(args: argparse.Namespace) -> None:
     """Everything that can fail before the work starts."""
     if args.update and not args.vectors:
         raise UsageError("--update needs --vectors DIR (it rewrites the vectors there)")
@@ -166,7 +166,7 @@ def _check_options(args) -> None:
     check_dir(args.vectors, "--vectors")
 
 
-def prove(args) -> int:
+def prove(args: argparse.Namespace) -> int:
     clock = time.perf_counter()
     _check_options(args)
     selection = plan(args)
@@ -205,7 +205,7 @@ def prove(args) -> int:
     return status
 
 
-def _report(args, run: Run, settings: Settings, expectations, clock: float) -> int:
+def _report(args: argparse.Namespace, run: Run, settings: Settings, expectations, clock: float) -> int:
     """Print the verdict tables, write the vectors, confirm; save the reports; the exit status."""
     base = args.against[0] if args.against else None
     run.compare_with(expectations)
@@ -241,7 +241,7 @@ def _report(args, run: Run, settings: Settings, expectations, clock: float) -> i
     return status
 
 
-def _vector_of(directory: Optional[str], vectors: list[dict]):
+def _vector_of(directory: Optional[str], vectors: list[dict]) -> Optional[Callable[..., Optional[Canonical]]]:
     """A finding's canonical vector under `--vectors DIR`, for systems that write them."""
     if not directory:
         return None
@@ -257,7 +257,7 @@ def _vector_of(directory: Optional[str], vectors: list[dict]):
     return vector_of
 
 
-def save(args, run: Run, status: int, wall_seconds: float) -> str:
+def save(args: argparse.Namespace, run: Run, status: int, wall_seconds: float) -> str:
     """Write the JSON report, then JUnit, of what `run` holds; what was written."""
     written = []
     if args.json:
@@ -284,7 +284,7 @@ def statement_text(statement: str) -> str:
     return statement.format_map(_Names(GENERIC_NAMES)) if "{" in statement else statement
 
 
-def list_cmd(args) -> int:
+def list_cmd(args: argparse.Namespace) -> int:
     variants: dict[str, dict] = {}
     for s in systems.SYSTEMS:
         for name, cls in s.variants.items():

@@ -2,18 +2,23 @@
 re-run on the concrete model (and on C code), read, and emitted as regression tests."""
 from __future__ import annotations
 
+import argparse
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING, Optional
 
 from proofs import vector as vec
 from proofs.errors import EXIT_MISMATCH, PtproveError, UsageError
 from proofs.outputs import check_dir, check_file, write_text
 
+if TYPE_CHECKING:
+    from proofs import c_harness
+
 BOTH, MODEL_ONLY, FAILED, BAD = "model and C", "model only", "failed", "bad"  # how a replay ends
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     from proofs.cmd_prove import ALL_VARIANTS, _csv, _positive
     from proofs.engine import Settings
 
@@ -43,7 +48,7 @@ def register(sub) -> None:
     g.set_defaults(run=vectors_cmd)
 
 
-def replay_cmd(args) -> int:
+def replay_cmd(args: argparse.Namespace) -> int:
     """Every vector named (or under a directory named) replayed, each reported
     on one line: ok, FAIL (does not reproduce) or BAD (unusable, with its file);
     exit 2 if one was unusable, else 1 if one did not reproduce."""
@@ -70,7 +75,7 @@ def replay_cmd(args) -> int:
     return EXIT_MISMATCH if tally[FAILED] else 0
 
 
-def _replay_one(path: Path, harness, bad: list[str]) -> str:
+def _replay_one(path: Path, harness: Optional["c_harness.Harness"], bad: list[str]) -> str:
     """Replay one file, print its line; which of BOTH, MODEL_ONLY, FAILED, BAD it is
     (the error of a BAD one, naming its file, appended to `bad`)."""
     try:
@@ -96,7 +101,7 @@ def _replay_one(path: Path, harness, bad: list[str]) -> str:
     return MODEL_ONLY
 
 
-def show_cmd(args) -> int:
+def show_cmd(args: argparse.Namespace) -> int:
     check_file(args.svg, "--svg")
     check_file(args.dot, "--dot")
     v = vec.load(args.vector)
@@ -122,7 +127,7 @@ def show_cmd(args) -> int:
     return 0
 
 
-def vectors_cmd(args) -> int:
+def vectors_cmd(args: argparse.Namespace) -> int:
     from proofs import systems
     from proofs.engine import Settings
 
