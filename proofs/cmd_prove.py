@@ -181,7 +181,7 @@ def prove(args: argparse.Namespace) -> int:
         return f"{len(run.results)} results; " + save(args, run, EXIT_INTERRUPTED, time.perf_counter() - clock)
 
     try:
-        with interrupt.on_abort(abort), Progress(versions=ALL_VARIANTS) as progress:
+        with interrupt.on_abort(abort), Progress(versions=ALL_VARIANTS, systems=len(selection)) as progress:
             for s, variants, obligations in selection:
                 run.requested |= {(v, i) for v in variants for i in obligations}
                 what = f"{_count(variants, 'version')} x {_count(obligations, 'obligation')}"

@@ -5,7 +5,8 @@ called as items finish in every phase; the label's leading words name the
 phase ("step", "search", "p2m split", ...) and the rest the item
 ("riscv-pt-v5 wx map").  `Progress` turns those calls into
 
-* in a terminal: a live rich bar per phase of the system running (done of
+* in a terminal: a live rich bar over all systems and one per phase of the
+  system running (done of
   total, elapsed, an estimate of the time left, the item finished last: the
   callback names items as they finish), above it one line per finished phase
   and system;
@@ -67,7 +68,8 @@ class Progress:
     """Progress of one run over its systems; `callback` is what the engines call."""
 
     def __init__(self, stream: Optional[TextIO] = None, tty: Optional[bool] = None,
-                 versions: Iterable[str] = (), clock: Callable[[], float] = time.monotonic):
+                 versions: Iterable[str] = (), clock: Callable[[], float] = time.monotonic,
+                 systems: int = 0):
         if stream is None:
             stream = sys.stderr if sys.stderr.isatty() else sys.stdout
         self.stream = stream
@@ -80,7 +82,9 @@ class Progress:
         self.mark = self.t0  # when the phase running began: its system's start or the last phase's end
         self.last_line = self.t0
         self.ended: set[str] = set()  # phases of the system running already reported complete
+        self.systems, self.systems_started = systems, 0  # how many the run has, how many began
         self.bar = None
+        self.overall: Optional[int] = None  # the rich task over all systems
 
     # -- the run --------------------------------------------------------------
     def __enter__(self) -> "Progress":
@@ -92,9 +96,11 @@ class Progress:
             console = Console(file=self.stream, force_terminal=True, highlight=False)
             self.bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                            MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("left"),
-                           TimeRemainingColumn(), TextColumn("last done: {task.fields[item]}"),
+                           TimeRemainingColumn(), TextColumn("{task.fields[item]}"),
                            console=console, transient=True)
             self.bar.__enter__()
+            if self.systems:
+                self.overall = self.bar.add_task("all systems", total=self.systems, item="")
         return self
 
     def __exit__(self, *exc) -> None:
@@ -118,9 +124,13 @@ class Progress:
         yielded, and the closing line counts their verdicts."""
         self.system, self.ended = system, set()
         started = self.mark = self.clock()
+        self.systems_started += 1
         results: list = []
+        where = f"; system {self.systems_started} of {self.systems}" if self.systems else ""
         if not self.tty:
-            self.line(f"{system}: started ({what})")
+            self.line(f"{system}: started ({what}{where})")
+        if self.overall is not None:
+            self.bar.update(self.overall, item=f"running {system}")
         ended = "stopped"
         try:
             yield results
@@ -133,6 +143,8 @@ class Progress:
                 self.line(f"{system}: {len(results)} results: "
                           f"{verdict_counts(r.verdict for r in results)} "
                           f"in {self.clock() - started:.1f} s")
+            if self.overall is not None:
+                self.bar.advance(self.overall)
             self.system = None
 
     def callback(self, done: int, total: int, label: str) -> None:
@@ -148,7 +160,7 @@ class Progress:
         ph = self.phase
         ph.done, ph.total, ph.item = done, total, item
         if self.bar is not None:
-            self.bar.update(ph.task, completed=done, total=total or None, item=item)
+            self.bar.update(ph.task, completed=done, total=total or None, item=f"last done: {item}")
         elif self.clock() - self.last_line >= HEARTBEAT and done < total:
             self.line(f"{self.system} {name}: {done} of {total} done (latest: {item})")
         if total and done >= total:  # the phase is complete: say so now, not at the next one

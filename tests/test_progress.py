@@ -53,13 +53,14 @@ def test_a_log_gets_a_line_per_phase_and_per_system_and_a_heartbeat():
 
 def test_a_terminal_gets_a_live_bar_naming_the_item_and_the_phase():
     out = io.StringIO()
-    with Progress(out, tty=True, versions=VERSIONS) as p:
+    with Progress(out, tty=True, versions=VERSIONS, systems=3) as p:
         with p.running("riscv-pt", "1 version x 1 obligation") as finished:
             p.callback(1, 4, "step riscv-pt-v5 wx map")
             p.bar.refresh()
             shown = out.getvalue()
             finished.append(result("proved"))
-    assert "riscv-pt step" in shown and "riscv-pt-v5 wx map" in shown and "1/4" in shown
+    assert "riscv-pt step" in shown and "last done: riscv-pt-v5 wx map" in shown and "1/4" in shown
+    assert "all systems" in shown and "0/3" in shown
     assert "riscv-pt: 1 results: 1 proved" in out.getvalue()  # the line above the bar stays
 
 
@@ -69,7 +70,8 @@ def test_prove_in_a_log_prints_progress_lines_before_the_report(capsys):
     out, err = capsys.readouterr()
     assert err == ""
     lines = out.splitlines()
-    started = next(n for n, line in enumerate(lines) if "riscv-pt: started (1 version x 1 obligation)" in line)
+    started = next(n for n, line in enumerate(lines)
+                   if "riscv-pt: started (1 version x 1 obligation; system 2 of 2)" in line)
     assert "encodings: 6 results: 6 proved in" in lines[started - 1]  # Sv39 and Sv39x4, 3 levels
     assert "riscv-pt step: 4 of 4 done in" in lines[started + 1]
     assert "riscv-pt: 4 results: 4 proved in" in lines[started + 2]
