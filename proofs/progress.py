@@ -11,9 +11,10 @@ phase ("step", "search", "p2m split", ...) and the rest the item
   callback names items as they finish), above it one line per finished phase
   and system;
 * elsewhere (CI, `| tee`): plain lines a log can be read by, one per finished
-  phase and one per finished system with its verdict counts and time, and,
-  within a long phase, a line at most every `HEARTBEAT` seconds, so the log
-  shows the run advancing.
+  phase and one per finished system with its verdict counts and time, and a
+  line whenever `HEARTBEAT` seconds passed without one (from a ticker thread:
+  the engines may go minutes between two callbacks), so the log shows the run
+  advancing.
 
 By default the bar goes to stderr when that is a terminal (so `ptprove prove
 > report.txt` still shows it), and the log lines to stdout otherwise, before
@@ -22,6 +23,7 @@ the report: stderr carries nothing but the one line of an error.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -69,7 +71,7 @@ class Progress:
 
     def __init__(self, stream: Optional[TextIO] = None, tty: Optional[bool] = None,
                  versions: Iterable[str] = (), clock: Callable[[], float] = time.monotonic,
-                 systems: int = 0):
+                 systems: int = 0, ticker: bool = True):
         if stream is None:
             stream = sys.stderr if sys.stderr.isatty() else sys.stdout
         self.stream = stream
@@ -85,6 +87,8 @@ class Progress:
         self.systems, self.systems_started = systems, 0  # how many the run has, how many began
         self.bar = None
         self.overall: Optional[int] = None  # the rich task over all systems
+        self.lock = threading.Lock()  # the ticker thread prints too
+        self.ticking: Optional[threading.Event] = threading.Event() if ticker and not self.tty else None
 
     # -- the run --------------------------------------------------------------
     def __enter__(self) -> "Progress":
@@ -101,21 +105,40 @@ class Progress:
             self.bar.__enter__()
             if self.systems:
                 self.overall = self.bar.add_task("all systems", total=self.systems, item="")
+        if self.ticking is not None:
+            threading.Thread(target=self._tick, name="ptprove-progress", daemon=True).start()
         return self
 
     def __exit__(self, *exc) -> None:
+        if self.ticking is not None:
+            self.ticking.set()
         if self.bar is not None:
             self.bar.__exit__(*exc)
             self.bar = None
 
     def line(self, text: str) -> None:
         """One line above the bar (terminal) or in the log."""
-        stamp = f"[{self.clock() - self.t0:7.1f}s] "
-        if self.bar is not None:
-            self.bar.console.print(stamp + text, markup=False, highlight=False)
-        else:
-            print(stamp + text, file=self.stream, flush=True)
-        self.last_line = self.clock()
+        with self.lock:
+            stamp = f"[{self.clock() - self.t0:7.1f}s] "
+            if self.bar is not None:
+                self.bar.console.print(stamp + text, markup=False, highlight=False)
+            else:
+                print(stamp + text, file=self.stream, flush=True)
+            self.last_line = self.clock()
+
+    def _tick(self) -> None:
+        """A log line whenever HEARTBEAT seconds passed without one."""
+        while not self.ticking.wait(HEARTBEAT / 4):
+            if self.clock() - self.last_line >= HEARTBEAT:
+                self.line(self.heartbeat())
+
+    def heartbeat(self) -> str:
+        """Where the run is, for a log that has said nothing for a while."""
+        ph, system = self.phase, self.system or "ptprove"
+        if ph is not None:
+            latest = f" (latest: {ph.item})" if ph.item else ""
+            return f"{system} {ph.name}: {ph.done} of {ph.total} done so far{latest}"
+        return f"{system}: running"
 
     # -- a system -------------------------------------------------------------
     @contextmanager
@@ -150,6 +173,8 @@ class Progress:
     def callback(self, done: int, total: int, label: str) -> None:
         """The engines' `progress(done, total, label)`."""
         name, item = split_label(label, self.versions)
+        if self.system and (name == self.system or name.startswith(f"{self.system} ")):
+            name = name[len(self.system):].strip() or "obligations"  # "p2m step": the p2m's step phase
         if self.phase is None and name in self.ended and total and done >= total:
             return  # a phase already reported complete, called again
         if self.phase is None or self.phase.name != name:
@@ -162,7 +187,7 @@ class Progress:
         if self.bar is not None:
             self.bar.update(ph.task, completed=done, total=total or None, item=f"last done: {item}")
         elif self.clock() - self.last_line >= HEARTBEAT and done < total:
-            self.line(f"{self.system} {name}: {done} of {total} done (latest: {item})")
+            self.line(self.heartbeat())
         if total and done >= total:  # the phase is complete: say so now, not at the next one
             self._end_phase()
             self.ended.add(name)

@@ -31,7 +31,7 @@ def test_labels_split_into_phase_and_item():
 
 def test_a_log_gets_a_line_per_phase_and_per_system_and_a_heartbeat():
     out, clock = io.StringIO(), Clock()
-    with Progress(out, tty=False, versions=VERSIONS, clock=clock) as p:
+    with Progress(out, tty=False, versions=VERSIONS, clock=clock, ticker=False) as p:
         with p.running("riscv-pt", "1 version x 1 obligation") as finished:
             for n in range(1, 5):
                 clock.now += 10
@@ -45,7 +45,7 @@ def test_a_log_gets_a_line_per_phase_and_per_system_and_a_heartbeat():
     assert lines == [
         "[    0.0s] riscv-pt: started (1 version x 1 obligation)",
         "[   40.0s] riscv-pt step: 4 of 4 done in 40.0 s",
-        "[  100.0s] riscv-pt search: 1 of 3 done (latest: riscv-pt-v5 wx op1)",
+        "[  100.0s] riscv-pt search: 1 of 3 done so far (latest: riscv-pt-v5 wx op1)",
         "[  105.0s] riscv-pt search: 3 of 3 done in 65.0 s",
         "[  105.0s] riscv-pt: 2 results: 1 proved, 1 violated in 105.0 s",
     ]
@@ -76,3 +76,31 @@ def test_prove_in_a_log_prints_progress_lines_before_the_report(capsys):
     assert "riscv-pt step: 4 of 4 done in" in lines[started + 1]
     assert "riscv-pt: 4 results: 4 proved in" in lines[started + 2]
     assert lines.index("riscv-pt: RISC-V hypervisor page tables (pt.c)") > started + 2
+
+
+def test_a_log_that_said_nothing_for_a_while_gets_a_heartbeat_line():
+    out, clock = io.StringIO(), Clock()
+    p = Progress(out, tty=False, versions=VERSIONS, clock=clock, ticker=False)
+    assert p.heartbeat() == "ptprove: running"
+    with p, p.running("p2m", "1 version x 1 obligation"):
+        assert p.heartbeat() == "p2m: running"
+        p.callback(2, 5, "p2m step riscv-p2m-v2 no-leak map")
+        assert p.heartbeat() == "p2m step: 2 of 5 done so far (latest: riscv-p2m-v2 no-leak map)"
+        p.callback(5, 5, "p2m step riscv-p2m-v2 no-leak destroy")
+        p.callback(1, 1, "p2m")
+    assert "p2m obligations: 1 of 1 done" in out.getvalue()
+
+
+def test_the_ticker_writes_the_heartbeat_when_no_callback_comes(monkeypatch):
+    import time
+
+    import proofs.progress
+
+    monkeypatch.setattr(proofs.progress, "HEARTBEAT", 0.2)
+    out = io.StringIO()
+    with Progress(out, tty=False, versions=VERSIONS) as p, p.running("riscv-pt", "a long step"):
+        for _ in range(100):  # up to 10 s on a loaded machine; a line comes after 0.2 s
+            if "riscv-pt: running" in out.getvalue():
+                break
+            time.sleep(0.1)
+    assert "] riscv-pt: running" in out.getvalue()
