@@ -84,6 +84,7 @@ class Progress:
         self.mark = self.t0  # when the phase running began: its system's start or the last phase's end
         self.last_line = self.t0
         self.ended: set[str] = set()  # phases of the system running already reported complete
+        self.latest = ""  # the system's last callback: "<phase> <item>"
         self.systems, self.systems_started = systems, 0  # how many the run has, how many began
         self.bar = None
         self.overall: Optional[int] = None  # the rich task over all systems
@@ -138,14 +139,14 @@ class Progress:
         if ph is not None:
             latest = f" (latest: {ph.item})" if ph.item else ""
             return f"{system} {ph.name}: {ph.done} of {ph.total} done so far{latest}"
-        return f"{system}: running"
+        return f"{system}: running" + (f" (latest: {self.latest})" if self.latest else "")
 
     # -- a system -------------------------------------------------------------
     @contextmanager
     def running(self, system: str, what: str) -> Iterator[list]:
         """Around one system's run; the caller appends its results to the list
         yielded, and the closing line counts their verdicts."""
-        self.system, self.ended = system, set()
+        self.system, self.ended, self.latest = system, set(), ""
         started = self.mark = self.clock()
         self.systems_started += 1
         results: list = []
@@ -175,6 +176,7 @@ class Progress:
         name, item = split_label(label, self.versions)
         if self.system and (name == self.system or name.startswith(f"{self.system} ")):
             name = name[len(self.system):].strip() or "obligations"  # "p2m step": the p2m's step phase
+        self.latest = f"{name} {item}".strip()
         if self.phase is None and name in self.ended and total and done >= total:
             return  # a phase already reported complete, called again
         if self.phase is None or self.phase.name != name:
