@@ -258,14 +258,21 @@ def _vector_of(directory: Optional[str], vectors: list[dict]) -> Optional[Callab
 
 
 def save(args: argparse.Namespace, run: Run, status: int, wall_seconds: float) -> str:
-    """Write the JSON report, then JUnit, of what `run` holds; what was written."""
-    written = []
-    if args.json:
-        write_json(run, args.json, status, wall_seconds)
-        written.append(args.json)
-    if args.junit:
-        write_junit(run.results, run.differences, args.junit, wall_seconds)
-        written.append(args.junit)
+    """Write the JSON report and the JUnit file of what `run` holds, each even if
+    the other fails (then its error is raised after both were tried); what was written."""
+    written, failed = [], []
+    for path, write in ((args.json, lambda: write_json(run, args.json, status, wall_seconds)),
+                        (args.junit, lambda: write_junit(run.results, run.differences or [], args.junit,
+                                                         wall_seconds))):
+        if not path:
+            continue
+        try:
+            write()
+            written.append(path)
+        except PtproveError as e:
+            failed.append(e)
+    if failed:
+        raise failed[0]
     return f"wrote {' and '.join(written)}" if written else "nothing written (no --json/--junit)"
 
 

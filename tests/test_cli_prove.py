@@ -150,3 +150,17 @@ def test_an_error_after_the_run_keeps_the_report(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().err == "ptprove: error: cvc5 crashed\n"
     data = json.loads(report.read_text())
     assert (data["exit_status"], data["meta"]["complete"], len(data["results"])) == (3, True, 4)
+
+
+def test_a_report_that_cannot_be_written_leaves_the_other_written(tmp_path, monkeypatch, capsys):
+    import proofs.cmd_prove
+    from proofs.errors import UsageError
+
+    def full_disk(*args):
+        raise UsageError("--json r.json: cannot write: No space left on device")
+
+    monkeypatch.setattr(proofs.cmd_prove, "write_json", full_disk)
+    junit = tmp_path / "j.xml"
+    assert main([*TLB_ONLY, "--json", str(tmp_path / "r.json"), "--junit", str(junit)]) == 2
+    assert capsys.readouterr().err == "ptprove: error: --json r.json: cannot write: No space left on device\n"
+    assert junit.read_text().count("<testcase") == 4
