@@ -121,7 +121,10 @@ def _watch(fd: int, stop: threading.Event) -> None:
             return
         if not data or stop.is_set():
             return
-        if any(sig in data for sig in SIGNALS) and not _acknowledged.wait(GRACE) and not stop.is_set():
+        got = [name for sig, name in SIGNALS.items() if sig in data]
+        if got and not _acknowledged.wait(GRACE) and not stop.is_set():
+            if not _received:  # the main thread never ran its handler: name the signal from the fd
+                _received.extend(got)
             _abort()
 
 
