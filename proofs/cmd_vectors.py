@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from proofs import vector as vec
-from proofs.errors import EXIT_MISMATCH, PtproveError, UsageError
+from proofs.errors import EXIT_MISMATCH, PtproveError, UsageError, named
 from proofs.outputs import check_dir, check_file, write_text
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def _replay_one(path: Path, harness: Optional["c_harness.Harness"], bad: list[st
         if not problems and why_not_c is None:
             problems = harness.compare(v)
     except PtproveError as e:
-        text = str(e) if str(e).startswith(str(path)) else f"{path}: {e}"
+        text = str(named(e, str(path)))
         print(f"BAD  {text}")
         bad.append(text)
         return BAD
@@ -109,7 +109,7 @@ def show_cmd(args: argparse.Namespace) -> int:
         p = vec.plugin_for(v)
         problems = p.replay(v)
     except PtproveError as e:
-        raise UsageError(f"{args.vector}: {e}") from None
+        raise named(e, args.vector) from None
     drawings = []
     for attr, path in (("svg", args.svg), ("dot", args.dot)):
         if path:

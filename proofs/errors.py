@@ -36,3 +36,11 @@ def require_known(what: str, given, known) -> None:
     for name in given:
         if name not in known:
             raise UsageError(f"unknown {what} {name!r} (known: {', '.join(known)})")
+
+
+def named(error: PtproveError, where: str) -> PtproveError:
+    """`error` (same class and exit status) with its message prefixed by `where`
+    (a file name), unless the message already starts with it."""
+    if not str(error).startswith(where):
+        error.args = (f"{where}: {error}",)
+    return error
