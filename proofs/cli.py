@@ -82,6 +82,7 @@ def entry() -> NoReturn:
     teardown of the solver's heap (seconds after a long run): stop means stop."""
     status = main()
     if status == EXIT_INTERRUPTED:
+        interrupt.stop_workers()  # one the pool forked while Ctrl-C was handled
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)

@@ -177,31 +177,34 @@ def prove(args: argparse.Namespace) -> int:
     run = Run(expectations.path, complete=False,
               extra={"argv": sys.argv[1:], "state_machine_bounds": settings.bounds()})
 
-    def abort() -> str:  # Ctrl-C; called by the watcher if this process is in a solver query (--jobs 1)
+    def abort() -> str:  # Ctrl-C: by the command, or by the watcher if the main thread is stuck
         return f"{len(run.results)} results; " + save(args, run, EXIT_INTERRUPTED, time.perf_counter() - clock)
 
-    try:
-        with interrupt.on_abort(abort), Progress(versions=ALL_VARIANTS, systems=len(selection)) as progress:
-            for s, variants, obligations in selection:
-                run.requested |= {(v, i) for v in variants for i in obligations}
-                what = f"{_count(variants, 'version')} x {_count(obligations, 'obligation')}"
-                with progress.running(s.id, what) as finished:
-                    for r in s.run(variants, obligations, settings, progress.callback):
-                        r.system = s.id
-                        finished.append(r)
-                        run.results.append(r)  # kept on Ctrl-C
-            run.complete = True
-        status = _report(args, run, settings, expectations, clock)
-    except PtproveError as e:  # a solver error, or after the run (vectors, --confirm): the results are kept
-        if run.results:
-            save(args, run, e.status, time.perf_counter() - clock)
-        raise
-    except BaseException as e:  # Ctrl-C, or what it broke (the pool whose workers it terminated)
-        if not (isinstance(e, KeyboardInterrupt) or interrupt.requested()):
+    with interrupt.on_abort(abort):  # until the report is saved, whoever saves it
+        try:
+            with Progress(versions=ALL_VARIANTS, systems=len(selection)) as progress:
+                for s, variants, obligations in selection:
+                    run.requested |= {(v, i) for v in variants for i in obligations}
+                    what = f"{_count(variants, 'version')} x {_count(obligations, 'obligation')}"
+                    with progress.running(s.id, what) as finished:
+                        for r in s.run(variants, obligations, settings, progress.callback):
+                            r.system = s.id
+                            finished.append(r)
+                            run.results.append(r)  # kept on Ctrl-C
+                run.complete = True
+            status = _report(args, run, settings, expectations, clock)
+        except PtproveError as e:  # a solver error, or after the run (vectors, --confirm): results kept
+            if run.results:
+                save(args, run, e.status, time.perf_counter() - clock)
             raise
-        interrupt.acknowledge()
-        interrupt.stop_workers()
-        raise Interrupted(f"interrupted ({interrupt.what()}), workers stopped, after {abort()}") from None
+        except BaseException as e:  # Ctrl-C, or what it broke (the pool whose workers it terminated)
+            if not (isinstance(e, KeyboardInterrupt) or interrupt.requested()):
+                raise
+            interrupt.acknowledge()
+            with interrupt.exclusive():
+                interrupt.stop_workers()
+                kept = abort()
+            raise Interrupted(f"interrupted ({interrupt.what()}), workers stopped, after {kept}") from None
     return status
 
 

@@ -11,16 +11,19 @@ solver query (30-50 s).  Instead each command runs under `handled()`:
   finished, e.g. `prove --json` writes the results so far) and exit status
   `EXIT_INTERRUPTED`.  Workers ignore SIGINT (`ignore_interrupts`, their
   initializer): the main process ends them.
-* the command `acknowledge()`s the interrupt when it handles it.  If it has
-  not within `GRACE` seconds, the main thread is stuck: in the solver's C code
-  for a query running in this process (`--jobs 1`), where no Python handler
-  runs (z3's own Ctrl-C handling, which would quietly cancel the query and let
-  the run go on, is switched off), or the KeyboardInterrupt was raised where
-  Python ignores exceptions (an at-fork callback).
+* the command `acknowledge()`s the interrupt when it handles it, then saves
+  what finished under `exclusive()`.  If it has not acknowledged within
+  `GRACE` seconds, the main thread is stuck: in the solver's C code (a query
+  running in this process, `--jobs 1`), where no Python handler runs (z3's own
+  Ctrl-C handling, which would quietly cancel the query and let the run go on,
+  is switched off), or waiting on a pool whose KeyboardInterrupt Python lost
+  (raised in an at-fork callback while the pool started a worker).  A watcher
+  thread, woken through the signal wakeup fd, then (under `exclusive()`, so
+  the two never write the same report at once) stops the workers, runs the
+  `on_abort` hooks (which save what finished), prints the one line and ends
+  the process with `EXIT_INTERRUPTED`.
 * SIGTERM is handled as SIGINT (`what()` names the one received), so a CI
-  job cancelled before its timeout still writes the report of what finished.  A watcher thread, woken
-  through the signal wakeup fd, then runs the `on_abort` hooks (which save what
-  finished), prints the one line and ends the process with `EXIT_INTERRUPTED`.
+  job cancelled before its timeout still writes the report of what finished.
 """
 from __future__ import annotations
 
@@ -42,6 +45,7 @@ _requested = threading.Event()  # a SIGINT or SIGTERM reached the main process's
 _received: list[str] = []  # its name
 _acknowledged = threading.Event()  # the command is handling it
 _hooks: list[Callable[[], str]] = []
+_exclusive = threading.Lock()  # saving what finished: the command or the watcher, not both
 
 
 def requested() -> bool:
@@ -59,6 +63,11 @@ def acknowledge() -> None:
     _acknowledged.set()
 
 
+def exclusive() -> threading.Lock:
+    """Held while what finished is saved (by the command, or by the watcher until it exits)."""
+    return _exclusive
+
+
 def stop_workers() -> int:
     """Terminate every worker process this process started; how many."""
     children = multiprocessing.active_children()
@@ -71,9 +80,20 @@ def stop_workers() -> int:
 
 def ignore_interrupts() -> None:
     """A worker's initializer: Ctrl-C reaches the whole process group, but only
-    the main process acts on it (it terminates the workers)."""
+    the main process acts on it (it terminates the workers).  A worker also
+    dies with the main process (Linux): one forked while Ctrl-C was being
+    handled must not outlive it, computing on and holding its output open."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker inherited the main process's handler
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux
+        pass
+    if os.getppid() != parent:  # the main process is already gone
+        os._exit(EXIT_INTERRUPTED)
 
 
 @contextmanager
@@ -99,18 +119,22 @@ def _on_signal(signum: int, frame: Any) -> None:
 
 
 def _abort() -> None:
-    """The watcher's way out: the main thread is stuck in C code."""
-    stop_workers()
-    done = []
-    for hook in list(_hooks):
-        try:
-            done.append(hook())
-        except Exception as e:  # noqa: BLE001 - the line below must still be printed
-            done.append(f"could not save: {e}")
-    detail = f": {'; '.join(done)}" if done else ""
-    print(f"ptprove: interrupted ({what()}) during a solver query{detail}", file=sys.stderr, flush=True)
-    sys.stdout.flush()
-    os._exit(EXIT_INTERRUPTED)
+    """The watcher's way out when the main thread did not acknowledge in time."""
+    with _exclusive:
+        if _acknowledged.is_set():  # the command got there meanwhile: it finishes
+            return
+        stop_workers()
+        done = []
+        for hook in list(_hooks):
+            try:
+                done.append(hook())
+            except Exception as e:  # noqa: BLE001 - the line below must still be printed
+                done.append(f"could not save: {e}")
+        detail = f", after {'; '.join(done)}" if done else ""
+        print(f"ptprove: interrupted ({what()}), workers stopped{detail}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        stop_workers()  # any started meanwhile
+        os._exit(EXIT_INTERRUPTED)
 
 
 def _watch(fd: int, stop: threading.Event) -> None:
