@@ -1,6 +1,4 @@
-import sys
-
-from proofs.cli import main
+from proofs.cli import entry
 
 if __name__ == "__main__":  # not when multiprocessing re-imports it in a spawned worker
-    sys.exit(main())
+    entry()

@@ -2,20 +2,22 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 import time
 from pathlib import Path
+from typing import Callable, Optional
 
 from model.cite import citations
 from model.riscv.machine import OP_IDS, OPS
-from proofs import systems
+from proofs import interrupt, systems
 from proofs.engine import Settings
-from proofs.errors import EXIT_MISMATCH
-from proofs.expectations import aggregate, compare, exit_status, load_expectations
-from proofs.report import build_meta, render, write_json, write_junit
-from proofs.engine.solver import SOLVERS
+from proofs.errors import EXIT_INTERRUPTED, EXIT_MISMATCH, Interrupted, PtproveError, SolverError, UsageError
+from proofs.expectations import against_base, aggregate, exit_status, load_expectations, record
+from proofs.outputs import check_dir, check_file
+from proofs.progress import Progress
+from proofs.report import Canonical, Run, render, write_json, write_junit
+from proofs.engine.solver import SOLVERS, available
 
 EXPECTATIONS = str(Path(__file__).with_name("expectations.json"))
 ALL_VARIANTS = list(systems.all_variants())
@@ -43,96 +45,256 @@ def _positive(text: str) -> int:
     return n
 
 
-def register(sub) -> None:
-    p = sub.add_parser("prove", help="prove or refute every obligation; compare with expectations")
-    p.add_argument("--variant", type=_csv(ALL_VARIANTS, "variant"), default=ALL_VARIANTS)
-    p.add_argument("--invariant", type=_csv(ALL_OBLIGATIONS, "invariant"), default=ALL_OBLIGATIONS)
-    p.add_argument("--depth", type=_positive, default=Settings.depth,
-                   help="BMC bound in atomic steps (default %(default)s)")
-    p.add_argument("--mode", choices=("sv39", "sv48", "sv57"), default=Settings.mode,
-                   help="paging mode of the state machine (Xen uses sv39)")
-    p.add_argument("--pool", type=_positive, default=Settings.pool, help="table pages the allocator can hand out")
-    p.add_argument("--jobs", type=_positive, default=None)
-    p.add_argument("--solver", choices=SOLVERS, default="z3")
-    p.add_argument("--timeout", type=_positive, default=300,
-                   help="seconds per solver query (default %(default)s; a timeout is unknown, exit 3)")
-    p.add_argument("--rlimit", type=_positive, default=None,
-                   help="z3 resource limit per query (deterministic; exhausted: unknown, exit 3)")
-    p.add_argument("--confirm", choices=("cvc5",), default=None,
-                   help="re-check proved step/vacuity queries and violated traces afterwards")
-    p.add_argument("--json", metavar="FILE")
-    p.add_argument("--junit", metavar="FILE")
-    p.add_argument("--expectations", default=EXPECTATIONS)
-    p.add_argument("--vectors", metavar="DIR", help="write each violated obligation's canonical vector "
-                   "to DIR/<version>/<obligation>.json and compare with what is there (make prove: counterexamples)")
-    p.add_argument("--update", action="store_true", help="with --vectors: rewrite differing and remove stale vectors")
+SYSTEM_IDS = [s.id for s in systems.SYSTEMS]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "prove", help="prove or refute every obligation; compare with expectations",
+        description="Decide every (version, obligation) selected, print one verdict table per "
+        "system, and compare the verdicts with the expectations file.  Exit 0: all as expected; "
+        "1: a verdict or vector differs; 2: usage, input or output error; 3: a solver did not "
+        "decide; 130: interrupted.")
+    sel = p.add_argument_group("selection (default: everything)")
+    sel.add_argument("--system", type=_csv(SYSTEM_IDS, "system"), default=None, metavar="IDS",
+                     help=f"comma list of systems ({', '.join(SYSTEM_IDS)})")
+    sel.add_argument("--variant", type=_csv(ALL_VARIANTS, "variant"), default=None, metavar="NAMES",
+                     help="comma list of versions (see `ptprove list`)")
+    sel.add_argument("--invariant", type=_csv(ALL_OBLIGATIONS, "invariant"), default=None, metavar="IDS",
+                     help="comma list of obligation ids (see `ptprove list`)")
+    bounds = p.add_argument_group("bounds and solver")
+    bounds.add_argument("--depth", type=_positive, default=Settings.depth,
+                        help="BMC bound in atomic steps (default %(default)s)")
+    bounds.add_argument("--mode", choices=("sv39", "sv48", "sv57"), default=Settings.mode,
+                        help="paging mode of the state machine (Xen uses sv39)")
+    bounds.add_argument("--pool", type=_positive, default=Settings.pool,
+                        help="table pages the allocator can hand out (default %(default)s)")
+    bounds.add_argument("--jobs", type=_positive, default=None,
+                        help="worker processes (default: one per core; 1: in this process)")
+    bounds.add_argument("--solver", choices=SOLVERS, default="z3", help="solver for the proofs (default z3)")
+    bounds.add_argument("--timeout", type=_positive, default=300,
+                        help="seconds per solver query (default %(default)s; a timeout is unknown, exit 3)")
+    bounds.add_argument("--rlimit", type=_positive, default=None,
+                        help="z3 resource limit per query (deterministic; exhausted: unknown, exit 3)")
+    bounds.add_argument("--confirm", choices=("cvc5",), default=None,
+                        help="re-check proved step/vacuity queries and violated traces afterwards")
+    out = p.add_argument_group("outputs (checked writable before any work starts)")
+    out.add_argument("--json", metavar="FILE",
+                     help="write the JSON report (proofs/report.schema.json), also on Ctrl-C")
+    out.add_argument("--junit", metavar="FILE", help="write a JUnit XML file, one testcase per result")
+    out.add_argument("--expectations", default=EXPECTATIONS, metavar="FILE",
+                     help="expected verdicts (default proofs/expectations.json)")
+    out.add_argument("--vectors", metavar="DIR", help="write each violated obligation's canonical vector "
+                     "to DIR/<version>/<obligation>.json and compare with what is there (make prove: "
+                     "counterexamples)")
+    out.add_argument("--update", action="store_true",
+                     help="with --vectors: rewrite differing and remove stale vectors")
+    review = p.add_argument_group("reviewing a new version")
+    review.add_argument("--against", type=_csv(ALL_VARIANTS, "variant"), default=None, metavar="BASE",
+                        help="also run version BASE; show only the obligations where a --variant's "
+                        "verdict differs from BASE's (an unrecorded verdict equal to BASE's matches)")
+    review.add_argument("--record-expectations", action="store_true",
+                        help="add this run's verdicts missing from --expectations to that file, each "
+                        "with an empty reason to fill in (until then no run passes)")
     p.set_defaults(run=prove)
 
-    lp = sub.add_parser("list", help="versions, invariants and operations")
-    lp.add_argument("--json", action="store_true")
+    lp = sub.add_parser("list", help="versions, invariants and operations",
+                        description="Every modelled version (with the C each function follows), "
+                        "every obligation and every operation.")
+    lp.add_argument("--json", action="store_true", help="the same as one JSON object")
     lp.set_defaults(run=list_cmd)
 
 
-def _progress(tty: bool):
-    if not tty:
-        return None, None
-    from rich.progress import Progress
-
-    bar = Progress(transient=True)
-    task = bar.add_task("proving", total=None)
-
-    def update(done: int, total: int, label: str) -> None:
-        bar.update(task, completed=done, total=total, description=label)
-    return bar, update
+Plan = list[tuple[systems.System, list[str], list[str]]]  # (system, versions, obligations) to run
 
 
-def prove(args) -> int:
-    t0 = time.perf_counter()
+def plan(args: argparse.Namespace) -> Plan:
+    """What the selection runs, system by system.  A name given that selects
+    nothing is a UsageError (no silent no-op: "all 0 verdicts match")."""
+    chosen = [s for s in systems.SYSTEMS if args.system is None or s.id in args.system]
+    scope = f"system {', '.join(args.system)}" if args.system else "any system"
+    for v in args.variant or ():
+        if not any(v in s.variants for s in chosen):
+            raise UsageError(f"--variant {v}: not a version of {scope}")
+    versions = args.variant or ALL_VARIANTS
+    having = [s for s in chosen if any(v in s.variants for v in versions)]
+    for i in args.invariant or ():
+        if not any(i in s.obligations for s in having):
+            raise UsageError(f"--invariant {i}: not an obligation of the systems of the versions selected "
+                             f"({', '.join(s.id for s in having)}; see `ptprove list`)")
+    out: Plan = []
+    for s in having:
+        variants = [v for v in versions if v in s.variants]
+        obligations = [i for i in args.invariant or ALL_OBLIGATIONS if i in s.obligations]
+        if obligations:
+            out.append((s, variants, obligations))
+    for v in args.variant or ():
+        if not any(v in vs for _, vs, _ in out):
+            raise UsageError(f"--variant {v}: none of the obligations selected applies to it "
+                             f"(its systems: {', '.join(s.id for s in having if v in s.variants)})")
+    return out
+
+
+def _count(items: list, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Everything that can fail before the work starts."""
+    if args.update and not args.vectors:
+        raise UsageError("--update needs --vectors DIR (it rewrites the vectors there)")
+    if args.against is not None:
+        if len(args.against) != 1:
+            raise UsageError("--against takes one base version")
+        if not args.variant:
+            raise UsageError("--against needs --variant NEW (the versions compared with the base)")
+        base = args.against[0]
+        for v in args.variant:
+            shared = [s.id for s in systems.SYSTEMS if v in s.variants and base in s.variants]
+            if v != base and not shared:
+                raise UsageError(f"--against {base}: {v} and {base} share no system")
+        args.variant = [*dict.fromkeys([*args.variant, base])]
+    if args.record_expectations:
+        check_file(args.expectations, "--expectations")
+    for flag, name in (("--solver", args.solver), ("--confirm", args.confirm)):
+        if name and not available(name):
+            raise SolverError(f"{flag} {name}: solver not installed (pip install {name})")
+    check_file(args.json, "--json")
+    check_file(args.junit, "--junit")
+    check_dir(args.vectors, "--vectors")
+
+
+def prove(args: argparse.Namespace) -> int:
+    clock = time.perf_counter()
+    _check_options(args)
+    selection = plan(args)
     expectations = load_expectations(args.expectations)
     settings = Settings(solver=args.solver, timeout_ms=args.timeout * 1000, depth=args.depth,
                         mode=args.mode, pool=args.pool, jobs=args.jobs or 0,
                         rlimit=args.rlimit)
-    results: list = []
-    requested: set = set()
-    bar, update = _progress(sys.stdout.isatty())
-    with bar or contextlib.nullcontext():
-        for s in systems.SYSTEMS:
-            variants = [v for v in args.variant if v in s.variants]
-            obligations = [i for i in args.invariant if i in s.obligations]
-            if not variants or not obligations:
-                continue
-            requested |= {(v, i) for v in variants for i in obligations}
-            for r in s.run(variants, obligations, settings, update):
-                r.system = s.id
-                results.append(r)
-    diffs = compare(aggregate(results), expectations, requested)
-    print(render(results, diffs, sys.stdout.isatty()), end="")
-    print(f"{len(results)} obligations in {time.perf_counter() - t0:.1f} s")
-    meta = build_meta(results, argv=sys.argv[1:], state_machine_bounds=next(
-        (r.bounds for r in results if r.system == "riscv-pt"), {}))
-    if args.json:
-        write_json(results, args.json, meta)
-    if args.junit:
-        write_junit(results, diffs, args.junit)
-    status = exit_status(diffs, results)
-    if args.vectors:
-        from proofs.vector import write_run_vectors
+    run = Run(expectations.path, complete=False,
+              extra={"argv": sys.argv[1:], "state_machine_bounds": {
+                  "mode": settings.mode, "pool": settings.pool, "depth": settings.depth}})
 
-        status = max(status, write_run_vectors(results, settings, requested, args.vectors, args.update))
+    def abort() -> str:  # Ctrl-C: by the command, or by the watcher if the main thread is stuck
+        return f"{len(run.results)} results; " + save(args, run, EXIT_INTERRUPTED, time.perf_counter() - clock)
+
+    with interrupt.on_abort(abort):  # until the report is saved, whoever saves it
+        try:
+            with Progress(versions=ALL_VARIANTS, systems=len(selection)) as progress:
+                for s, variants, obligations in selection:
+                    run.requested |= {(v, i) for v in variants for i in obligations}
+                    what = f"{_count(variants, 'version')} x {_count(obligations, 'obligation')}"
+                    with progress.running(s.id, what) as finished:
+                        for r in s.run(variants, obligations, settings, progress.callback):
+                            r.system = s.id
+                            finished.append(r)
+                            run.results.append(r)  # kept on Ctrl-C
+                run.complete = True
+            status = _report(args, run, settings, expectations, clock)
+        except PtproveError as e:  # a solver error, or after the run (vectors, --confirm): results kept
+            if run.results:
+                save(args, run, e.status, time.perf_counter() - clock)
+            raise
+        except BaseException as e:  # Ctrl-C, or what it broke (the pool whose workers it terminated)
+            if not (isinstance(e, KeyboardInterrupt) or interrupt.requested()):
+                raise
+            interrupt.acknowledge()
+            with interrupt.exclusive():
+                interrupt.stop_workers()
+                kept = abort()
+            raise Interrupted(f"interrupted ({interrupt.what()}), workers stopped, after {kept}") from None
+    return status
+
+
+def _report(args: argparse.Namespace, run: Run, settings: Settings, expectations, clock: float) -> int:
+    """Print the verdict tables, write the vectors, confirm; save the reports; the exit status."""
+    base = args.against[0] if args.against else None
+    run.compare_with(expectations)
+    if base is not None:
+        run.differences = against_base(aggregate(run.results), run.differences, base)
+    vectors = []
+    if args.vectors:  # before the report, which shows their shrunk traces
+        from proofs.vector import from_results
+
+        vectors = from_results(run.results, settings)
+    print(render(run.results, run.differences, sys.stdout.isatty(), against=base,
+                 vector_of=_vector_of(args.vectors, vectors)), end="")
+    if args.record_expectations:
+        added = record(expectations.path, aggregate(run.results), expectations)
+        print(f"recorded {len(added)} expectations in {expectations.path}: write each one's reason "
+              "(an empty reason fails every run until then)")
+    print(f"{len(run.results)} obligations in {time.perf_counter() - clock:.1f} s")
+    status = exit_status(run.differences, run.results)
+    if args.vectors:
+        from proofs.vector import sync_and_report
+
+        status = max(status, sync_and_report(vectors, args.vectors, run.requested, args.update))
     if args.confirm:
         from proofs.engine.confirm import confirm
 
-        disagreements = confirm(results, args.confirm, settings,
+        disagreements = confirm(run.results, args.confirm, settings,
                                 {s.id: s.module for s in systems.SYSTEMS})
         for line in disagreements:
             print(line)
         print(f"--confirm {args.confirm}: {len(disagreements)} disagreements")
         if disagreements:
-            return max(status, EXIT_MISMATCH)
+            status = max(status, EXIT_MISMATCH)
+    save(args, run, status, time.perf_counter() - clock)
     return status
 
 
-def list_cmd(args) -> int:
+def _vector_of(directory: Optional[str], vectors: list[dict]) -> Optional[Callable[..., Optional[Canonical]]]:
+    """A finding's canonical vector under `--vectors DIR`, for systems that write them."""
+    if not directory:
+        return None
+    from proofs import vector as vec
+
+    by_path = {vec.relpath(v): v for v in vectors}
+
+    def vector_of(agg) -> Optional[Canonical]:
+        rel = f"{agg.variant}/{agg.invariant}.json"
+        if rel not in by_path and not vec.plugin(agg.results[0].system):
+            return None
+        return Canonical(str(Path(directory) / rel), by_path.get(rel))
+    return vector_of
+
+
+def save(args: argparse.Namespace, run: Run, status: int, wall_seconds: float) -> str:
+    """Write the JSON report and the JUnit file of what `run` holds, each even if
+    the other fails (then its error is raised after both were tried); what was written."""
+    written, failed = [], []
+    for path, write in ((args.json, lambda: write_json(run, args.json, status, wall_seconds)),
+                        (args.junit, lambda: write_junit(run.results, run.differences or [], args.junit,
+                                                         wall_seconds))):
+        if not path:
+            continue
+        try:
+            write()
+            written.append(path)
+        except PtproveError as e:
+            failed.append(e)
+    if failed:
+        raise failed[0]
+    return f"wrote {' and '.join(written)}" if written else "nothing written (no --json/--junit)"
+
+
+#: how `list` names the placeholders of a statement each architecture fills in (proofs/systems/encodings/theorem.py)
+GENERIC_NAMES = {"table": "is_table(p)", "mapping": "is_mapping(p)", "spec_table": "pointer (Arm: table)",
+                 "spec_mapping": "leaf (Arm: block or page)", "assert": "the ASSERT"}
+
+
+class _Names(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def statement_text(statement: str) -> str:
+    """A statement with its per-architecture placeholders named generically."""
+    return statement.format_map(_Names(GENERIC_NAMES)) if "{" in statement else statement
+
+
+def list_cmd(args: argparse.Namespace) -> int:
     variants: dict[str, dict] = {}
     for s in systems.SYSTEMS:
         for name, cls in s.variants.items():
@@ -145,7 +307,7 @@ def list_cmd(args) -> int:
         "systems": [{"id": s.id, "title": s.title, "variants": list(s.variants),
                      "obligations": list(s.obligations)} for s in systems.SYSTEMS],
         "variants": list(variants.values()),
-        "invariants": [{"id": i, "system": s.id, "statement": inv.statement, "where": inv.where,
+        "invariants": [{"id": i, "system": s.id, "statement": statement_text(inv.statement), "where": inv.where,
                         "informative": inv.informative}
                        for s in systems.SYSTEMS for i, inv in s.obligations.items()],
         "operations": [{"id": k, "entry_point": OPS[v]} for k, v in OP_IDS.items()],

@@ -16,15 +16,16 @@ DEFAULT_EXT = "svpbmt"
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("pte", help="page-table entry tools")
-    sub = p.add_subparsers(dest="pte_command", required=True)
+    p = subparsers.add_parser("pte", help="page-table entry tools (decode)",
+                              description="Page-table entry tools: `ptprove pte decode` classifies entries.")
+    sub = p.add_subparsers(dest="pte_command", required=True, metavar="COMMAND")
     d = sub.add_parser(
         "decode",
         help="classify entries as the architecture does",
         description="Decode 64-bit entries (hex; '-' reads one per line from stdin) "
         "found at LEVEL of a walk: kind, fault reasons, fields.",
     )
-    d.add_argument("values", nargs="+", metavar="HEX")
+    d.add_argument("values", nargs="+", metavar="HEX", help="64-bit entries in hex, or '-' for stdin")
     d.add_argument("--arch", default="riscv", help="riscv (default) or arm (VMSAv8-64 4KB stage 1)")
     d.add_argument("--mode", default=None, help="riscv: sv39 (default), sv48, sv57")
     d.add_argument("--gstage", action="store_true", help="riscv: the hgatp x4 mode (G-stage)")
@@ -109,6 +110,8 @@ def run_decode(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown arch {args.arch!r} (known: {', '.join(ARCHES)})")
     decode = _riscv_decoder(args) if args.arch == "riscv" else _arm_decoder(args)
     values = [parse_value(v) for v in expand_stdin(args.values)]
+    if not values:
+        raise UsageError("no entries to decode: standard input ('-') was empty")
     out = [decode(v) for v in values]
     if args.json:
         print(json.dumps(out, indent=2))

@@ -2,14 +2,23 @@
 re-run on the concrete model (and on C code), read, and emitted as regression tests."""
 from __future__ import annotations
 
+import argparse
 import sys
+from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING, Optional
 
 from proofs import vector as vec
-from proofs.errors import EXIT_MISMATCH, UsageError
+from proofs.errors import EXIT_MISMATCH, PtproveError, UsageError, named
+from proofs.outputs import check_dir, check_file, write_text
+
+if TYPE_CHECKING:
+    from proofs import c_harness
+
+BOTH, MODEL_ONLY, FAILED, BAD = "model and C", "model only", "failed", "bad"  # how a replay ends
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     from proofs.cmd_prove import ALL_VARIANTS, _csv, _positive
     from proofs.engine import Settings
 
@@ -22,85 +31,119 @@ def register(sub) -> None:
     p.set_defaults(run=replay_cmd)
 
     s = sub.add_parser("show", help="a vector step by step: calls, trees, the entries that break it")
-    s.add_argument("vector", metavar="VECTOR")
+    s.add_argument("vector", metavar="VECTOR", help="a vector file, e.g. counterexamples/riscv-pt-v5/wx.json")
     s.add_argument("--svg", metavar="FILE", help="also draw the tree at the breaking step as SVG")
     s.add_argument("--dot", metavar="FILE", help="also write it as Graphviz DOT")
     s.set_defaults(run=show_cmd)
 
     g = sub.add_parser("vectors", help="regression vectors (one per operation and outcome at the boundaries)")
-    g.add_argument("--variant", type=_csv(ALL_VARIANTS, "variant"), required=True)
-    g.add_argument("--out", metavar="DIR", required=True)
-    g.add_argument("--mode", choices=("sv39", "sv48", "sv57"), default=Settings.mode)
-    g.add_argument("--pool", type=_positive, default=Settings.pool)
+    g.add_argument("--variant", type=_csv(ALL_VARIANTS, "variant"), required=True, metavar="NAMES",
+                   help="comma list of versions whose system has regression vectors (riscv-pt)")
+    g.add_argument("--out", metavar="DIR", required=True,
+                   help="write DIR/<version>/regression/<name>.json (checked writable first)")
+    g.add_argument("--mode", choices=("sv39", "sv48", "sv57"), default=Settings.mode,
+                   help="paging mode (default %(default)s)")
+    g.add_argument("--pool", type=_positive, default=Settings.pool,
+                   help="table pages the allocator can hand out (default %(default)s)")
     g.set_defaults(run=vectors_cmd)
 
 
-def replay_cmd(args) -> int:
+def replay_cmd(args: argparse.Namespace) -> int:
+    """Every vector named (or under a directory named) replayed, each reported
+    on one line: ok, FAIL (does not reproduce) or BAD (unusable, with its file);
+    exit 2 if one was unusable, else 1 if one did not reproduce."""
     from proofs import c_harness
 
     files = vec.vector_files(args.vectors)
-    loaded = [(f, vec.load(f)) for f in files]  # every file is validated before anything runs
     harness = c_harness.Harness(args.c_source, args.cc) if args.c_source else None
+    tally: Counter = Counter()
+    bad: list[str] = []
     try:
-        failed = _replay_all(loaded, harness)
+        for path in files:
+            tally[_replay_one(path, harness, bad)] += 1
     finally:
         if harness is not None:
             harness.close()
-    print(f"{len(loaded) - failed} of {len(loaded)} vectors reproduce")
-    return EXIT_MISMATCH if failed else 0
+    ran = tally[BOTH] + tally[MODEL_ONLY]
+    where = (f": {tally[BOTH]} on the model and C, {tally[MODEL_ONLY]} on the model only (C not run)"
+             if harness is not None else " on the model")
+    print(f"{ran} of {len(files)} vectors reproduce{where}"
+          + (f"; {tally[FAILED]} do not" if tally[FAILED] else ""))
+    if bad:
+        more = f" (and {len(bad) - 1} more unusable: the BAD lines above)" if len(bad) > 1 else ""
+        raise UsageError(bad[0] + more)
+    return EXIT_MISMATCH if tally[FAILED] else 0
 
 
-def _replay_all(loaded: list, harness) -> int:
-    failed = 0
-    for path, v in loaded:
-        problems = vec.plugin_for(v).replay(v)
-        where = "model"
-        if not problems and harness is not None:
-            where = "model and C"
-            problems = harness.compare(v)
+def _replay_one(path: Path, harness: Optional["c_harness.Harness"], bad: list[str]) -> str:
+    """Replay one file, print its line; which of BOTH, MODEL_ONLY, FAILED, BAD it is
+    (the error of a BAD one, naming its file, appended to `bad`)."""
+    try:
+        v = vec.load(path)
         label = f"{v['version']} {v['obligation']['id']}"
-        if problems:
-            failed += 1
-            print(f"FAIL {path}: {label}: " + "; ".join(problems))
-        else:
-            note = harness.note(v) if harness is not None else ""
-            print(f"ok   {path}: {label} reproduces on the {where}{note}")
-    return failed
+        problems = vec.plugin_for(v).replay(v)
+        why_not_c = harness.not_comparable(v) if harness is not None else "no --c-source"
+        if not problems and why_not_c is None:
+            problems = harness.compare(v)
+    except PtproveError as e:
+        text = str(named(e, str(path)))
+        print(f"BAD  {text}")
+        bad.append(text)
+        return BAD
+    if problems:
+        print(f"FAIL {path}: {label}: " + "; ".join(problems))
+        return FAILED
+    if why_not_c is None:
+        print(f"ok   {path}: {label} reproduces on the model and C (same return codes and tables)")
+        return BOTH
+    note = f" only (C not run: {why_not_c})" if harness is not None else ""
+    print(f"ok   {path}: {label} reproduces on the model{note}")
+    return MODEL_ONLY
 
 
-def show_cmd(args) -> int:
+def show_cmd(args: argparse.Namespace) -> int:
+    check_file(args.svg, "--svg")
+    check_file(args.dot, "--dot")
     v = vec.load(args.vector)
-    p = vec.plugin_for(v)
-    problems = p.replay(v)
-    print(p.render(v, sys.stdout.isatty()), end="")
+    try:
+        p = vec.plugin_for(v)
+        problems = p.replay(v)
+    except PtproveError as e:
+        raise named(e, args.vector) from None
+    drawings = []
     for attr, path in (("svg", args.svg), ("dot", args.dot)):
         if path:
             draw = getattr(p, attr, None)
             if draw is None:
-                raise UsageError(f"system {v['system']} cannot draw {attr.upper()}")
-            Path(path).write_text(draw(v), encoding="utf-8")
-            print(f"wrote {path}")
+                raise UsageError(f"{args.vector}: system {v['system']} cannot draw {attr.upper()}")
+            drawings.append((path, draw(v), f"--{attr}"))
+    print(p.render(v, sys.stdout.isatty()), end="")
+    for path, text, flag in drawings:
+        write_text(path, text, flag)
+        print(f"wrote {path}")
     if problems:
         print("DOES NOT REPRODUCE: " + "; ".join(problems))
         return EXIT_MISMATCH
     return 0
 
 
-def vectors_cmd(args) -> int:
+def vectors_cmd(args: argparse.Namespace) -> int:
     from proofs import systems
     from proofs.engine import Settings
 
     settings = Settings(mode=args.mode, pool=args.pool)
-    written = 0
-    for name in args.variant:
+    generators = []
+    for name in args.variant:  # every version checked before anything is written
         p = vec.plugin(systems.home(name))
         gen = getattr(p, "regression", None) if p is not None else None
         if gen is None:
             raise UsageError(f"{name}: its system has no regression vectors")
+        generators.append((name, gen))
+    check_dir(args.out, "--out")
+    written = 0
+    for name, gen in generators:
         for v in gen(name, settings):
-            path = Path(args.out) / vec.relpath(v)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(vec.dumps(v), encoding="utf-8")
+            write_text(Path(args.out) / vec.relpath(v), vec.dumps(v), "--out")
             written += 1
     print(f"wrote {written} vectors under {args.out}")
     return 0

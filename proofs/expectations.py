@@ -235,3 +235,45 @@ def exit_status(differences: Iterable[Difference], results: Iterable[Result]) ->
     if differences or any(r.verdict == PROVED and r.vacuity is not True for r in results):
         return EXIT_MISMATCH
     return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+# a new version against its base, and recording its expectations
+
+def against_base(aggregates: Mapping[Pair, Aggregate], differences: Iterable[Difference],
+                 base: str) -> list[Difference]:
+    """`differences` for a run of new versions with `--against base`: a new
+    version's verdict with no expectation is expected to be its base's, so it
+    is a difference only where the two verdicts differ."""
+    out = []
+    for d in differences:
+        if d.kind != NEW or d.variant == base:
+            out.append(d)
+            continue
+        theirs = aggregates.get((base, d.invariant))
+        if theirs is not None and theirs.verdict == d.actual:
+            continue
+        was = theirs.verdict if theirs is not None else "not run"
+        out.append(Difference(d.variant, d.invariant, NEW, d.expected, d.actual,
+                              f"differs from {base}: {base} {was}, {d.variant} {d.actual} "
+                              "(not in expectations)", d.status))
+    return out
+
+
+def record(path: str, aggregates: Mapping[Pair, Aggregate], expectations: Expectations) -> list[Pair]:
+    """Add every decided (variant, invariant) of `aggregates` that `expectations`
+    lacks to the file at `path`, with its verdict and an empty reason for the
+    reviewer to write: until each has one the file does not load, so no run
+    passes.  Entries already there are never changed.  The pairs added."""
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    added = []
+    for (variant, invariant), agg in aggregates.items():
+        if expectations.get(variant, invariant) is not None or agg.verdict not in EXPECTABLE:
+            continue
+        data["variants"].setdefault(variant, {})[invariant] = {"verdict": agg.verdict, "reason": ""}
+        added.append((variant, invariant))
+    if added:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return added

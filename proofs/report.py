@@ -1,34 +1,48 @@
-"""What a run prints and writes: the verdict matrix, JSON and JUnit reports.
+"""What a run prints and writes: the verdict tables, JSON and JUnit reports.
 
-The matrix is rendered with rich; in a terminal the cells are coloured, in a
-CI log (not a TTY) the same content comes out as plain ASCII with no escape
-sequences.  A real counterexample (a trace from the initial state) and a
-failed induction step (a state that may be unreachable) are always worded
-differently.
+One table per system, obligations as rows and versions as columns, at most
+`WIDTH` columns wide; then the differences from the expectations (wrapped
+at that width) and the findings, one line each (the whole trace is in the
+JSON report and in `ptprove show`).  The tables are rendered with rich; in a terminal the cells
+are coloured, in a CI log (not a TTY) the same content comes out as plain
+ASCII with no escape sequences.  A real counterexample (a trace from the
+initial state) and a failed induction step (a state that may be unreachable)
+are always worded differently.
+
+The JSON report's shape is `proofs/report.schema.json` (format
+`ptprove-report`, `format_version`); the JUnit file names each testcase
+`version :: obligation [operation]` and keeps the bounds in `<properties>`.
 """
 from __future__ import annotations
 
 import io
 import json
-import os
 import platform
+import textwrap
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Iterable, Optional, Sequence
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from proofs.expectations import VACUOUS, Aggregate, Difference, Pair, aggregate, member_label
+from proofs.expectations import (VACUOUS, Aggregate, Difference, Expectations, Pair, aggregate, compare,
+                                 member_label)
+from proofs.outputs import cannot, write_text
 from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
 
 CELL = {PROVED: "proved", VIOLATED: "VIOLATED", NOT_INDUCTIVE: "not-inductive", UNKNOWN: "UNKNOWN"}
 STYLE = {PROVED: "green", VIOLATED: "bold red", NOT_INDUCTIVE: "yellow", UNKNOWN: "bold magenta"}
 DIFFERS = " *"  # appended to a cell whose verdict differs from the expectations
 SOLVER_PACKAGES = {"z3": "z3-solver", "cvc5": "cvc5"}
-UNWRAPPED = 10_000  # the matrix keeps its natural width: a cropped cell would hide a verdict
+WIDTH = 100  # columns of every line the report prints
+REPORT_FORMAT = "ptprove-report"
+REPORT_VERSION = 1
+REPORT_SCHEMA = Path(__file__).with_name("report.schema.json")
 
 
 # ---------------------------------------------------------------------------
@@ -147,12 +161,43 @@ def headline(r: Result) -> str:
     return f"{r.statement} ({r.where})" if r.statement else r.where or r.invariant
 
 
-def finding_line(agg: Aggregate) -> str:
-    """A violated or not-inductive (variant, invariant) in one line."""
+def clip(text: str, width: int = WIDTH) -> str:
+    """`text` on one line of at most `width` columns ("..." where it is cut),
+    its indentation kept."""
+    indent = text[:len(text) - len(text.lstrip())]
+    text = indent + " ".join(text.split())
+    return text if len(text) <= width else text[:width - 3].rstrip() + "..."
+
+
+@dataclass(frozen=True)
+class Canonical:
+    """A finding's canonical vector (`prove --vectors DIR`): its file, and the
+    shrunk trace it holds (the same on every run, unlike the solver's)."""
+
+    path: str
+    vector: Optional[dict] = None
+
+    def summary(self) -> Optional[str]:
+        v = self.vector or {}
+        if v.get("kind") != "trace" or not v.get("calls"):
+            return None
+        return "trace: " + "; ".join(_call_text(c) for c in v["calls"])
+
+
+#: a finding's canonical vector, if it has one
+VectorOf = Callable[[Aggregate], Optional[Canonical]]
+
+
+def finding_line(agg: Aggregate, canonical: Optional[Canonical] = None) -> str:
+    """A violated or not-inductive (variant, invariant): how many of its members
+    (operations, or modes and levels), its canonical vector's file when there is
+    one, and its trace: the vector's shrunk one, else the representative's."""
     r = _representative(agg)
-    where = ", ".join(member_label(m) for m in agg.deciding())
-    return (f"{agg.variant} {agg.invariant} {CELL[agg.verdict]} in {where}: "
-            f"{headline(r)}; {trace_summary(r)}")
+    deciding = agg.deciding()
+    where = member_label(r) if len(agg.results) == 1 else f"{len(deciding)} of {len(agg.results)}"
+    shown = (canonical.summary() if canonical else None) or trace_summary(r)
+    return (f"{agg.variant} {agg.invariant} {CELL[agg.verdict]} in {where}"
+            f"{f' ({canonical.path})' if canonical else ''}: {shown}")
 
 
 # ---------------------------------------------------------------------------
@@ -160,24 +205,24 @@ def finding_line(agg: Aggregate) -> str:
 
 def _console(tty: bool, buf: io.StringIO) -> Console:
     return Console(file=buf, force_terminal=tty, no_color=not tty, color_system="standard" if tty else None,
-                   highlight=False, emoji=False, width=UNWRAPPED)
+                   highlight=False, emoji=False, width=WIDTH)
 
 
 def matrix(aggregates: dict[Pair, Aggregate], differences: Iterable[Difference], tty: bool) -> Table:
-    """Variants (rows) by invariant ids (columns)."""
+    """Obligations (rows) by versions (columns) of one system."""
     differing = _by_pair(differences)
     pairs = [*aggregates, *differing]  # missing pairs get a (marked) cell too
-    variants = list(dict.fromkeys(v for v, _ in pairs))
-    columns = column_order(i for _, i in pairs)
+    versions = list(dict.fromkeys(v for v, _ in pairs))
+    rows = column_order(i for _, i in pairs)
     table = Table(box=box.SQUARE if tty else box.ASCII, show_edge=True, pad_edge=True)
-    table.add_column("variant", no_wrap=True)
-    for c in columns:
-        table.add_column(c, no_wrap=True)
-    for v in variants:
-        cells: list[Text] = [Text(v)]
-        for c in columns:
-            agg = aggregates.get((v, c))
-            mark = DIFFERS if (v, c) in differing else ""
+    table.add_column("obligation", no_wrap=True)
+    for v in versions:
+        table.add_column(v, no_wrap=True)
+    for i in rows:
+        cells: list[Text] = [Text(i)]
+        for v in versions:
+            agg = aggregates.get((v, i))
+            mark = DIFFERS if (v, i) in differing else ""
             if agg is None:  # not run, or missing (marked)
                 cells.append(Text("-" + mark))
                 continue
@@ -186,23 +231,68 @@ def matrix(aggregates: dict[Pair, Aggregate], differences: Iterable[Difference],
     return table
 
 
-def render(results: Sequence[Result], differences: Sequence[Difference], console_is_tty: bool) -> str:
-    """The whole report as text: matrix, bounds and solver, differences, findings."""
-    from proofs.systems import home
+def against_table(aggregates: dict[Pair, Aggregate], base: str, tty: bool) -> tuple[Table, int, int]:
+    """The obligations where a new version's verdict differs from `base`'s:
+    (table with `base` first, how many differ, how many were compared)."""
+    news = list(dict.fromkeys(v for v, _ in aggregates if v != base))
+    compared = [i for i in column_order(i for v, i in aggregates if v == base)
+                if any((n, i) in aggregates for n in news)]
+    differ = [i for i in compared
+              if any((n, i) in aggregates and aggregates[(n, i)].verdict != aggregates[(base, i)].verdict
+                     for n in news)]
+    table = Table(box=box.SQUARE if tty else box.ASCII, show_edge=True, pad_edge=True)
+    for name in ("obligation", base, *news):
+        table.add_column(name, no_wrap=True)
+    for i in differ:
+        cells = [Text(i)]
+        for v in (base, *news):
+            agg = aggregates.get((v, i))
+            cells.append(Text(CELL[agg.verdict], style=STYLE[agg.verdict] if tty else "") if agg else Text("-"))
+        table.add_row(*cells)
+    return table, len(differ), len(compared)
 
+
+def render(results: Sequence[Result], differences: Sequence[Difference], console_is_tty: bool,
+           against: Optional[str] = None, vector_of: Optional[VectorOf] = None) -> str:
+    """The whole report as text: a table per system with its bounds and solver
+    (with `against`: only the obligations where a new version's verdict differs
+    from that base version's), then the differences (wrapped) and the findings
+    (one line each, naming `vector_of(finding)`)."""
+    from proofs.systems import home, system
+
+    vector_of = vector_of or (lambda agg: None)
     aggregates = aggregate(results)
     buf = io.StringIO()
     con = _console(console_is_tty, buf)
+    if against is not None:
+        table, differ, compared = against_table(aggregates, against, console_is_tty)
+        news = ", ".join(dict.fromkeys(v for v, _ in aggregates if v != against))
+        con.print(Text(clip(f"{news} against {against}: {differ} of {compared} verdicts differ")))
+        if differ:
+            con.print(table)
+        _print_tail(con, differences, aggregates, vector_of,
+                    lambda a: a.variant != against and aggregates.get((against, a.invariant)) is not None
+                    and aggregates[(against, a.invariant)].verdict != a.verdict)
+        return buf.getvalue()
     groups: dict[str, list] = {}
     for pair in [*aggregates, *((d.variant, d.invariant) for d in differences)]:
         groups.setdefault(home(pair[0]), []).append(pair)
-    for pairs in groups.values():  # one matrix per system, with its own bounds line
+    for sid, pairs in groups.items():  # one table per system, with its own bounds line
         keep = set(pairs)
+        if sid != "?":
+            con.print(Text(clip(f"{sid}: {system(sid).title}"), style="bold" if console_is_tty else ""))
         con.print(matrix({k: a for k, a in aggregates.items() if k in keep},
                          [d for d in differences if (d.variant, d.invariant) in keep], console_is_tty))
         members = [r for r in results if (r.variant, r.invariant) in keep]
-        if members:
-            con.print(Text(bounds_and_solver_line(members)), soft_wrap=True)
+        if members:  # wrapped at WIDTH, never cut: every bound is in it
+            con.print(Text(bounds_and_solver_line(members)))
+    _print_tail(con, differences, aggregates, vector_of, lambda a: True)
+    return buf.getvalue()
+
+
+def _print_tail(con: Console, differences: Sequence[Difference], aggregates: dict[Pair, Aggregate],
+                vector_of: VectorOf, shown: Callable[[Aggregate], bool]) -> None:
+    """The differences, then the findings `shown(aggregate)` keeps."""
     out = []
     if differences:
         out.append((f"{len(differences)} difference(s) from the expectations "
@@ -210,20 +300,38 @@ def render(results: Sequence[Result], differences: Sequence[Difference], console
         out += [(f"  {d.variant} {d.invariant}: {d.message}", "") for d in differences]
     else:
         out.append((f"all {len(aggregates)} verdicts match the expectations", "green"))
-    findings = [a for a in aggregates.values() if a.verdict in (VIOLATED, NOT_INDUCTIVE)]
+    findings = [a for a in aggregates.values() if a.verdict in (VIOLATED, NOT_INDUCTIVE) and shown(a)]
     if findings:
-        out.append(("findings:", "bold"))
-        out += [(f"  {finding_line(a)}", STYLE[a.verdict]) for a in findings]
-    for line, style in out:
-        con.print(Text(line, style=style), soft_wrap=True)
-    return buf.getvalue()
+        out.append(("findings (whole traces: the JSON report, `ptprove show VECTOR`):", "bold"))
+        out += [(clip(f"  {finding_line(a, vector_of(a))}"), STYLE[a.verdict]) for a in findings]
+    for line, style in out:  # a difference wraps (its reason matters), a finding was clipped
+        for part in textwrap.wrap(line, WIDTH, subsequent_indent="      ", break_on_hyphens=False):
+            con.print(Text(part, style=style), soft_wrap=True)
 
 
 # ---------------------------------------------------------------------------
 # files
 
-def build_meta(results: Sequence[Result], **extra: Any) -> dict[str, Any]:
-    """The `meta` object of the JSON report: solvers and versions, bounds, total time."""
+@dataclass
+class Run:
+    """What a `prove` run decided so far, and how that compares with the expectations."""
+
+    expectations: str  # the expectations file's path
+    results: list[Result] = field(default_factory=list)
+    requested: set[Pair] = field(default_factory=set)
+    differences: Optional[list[Difference]] = None  # None: not compared (yet)
+    complete: bool = True  # False: stopped (Ctrl-C, an error) before every selected system ran
+    extra: dict[str, Any] = field(default_factory=dict)  # more `meta` (argv, bounds)
+
+    def compare_with(self, expectations: Expectations) -> list[Difference]:
+        self.differences = compare(aggregate(self.results), expectations, self.requested)
+        return self.differences
+
+
+def build_meta(results: Sequence[Result], wall_seconds: Optional[float] = None, **extra: Any) -> dict[str, Any]:
+    """The `meta` object of the JSON report: solvers and versions, bounds, times.
+    `solver_seconds` adds up every result's solver time (with several workers it
+    exceeds the wall time); `wall_seconds` is how long the run took."""
     versions = {"python": platform.python_version()}
     for pkg in ("ptprove", "pysmt"):
         try:
@@ -235,28 +343,54 @@ def build_meta(results: Sequence[Result], **extra: Any) -> dict[str, Any]:
         "solvers": solvers,
         "versions": {**versions, **{SOLVER_PACKAGES.get(n, n): v for n, v in solvers.items()}},
         "bounds": bounds_text(results),
-        "seconds": round(sum(r.seconds for r in results), 3),
+        "wall_seconds": None if wall_seconds is None else round(wall_seconds, 3),
+        "solver_seconds": round(sum(r.seconds for r in results), 3),
         **extra,
     }
 
 
-def _parent(path: str) -> None:
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
+def comparison(run: Run) -> dict[str, Any]:
+    """The `comparison` object: the expectations file and how the run differs from it."""
+    diffs = run.differences if run.differences is not None else []
+    aggs = aggregate(run.results)
+    differing = {d.pair for d in diffs}
+    return {
+        "expectations": run.expectations,
+        "compared": run.differences is not None,
+        "verdicts": len(aggs),
+        "matching": len([p for p in aggs if p not in differing]),
+        "differences": [{"variant": d.variant, "invariant": d.invariant, "kind": d.kind,
+                         "expected": d.expected, "actual": d.actual, "message": d.message}
+                        for d in diffs],
+    }
 
 
-def write_json(results: Sequence[Result], path: str, meta: dict[str, Any]) -> None:
-    _parent(path)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump({"meta": meta, "results": [r.to_json() for r in results]}, f, indent=2)
-        f.write("\n")
+def report_document(run: Run, exit_status: int, wall_seconds: Optional[float] = None) -> dict[str, Any]:
+    """The JSON report of `run` (shape: proofs/report.schema.json)."""
+    return {
+        "format": REPORT_FORMAT,
+        "format_version": REPORT_VERSION,
+        "meta": build_meta(run.results, wall_seconds, complete=run.complete, **run.extra),
+        "exit_status": exit_status,
+        "comparison": comparison(run),
+        "results": [r.to_json() for r in run.results],
+    }
+
+
+def write_json(run: Run, path: str, exit_status: int, wall_seconds: Optional[float] = None) -> None:
+    write_text(path, json.dumps(report_document(run, exit_status, wall_seconds), indent=2) + "\n", "--json")
 
 
 def read_json(path: str) -> tuple[dict[str, Any], list[Result]]:
-    """The inverse of write_json."""
+    """The meta and results of a report written by write_json."""
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
     return data["meta"], [Result(**r) for r in data["results"]]
+
+
+def report_schema() -> dict[str, Any]:
+    with open(REPORT_SCHEMA, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def _failure_of(r: Result, diffs: list[Difference]) -> Optional[str]:
@@ -275,21 +409,34 @@ def _failure_of(r: Result, diffs: list[Difference]) -> Optional[str]:
     return "; ".join(msgs) or None
 
 
+def testcase_name(r: Result) -> str:
+    """The stable JUnit name: "version :: obligation [operation]" (encodings: [mode level N])."""
+    return f"{r.variant} :: {r.invariant} [{r.operation if r.operation != '-' else member_label(r)}]"
+
+
 def _testcase(suite: ET.Element, classname: str, name: str, seconds: float) -> ET.Element:
     return ET.SubElement(suite, "testcase", classname=classname, name=name, time=f"{seconds:.3f}")
 
 
-def write_junit(results: Sequence[Result], differences: Sequence[Difference], path: str) -> None:
+def _properties(case: ET.Element, r: Result) -> None:
+    props = ET.SubElement(case, "properties")
+    for key, value in [*r.bounds.items(), ("solver", r.solver), ("verdict", r.verdict)]:
+        ET.SubElement(props, "property", name=str(key), value=str(value))
+
+
+def write_junit(results: Sequence[Result], differences: Sequence[Difference], path: str,
+                wall_seconds: Optional[float] = None) -> None:
     """One testcase per Result (plus one per missing expectation); a testcase
     fails when its (variant, invariant) differs from the expectations and it is
     one of the members the difference is about.  Matching verdicts, "violated"
-    included, pass."""
+    included, pass.  A testcase's time is its solver time; the suite's is the
+    wall time (when given)."""
     diffs = _by_pair(differences)
     suite = ET.Element("testsuite", name="ptprove")
     failures = 0
     for r in results:
-        name = f"{r.invariant} [{r.operation}] {bounds_summary([r])}"
-        case = _testcase(suite, r.variant, name, r.seconds)
+        case = _testcase(suite, f"ptprove.{r.system or 'run'}", testcase_name(r), r.seconds)
+        _properties(case, r)
         message = _failure_of(r, diffs.get((r.variant, r.invariant), []))
         body = f"{headline(r)}\n{trace_summary(r)}"
         if message:
@@ -300,11 +447,15 @@ def write_junit(results: Sequence[Result], differences: Sequence[Difference], pa
     for d in differences:
         if d.actual is None:  # missing: no Result to attach it to
             failures += 1
-            case = _testcase(suite, d.variant, f"{d.invariant} [missing]", 0.0)
+            case = _testcase(suite, "ptprove.missing", f"{d.variant} :: {d.invariant} [missing]", 0.0)
             ET.SubElement(case, "failure", message=f"{d.invariant}: {d.message}")
     suite.set("tests", str(len(suite)))
     suite.set("failures", str(failures))
     suite.set("errors", "0")
-    suite.set("time", f"{sum(r.seconds for r in results):.3f}")
-    _parent(path)
-    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+    total = wall_seconds if wall_seconds is not None else sum(r.seconds for r in results)
+    suite.set("time", f"{total:.3f}")
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+    except OSError as e:
+        raise cannot("--junit", path, e) from None

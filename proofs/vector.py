@@ -241,12 +241,11 @@ def vector_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-
-def write_run_vectors(results: list, settings, requested: set, directory: str, update: bool) -> int:
-    """`ptprove prove --vectors DIR`: vectors of this run against DIR; exit status."""
+def sync_and_report(vectors: list[dict], directory: str, requested: set, update: bool) -> int:
+    """`ptprove prove --vectors DIR`: `sync` this run's vectors with DIR, each
+    difference printed on a line; the exit status (1 if a vector differs)."""
     from proofs.errors import EXIT_MISMATCH
 
-    vectors = from_results(results, settings)
     lines = sync(vectors, directory, requested, update)
     for line in lines:
         print(line)

@@ -34,7 +34,7 @@ def test_every_v5_vector_replays_identically_on_the_seed_c_code(v5_pt_c, capsys)
     out = capsys.readouterr().out
     assert f"{len(V5_VECTORS)} of {len(V5_VECTORS)} vectors reproduce" in out
     traces = [f for f in V5_VECTORS if '"kind": "trace"' in f.read_text()]
-    assert out.count("(C: same return codes and tables)") == len(traces) >= 25
+    assert out.count("reproduces on the model and C (same return codes and tables)") == len(traces) >= 25
 
 
 @needs_cc
@@ -92,4 +92,4 @@ def test_merged_versions_replay_on_xen_pt_c(version, commit, tmp_path, capsys):
     assert main(["replay", "--c-source", str(tmp_path / "pt.c"), str(directory)]) == 0
     out = capsys.readouterr().out
     assert f"{len(files)} of {len(files)} vectors reproduce" in out
-    assert out.count("(C: same return codes and tables)") == len(returning) >= 19
+    assert out.count("reproduces on the model and C (same return codes and tables)") == len(returning) >= 19

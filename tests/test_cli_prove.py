@@ -83,3 +83,84 @@ def test_confirm_disagreement_is_loud_and_exit_1(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "DISAGREEMENT: riscv-pt-upstream tlb" in out and "on the step query" in out
     assert "--confirm cvc5: 4 disagreements" in out
+
+
+def _only_v9_tlb(tmp_path):
+    exp = tmp_path / "exp.json"
+    exp.write_text(json.dumps({"version": 1, "variants": {
+        "riscv-pt-v9": {"tlb": {"verdict": "proved", "reason": "v9 flushes"}}}}, indent=2) + "\n")
+    return exp
+
+
+AGAINST_V9 = ["prove", "--variant", UPSTREAM, "--against", "riscv-pt-v9", "--invariant", "tlb", "--jobs", "1"]
+
+
+def test_against_a_base_an_unrecorded_verdict_equal_to_the_base_matches(tmp_path, capsys):
+    assert main([*AGAINST_V9, "--expectations", str(_only_v9_tlb(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert f"{UPSTREAM} against riscv-pt-v9: 0 of 1 verdicts differ" in out
+    assert "not in expectations" not in out and "| obligation" not in out
+
+
+def test_against_a_base_shows_only_the_verdict_that_differs(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(riscv_versions.VERSIONS, UPSTREAM, NoFlushUpstream)
+    assert main([*AGAINST_V9, "--expectations", str(_only_v9_tlb(tmp_path))]) == 1
+    out = capsys.readouterr().out
+    assert f"{UPSTREAM} against riscv-pt-v9: 1 of 1 verdicts differ" in out
+    header = next(line for line in out.splitlines() if line.startswith("| obligation"))
+    assert header.index("riscv-pt-v9") < header.index(UPSTREAM)  # the base first
+    row = next(line for line in out.splitlines() if line.startswith("| tlb"))
+    assert [c.strip() for c in row.split("|")[2:4]] == ["proved", "VIOLATED"]
+    assert f"{UPSTREAM} tlb: differs from riscv-pt-v9: riscv-pt-v9 proved, {UPSTREAM} violated" in out
+
+
+def test_record_expectations_writes_the_new_verdicts_with_reasons_to_fill_in(tmp_path, capsys):
+    exp = _only_v9_tlb(tmp_path)
+    assert main([*TLB_ONLY, "--expectations", str(exp), "--record-expectations"]) == 1  # new: not expected yet
+    assert f"recorded 1 expectations in {exp}" in capsys.readouterr().out
+    recorded = json.loads(exp.read_text())["variants"]
+    assert recorded[UPSTREAM] == {"tlb": {"verdict": "proved", "reason": ""}}
+    assert recorded["riscv-pt-v9"]["tlb"]["reason"] == "v9 flushes"  # never changed
+    assert main([*TLB_ONLY, "--expectations", str(exp)]) == 2  # until each reason is written
+    err = capsys.readouterr().err
+    assert f"variants.{UPSTREAM}.tlb.reason: missing or empty" in err and len(err.splitlines()) == 1
+
+
+def test_a_finding_names_its_canonical_vector(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ["prove", "--variant", "riscv-pt-v5", "--invariant", "enc-mapping", "--jobs", "1"]
+    assert main([*argv, "--vectors", "cx"]) == 0
+    finding = next(line for line in capsys.readouterr().out.splitlines() if "enc-mapping VIOLATED" in line)
+    assert "(cx/riscv-pt-v5/enc-mapping.json): entry 0x" in finding
+    assert (tmp_path / "cx" / "riscv-pt-v5" / "enc-mapping.json").is_file()
+
+
+def test_an_error_after_the_run_keeps_the_report(tmp_path, monkeypatch, capsys):
+    import proofs.cmd_prove
+    import proofs.engine.confirm as confirm_module
+    from proofs.errors import SolverError
+
+    def broken(*args):
+        raise SolverError("cvc5 crashed")
+
+    monkeypatch.setattr(confirm_module, "confirm", broken)
+    monkeypatch.setattr(proofs.cmd_prove, "available", lambda name: True)
+    report = tmp_path / "r.json"
+    assert main([*TLB_ONLY, "--confirm", "cvc5", "--json", str(report)]) == 3
+    assert capsys.readouterr().err == "ptprove: error: cvc5 crashed\n"
+    data = json.loads(report.read_text())
+    assert (data["exit_status"], data["meta"]["complete"], len(data["results"])) == (3, True, 4)
+
+
+def test_a_report_that_cannot_be_written_leaves_the_other_written(tmp_path, monkeypatch, capsys):
+    import proofs.cmd_prove
+    from proofs.errors import UsageError
+
+    def full_disk(*args):
+        raise UsageError("--json r.json: cannot write: No space left on device")
+
+    monkeypatch.setattr(proofs.cmd_prove, "write_json", full_disk)
+    junit = tmp_path / "j.xml"
+    assert main([*TLB_ONLY, "--json", str(tmp_path / "r.json"), "--junit", str(junit)]) == 2
+    assert capsys.readouterr().err == "ptprove: error: --json r.json: cannot write: No space left on device\n"
+    assert junit.read_text().count("<testcase") == 4

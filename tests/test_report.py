@@ -6,8 +6,8 @@ import pytest
 
 from proofs.expectations import aggregate, compare, parse_expectations
 from proofs.report import (
-    bounds_summary, build_meta, column_order, read_json, render, trace_summary, write_json,
-    write_junit,
+    Run, bounds_summary, column_order, read_json, render, report_document, report_schema, trace_summary,
+    write_json, write_junit,
 )
 from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
 
@@ -72,19 +72,36 @@ def test_matrix_has_every_variant_and_verdict(tty):
 def test_plain_report_content():
     out = render(RESULTS, DIFFS, False)
     lines = out.splitlines()
-    header = next(line for line in lines if "variant" in line)
-    assert header.index("enc-mapping") < header.index("wx") < header.index("tlb")
-    row = next(line for line in lines if line.startswith(f"| {V5} "))
-    assert "not-inductive *" in row and "VIOLATED *" not in row  # expected violations are not marked
+    header = next(line for line in lines if line.startswith("| obligation"))
+    assert header.index(V5) < header.index(V9) < header.index(UP)  # versions as columns, first seen
+    names = [line.split("|")[1].strip() for line in lines if line.startswith("| ") and line != header]
+    assert names == ["enc-mapping", "wx", "reserved", "tlb"]  # obligations as rows, in system order
+    row = next(line for line in lines if line.startswith("| tlb "))
+    assert [c.strip() for c in row.split("|")[2:5]] == ["not-inductive *", "-", "-"]
+    wx = next(line for line in lines if line.startswith("| wx "))
+    assert "VIOLATED *" not in wx  # expected violations are not marked
     assert "3 difference(s)" in out and "expected proved, got not-inductive in destroy sv39" in out
     finding = next(line for line in lines if f"{V5} wx VIOLATED" in line)
-    assert ("statement of wx (proofs/invariants.py:36); "
-            "trace: map(virt=0x1000, mfn=0x80, nr=0x1, flags=0xb) [1 iteration] -> 0; "
-            "modify(virt=0x1000, nr=0x1, flags=0x7) -> (in progress)") in finding
+    assert finding.startswith(f"  {V5} wx VIOLATED in 1 of 2: trace: map(virt=0x1000, mfn=0x80")
     step = next(line for line in lines if f"{V5} tlb not-inductive" in line)
-    assert "NOT INDUCTIVE: counterexample to the step only" in step and "within 6 steps" in step
+    assert "NOT INDUCTIVE: counterexample to the step only" in step
     assert "trace:" not in step and "NOT INDUCTIVE" not in finding
-    assert "entry 0x0000000000000003 (xwr=001 (r)): pte_is_table(p)=true" in out
+    assert "enc-mapping VIOLATED in sv39 level 1: entry 0x0000000000000003 (xwr=001 (r))" in out
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_every_line_fits_100_columns_one_line_per_finding(tty):
+    import re
+
+    from proofs.systems import system
+
+    p2m = list(system("p2m").variants)  # the system with the most (and longest) version names
+    long_trace = {"calls": CALLS * 20}  # a 40-call trace: 2,000 characters on one line before
+    rs = [res(v, i, VIOLATED, "map", long_trace) for v in p2m for i in system("p2m").obligations]
+    out = re.sub(r"\x1b\[[0-9;]*m", "", render(rs, [], tty))
+    assert max(len(line) for line in out.splitlines()) <= 100
+    findings = [line for line in out.splitlines() if " VIOLATED in " in line]
+    assert len(findings) == len(rs) and all(line.endswith("...") for line in findings)
 
 
 def test_all_match_line():
@@ -106,12 +123,45 @@ def test_bounds_summary_merges_values(levels, text):
 
 def test_json_round_trips(tmp_path):
     path = tmp_path / "build" / "report.json"
-    meta = build_meta(RESULTS, command="prove")
-    write_json(RESULTS, str(path), meta)
+    run = Run("exp.json", results=list(RESULTS), requested=set(REQUESTED), extra={"command": "prove"})
+    run.compare_with(EXPECT)
+    write_json(run, str(path), 3, wall_seconds=1.25)
     got_meta, got = read_json(str(path))
     assert got == RESULTS
     assert got_meta["solvers"]["z3"] == got_meta["versions"]["z3-solver"]
-    assert got_meta["command"] == "prove" and got_meta["seconds"] == 1.75
+    assert got_meta["command"] == "prove" and got_meta["complete"] is True
+    assert (got_meta["wall_seconds"], got_meta["solver_seconds"]) == (1.25, 1.75)  # apart
+
+
+def test_json_report_has_format_comparison_and_exit_status(tmp_path):
+    import json
+
+    from proofs.vector import validate
+
+    path = tmp_path / "report.json"
+    run = Run("exp.json", results=list(RESULTS), requested=set(REQUESTED))
+    run.compare_with(EXPECT)
+    write_json(run, str(path), 3, wall_seconds=2.0)
+    data = json.loads(path.read_text())
+    assert validate(data, report_schema()) == []
+    assert (data["format"], data["format_version"], data["exit_status"]) == ("ptprove-report", 1, 3)
+    cmp = data["comparison"]
+    assert cmp["expectations"] == "exp.json" and cmp["compared"] is True
+    assert [(d["variant"], d["invariant"], d["kind"]) for d in cmp["differences"]] == [
+        (V5, "tlb", "mismatch"), (UP, "wx", "unknown"), (UP, "reserved", "missing")]
+    assert (cmp["verdicts"], cmp["matching"]) == (6, 4)
+
+
+def test_report_schema_rejects_what_it_does_not_describe():
+    from proofs.vector import validate
+
+    run = Run("exp.json", results=list(RESULTS))
+    doc = report_document(run, 0)
+    assert validate(doc, report_schema()) == []
+    assert validate({**doc, "format_version": 2}, report_schema())
+    assert validate({**doc, "surprise": 1}, report_schema())
+    bad = {**doc, "results": [{**doc["results"][0], "verdict": "maybe"}]}
+    assert any("maybe" in e for e in validate(bad, report_schema()))
 
 
 def failing(path):
@@ -120,24 +170,39 @@ def failing(path):
 
 def test_junit(tmp_path):
     path = tmp_path / "out" / "junit.xml"
-    write_junit(RESULTS, DIFFS, str(path))
+    write_junit(RESULTS, DIFFS, str(path), wall_seconds=0.5)
     suite = ET.parse(path).getroot()
     assert suite.tag == "testsuite" and suite.get("name") == "ptprove"
     cases = suite.findall("testcase")
     assert len(cases) == len(RESULTS) + 1  # + the missing expectation
-    failed = {(c.get("classname"), c.get("name").split(" [")[0]) for c in failing(path)}
-    assert failed == {(V5, "tlb"), (UP, "wx"), (UP, "reserved")}
+    failed = {c.get("name").split(" [")[0] for c in failing(path)}
+    assert failed == {f"{V5} :: tlb", f"{UP} :: wx", f"{UP} :: reserved"}
     assert suite.get("tests") == str(len(cases))
     assert (suite.get("failures"), suite.get("errors")) == ("3", "0")
-    assert float(suite.get("time")) == pytest.approx(1.75)
-    by_name = {(c.get("classname"), c.get("name")): c for c in cases}
-    v5_modify = by_name[(V5, "wx [modify] mode sv39, levels 3, pool 4, depth 6 steps")]
+    assert float(suite.get("time")) == pytest.approx(0.5)  # the wall time, not the solver sum
+    by_name = {c.get("name"): c for c in cases}
+    v5_modify = by_name[f"{V5} :: wx [modify]"]
     assert v5_modify.find("failure") is None  # violated, as expected: passes
     assert v5_modify.find("system-out").text.startswith("verdict: violated")
-    tlb = by_name[(V5, "tlb [destroy] mode sv39, levels 3, pool 4, depth 6 steps")].find("failure")
+    tlb = by_name[f"{V5} :: tlb [destroy]"].find("failure")
     assert "tlb" in tlb.get("message") and "NOT INDUCTIVE" in tlb.get("message")
-    unknown = by_name[(UP, "wx [map] mode sv39, levels 3, pool 4, depth 6 steps")].find("failure")
+    unknown = by_name[f"{UP} :: wx [map]"].find("failure")
     assert "UNKNOWN" in unknown.get("message")
+
+
+def test_junit_names_are_stable_and_bounds_are_properties(tmp_path):
+    path = tmp_path / "j.xml"
+    deeper = [Result(**{**r.__dict__, "bounds": {**r.bounds, "depth": 9}}) for r in RESULTS]
+    names = []
+    for rs in (RESULTS, deeper):
+        write_junit(rs, [], str(path))
+        names.append([c.get("name") for c in ET.parse(path).getroot().iter("testcase")])
+    assert names[0] == names[1]  # a bound that changes does not rename the test
+    assert f"{V5} :: enc-mapping [sv39 level 1]" in names[0]
+    assert all(len(n) < 80 for n in names[0])
+    case = next(c for c in ET.parse(path).getroot().iter("testcase") if c.get("name") == f"{V5} :: wx [map]")
+    props = {p.get("name"): p.get("value") for p in case.find("properties")}
+    assert props["depth"] == "9" and props["pool"] == "4" and props["solver"] == "z3"
 
 
 def test_junit_fails_only_the_members_the_difference_is_about(tmp_path):
@@ -146,4 +211,16 @@ def test_junit_fails_only_the_members_the_difference_is_about(tmp_path):
     path = tmp_path / "j.xml"
     write_junit(rs, diffs, str(path))
     names = [c.get("name") for c in failing(path)]
-    assert len(names) == 1 and names[0].startswith("wx [modify]")
+    assert names == [f"{V9} :: wx [modify]"]
+
+
+def test_a_finding_with_a_vector_shows_the_vectors_shrunk_trace():
+    from proofs.expectations import aggregate as agg_of
+    from proofs.report import Canonical, finding_line
+
+    agg = agg_of([res(V5, "wx", VIOLATED, "modify", {"calls": CALLS * 3})])[(V5, "wx")]
+    shrunk = Canonical("cx/riscv-pt-v5/wx.json", {"kind": "trace", "calls": CALLS[:1]})
+    assert finding_line(agg, shrunk) == (f"{V5} wx VIOLATED in modify sv39 (cx/riscv-pt-v5/wx.json): "
+                                         "trace: map(virt=0x1000, mfn=0x80, nr=0x1, flags=0xb) [1 iteration] -> 0")
+    step = Canonical("cx/riscv-pt-v5/wx.json", {"kind": "step", "calls": CALLS[:1]})
+    assert finding_line(agg, step).count("map(") == 3  # a step vector: the run's own summary

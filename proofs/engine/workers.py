@@ -20,7 +20,9 @@ class InProcess:
 
 def executor(jobs: int):
     """`jobs` worker processes, or this process when `jobs` is 1."""
-    return ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else InProcess()
+    from proofs.interrupt import ignore_interrupts  # Ctrl-C: the CLI terminates the workers
+
+    return ProcessPoolExecutor(max_workers=jobs, initializer=ignore_interrupts) if jobs > 1 else InProcess()
 
 
 def job_count(jobs: int) -> int:

@@ -408,7 +408,10 @@ def _fresh(jobs: list[tuple], workers: int) -> list[tuple]:
         return []
     os.environ["PYTHONHASHSEED"] = "0"  # the fresh interpreters build formulas in one order
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, max_tasks_per_child=1) as pool:
+    from proofs.interrupt import ignore_interrupts  # Ctrl-C: the CLI terminates the workers
+
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, max_tasks_per_child=1,
+                             initializer=ignore_interrupts) as pool:
         return list(pool.map(fresh_counterexample, jobs))
 
 
