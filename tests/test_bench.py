@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from needs import require
 from proofs import bench
 
 
@@ -38,8 +39,7 @@ def test_a_depth_curve_writes_json_a_png_and_a_table(tmp_path, capsys):
 
 @pytest.mark.parametrize("solver", ["z3", "cvc5", "bitwuzla"])
 def test_each_solver_runner_reads_a_script_and_answers(solver, tmp_path):
-    if not bench._importable(solver):
-        pytest.skip(f"{solver} not installed (the bench extra)")
+    require(bench._importable(solver), f"solver {solver} is not installed (the bench extra)")
     sat = tmp_path / "sat.smt2"
     sat.write_text("(set-logic QF_BV)\n(declare-fun x () (_ BitVec 8))\n(assert (= (bvadd x #x01) #x00))\n(check-sat)\n")
     unsat = tmp_path / "unsat.smt2"

@@ -10,7 +10,7 @@ from model.riscv.machine import PC_IDLE
 from model.riscv.pt_upstream import RiscvPtUpstream
 from model.term import bv
 from proofs.cli import main
-from proofs.solver import available
+from needs import solver
 
 UPSTREAM = "riscv-pt-upstream"
 TLB_ONLY = ["prove", "--variant", UPSTREAM, "--invariant", "tlb", "--jobs", "1"]
@@ -51,16 +51,15 @@ def test_exhausted_rlimit_is_unknown_exit_3(capsys):
     assert "did not decide" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(not available("cvc5"), reason="cvc5 not installed")
 def test_confirm_cvc5_agrees_on_upstream_tlb(capsys):
+    solver("cvc5")
     assert main([*TLB_ONLY, "--confirm", "cvc5"]) == 0
     assert "--confirm cvc5: 0 disagreements" in capsys.readouterr().out
 
 
 def test_confirm_replays_violated_traces(monkeypatch, capsys):
+    solver("cvc5")
     monkeypatch.setitem(model.variants.VARIANTS, UPSTREAM, NoFlushUpstream)
-    if not available("cvc5"):
-        pytest.skip("cvc5 not installed")
     assert main([*TLB_ONLY, "--confirm", "cvc5"]) == 1  # the mismatch with expectations
     assert "--confirm cvc5: 0 disagreements" in capsys.readouterr().out
 
@@ -78,6 +77,7 @@ def test_confirm_disagreement_is_loud_and_exit_1(monkeypatch, capsys):
     import proofs.confirm
     from proofs.solver import Answer
 
+    solver("cvc5")
     monkeypatch.setattr(proofs.confirm, "check", lambda formula, solver, timeout_ms: Answer("sat"))
     assert main([*TLB_ONLY, "--confirm", "cvc5"]) == 1
     out = capsys.readouterr().out

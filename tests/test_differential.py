@@ -23,19 +23,18 @@ from proofs.differential import (ADDRESS_FREE, assumptions_hold, calls, executed
                                  violations_of, witnesses)
 from proofs.engine import OBLIGATIONS
 from proofs.expectations import load_expectations
-from proofs.result import PROVED
 from proofs.semantics import View
 from proofs.trace import ConcreteCall
 from tests.helpers import ALL_VERSIONS, MFN, VA, V5, variant
 
 EXPECTED = load_expectations("proofs/expectations.json")
-FAST = settings(max_examples=12, derandomize=True, database=None, deadline=None,
+FAST = settings(max_examples=12, database=None, deadline=None,
                 suppress_health_check=list(HealthCheck))
 
 
 def proved(name: str) -> set[str]:
     return {oid for oid in OBLIGATIONS
-            if (e := EXPECTED.get(name, oid)) is not None and e.verdict == PROVED}
+            if (e := EXPECTED.get(name, oid)) is not None and e.verdict == "proved"}
 
 
 @pytest.mark.parametrize("name", ALL_VERSIONS)

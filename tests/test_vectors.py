@@ -13,7 +13,7 @@ from proofs import vector as vec
 from proofs import vector_riscv_pt as rv
 from proofs.cli import main
 from proofs.engine import OBLIGATIONS, Settings
-from proofs.result import VIOLATED, Result
+from proofs.result import Result
 from proofs.trace import ConcreteCall
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,7 +144,7 @@ def _regenerate(path: Path) -> str:
     old = vec.load(path)
     by_name = {name: k for k, name in OP_NAMES.items()}
     ob = old["obligation"]
-    results = [Result(old["version"], ob["id"], OPS[by_name[name]], VIOLATED, SETTINGS.bounds(), "z3", 0.0,
+    results = [Result(old["version"], ob["id"], OPS[by_name[name]], "violated", SETTINGS.bounds(), "z3", 0.0,
                       extra={"trace_steps": old["bounds"]["trace_steps"] if name == ob["vector_from"] else 99,
                              "replay": {}},
                       system="riscv-pt")

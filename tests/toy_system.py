@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from model.cite import follows
 from proofs.mutants import Mutation, mutation_decorator
-from proofs.result import PROVED, VIOLATED, Result
+from proofs.result import Result
 
 
 class Toy:
@@ -38,7 +38,7 @@ def run_system(variants, obligations, settings, progress=None) -> list[Result]:
         limit = VARIANT_CLASSES[name]().limit()
         for oid in obligations:
             ok = limit < SYSTEM_OBLIGATIONS[oid].bound
-            out.append(Result(name, oid, "-", PROVED if ok else VIOLATED, {}, "none", 0.0, vacuity=True))
+            out.append(Result(name, oid, "-", "proved" if ok else "violated", {}, "none", 0.0, vacuity=True))
     return out
 
 
