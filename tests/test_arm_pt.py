@@ -166,6 +166,27 @@ def test_no_overwrite_broken_by_a_check_that_allows_replacing():
     assert rc_value(st.post.rc) == -EINVAL and holds("no-overwrite", v, st, VA)
 
 
+class ModifyMovesOutput(ArmPtUpstream):
+    """A modify that also moves the leaf one page on: its output address changes while valid."""
+
+    def new_entry(self, entry, mfn, level, flags):
+        pte = super().new_entry(entry, mfn, level, flags)
+        return ite((mfn == INVALID_MFN) & (pte != 0), pte + PAGE, pte)
+
+
+@pytest.mark.parametrize("bad, op, mfn", [
+    (InsertOverValid, OP_MAP, MFN),  # only 'an insert never lands on a valid entry' (same frame)
+    (ModifyMovesOutput, OP_MODIFY, INVALID_MFN),  # only 'the output address never changes'
+], ids=["insert-same-frame", "modify-moves-output"])
+def test_no_overwrite_clause_by_clause(bad, op, mfn):
+    pre = mapped(machine(), (OP_MAP, VA, MFN, 1, PAGE_HYPERVISOR_RW))
+    loop = dict(start=VA >> 12, vfn=VA >> 12, nr=1, mfn=mfn, flags=PAGE_HYPERVISOR_RO)
+    v = bad(arm_geometry(8))
+    assert not holds("no-overwrite", v, one_step(v, _loop(pre, op, **loop)), VA)
+    up = machine()
+    assert holds("no-overwrite", up, one_step(up, _loop(pre, op, **loop)), VA)
+
+
 def _loop(s, op=OP_MAP, **kw):
     """`s` with a call in progress."""
     fields = dict(pc=bv(PC_LOOP, 2), op=bv(op, 3), group_left=bv(0, CONTIG_BITS))

@@ -47,6 +47,59 @@ def test_a_changed_pt_c_is_a_fidelity_failure_with_both_sides(cc, v5_pt_c, tmp_p
     assert "FAIL" in out and "model 0x200800c7, C 0x20080047" in out
 
 
+@pytest.fixture
+def model_vs_c(cc, v5_pt_c):
+    """What the harness reports for map-4k-ok.json when the model's side is changed by
+    `change` (the C is seed 000's pt.c, which agrees with the unchanged vector)."""
+    from proofs import c_harness, vector
+
+    def compare(change) -> list[str]:
+        v = vector.load(MAP_4K)
+        change(v)
+        h = c_harness.Harness(str(v5_pt_c), cc)
+        try:
+            return h.compare(v)
+        finally:
+            h.close()
+    return compare
+
+
+def _rc(v: dict) -> None:
+    v["calls"][0]["rc"], v["calls"][0]["rc_value"] = "-ENOMEM", -12
+
+
+def _pool(v: dict) -> None:
+    v["expected"]["pool_handed_out"] += 1
+
+
+def _assert(v: dict) -> None:
+    v["calls"][0]["rc"], v["calls"][0]["assert_failed"] = "ASSERT", "pt_check_entry: ASSERT(x)"
+
+
+def _table(v: dict) -> None:
+    entry = v["expected"]["tables"][-1]["entries"][0]
+    entry["raw"] = hex(int(entry["raw"], 16) ^ 0x80)
+
+
+def _stale(v: dict) -> None:
+    v["expected"]["tlb_stale"] = not v["expected"]["tlb_stale"]
+
+
+@pytest.mark.parametrize("change, words", [
+    (_rc, "call 0 (map): model returns -ENOMEM, C returns 0"),
+    (_pool, "table pages handed out: model"),
+    (_assert, "call 0 (map): model ASSERT pt_check_entry: ASSERT(x), C 0"),
+    (_table, ": model 0x"),
+    (_stale, "TLB stale at the end: model"),
+])
+def test_each_difference_between_model_and_c_is_reported(model_vs_c, change, words):
+    """The harness compares every part of the C's answer: return codes, ASSERTs, tables,
+    table pages used, the TLB at the end; the unchanged vector agrees."""
+    assert model_vs_c(lambda v: None) == []
+    problems = model_vs_c(change)
+    assert len(problems) == 1 and words in problems[0], problems
+
+
 def test_c_file_that_does_not_compile_is_one_line_exit_2(cc, tmp_path, capsys):
     bad = tmp_path / "pt.c"
     bad.write_text("int map_pages_to_xen(void) { return }\n")

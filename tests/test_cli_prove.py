@@ -83,3 +83,38 @@ def test_confirm_disagreement_is_loud_and_exit_1(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "DISAGREEMENT: riscv-pt-upstream tlb" in out and "on the step query" in out
     assert "--confirm cvc5: 4 disagreements" in out
+
+
+def _vectors_dir(tmp_path, dest: str, edit=lambda text: text, source: str = "riscv-pt-v5/enc-mapping.json") -> str:
+    """A vectors directory holding the committed vector `source` at `dest`, changed by `edit`."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "counterexamples" / source).read_text()
+    (tmp_path / dest).parent.mkdir(parents=True)
+    (tmp_path / dest).write_text(edit(text))
+    return str(tmp_path)
+
+
+ENC_V5 = ["prove", "--variant", "riscv-pt-v5", "--invariant", "enc-mapping", "--jobs", "1"]
+
+
+def test_prove_vectors_passes_when_the_vectors_are_what_the_run_produces(tmp_path, capsys):
+    assert main([*ENC_V5, "--vectors", _vectors_dir(tmp_path, "riscv-pt-v5/enc-mapping.json")]) == 0
+    assert "1 counterexample vectors under" in capsys.readouterr().out
+
+
+def test_prove_vectors_exits_1_on_a_differing_vector(tmp_path, capsys):
+    """The verdicts match the expectations (0), but the committed vector differs: the run fails."""
+    directory = _vectors_dir(tmp_path, "riscv-pt-v5/enc-mapping.json",
+                             lambda text: text.replace('"solver": "z3"', '"solver": "z3 (edited)"'))
+    assert main([*ENC_V5, "--vectors", directory]) == 1
+    out = capsys.readouterr().out
+    assert "all 1 verdicts match the expectations" in out and "VECTOR DIFFERS" in out
+
+
+def test_prove_vectors_exits_1_on_a_stale_vector(tmp_path, capsys):
+    """A vector for an obligation this run proves is stale."""
+    directory = _vectors_dir(tmp_path, "riscv-pt-v9/enc-mapping.json")
+    assert main(["prove", "--variant", "riscv-pt-v9", "--invariant", "enc-mapping", "--jobs", "1",
+                 "--vectors", directory]) == 1
+    assert "STALE VECTOR" in capsys.readouterr().out

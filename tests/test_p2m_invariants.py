@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from model.arm.p2m import ArmP2MUpstream
 from model.riscv.p2m_state import INVALID_MFN, ROOT_PAGES, Oracle, P2MGeometry, P2MState
 from model.riscv.p2m_upstream import RiscvP2MUpstream
@@ -79,6 +81,35 @@ def test_flush_before_free():
     post, c = call(bad, st, 0, 1, INVALID_MFN, 0)
     assert bool(post.ev_free_walkable)
     assert not holds("flush-before-free", bad, st, post, c)
+
+
+def _clean_free():
+    """Upstream removing the 2M range over the 4K leaf: a table freed after its flush."""
+    m, st = mapped()
+    post, c = call(m, st, 0, 1, INVALID_MFN, 0)
+    return m, st, post, c
+
+
+def _first_true(flags: tuple) -> tuple:
+    return (TRUE,) + tuple(flags[1:])
+
+
+#: flush-before-free, clause by clause: each change to the clean post-state breaks one clause
+FREE_CLAUSES = {
+    "no page freed while a walk may use it": lambda post: replace(post, ev_free_walkable=TRUE),
+    "nothing left to flush": lambda post: replace(post, need_flush=TRUE),
+    "no TLB entry stale": lambda post: replace(post, stale=_first_true(post.stale)),
+    "walkable pages are the linked ones": lambda post: replace(
+        post, walkable=tuple(~w for w in post.walkable)),
+    "no free page walkable": lambda post: replace(post, walkable=tuple(TRUE for _ in post.walkable)),
+}
+
+
+@pytest.mark.parametrize("clause", list(FREE_CLAUSES))
+def test_flush_before_free_clause_by_clause(clause):
+    m, st, post, c = _clean_free()
+    assert holds("flush-before-free", m, st, post, c)  # the keeping case
+    assert not holds("flush-before-free", m, st, FREE_CLAUSES[clause](post), c)
 
 
 def test_refcount():

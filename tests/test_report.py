@@ -1,5 +1,6 @@
 """Reports: the verdict matrix (TTY and plain), JSON and JUnit files.
 Hand-made Results, no solver."""
+import json
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -147,3 +148,45 @@ def test_junit_fails_only_the_members_the_difference_is_about(tmp_path):
     write_junit(rs, diffs, str(path))
     names = [c.get("name") for c in failing(path)]
     assert len(names) == 1 and names[0].startswith("wx [modify]")
+
+
+# -- the files' shapes, as literal documented values (a reader parses these) ----------------------
+
+RESULT_KEYS = ["variant", "invariant", "operation", "verdict", "bounds", "solver", "seconds", "statement",
+               "where", "vacuity", "counterexample", "detail", "extra", "system"]
+
+
+def test_json_report_has_the_documented_keys_and_values(tmp_path):
+    path = tmp_path / "report.json"
+    write_json(RESULTS, str(path), build_meta(RESULTS, command="prove"))
+    data = json.loads(path.read_text())
+    assert list(data) == ["meta", "results"]
+    meta = data["meta"]
+    assert sorted(meta) == ["bounds", "command", "seconds", "solvers", "versions"]
+    assert meta["bounds"] == "encodings: mode sv39, level 1; calls: mode sv39, levels 3, pool 4, depth 6 steps"
+    assert meta["seconds"] == 1.75 and list(meta["solvers"]) == ["z3"]
+    assert {"python", "ptprove", "pysmt", "z3-solver"} <= set(meta["versions"])
+    assert [list(r) for r in data["results"]] == [RESULT_KEYS] * len(RESULTS)
+    assert [r["verdict"] for r in data["results"]] == [
+        "proved", "violated", "violated", "not-inductive", "proved", "proved", "unknown"]
+    first = data["results"][0]
+    assert (first["variant"], first["invariant"], first["operation"], first["seconds"]) == (V5, "wx", "map", 0.25)
+
+
+def test_junit_has_the_documented_shape(tmp_path):
+    path = tmp_path / "junit.xml"
+    write_junit(RESULTS, DIFFS, str(path))
+    suite = ET.parse(path).getroot()
+    assert sorted(suite.attrib) == ["errors", "failures", "name", "tests", "time"]
+    assert (suite.get("name"), suite.get("tests"), suite.get("failures"), suite.get("errors")) == \
+        ("ptprove", "8", "3", "0")
+    cases = suite.findall("testcase")
+    assert all(sorted(c.attrib) == ["classname", "name", "time"] for c in cases)
+    assert [(c.get("classname"), c.get("name"), c.get("time")) for c in cases][-2:] == [
+        (UP, "wx [map] mode sv39, levels 3, pool 4, depth 6 steps", "0.250"),
+        (UP, "reserved [missing]", "0.000")]
+    assert cases[2].get("name") == "enc-mapping [-] mode sv39, level 1"
+    missing = cases[-1].find("failure")
+    assert missing.get("message").startswith("reserved: ") and cases[-1].find("system-out") is None
+    assert [c.find("system-out").text.split("\n")[0] for c in cases[:4]] == [
+        "verdict: proved", "verdict: violated", "verdict: violated", "verdict: not-inductive"]
