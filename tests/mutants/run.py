@@ -99,13 +99,13 @@ def judge(repo: Path, edit: Edit, whole_files: bool) -> Outcome:
     if not specs:
         return Outcome(edit, "SURVIVED" if not edit.equivalent else "equivalent", "(no such test)", 0.0)
     try:
-        original = edit.apply(repo)
+        applied = edit.apply(repo)
     except TargetNotFound as e:
         return Outcome(edit, "ERROR", str(e), 0.0)
     try:
         rc, out = pytest(repo, specs)
     finally:
-        edit.restore(repo, original)
+        edit.restore(applied)
     seconds = time.perf_counter() - t0
     if rc == 0:
         return Outcome(edit, "equivalent" if edit.equivalent else "SURVIVED", "-", seconds)
@@ -192,7 +192,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     missing = []
     for e in edits:
         try:
-            e.check(ROOT)
+            e.locate(ROOT)
         except TargetNotFound as err:
             missing.append(str(err))
     for line in missing:
