@@ -9,7 +9,7 @@ from model.arm.p2m import ArmP2MUpstream
 from model.riscv.p2m_state import INVALID_MFN, ROOT_PAGES, Oracle, P2MGeometry, P2MState
 from model.riscv.p2m_upstream import RiscvP2MUpstream
 from model.riscv.p2m_v2 import RiscvP2MV2
-from model.term import TRUE, bv
+from model.term import FALSE, TRUE, bv
 from proofs.p2m.invariants import OBLIGATIONS, Call
 from proofs.p2m.split import _claim
 
@@ -96,12 +96,13 @@ def _first_true(flags: tuple) -> tuple:
 
 #: flush-before-free, clause by clause: each change to the clean post-state breaks one clause
 FREE_CLAUSES = {
-    "no page freed while a walk may use it": lambda post: replace(post, ev_free_walkable=TRUE),
-    "nothing left to flush": lambda post: replace(post, need_flush=TRUE),
-    "no TLB entry stale": lambda post: replace(post, stale=_first_true(post.stale)),
-    "walkable pages are the linked ones": lambda post: replace(
-        post, walkable=tuple(~w for w in post.walkable)),
-    "no free page walkable": lambda post: replace(post, walkable=tuple(TRUE for _ in post.walkable)),
+    "no page freed while a walk may use it": lambda m, post: replace(post, ev_free_walkable=TRUE),
+    "nothing left to flush": lambda m, post: replace(post, need_flush=TRUE),
+    "no TLB entry stale": lambda m, post: replace(post, stale=_first_true(post.stale)),
+    # a linked (reachable, in use) page a walk may not use: only 'walkable = linked' breaks
+    "walkable pages are the linked ones": lambda m, post: replace(
+        post, walkable=tuple(FALSE if bool(r) else w for w, r in zip(post.walkable, m.reachable(post)))),
+    "no free page walkable": lambda m, post: replace(post, walkable=tuple(TRUE for _ in post.walkable)),
 }
 
 
@@ -109,7 +110,7 @@ FREE_CLAUSES = {
 def test_flush_before_free_clause_by_clause(clause):
     m, st, post, c = _clean_free()
     assert holds("flush-before-free", m, st, post, c)  # the keeping case
-    assert not holds("flush-before-free", m, st, FREE_CLAUSES[clause](post), c)
+    assert not holds("flush-before-free", m, st, FREE_CLAUSES[clause](m, post), c)
 
 
 def test_refcount():

@@ -41,7 +41,7 @@ from tests.needs import shared_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 900
-FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)
+FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", re.M)
 
 
 @dataclass
