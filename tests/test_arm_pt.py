@@ -187,6 +187,29 @@ def test_no_overwrite_clause_by_clause(bad, op, mfn):
     assert holds("no-overwrite", up, one_step(up, _loop(pre, op, **loop)), VA)
 
 
+def _second_page_step():
+    """Upstream's iteration mapping page 1 of a 2-page map whose page 0 is done."""
+    pre = mapped(machine(), (OP_MAP, VA, MFN, 1, PAGE_HYPERVISOR_RW))
+    v = machine()
+    loop = dict(start=VA >> 12, vfn=(VA >> 12) + 1, nr=2, mfn=MFN + 1, flags=PAGE_HYPERVISOR_RW)
+    return v, one_step(v, _loop(pre, **loop))
+
+
+def test_well_formed_and_functional_clause_by_clause():
+    """A descent through a block (hand-made: the tree itself fine) breaks well-formed's
+    'descends only through tables'; clearing the done page 0 after the step breaks
+    functional's 'what is done stays'.  The unchanged step keeps both."""
+    v, step = _second_page_step()
+    assert holds("well-formed", v, step, VA) and holds("functional", v, step, VA)
+    d = next(k for k, x in enumerate(step.descents) if bool(x.guard))
+    block = replace(step.descents[d], entry=bv((MFN << 12) | 0b01, 64))
+    through_block = replace(step, descents=step.descents[:d] + [block] + step.descents[d + 1:])
+    assert not holds("well-formed", v, through_block, VA)
+    w = next(x for x in step.writes if bool(x.guard))
+    cleared = replace(step, post=replace(step.post, mem=step.post.mem.write(TRUE, w.frame, w.idx - 1, bv(0, 64))))
+    assert not holds("functional", v, cleared, VA)
+
+
 def _loop(s, op=OP_MAP, **kw):
     """`s` with a call in progress."""
     fields = dict(pc=bv(PC_LOOP, 2), op=bv(op, 3), group_left=bv(0, CONTIG_BITS))

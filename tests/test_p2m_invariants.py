@@ -53,6 +53,26 @@ def test_well_formed():
     assert not holds("well-formed", m, twice)
 
 
+def test_well_formed_clause_by_clause():
+    """Each change breaks one clause of well-formed alone: a table entry to a page back in the
+    pool, a pointer at level 0 (to a third page, in use and linked once), a leaf whose type
+    bits say "external" with no foreign type in its metadata slot."""
+    m, st = mapped()
+    assert holds("well-formed", m, st)
+    assert not holds("well-formed", m, replace(st, free=(st.free[0], TRUE)))  # the level-0 table freed
+    leaf = st.cells[st.cell(ROOT_PAGES + 1, 1)].v
+    external = (leaf & ~0x300) | (m.EXT_STORAGE << 8)
+    assert not holds("well-formed", m, set_cell(st, ROOT_PAGES + 1, 1, external))
+    geo3 = P2MGeometry(idx_bits=1, pool=3)
+    m3 = RiscvP2MUpstream(geo3)
+    st3, _ = call(m3, P2MState.initial(geo3, bv(0x31, 44)), 1, 0, 0x30, m3.RAM_RW)
+    assert holds("well-formed", m3, st3)
+    third = replace(st3, free=(st3.free[0], st3.free[1], FALSE))
+    assert holds("well-formed", m3, third)  # in use but unlinked: well-formed says nothing (no-leak does)
+    pointer = set_cell(third, ROOT_PAGES + 1, 0, m3.page_to_p2m_table(bv(ROOT_PAGES + 2, 16)).v)
+    assert not holds("well-formed", m3, pointer)
+
+
 def test_no_leak():
     m, st = mapped()
     assert holds("no-leak", m, st)
