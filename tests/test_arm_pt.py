@@ -285,6 +285,30 @@ def test_contig_broken_upstream_by_a_group_that_fails_midway():
         assert bool(leaf(v, s, VA).visits[3].entry.bit(52)) == (not ok)
 
 
+#: contig, clause by clause: one entry of a good 64K group changed (in the state the call
+#: returns to) breaks one clause: valid (with it, "a mapping"), the bit itself (with it, "the
+#: same attributes": bit 52 is an attribute), consecutive output, the same attributes
+GROUP_CHANGES = {
+    "every entry valid": lambda e: e & ~1,
+    "every entry has the contiguous bit": lambda e: e & ~(1 << 52),
+    "consecutive output addresses": lambda e: e + (1 << 12),
+    "the same attributes": lambda e: e ^ (1 << 54),  # XN on one page only
+}
+
+
+@pytest.mark.parametrize("clause", list(GROUP_CHANGES))
+def test_contig_clause_by_clause(clause):
+    v = machine()
+    s, steps = run(v, v.initial_state(), OP_MAP, VA, MFN, 16, PAGE_HYPERVISOR_RW | _PAGE_BLOCK)
+    assert rc(s) == 0 and holds("contig", v, steps[-1], VA)
+    t = leaf(v, s, VA)
+    frame, idx = t.visits[3].frame, int(t.visits[3].idx) + 5  # page 5 of the group
+    old = s.mem.read(frame, bv(idx, 9))
+    mem = s.mem.write(TRUE, frame, bv(idx, 9), bv(GROUP_CHANGES[clause](int(old)), 64))
+    tampered = replace(steps[-1], post=replace(s, mem=mem))
+    assert not holds("contig", v, tampered, VA)
+
+
 class ModifyTakesAttr(ArmPtUpstream):
     """A modify that rewrites AttrIndx (to 6) on the live entry."""
 
