@@ -157,6 +157,53 @@ def test_footprint_and_type_preserved():
         assert holds(oid, v2, st, post, c, other=2)  # the frame it was asked to map
 
 
+#: footprint, field by field: the leaf of frame 3 (outside the call) changed in one field only
+LEAF_FIELDS = {"frame": 1 << 10, "permissions": 1 << 3, "type": 3 << 8}  # PPN bit 0; X; RAM_RW -> MMIO
+
+
+def _leaf_cell(m, st, gfn: int) -> int:
+    """The cell holding the leaf that translates `gfn` (the one whose PPN bit 0 moves the frame by one)."""
+    want = int(m.translate(st, bv(gfn, 64))[1])
+    for k, e in enumerate(st.cells):
+        moved = replace(st, cells=st.cells[:k] + (bv(int(e) ^ (1 << 10), 64),) + st.cells[k + 1:])
+        ok, mfn = m.translate(moved, bv(gfn, 64))[:2]
+        if bool(ok) and int(mfn) == want ^ 1:  # still a translation, one frame off: the leaf itself
+            return k
+    raise AssertionError(f"no leaf translates gfn {gfn}")
+
+
+@pytest.mark.parametrize("field", list(LEAF_FIELDS))
+def test_footprint_field_by_field(field):
+    m = RiscvP2MUpstream(GEO)
+    st, _ = call(m, P2MState.initial(GEO, bv(0, 44)), 2, 1, 0x40, m.RAM_RW)
+    post, c = call(m, st, 2, 0, 0x99, m.MMIO_DIRECT_IO)
+    assert holds("footprint", m, st, post, c, other=3)
+    k = _leaf_cell(m, post, 3)
+    changed = replace(post, cells=post.cells[:k] + (bv(int(post.cells[k]) ^ LEAF_FIELDS[field], 64),)
+                      + post.cells[k + 1:])
+    assert not holds("footprint", m, st, changed, c, other=3)
+
+
+def test_footprint_sees_a_type_kept_in_the_metadata_page():
+    """A leaf whose type lives in the metadata slot (bits 8-9 = external): changing only the
+    slot changes only the type, and footprint (outside the call) notices."""
+    m = RiscvP2MUpstream(GEO)
+    st, _ = call(m, P2MState.initial(GEO, bv(0, 44)), 2, 1, 0x40, m.RAM_RW)
+    post, c = call(m, st, 2, 0, 0x99, m.MMIO_DIRECT_IO)
+    k = _leaf_cell(m, post, 3)
+    external = (int(post.cells[k]) & ~0x300) | (m.EXT_STORAGE << 8)
+
+    def with_md(t: int) -> P2MState:
+        return replace(post, cells=post.cells[:k] + (bv(external, 64),) + post.cells[k + 1:],
+                       md=post.md[:k] + (bv(t, post.md[k].width),) + post.md[k + 1:])
+
+    before, after = with_md(m.FOREIGN_RW), with_md(m.FOREIGN_RO)
+    assert [int(x) for x in m.translate(before, bv(3, 64))[1:3]] == \
+        [int(x) for x in m.translate(after, bv(3, 64))[1:3]]  # same frame and permissions
+    assert holds("footprint", m, before, before, c, other=3)
+    assert not holds("footprint", m, before, after, c, other=3)
+
+
 def test_bbm():
     for cls, keeps in ((ArmP2MUpstream, True), (RiscvP2MUpstream, False)):
         m = cls(GEO)
