@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Same formulas in the same order on every run: solver times and models are reproducible.
 export PYTHONHASHSEED := 0
 
-.PHONY: prove test bench mutants clean
+.PHONY: prove test test-mutants bench mutants clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ prove: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# The test suite's own mutation run (not part of `make test`): each edit of
+# tests/mutants/catalogue.py applied to a temporary copy, its tests run; table in build/test-mutants.md.
+# knobs: TEST_MUTANTS_ARGS (e.g. --only id,id, --jobs 2, --base REV), see `python -m tests.mutants.run --help`
+test-mutants: $(STAMP)
+	$(BIN)/python -m tests.mutants.run $(TEST_MUTANTS_ARGS)
 
 # knobs: BENCH_ARGS (e.g. --quick), see `python -m proofs.bench --help`
 bench: $(STAMP)

@@ -1,23 +1,19 @@
 """The v5 pt.c, extracted at test time from seed 000's diff (never committed).
 
-The seed is the patch thread `[PATCH v5 6/7] xen/riscv: page table handling`;
-its diff creates `xen/arch/riscv/pt.c` whole, so the file is the `+` lines of
-that one hunk.  Tests that need it skip when the seed is not on this machine.
+The seed is the patch thread `[PATCH v5 6/7] xen/riscv: page table handling`
+in the shared folder's `seeds/` (tests/needs.py finds it); its diff creates
+`xen/arch/riscv/pt.c` whole, so the file is the `+` lines of that one hunk.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
-SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
-SEED_000 = SEEDS / "000_8afac2f4e5276757.txt"
+SEED_000 = "seeds/000_8afac2f4e5276757.txt"
 NEW_FILE = "+++ b/xen/arch/riscv/pt.c"
 
 
-def extract_v5_pt_c(dest: Path, seed: Path = SEED_000) -> Optional[Path]:
-    """Write the seed's pt.c to dest/pt.c; None if the seed is missing."""
-    if not seed.is_file():
-        return None
+def extract_v5_pt_c(dest: Path, seed: Path) -> Path:
+    """Write the seed's pt.c to dest/pt.c."""
     lines = seed.read_text(encoding="utf-8", errors="replace").splitlines()
     start = lines.index(NEW_FILE) + 1
     body = []

@@ -3,7 +3,7 @@ and Xen's lpae_* helpers."""
 import functools
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pysmt import shortcuts as S
 
@@ -79,7 +79,21 @@ def symbolic(level):
     return d, classify_desc(d, level), output_address(d, level), preds
 
 
-@settings(max_examples=120, deadline=None)
+#: descriptors at the edges: zero, all ones, each low-2-bit pattern alone and under a full
+#: output address, the top attribute bits, the highest output-address bit
+EDGE_DESCRIPTORS = [0, 2**64 - 1, 0b01, 0b10, 0b11, 0b01 | (2**36 - 1) << 12, 0b11 | (2**36 - 1) << 12,
+                    0b11 | (1 << 47), 0b01 | (0xFFF << 52), 0b00 | (2**36 - 1) << 12]
+
+
+def edge_descriptors(test):
+    for value in EDGE_DESCRIPTORS:
+        for level in range(4):
+            test = example(value, level)(test)
+    return test
+
+
+@settings(max_examples=120)
+@edge_descriptors
 @given(st.one_of(st.integers(0, 2**64 - 1),
                  st.builds(lambda t, a: t | (a << 12), st.integers(0, 3), st.integers(0, 2**36 - 1))),
        st.integers(0, 3))

@@ -166,6 +166,50 @@ def test_no_overwrite_broken_by_a_check_that_allows_replacing():
     assert rc_value(st.post.rc) == -EINVAL and holds("no-overwrite", v, st, VA)
 
 
+class ModifyMovesOutput(ArmPtUpstream):
+    """A modify that also moves the leaf one page on: its output address changes while valid."""
+
+    def new_entry(self, entry, mfn, level, flags):
+        pte = super().new_entry(entry, mfn, level, flags)
+        return ite((mfn == INVALID_MFN) & (pte != 0), pte + PAGE, pte)
+
+
+@pytest.mark.parametrize("bad, op, mfn", [
+    (InsertOverValid, OP_MAP, MFN),  # only 'an insert never lands on a valid entry' (same frame)
+    (ModifyMovesOutput, OP_MODIFY, INVALID_MFN),  # only 'the output address never changes'
+], ids=["insert-same-frame", "modify-moves-output"])
+def test_no_overwrite_clause_by_clause(bad, op, mfn):
+    pre = mapped(machine(), (OP_MAP, VA, MFN, 1, PAGE_HYPERVISOR_RW))
+    loop = dict(start=VA >> 12, vfn=VA >> 12, nr=1, mfn=mfn, flags=PAGE_HYPERVISOR_RO)
+    v = bad(arm_geometry(8))
+    assert not holds("no-overwrite", v, one_step(v, _loop(pre, op, **loop)), VA)
+    up = machine()
+    assert holds("no-overwrite", up, one_step(up, _loop(pre, op, **loop)), VA)
+
+
+def _second_page_step():
+    """Upstream's iteration mapping page 1 of a 2-page map whose page 0 is done."""
+    pre = mapped(machine(), (OP_MAP, VA, MFN, 1, PAGE_HYPERVISOR_RW))
+    v = machine()
+    loop = dict(start=VA >> 12, vfn=(VA >> 12) + 1, nr=2, mfn=MFN + 1, flags=PAGE_HYPERVISOR_RW)
+    return v, one_step(v, _loop(pre, **loop))
+
+
+def test_well_formed_and_functional_clause_by_clause():
+    """A descent through a block (hand-made: the tree itself fine) breaks well-formed's
+    'descends only through tables'; clearing the done page 0 after the step breaks
+    functional's 'what is done stays'.  The unchanged step keeps both."""
+    v, step = _second_page_step()
+    assert holds("well-formed", v, step, VA) and holds("functional", v, step, VA)
+    d = next(k for k, x in enumerate(step.descents) if bool(x.guard))
+    block = replace(step.descents[d], entry=bv((MFN << 12) | 0b01, 64))
+    through_block = replace(step, descents=step.descents[:d] + [block] + step.descents[d + 1:])
+    assert not holds("well-formed", v, through_block, VA)
+    w = next(x for x in step.writes if bool(x.guard))
+    cleared = replace(step, post=replace(step.post, mem=step.post.mem.write(TRUE, w.frame, w.idx - 1, bv(0, 64))))
+    assert not holds("functional", v, cleared, VA)
+
+
 def _loop(s, op=OP_MAP, **kw):
     """`s` with a call in progress."""
     fields = dict(pc=bv(PC_LOOP, 2), op=bv(op, 3), group_left=bv(0, CONTIG_BITS))
@@ -239,6 +283,30 @@ def test_contig_broken_upstream_by_a_group_that_fails_midway():
         assert rc(s) == -EINVAL and len(steps) == 3
         assert holds("contig", v, steps[-1], VA) == ok, cls.name
         assert bool(leaf(v, s, VA).visits[3].entry.bit(52)) == (not ok)
+
+
+#: contig, clause by clause: one entry of a good 64K group changed (in the state the call
+#: returns to) breaks one clause: valid (with it, "a mapping"), the bit itself (with it, "the
+#: same attributes": bit 52 is an attribute), consecutive output, the same attributes
+GROUP_CHANGES = {
+    "every entry valid": lambda e: e & ~1,
+    "every entry has the contiguous bit": lambda e: e & ~(1 << 52),
+    "consecutive output addresses": lambda e: e + (1 << 12),
+    "the same attributes": lambda e: e ^ (1 << 54),  # XN on one page only
+}
+
+
+@pytest.mark.parametrize("clause", list(GROUP_CHANGES))
+def test_contig_clause_by_clause(clause):
+    v = machine()
+    s, steps = run(v, v.initial_state(), OP_MAP, VA, MFN, 16, PAGE_HYPERVISOR_RW | _PAGE_BLOCK)
+    assert rc(s) == 0 and holds("contig", v, steps[-1], VA)
+    t = leaf(v, s, VA)
+    frame, idx = t.visits[3].frame, int(t.visits[3].idx) + 5  # page 5 of the group
+    old = s.mem.read(frame, bv(idx, 9))
+    mem = s.mem.write(TRUE, frame, bv(idx, 9), bv(GROUP_CHANGES[clause](int(old)), 64))
+    tampered = replace(steps[-1], post=replace(s, mem=mem))
+    assert not holds("contig", v, tampered, VA)
 
 
 class ModifyTakesAttr(ArmPtUpstream):

@@ -10,7 +10,8 @@ from model.riscv.machine import PC_IDLE
 from model.riscv.pt_upstream import RiscvPtUpstream
 from model.term import bv
 from proofs.cli import main
-from proofs.engine.solver import available
+
+from needs import solver
 
 UPSTREAM = "riscv-pt-upstream"
 TLB_ONLY = ["prove", "--variant", UPSTREAM, "--invariant", "tlb", "--jobs", "1"]
@@ -51,16 +52,15 @@ def test_exhausted_rlimit_is_unknown_exit_3(capsys):
     assert "did not decide" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(not available("cvc5"), reason="cvc5 not installed")
 def test_confirm_cvc5_agrees_on_upstream_tlb(capsys):
+    solver("cvc5")
     assert main([*TLB_ONLY, "--confirm", "cvc5"]) == 0
     assert "--confirm cvc5: 0 disagreements" in capsys.readouterr().out
 
 
 def test_confirm_replays_violated_traces(monkeypatch, capsys):
+    solver("cvc5")
     monkeypatch.setitem(riscv_versions.VERSIONS, UPSTREAM, NoFlushUpstream)
-    if not available("cvc5"):
-        pytest.skip("cvc5 not installed")
     assert main([*TLB_ONLY, "--confirm", "cvc5"]) == 1  # the mismatch with expectations
     assert "--confirm cvc5: 0 disagreements" in capsys.readouterr().out
 
@@ -78,6 +78,7 @@ def test_confirm_disagreement_is_loud_and_exit_1(monkeypatch, capsys):
     import proofs.engine.confirm as confirm_module
     from proofs.engine.solver import Answer
 
+    solver("cvc5")
     monkeypatch.setattr(confirm_module, "check", lambda formula, solver, timeout_ms: Answer("sat"))
     assert main([*TLB_ONLY, "--confirm", "cvc5"]) == 1
     out = capsys.readouterr().out
@@ -164,3 +165,36 @@ def test_a_report_that_cannot_be_written_leaves_the_other_written(tmp_path, monk
     assert main([*TLB_ONLY, "--json", str(tmp_path / "r.json"), "--junit", str(junit)]) == 2
     assert capsys.readouterr().err == "ptprove: error: --json r.json: cannot write: No space left on device\n"
     assert junit.read_text().count("<testcase") == 4
+def _vectors_dir(tmp_path, dest: str, edit=lambda text: text, source: str = "riscv-pt-v5/enc-mapping.json") -> str:
+    """A vectors directory holding the committed vector `source` at `dest`, changed by `edit`."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "counterexamples" / source).read_text()
+    (tmp_path / dest).parent.mkdir(parents=True)
+    (tmp_path / dest).write_text(edit(text))
+    return str(tmp_path)
+
+
+ENC_V5 = ["prove", "--variant", "riscv-pt-v5", "--invariant", "enc-mapping", "--jobs", "1"]
+
+
+def test_prove_vectors_passes_when_the_vectors_are_what_the_run_produces(tmp_path, capsys):
+    assert main([*ENC_V5, "--vectors", _vectors_dir(tmp_path, "riscv-pt-v5/enc-mapping.json")]) == 0
+    assert "1 counterexample vectors under" in capsys.readouterr().out
+
+
+def test_prove_vectors_exits_1_on_a_differing_vector(tmp_path, capsys):
+    """The verdicts match the expectations (0), but the committed vector differs: the run fails."""
+    directory = _vectors_dir(tmp_path, "riscv-pt-v5/enc-mapping.json",
+                             lambda text: text.replace('"solver": "z3"', '"solver": "z3 (edited)"'))
+    assert main([*ENC_V5, "--vectors", directory]) == 1
+    out = capsys.readouterr().out
+    assert "all 1 verdicts match the expectations" in out and "VECTOR DIFFERS" in out
+
+
+def test_prove_vectors_exits_1_on_a_stale_vector(tmp_path, capsys):
+    """A vector for an obligation this run proves is stale."""
+    directory = _vectors_dir(tmp_path, "riscv-pt-v9/enc-mapping.json")
+    assert main(["prove", "--variant", "riscv-pt-v9", "--invariant", "enc-mapping", "--jobs", "1",
+                 "--vectors", directory]) == 1
+    assert "STALE VECTOR" in capsys.readouterr().out

@@ -14,7 +14,6 @@ from proofs.systems.encodings.theorem import (
 from proofs import systems
 from proofs.engine import Settings
 from proofs.errors import UsageError
-from proofs.engine.result import PROVED, VIOLATED
 
 IDS = [ob.id for ob in OBLIGATIONS]
 
@@ -49,7 +48,7 @@ def test_v5_enc_mapping_refuted_by_read_only_leaves_only():
     rs = by(results("riscv-pt-v5"), "enc-mapping")
     assert [r.bounds["level"] for r in rs] == [0, 1, 2]
     for r in rs:
-        assert r.verdict == VIOLATED and r.vacuity is True
+        assert r.verdict == "violated" and r.vacuity is True
         ce = r.counterexample
         assert [c["class"] for c in ce["classes"]] == ["xwr=001 (r)"]
         # replay with the model, not the solver
@@ -58,8 +57,8 @@ def test_v5_enc_mapping_refuted_by_read_only_leaves_only():
         assert spec.kind() == "leaf" and spec.perms() == "r" == ce["perms"]
         assert not bool(VARIANTS["riscv-pt-v5"]().pte_is_mapping(pte_word(value)))
         assert ce["decoded"].startswith("V R - - ")
-    assert by(results("riscv-pt-v5"), "enc-total")[0].verdict == VIOLATED
-    assert {r.verdict for r in by(results("riscv-pt-v5"), "enc-table")} == {PROVED}
+    assert by(results("riscv-pt-v5"), "enc-total")[0].verdict == "violated"
+    assert {r.verdict for r in by(results("riscv-pt-v5"), "enc-table")} == {"proved"}
 
 
 @pytest.mark.parametrize("variant", ["riscv-pt-upstream", "riscv-pt-v9"])
@@ -67,7 +66,7 @@ def test_upstream_proved_with_vacuity_witness(variant):
     rs = results(variant, ("sv39", "sv39x4"))
     assert len(rs) == 2 * 3 * len(IDS)
     for r in rs:
-        assert r.verdict == PROVED, (r.invariant, r.bounds, r.counterexample)
+        assert r.verdict == "proved", (r.invariant, r.bounds, r.counterexample)
         assert r.vacuity is True and r.extra["witness"]["pte"].startswith("0x")
         assert r.operation == "-" and r.solver == "z3" and r.where and r.statement
     mapping = by(rs, "enc-mapping")[0]
@@ -78,7 +77,7 @@ def test_upstream_proved_with_vacuity_witness(variant):
 
 def test_arm_lpae_proved_and_level0_block_accepted_outside_domain():
     rs = results(ARM_VARIANT)
-    assert {r.verdict for r in rs} == {PROVED} and len(rs) == 4 * len(IDS)
+    assert {r.verdict for r in rs} == {"proved"} and len(rs) == 4 * len(IDS)
     level0 = [r for r in by(rs, "enc-mapping") if r.bounds["level"] == 0][0]
     assert level0.extra["accepts_faulting"] == ["level0-block"]
 
@@ -95,13 +94,13 @@ class BrokenTable(RiscvPtUpstream):
 def test_mutant_lists_every_misclassified_class():
     ob = next(o for o in OBLIGATIONS if o.id == "enc-table")
     verdict, counterexample, *_ = check_obligation(ob, riscv_subject(BrokenTable(), SV39, 1))
-    assert verdict == VIOLATED
+    assert verdict == "violated"
     got = [c["class"] for c in counterexample["classes"]]
     assert got == ["xwr=001 (r)", "xwr=011 (rw)", "xwr=100 (x)", "xwr=101 (rx)", "xwr=111 (rwx)"]
     # shrunk: nothing but V and the permission bits
     assert [c["pte"] for c in counterexample["classes"]][0] == "0x0000000000000003"
     ex = next(o for o in OBLIGATIONS if o.id == "enc-exclusive")
-    assert check_obligation(ex, riscv_subject(BrokenTable(), SV39, 1))[0] == VIOLATED
+    assert check_obligation(ex, riscv_subject(BrokenTable(), SV39, 1))[0] == "violated"
 
 
 def test_unknown_variant_is_a_usage_error():

@@ -40,7 +40,8 @@ from helpers import (
     vpns,
     write_mem,
 )
-from model.riscv.machine import EINVAL, ENOMEM, PC_IDLE, Step, initial_state
+from model.riscv.machine import EINVAL, ENOMEM, INVALID_MFN, PC_IDLE, Step, initial_state
+from model.riscv.pt_upstream import RiscvPtUpstream
 from model.riscv.pte import (
     PAGE_HYPERVISOR_RO,
     PAGE_HYPERVISOR_RW,
@@ -48,7 +49,10 @@ from model.riscv.pte import (
     PTE_EXECUTABLE,
     PTE_SMALL,
     PTE_TABLE,
+    PTE_VALID,
 )
+from model.memory import FRAME_BITS
+from model.term import TRUE, Word, bv, ite
 from proofs.systems.riscv_pt.theorem import INVARIANTS
 from proofs.mutant import select
 
@@ -105,17 +109,61 @@ def prologue(name, spec) -> Callable[[], tuple[object, Step]]:
     return build
 
 
-def first_iteration(name, setup, spec) -> Callable[[], tuple[object, Step]]:
-    """The first loop iteration of `spec`, after the calls `setup`."""
+def nth_iteration(n: int, name, setup, spec) -> Callable[[], tuple[object, Step]]:
+    """Loop iteration n (from 1) of `spec`, after the calls `setup`."""
     def build():
         v = variant(name)
         s = run_steps(v, setup)[-1].post if setup else initial_state(v.geo)
-        return v, call_prefix(v, s, spec, iterations=1)[-1]
+        return v, call_prefix(v, s, spec, iterations=n)[-1]
     return build
+
+
+def first_iteration(name, setup, spec) -> Callable[[], tuple[object, Step]]:
+    return nth_iteration(1, name, setup, spec)
+
+
+class ModifyMovesFrame(RiscvPtUpstream):
+    """A modify that also moves the leaf one frame on: its PPN changes while it stays valid."""
+
+    name = "broken-modify-moves-frame"
+
+    def pt_update_entry_pte(self, entry: Word, mfn: Word, flags: Word) -> Word:
+        pte = super().pt_update_entry_pte(entry, mfn, flags)
+        modifying = (mfn == INVALID_MFN) & (flags & PTE_VALID).any()
+        return ite(modifying, pte + (1 << 10), pte)
+
+
+def rewritten(build, field: str, pick: Callable[[object], bool], **changes) -> Callable[[], tuple[object, Step]]:
+    """`build`'s step with the first done record of `field` ("writes" or "descents") that
+    `pick` accepts changed by `changes` (a hand-made step breaking one clause only)."""
+    def rebuilt():
+        v, step = build()
+        records = list(getattr(step, field))
+        i = next(k for k, r in enumerate(records) if bool(r.guard) and pick(r))
+        records[i] = replace(records[i], **changes)
+        return v, replace(step, **{field: records})
+    return rebuilt
+
+
+def table_write_over(old: int, build) -> Callable[[], tuple[object, Step]]:
+    """`build`'s step with its first new table linked over the entry `old`."""
+    return rewritten(build, "writes", lambda w: w.why == "create_table", old=bv(old, 64))
+
+
+def entry_before_cleared(build) -> Callable[[], tuple[object, Step]]:
+    """`build`'s step also clearing, in its post-state, the entry before the one it wrote
+    (the page the previous iteration mapped: a change to what is already done)."""
+    def rebuilt():
+        v, step = build()
+        w = next(w for w in step.writes if bool(w.guard) and w.why == "pt_update_entry")
+        mem = step.post.mem.write(TRUE, w.frame, w.idx - 1, bv(0, 64))
+        return v, replace(step, post=replace(step.post, mem=mem))
+    return rebuilt
 
 
 RX_THEN_RW = [map_(VA, MFN, 1, PAGE_HYPERVISOR_RX), modify(VA, 1, PAGE_HYPERVISOR_RW)]
 TWICE = [map_(VA, MFN, 1, PAGE_HYPERVISOR_RW), map_(VA, MFN + 7, 1, PAGE_HYPERVISOR_RW)]
+SAME_TWICE = [map_(VA, MFN, 1, PAGE_HYPERVISOR_RX), map_(VA, MFN, 1, PAGE_HYPERVISOR_RW)]
 RO_SUPER_THEN_4K = [map_(VA, MFN, 512, PAGE_HYPERVISOR_RO), map_(VA + PAGE, MFN + 0x1000, 1, PAGE_HYPERVISOR_RW)]
 SUPER = [map_(VA, MFN, 512, PAGE_HYPERVISOR_RW)]
 DESTROY_ONE = destroy(VA + PAGE, VA + 2 * PAGE)
@@ -148,12 +196,32 @@ CASES = [
     # reserved: a V|W leaf written by a broken version
     Case("reserved", "writes-v-w", False, at(VA, last_step(WritesReserved, [map_(VA, MFN, 1, PAGE_HYPERVISOR_RW)]))),
     Case("reserved", "upstream-map", True, at(VA, last_step(UPSTREAM, [map_(VA, MFN, 1, PAGE_HYPERVISOR_RW)]))),
-    # no-overwrite: a second map of the same page
+    # no-overwrite: a second map of the same page (another frame: both clauses break; the same
+    # frame: only the insert clause), a modify that moves the frame (only the PPN clause),
+    # a populate's new table over a valid entry (only the new-table clause)
     Case("no-overwrite", "accepts-any-entry", False, at(VA, last_step(AcceptsAnyEntry, TWICE))),
     Case("no-overwrite", "upstream-refuses", True, at(VA, last_step(UPSTREAM, TWICE))),
+    Case("no-overwrite", "accepts-any-entry-same-frame", False, at(VA, last_step(AcceptsAnyEntry, SAME_TWICE))),
+    Case("no-overwrite", "modify-moves-frame", False, at(VA, last_step(ModifyMovesFrame, RX_THEN_RW))),
+    Case("no-overwrite", "upstream-modify-keeps-frame", True, at(VA, last_step(UPSTREAM, RX_THEN_RW))),
+    Case("no-overwrite", "populate-table-over-valid", False,
+         at(VA, table_write_over(leaf_entry(GIGA_MFN, PAGE_HYPERVISOR_RW),
+                                       first_iteration(UPSTREAM, [], populate(VA, 1))))),
+    Case("no-overwrite", "populate-table-over-invalid", True,
+         at(VA, table_write_over(0, first_iteration(UPSTREAM, [], populate(VA, 1))))),
     # well-formed: v5 writes into the read-only superpage's data frame
     Case("well-formed", "v5-ro-superpage", False, at(VA + PAGE, last_step(V5, RO_SUPER_THEN_4K))),
     Case("well-formed", "upstream-ro-superpage", True, at(VA + PAGE, last_step(UPSTREAM, RO_SUPER_THEN_4K))),
+    # (hand-made: a write into a data frame, a descent through a leaf; the tree itself fine)
+    Case("well-formed", "write-into-data-frame", False,
+         at(VA, rewritten(first_iteration(UPSTREAM, [], FOUR_K[0]), "writes", lambda w: True,
+                          frame=bv(MFN, FRAME_BITS)))),
+    Case("well-formed", "upstream-map-writes-handed-out", True, at(VA, first_iteration(UPSTREAM, [], FOUR_K[0]))),
+    Case("well-formed", "descent-through-leaf", False,
+         at(VA, rewritten(first_iteration(UPSTREAM, FOUR_K, modify(VA, 1, PAGE_HYPERVISOR_RO)), "descents",
+                          lambda d: True, entry=bv(leaf_entry(GIGA_MFN, PAGE_HYPERVISOR_RW), 64)))),
+    Case("well-formed", "upstream-descends-pointers", True,
+         at(VA, first_iteration(UPSTREAM, FOUR_K, modify(VA, 1, PAGE_HYPERVISOR_RO)))),
     Case("well-formed", "table-not-handed-out", False, at(VA, reaching(TWO_LEVEL))),
     Case("well-formed", "table-handed-out", True, at(VA, reaching(TWO_LEVEL, [(1, (ROOT, VPN2))]))),
     Case("well-formed", "table-linked-elsewhere", False,
@@ -173,6 +241,8 @@ CASES = [
     Case("functional", "mfn-not-advanced", False,
          at(VA, first_iteration(mutant("riscv-pt-upstream~advance-keeps-mfn"), [], TWO_SMALL))),
     Case("functional", "upstream-advances", True, at(VA, first_iteration(UPSTREAM, [], TWO_SMALL))),
+    Case("functional", "done-page-cleared", False, at(VA, entry_before_cleared(nth_iteration(2, UPSTREAM, [], TWO_SMALL)))),
+    Case("functional", "upstream-done-page-kept", True, at(VA, nth_iteration(2, UPSTREAM, [], TWO_SMALL))),
     Case("functional", "level-reported-one-below", False,
          at(VA + 5 * PAGE, first_iteration(mutant("riscv-pt-upstream~update-entry-level-off-by-one"), [],
                                            SUPER[0]))),
@@ -210,6 +280,54 @@ CASES = [
 def test_every_invariant_has_a_breaking_and_a_keeping_case():
     covered = {(c.inv, c.keeps) for c in CASES}
     assert covered == {(i, k) for i in INVARIANTS for k in (True, False)}
+
+
+#: every clause of every invariant (proofs/invariants.py) -> (a case that breaks that clause
+#: alone, a case that keeps it); `make test-mutants` drops each clause in turn and shows the
+#: breaking case then holds (tests/mutants/catalogue.py).  One exception: "what is done stays"
+#: overlaps "the request ahead stays" (a done page is in the request), so its case breaks both
+#: (the catalogue gives the reason)
+CLAUSES = {
+    ("wx", "no step makes a W+X leaf appear"): ("v5-modify-rx-to-rw", "upstream-modify-rx-to-rw"),
+    ("reserved", "no written entry is a fault encoding"): ("writes-v-w", "upstream-map"),
+    ("no-overwrite", "an insert never lands on a valid entry"):
+        ("accepts-any-entry-same-frame", "upstream-refuses"),
+    ("no-overwrite", "a new table never lands on a valid entry"):
+        ("populate-table-over-valid", "populate-table-over-invalid"),
+    ("no-overwrite", "a valid leaf's PPN never changes without invalidation"):
+        ("modify-moves-frame", "upstream-modify-keeps-frame"),
+    ("well-formed", "writes only into handed-out table pages"):
+        ("write-into-data-frame", "upstream-map-writes-handed-out"),
+    ("well-formed", "descends only through spec pointers"):
+        ("descent-through-leaf", "upstream-descends-pointers"),
+    ("well-formed", "every reached table was handed out"): ("table-not-handed-out", "table-handed-out"),
+    ("well-formed", "handed out for the level it is at"): ("table-handed-out-for-level-0", "table-handed-out"),
+    ("well-formed", "linked from the entry the walk came through"): ("table-linked-elsewhere", "table-handed-out"),
+    ("well-formed", "no reserved entry reached"): ("v5-ro-superpage", "upstream-ro-superpage"),
+    ("footprint", "nothing outside the request changes"): ("upstream-destroy-outside", "upstream-destroy-inside"),
+    ("functional", "what is done stays as it was"): ("done-page-cleared", "upstream-done-page-kept"),
+    ("functional", "the request ahead of the chunk stays as it was"):
+        ("level-reported-one-below", "upstream-superpage-ahead"),
+    ("functional", "vfn and mfn advance together"): ("mfn-not-advanced", "upstream-advances"),
+    ("functional", "the chunk does what the call asked"): ("upstream-populate-2m", "upstream-populate-4k"),
+    ("tlb", "no change since the last fence at return"): ("no-flush", "upstream-flushes"),
+    ("tables-kept", "no table link cleared or replaced"):
+        ("upstream-populate-over-table", "upstream-map-allocates"),
+    ("tables-kept", "only map and populate allocate"): ("destroy-allocates", "v9-destroy-allocates-nothing"),
+    ("small", "PTE_SMALL creates 4K leaves only"): ("small-ignored", "upstream-4k-leaf"),
+    ("refusal", "a rejected request returns -EINVAL at once"): ("empty-destroy-ok", "upstream-empty-destroy"),
+    ("refusal", "an unaligned map is rejected"): ("unaligned-map-accepted", "upstream-unaligned-map"),
+    ("atomicity", "a failing call leaves no earlier iteration applied"):
+        ("second-iteration-einval", "success"),
+}
+
+
+def test_every_clause_names_a_breaking_and_a_keeping_case_of_its_invariant():
+    by_label = {(c.inv, c.label): c for c in CASES}
+    assert {inv for inv, _ in CLAUSES} == set(INVARIANTS)
+    for (inv, clause), (breaking, keeping) in CLAUSES.items():
+        assert by_label[(inv, breaking)].keeps is False, (inv, clause)
+        assert by_label[(inv, keeping)].keeps is True, (inv, clause)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.inv}:{c.label}" for c in CASES])

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from model.arm.p2m import ArmP2MUpstream
 from model.riscv.p2m_state import INVALID_MFN, ROOT_PAGES, Oracle, P2MGeometry, P2MState
 from model.riscv.p2m_upstream import RiscvP2MUpstream
 from model.riscv.p2m_v2 import RiscvP2MV2
-from model.term import TRUE, bv
+from model.term import FALSE, TRUE, bv
 from proofs.systems.p2m.theorem import CLAIMS as OBLIGATIONS, Call
 from proofs.systems.p2m.split import _claim
 
@@ -51,6 +53,26 @@ def test_well_formed():
     assert not holds("well-formed", m, twice)
 
 
+def test_well_formed_clause_by_clause():
+    """Each change breaks one clause of well-formed alone: a table entry to a page back in the
+    pool, a pointer at level 0 (to a third page, in use and linked once), a leaf whose type
+    bits say "external" with no foreign type in its metadata slot."""
+    m, st = mapped()
+    assert holds("well-formed", m, st)
+    assert not holds("well-formed", m, replace(st, free=(st.free[0], TRUE)))  # the level-0 table freed
+    leaf = st.cells[st.cell(ROOT_PAGES + 1, 1)].v
+    external = (leaf & ~0x300) | (m.EXT_STORAGE << 8)
+    assert not holds("well-formed", m, set_cell(st, ROOT_PAGES + 1, 1, external))
+    geo3 = P2MGeometry(idx_bits=1, pool=3)
+    m3 = RiscvP2MUpstream(geo3)
+    st3, _ = call(m3, P2MState.initial(geo3, bv(0x31, 44)), 1, 0, 0x30, m3.RAM_RW)
+    assert holds("well-formed", m3, st3)
+    third = replace(st3, free=(st3.free[0], st3.free[1], FALSE))
+    assert holds("well-formed", m3, third)  # in use but unlinked: well-formed says nothing (no-leak does)
+    pointer = set_cell(third, ROOT_PAGES + 1, 0, m3.page_to_p2m_table(bv(ROOT_PAGES + 2, 16)).v)
+    assert not holds("well-formed", m3, pointer)
+
+
 def test_no_leak():
     m, st = mapped()
     assert holds("no-leak", m, st)
@@ -81,6 +103,36 @@ def test_flush_before_free():
     assert not holds("flush-before-free", bad, st, post, c)
 
 
+def _clean_free():
+    """Upstream removing the 2M range over the 4K leaf: a table freed after its flush."""
+    m, st = mapped()
+    post, c = call(m, st, 0, 1, INVALID_MFN, 0)
+    return m, st, post, c
+
+
+def _first_true(flags: tuple) -> tuple:
+    return (TRUE,) + tuple(flags[1:])
+
+
+#: flush-before-free, clause by clause: each change to the clean post-state breaks one clause
+FREE_CLAUSES = {
+    "no page freed while a walk may use it": lambda m, post: replace(post, ev_free_walkable=TRUE),
+    "nothing left to flush": lambda m, post: replace(post, need_flush=TRUE),
+    "no TLB entry stale": lambda m, post: replace(post, stale=_first_true(post.stale)),
+    # a linked (reachable, in use) page a walk may not use: only 'walkable = linked' breaks
+    "walkable pages are the linked ones": lambda m, post: replace(
+        post, walkable=tuple(FALSE if bool(r) else w for w, r in zip(post.walkable, m.reachable(post)))),
+    "no free page walkable": lambda m, post: replace(post, walkable=tuple(TRUE for _ in post.walkable)),
+}
+
+
+@pytest.mark.parametrize("clause", list(FREE_CLAUSES))
+def test_flush_before_free_clause_by_clause(clause):
+    m, st, post, c = _clean_free()
+    assert holds("flush-before-free", m, st, post, c)  # the keeping case
+    assert not holds("flush-before-free", m, st, FREE_CLAUSES[clause](m, post), c)
+
+
 def test_refcount():
     m, st = mapped(watch=0x50)
     post, c = call(m, st, 0, 0, 0x50, m.FOREIGN_RW)  # next to gfn 1: no new table
@@ -103,6 +155,53 @@ def test_footprint_and_type_preserved():
         post, c = call(v2, st, 2, 0, 0x99, v2.MMIO_DIRECT_IO)
         assert not holds(oid, v2, st, post, c, other=3)
         assert holds(oid, v2, st, post, c, other=2)  # the frame it was asked to map
+
+
+#: footprint, field by field: the leaf of frame 3 (outside the call) changed in one field only
+LEAF_FIELDS = {"frame": 1 << 10, "permissions": 1 << 3, "type": 3 << 8}  # PPN bit 0; X; RAM_RW -> MMIO
+
+
+def _leaf_cell(m, st, gfn: int) -> int:
+    """The cell holding the leaf that translates `gfn` (the one whose PPN bit 0 moves the frame by one)."""
+    want = int(m.translate(st, bv(gfn, 64))[1])
+    for k, e in enumerate(st.cells):
+        moved = replace(st, cells=st.cells[:k] + (bv(int(e) ^ (1 << 10), 64),) + st.cells[k + 1:])
+        ok, mfn = m.translate(moved, bv(gfn, 64))[:2]
+        if bool(ok) and int(mfn) == want ^ 1:  # still a translation, one frame off: the leaf itself
+            return k
+    raise AssertionError(f"no leaf translates gfn {gfn}")
+
+
+@pytest.mark.parametrize("field", list(LEAF_FIELDS))
+def test_footprint_field_by_field(field):
+    m = RiscvP2MUpstream(GEO)
+    st, _ = call(m, P2MState.initial(GEO, bv(0, 44)), 2, 1, 0x40, m.RAM_RW)
+    post, c = call(m, st, 2, 0, 0x99, m.MMIO_DIRECT_IO)
+    assert holds("footprint", m, st, post, c, other=3)
+    k = _leaf_cell(m, post, 3)
+    changed = replace(post, cells=post.cells[:k] + (bv(int(post.cells[k]) ^ LEAF_FIELDS[field], 64),)
+                      + post.cells[k + 1:])
+    assert not holds("footprint", m, st, changed, c, other=3)
+
+
+def test_footprint_sees_a_type_kept_in_the_metadata_page():
+    """A leaf whose type lives in the metadata slot (bits 8-9 = external): changing only the
+    slot changes only the type, and footprint (outside the call) notices."""
+    m = RiscvP2MUpstream(GEO)
+    st, _ = call(m, P2MState.initial(GEO, bv(0, 44)), 2, 1, 0x40, m.RAM_RW)
+    post, c = call(m, st, 2, 0, 0x99, m.MMIO_DIRECT_IO)
+    k = _leaf_cell(m, post, 3)
+    external = (int(post.cells[k]) & ~0x300) | (m.EXT_STORAGE << 8)
+
+    def with_md(t: int) -> P2MState:
+        return replace(post, cells=post.cells[:k] + (bv(external, 64),) + post.cells[k + 1:],
+                       md=post.md[:k] + (bv(t, post.md[k].width),) + post.md[k + 1:])
+
+    before, after = with_md(m.FOREIGN_RW), with_md(m.FOREIGN_RO)
+    assert [int(x) for x in m.translate(before, bv(3, 64))[1:3]] == \
+        [int(x) for x in m.translate(after, bv(3, 64))[1:3]]  # same frame and permissions
+    assert holds("footprint", m, before, before, c, other=3)
+    assert not holds("footprint", m, before, after, c, other=3)
 
 
 def test_bbm():

@@ -1,5 +1,6 @@
 """Reports: the verdict matrix (TTY and plain), JSON and JUnit files.
 Hand-made Results, no solver."""
+
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -9,7 +10,7 @@ from proofs.report import (
     Run, bounds_summary, column_order, read_json, render, report_document, report_schema, trace_summary,
     write_json, write_junit,
 )
-from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
+from proofs.engine.result import VIOLATED, Result
 
 V5, V9, UP = "riscv-pt-v5", "riscv-pt-v9", "riscv-pt-upstream"
 STEPS = {"mode": "sv39", "levels": 3, "pool": 4, "depth": 6}
@@ -32,10 +33,10 @@ def res(variant, invariant, verdict, operation="map", cx=None, **extra):
 
 
 RESULTS = [
-    res(V5, "wx", PROVED, "map"), res(V5, "wx", VIOLATED, "modify", {"calls": CALLS}),
-    res(V5, "enc-mapping", VIOLATED, "-", ENTRY), res(V5, "tlb", NOT_INDUCTIVE, "destroy"),
-    res(V9, "wx", PROVED), res(V9, "enc-mapping", PROVED, "-"),
-    res(UP, "wx", UNKNOWN, detail="solver answered unknown (timeout)"),
+    res(V5, "wx", "proved", "map"), res(V5, "wx", "violated", "modify", {"calls": CALLS}),
+    res(V5, "enc-mapping", "violated", "-", ENTRY), res(V5, "tlb", "not-inductive", "destroy"),
+    res(V9, "wx", "proved"), res(V9, "enc-mapping", "proved", "-"),
+    res(UP, "wx", "unknown", detail="solver answered unknown (timeout)"),
 ]
 EXPECT = parse_expectations({"version": 1, "variants": {
     V5: {"wx": {"verdict": "violated", "reason": "modify ORs permissions"},
@@ -111,13 +112,13 @@ def test_all_match_line():
 
 def test_trace_summary_by_verdict():
     assert trace_summary(RESULTS[-1]).startswith("UNKNOWN: solver answered unknown")
-    assert trace_summary(res(V5, "wx", PROVED)) == "proved"
+    assert trace_summary(res(V5, "wx", "proved")) == "proved"
 
 
 @pytest.mark.parametrize("levels, text", [
     ((2, 0, 1), "level 0-2"), ((0, 1, 3), "level 0/1/3"), ((1,), "level 1")])
 def test_bounds_summary_merges_values(levels, text):
-    rs = [Result(V5, "enc-table", "-", PROVED, {"mode": "sv39", "level": n}, "z3", 0) for n in levels]
+    rs = [Result(V5, "enc-table", "-", "proved", {"mode": "sv39", "level": n}, "z3", 0) for n in levels]
     assert bounds_summary(rs) == f"mode sv39, {text}"
 
 
@@ -206,7 +207,7 @@ def test_junit_names_are_stable_and_bounds_are_properties(tmp_path):
 
 
 def test_junit_fails_only_the_members_the_difference_is_about(tmp_path):
-    rs = [res(V9, "wx", PROVED, "map"), res(V9, "wx", VIOLATED, "modify", {"calls": CALLS})]
+    rs = [res(V9, "wx", "proved", "map"), res(V9, "wx", "violated", "modify", {"calls": CALLS})]
     diffs = compare(aggregate(rs), EXPECT, {(V9, "wx")})
     path = tmp_path / "j.xml"
     write_junit(rs, diffs, str(path))

@@ -3,7 +3,7 @@
 import functools
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pysmt import shortcuts as S
 
@@ -158,7 +158,25 @@ entries = st.builds(
 )
 
 
-@settings(max_examples=150, deadline=None)
+#: encodings at the edges: all zeros / all ones, V alone, reserved W without R, the highest PPN,
+#: NAPOT's only good pattern and a bad one, a misaligned and an aligned superpage, PBMT reserved,
+#: G-stage without U, the reserved bits 60:54 and RSW 60:59
+EDGE_ENTRIES = [0, 2**64 - 1, V, V | W, V | W | X, V | R | ((2**44 - 1) << 10), V | R | PTE_N | ppn(0b1000),
+                V | R | PTE_N | ppn(0b0100), V | R | ppn(1), V | R | ppn(0x200), V | R | PTE_PBMT_MASK,
+                V | R | U, V | R | (1 << 54), V | R | (3 << 59), V | D | A | U]
+
+
+def edge_entries(test):
+    for value in EDGE_ENTRIES:
+        for mode, level in ((SV39, 0), (SV39, 2), (SV39X4, 0)):
+            test = example(value, 2**64 - 1 if value else 0, mode, level, Extensions(True, True, True, True))(test)
+    for ext in EXTS:
+        test = example(V | W, 0x1234_5000, SV39, 0, ext)(test)
+    return test
+
+
+@settings(max_examples=150)
+@edge_entries
 @given(entries, st.integers(0, 2**64 - 1), st.sampled_from(list(MODES.values())),
        st.integers(0, 4), st.sampled_from(EXTS))
 def test_classify_and_leaf_pa_agree_symbolic_concrete(value, va_value, mode, level, ext):
