@@ -1,32 +1,17 @@
 """The v5 pt.c, extracted at test time from seed 000's diff (never committed).
 
 The seed is the patch thread `[PATCH v5 6/7] xen/riscv: page table handling`;
-its diff creates `xen/arch/riscv/pt.c` whole, so the file is the `+` lines of
-that one hunk.  Tests that need it skip when the seed is not on this machine.
+its diff creates `xen/arch/riscv/pt.c` whole (see `proofs.refine.sources`).
+Tests that need it skip when the seed is not on this machine.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Optional
 
-SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
-SEED_000 = SEEDS / "000_8afac2f4e5276757.txt"
-NEW_FILE = "+++ b/xen/arch/riscv/pt.c"
+from proofs.refine.sources import SEED_000, extract_seed_pt_c
 
 
 def extract_v5_pt_c(dest: Path, seed: Path = SEED_000) -> Optional[Path]:
     """Write the seed's pt.c to dest/pt.c; None if the seed is missing."""
-    if not seed.is_file():
-        return None
-    lines = seed.read_text(encoding="utf-8", errors="replace").splitlines()
-    start = lines.index(NEW_FILE) + 1
-    body = []
-    for line in lines[start:]:
-        if line.startswith("@@"):
-            continue
-        if not line.startswith("+"):
-            break
-        body.append(line[1:])
-    out = dest / "pt.c"
-    out.write_text("\n".join(body) + "\n", encoding="utf-8")
-    return out
+    return extract_seed_pt_c(seed, dest)
