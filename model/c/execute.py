@@ -333,6 +333,8 @@ class Executor:
             return self.undef(r.type)
         if r.kind == "global":
             return self.global_ptr(path, r.name)
+        if r.kind == "unsupported":
+            raise UnsupportedIR(f"{what}: {r.name} is not modelled")
         raise UnsupportedIR(f"{what}: operand {r.kind} {r.name} used as a value")
 
     # -- running ------------------------------------------------------------------
@@ -540,6 +542,8 @@ class Executor:
 
     def _call(self, fn: Function, ins: Instr, env: dict, path: Path, what: str) -> Value:
         callee = ins.ops[-1]
+        if callee.kind == "unsupported":
+            raise UnsupportedIR(f"{what}: {callee.name} is not modelled")
         if callee.kind != "func":
             raise UnsupportedIR(f"{what}: an indirect call")
         name = callee.name
@@ -647,6 +651,10 @@ def execute(module: Module, fn_name: str, args: list, path: Path, stubs, *,
     ex.restart = restart
     if cut is not None:
         ex.cut = (fn_name, cut)
+    for name in ex.globals_init:  # every initialised global is there from the start
+        ex.global_ptr(path, name)
+    if callable(args):  # arguments that need the executor (e.g. a stack slot to point at)
+        args = args(ex, path)
     try:
         try:
             for p, v in ex.run(fn, args, path, start):

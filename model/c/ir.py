@@ -16,7 +16,6 @@ from proofs.errors import UsageError
 
 LOCAL = re.compile(r"^\s*%([-\w.$]+)\s*=")
 LABEL = re.compile(r"^\s*([-\w.$]+):")
-STRUCT_DEF = re.compile(r"^%([-\w.$]+) = type \{\s*(.*?)\s*\}\s*$", re.M)
 INT_TYPE = re.compile(r"^i(\d+)$")
 ARRAY_TYPE = re.compile(r"^\[(\d+) x (.+)\]$")
 PHI_PAIR = re.compile(r"\[\s*([^,\[\]]+?)\s*,\s*%([-\w.$]+)\s*\]")
@@ -32,7 +31,7 @@ class UnsupportedIR(UsageError):
 class Ref:
     """An operand: a local value, a constant, a global, a function or a block."""
 
-    kind: str  # "local" | "int" | "null" | "undef" | "global" | "func" | "block"
+    kind: str  # "local" | "int" | "null" | "undef" | "global" | "func" | "block" | "unsupported"
     type: str = ""
     name: str = ""
     value: int = 0
@@ -220,7 +219,7 @@ def _constant(text: str, fn: str) -> Ref:
             return Ref("int", ty, value=int(val))
         except ValueError:
             pass
-    raise UnsupportedIR(f"in {fn}: constant `{text.strip()}` is not modelled")
+    return Ref("unsupported", ty, f"constant `{text.strip()}`")  # an error only if executed
 
 
 def _ref(v, fn: str, entry: str) -> Ref:
@@ -231,7 +230,7 @@ def _ref(v, fn: str, entry: str) -> Ref:
     if kind == "instruction":
         m = LOCAL.match(text)
         if not m:
-            raise UnsupportedIR(f"in {fn}: operand `{text.strip()}` has no name")
+            return Ref("unsupported", str(v.type), f"unnamed operand `{text.strip()[:40]}`")
         return Ref("local", str(v.type), m.group(1))
     if kind == "basic_block":
         m = LABEL.match(text.lstrip("\n"))
@@ -241,7 +240,7 @@ def _ref(v, fn: str, entry: str) -> Ref:
     if kind == "global_variable":
         return Ref("global", "ptr", v.name)
     if kind == "inline_asm":
-        raise UnsupportedIR(f"in {fn}: inline asm `{text.strip()}` is not modelled")
+        return Ref("unsupported", "ptr", "inline asm")
     return _constant(text, fn)
 
 
@@ -265,7 +264,7 @@ def _read_instr(i, fn: str, entry: str) -> Instr:
     ins.ops = [_ref(o, fn, entry) for o in i.operands]
     rhs = text.split("=", 1)[1] if m else text
     if op in ("icmp", "fcmp"):
-        ins.pred = rhs.split()[1]
+        ins.pred = next(w for w in rhs.split()[1:] if w != "samesign")
     elif op == "getelementptr":
         words = rhs.split("getelementptr", 1)[1].split(",", 1)[0].split()
         ins.gep_type = " ".join(w for w in words if w not in GEP_FLAGS)
@@ -310,7 +309,8 @@ def parse_module(text: str) -> Module:
                 blocks[name] = Block(name, [_read_instr(i, f.name, entry) for i in b.instructions])
         ret = str(f.global_value_type).split("(", 1)[0].strip()
         functions[f.name] = Function(f.name, params, ret, blocks, f.is_declaration)
-    structs = {n: split_types(body) for n, body in STRUCT_DEF.findall(text)}
+    # from the parsed module, not the text: LLVM renames a struct (pte_t.1) it has seen before
+    structs = {t.name: [str(e) for e in t.elements] for t in mod.struct_types}
     globs, strings = {}, {}
     for g in mod.global_variables:
         globs[g.name] = str(g.global_value_type)

@@ -1,0 +1,102 @@
+"""Deciding a refinement obligation claim by claim, and replaying a counterexample.
+
+For each claim the solver looks for inputs (and a pre-state memory) satisfying the
+obligation's assumptions where the claim fails.  unsat: proved.  sat: the inputs
+and the memory cells the two executions read are decoded, the obligation is built
+again on those concrete values (the lifted C and the model both run concretely),
+and the replay must show the same claim failing before the counterexample is
+reported, with both sides' outputs.
+"""
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+from model.memory import Memory
+from model.term import Bool, Word, all_of, evaluate, sym_bool, sym_word
+from proofs.refine.obligations import Built, Obligation, Setup
+from proofs.result import PROVED, UNKNOWN, VIOLATED, Result
+from proofs.solver import SAT, UNSAT, check
+
+INVARIANT = "refines"
+
+
+def symbolic_inputs(spec: dict) -> dict:
+    return {k: (sym_bool(f"refine.{k}") if w == 0 else sym_word(f"refine.{k}.{w}", w)) for k, w in spec.items()}
+
+
+def shown(v) -> str:
+    """A concrete executor or model value for a person."""
+    if isinstance(v, Bool):
+        return str(bool(v))
+    if isinstance(v, Word):
+        x = int(v)
+        signed = x - (1 << v.width) if v.width in (8, 32) and x >> (v.width - 1) else x
+        return str(signed) if -4096 < signed < 4096 else f"{x:#x}"
+    if v is None:
+        return "-"
+    if hasattr(v, "region"):
+        return f"frame {shown(v.base)} + {shown(v.off)}" if v.region == "frame" else v.region
+    return str(v)
+
+
+def decode(spec: dict, inputs: dict, mem: Memory, model) -> tuple[dict, dict]:
+    values = {k: evaluate(inputs[k], model) for k in spec}
+    return values, mem.cells_read(model)
+
+
+def replay(setup: Setup, ob: Obligation, values: dict, cells: dict) -> Built:
+    mem = Memory(cells={k: v for k, v in cells.items() if v})
+    return ob.build(setup, values, mem)
+
+
+def prove(setup: Setup, ob: Obligation, solver: str = "z3", timeout_ms: int = 60_000,
+          rlimit: Optional[int] = None) -> Result:
+    t0 = time.monotonic()
+    inputs = symbolic_inputs(ob.inputs)
+    mem = Memory.arbitrary("refine.mem")
+    built = ob.build(setup, inputs, mem)
+    lift_s = time.monotonic() - t0
+    assume = all_of(c for c, _ in built.assumptions)
+    claims, verdict, cex, detail = [], PROVED, None, ""
+    for claim in built.claims:
+        t = time.monotonic()
+        ans = check((assume & ~claim.holds).node(), solver, timeout_ms, rlimit)
+        entry = {"claim": claim.name, "seconds": round(time.monotonic() - t, 4)}
+        if ans.status == UNSAT:
+            entry["verdict"] = PROVED
+        elif ans.status == SAT:
+            found, why, reproduced = counterexample(setup, ob, inputs, mem, ans.model, claim.name)
+            entry["verdict"] = VIOLATED if reproduced else UNKNOWN
+            if cex is None or (reproduced and verdict != VIOLATED):
+                cex, detail = found, why
+            verdict = VIOLATED if reproduced else (verdict if verdict == VIOLATED else UNKNOWN)
+        else:
+            entry["verdict"] = UNKNOWN
+            if verdict == PROVED:
+                verdict = UNKNOWN
+        claims.append(entry)
+    vac = check(assume.node(), solver, timeout_ms, rlimit)
+    bounds = {**setup.lifted.bounds(), **setup.geo.bounds()}
+    why = sorted({w for _, w in built.assumptions})
+    return Result(variant=setup.version, invariant=INVARIANT, operation=ob.operation, verdict=verdict,
+                  bounds=bounds, solver=solver, seconds=time.monotonic() - t0, statement=ob.statement,
+                  where=f"proofs/refine/obligations.py ({ob.operation})",
+                  vacuity=None if vac.status not in (SAT, UNSAT) else vac.status == SAT,
+                  counterexample=cex, detail=detail,
+                  extra={"claims": claims, "assumptions": why, "lift_seconds": round(lift_s, 4)})
+
+
+def counterexample(setup: Setup, ob: Obligation, inputs: dict, mem: Memory, model,
+                   claim: str) -> tuple[dict, str, bool]:
+    values, cells = decode(ob.inputs, inputs, mem, model)
+    again = replay(setup, ob, values, cells)
+    failing = [c.name for c in again.claims if not bool(c.holds)]
+    out = {"claim": claim,
+           "inputs": {k: shown(v) for k, v in values.items()},
+           "memory": {f"{f:#x}[{i}]": f"{v:#018x}" for (f, i), v in sorted(cells.items())},
+           "replay": {"failing_claims": failing,
+                      "outputs": {k: {"C": shown(c), "model": shown(m)} for k, (c, m) in again.show.items()}}}
+    if claim in failing:
+        return out, f"{claim} differs (replayed concretely on the lifted C and the model)", True
+    return out, f"{claim} differs symbolically, but the concrete replay does not reproduce it", False
