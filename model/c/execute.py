@@ -26,7 +26,7 @@ from pysmt.typing import BVType
 
 from model.c.ir import Function, Instr, Module, Ref, UnsupportedIR, int_width
 from model.memory import FRAME_BITS, Memory
-from model.term import FALSE, TRUE, Bool, Word, any_of, bv, ite
+from model.term import FALSE, TRUE, Bool, Word, all_of, any_of, bv, ite
 
 PAGE_BYTES = 4096
 ENTRY_BYTES = 8
@@ -106,6 +106,10 @@ class Summary:
     paths: int
     object_names: dict  # id -> name
     global_ids: dict  # global name -> object id
+
+    def safety_holds(self) -> Bool:
+        """Every memory-safety condition the execution recorded."""
+        return all_of(c for c, _ in self.safety)
 
     def global_value(self, name: str):
         """A global's value (its cell 0) at the end."""
@@ -235,17 +239,21 @@ class Executor:
         if not (cond.is_concrete and cond.v):
             self.assumptions.append((path.phase, path.pc.implies(cond), what))
 
-    def _restart(self, path: Path) -> dict:
+    def _restart(self, path: Path, env: dict) -> tuple[dict, dict]:
         """The first path into the cut header begins the loop body afresh from the
         state `restart` gives: condition TRUE, its memory, ghost state, globals and
-        header phi values; the prologue's SSA values and stack objects stay."""
+        header phi values.  The prologue's values and stack objects stay, each with
+        `subst` applied (the prologue ran on stand-in arguments; its condition is dropped)."""
         start = self.restart(self, path)
+        sub = start.get("subst", {})
         path.pc, path.local, path.phase, path.facts, path.visits = TRUE, TRUE, 1, {}, {}
         path.mem, path.ghost = start["mem"], dict(start["ghost"])
         for name, oid in self.global_ids.items():
             init = self.globals_init.get(name)
             path.objs[oid] = {0: init} if init is not None else {}
-        return start["phis"]
+        for oid, cells in list(path.objs.items()):
+            path.objs[oid] = {o: substitute(v, sub) for o, v in cells.items()}
+        return {k: substitute(v, sub) for k, v in env.items()}, start["phis"]
 
     # -- memory access --------------------------------------------------------
     def _frame_slot(self, path: Path, p: Ptr, size: int, what: str) -> tuple[Word, Word]:
@@ -374,7 +382,7 @@ class Executor:
                     if self.restarted:
                         continue  # one restart stands for every prologue path
                     self.restarted = True
-                    vals = self._restart(path)
+                    env, vals = self._restart(path, env)
                 env = {**env, **vals}
             try:
                 nxt = self._block(fn, instrs[len(phis):], env, path)
@@ -604,6 +612,21 @@ class Executor:
         return replace(last, mem=mem, objs=objs, ghost=ghost), value
 
 
+def substitute(v, sub: dict):
+    """An executor value with pysmt symbols replaced (folded to a constant when it becomes one)."""
+    if not sub or v is None or isinstance(v, Conflict):
+        return v
+    if isinstance(v, Ptr):
+        base = substitute(v.base, sub) if isinstance(v.base, Word) else v.base
+        return replace(v, base=base, off=substitute(v.off, sub), null=substitute(v.null, sub))
+    if v.is_concrete:
+        return v
+    n = S.simplify(S.substitute(v.node(), sub))
+    if isinstance(v, Word):
+        return Word(n.constant_value() if n.is_bv_constant() else n, v.width)
+    return Bool(n.constant_value() if n.is_bool_constant() else n)
+
+
 class _Dead(Exception):
     """Every path of an inlined callee stopped: the caller's path is over."""
 
@@ -631,13 +654,13 @@ SIGNED_CONCRETE = {"slt": lambda a, b: a < b, "sle": lambda a, b: a <= b,
 
 
 def execute(module: Module, fn_name: str, args: list, path: Path, stubs, *,
-            globals_init: Optional[dict] = None, cut: Optional[str] = None,
+            globals_init: Optional[dict] = None, cut: Optional[tuple[str, str]] = None,
             start: Optional[tuple] = None, restart: Optional[Callable] = None,
             feasibility: bool = True) -> Summary:
     """Run `fn_name` to the end of every path and merge the outcomes.
 
-    `cut`: a loop header block of `fn_name` (wherever it is inlined): a path entering
-    it ends there as a "cut" outcome with the header's phi values.  `start`:
+    `cut`: (function, loop header block), wherever that function is inlined: a path entering
+    the header ends there as a "cut" outcome with the header's phi values.  `start`:
     (block, env) to begin inside the function.  `restart(executor, path) -> {"mem",
     "ghost", "phis"}`: the first path to reach the cut header begins there again from
     that state (one loop iteration from a loop state, with the prologue's values); only
@@ -649,8 +672,7 @@ def execute(module: Module, fn_name: str, args: list, path: Path, stubs, *,
     ex = Executor(module, stubs, globals_init=globals_init, feasibility=feasibility)
     ex.entry_fn = fn_name
     ex.restart = restart
-    if cut is not None:
-        ex.cut = (fn_name, cut)
+    ex.cut = cut
     for name in ex.globals_init:  # every initialised global is there from the start
         ex.global_ptr(path, name)
     if callable(args):  # arguments that need the executor (e.g. a stack slot to point at)

@@ -141,7 +141,7 @@ def common_claims(c: Summary, x: Exec, cell: tuple, stale_when: Bool = TRUE) -> 
             Claim("memory", c.mem.read(*cell) == post.mem.read(*cell)),
             Claim("allocator", c.ghost[NEXT_FREE] == post.next_free),
             Claim("tlb-stale", stale_when.implies(c_stale(c).iff(post.tlb_stale))),
-            Claim("memory-safe", all_of(cond for cond, _ in c.safety))]
+            Claim("memory-safe", c.safety_holds())]
 
 
 def assumptions_of(c: Summary, extra: list) -> list:
