@@ -16,7 +16,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from proofs import cmd_export, cmd_prove, cmd_pte, cmd_vectors
+    from proofs import cmd_diff, cmd_export, cmd_prove, cmd_pte, cmd_vectors
 
     parser = _Parser(prog="ptprove", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_prove.register(sub)
     cmd_export.register(sub)
     cmd_vectors.register(sub)
+    cmd_diff.register(sub)
     return parser
 
 

@@ -45,12 +45,12 @@ def decode(spec: dict, inputs: dict, mem: Memory, model) -> tuple[dict, dict]:
     return values, mem.cells_read(model)
 
 
-def replay(setup: Setup, ob: Obligation, values: dict, cells: dict) -> Built:
+def replay(setup, ob: Obligation, values: dict, cells: dict) -> Built:
     mem = Memory(cells={k: v for k, v in cells.items() if v})
     return ob.build(setup, values, mem)
 
 
-def prove(setup: Setup, ob: Obligation, solver: str = "z3", timeout_ms: int = 60_000,
+def prove(setup, ob: Obligation, solver: str = "z3", timeout_ms: int = 60_000,
           rlimit: Optional[int] = None) -> Result:
     t0 = time.monotonic()
     inputs = symbolic_inputs(ob.inputs)
@@ -77,17 +77,17 @@ def prove(setup: Setup, ob: Obligation, solver: str = "z3", timeout_ms: int = 60
                 verdict = UNKNOWN
         claims.append(entry)
     vac = check(assume.node(), solver, timeout_ms, rlimit)
-    bounds = {**setup.lifted.bounds(), **setup.geo.bounds()}
+    bounds = setup.bounds()
     why = sorted({w for _, w in built.assumptions})
-    return Result(variant=setup.version, invariant=INVARIANT, operation=ob.operation, verdict=verdict,
+    return Result(variant=setup.version, invariant=ob.invariant,  operation=ob.operation, verdict=verdict,
                   bounds=bounds, solver=solver, seconds=time.monotonic() - t0, statement=ob.statement,
-                  where=f"proofs/refine/obligations.py ({ob.operation})",
+                  where=ob.where,
                   vacuity=None if vac.status not in (SAT, UNSAT) else vac.status == SAT,
                   counterexample=cex, detail=detail,
                   extra={"claims": claims, "assumptions": why, "lift_seconds": round(lift_s, 4)})
 
 
-def counterexample(setup: Setup, ob: Obligation, inputs: dict, mem: Memory, model,
+def counterexample(setup, ob: Obligation, inputs: dict, mem: Memory, model,
                    claim: str) -> tuple[dict, str, bool]:
     values, cells = decode(ob.inputs, inputs, mem, model)
     again = replay(setup, ob, values, cells)

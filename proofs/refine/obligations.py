@@ -74,6 +74,9 @@ class Setup:
             raise UnsupportedIR(f"{self.lifted.path}: function {name} is not defined")
         return f
 
+    def bounds(self) -> dict:
+        return {**self.lifted.bounds(), **self.geo.bounds()}
+
     def param_width(self, fn: str, k: int) -> int:
         t = self.fn(fn).params[k].type
         return 64 if t == "ptr" else int_width(t)
@@ -84,7 +87,9 @@ class Obligation:
     operation: str
     statement: str
     inputs: dict  # name -> width (0: a Bool)
-    build: Callable  # (Setup, inputs: dict, mem: Memory) -> Built
+    build: Callable  # (setup, inputs: dict, mem: Memory) -> Built
+    invariant: str = "refines"
+    where: str = "proofs/refine/obligations.py"
 
 
 # ---------------------------------------------------------------------------
