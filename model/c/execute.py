@@ -584,7 +584,7 @@ class Executor:
     def inline(self, target: Function, args: list, path: Path, what: str) -> Value:
         """Run a defined callee and merge its returning paths into `path`."""
         before = len(self.outcomes)
-        sub = replace(path, local=TRUE)
+        sub = replace(path, local=TRUE, visits={})  # loop bounds count per call
         results = self.run(target, args, sub)
         if not results:
             path.pc = FALSE  # every path stopped inside: the caller's path ends too

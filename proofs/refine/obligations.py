@@ -31,11 +31,12 @@ from model.riscv.machine import (
     initial_state,
 )
 from model.riscv.pte import PAGETABLE_ORDER
-from model.term import FALSE, TRUE, Bool, Word, all_of, bv, ite
+from model.term import FALSE, TRUE, Bool, Word, any_of, bv, ite
 from proofs.refine.sources import LiftedC
 
 SYS_STATE_ACTIVE = 2  # the shim's enum: the harness runs pt.c after early boot
 STALE = "ptprove_stale"
+FENCES, FLUSHES = "ptprove_fences", "ptprove_flushes"  # the shim's counters
 ENOMEM = 12
 
 #: the assumption every frame access of the C makes (see model.c.stubs)
@@ -105,8 +106,14 @@ def pre_state(setup: Setup, inp: dict, mem: Memory, **fields) -> State:
 def run_c(setup: Setup, fn: str, args, s: State, **kw) -> Summary:
     """The lifted C from the model's pre-state `s` (its memory, allocator, stale flag)."""
     path = CPath(TRUE, TRUE, s.mem, {}, {NEXT_FREE: s.next_free})
-    init = {"system_state": bv(SYS_STATE_ACTIVE, 32), STALE: ite(s.tlb_stale, bv(1, 8), bv(0, 8))}
+    init = {"system_state": bv(SYS_STATE_ACTIVE, 32), STALE: ite(s.tlb_stale, bv(1, 8), bv(0, 8)),
+            FENCES: bv(0, 64), FLUSHES: bv(0, 64)}
     return execute(setup.lifted.module, fn, args, path, setup.env, globals_init=init, **kw)
+
+
+def c_flushed(c: Summary) -> tuple[Bool, Bool]:
+    """(the C fenced, the C flushed the TLB) during the run."""
+    return c.global_value(FENCES).any(), c.global_value(FLUSHES).any()
 
 
 def c_stale(c: Summary) -> Bool:
@@ -146,6 +153,7 @@ def common_claims(c: Summary, x: Exec, cell: tuple, stale_when: Bool = TRUE) -> 
             Claim("memory", c.mem.read(*cell) == post.mem.read(*cell)),
             Claim("allocator", c.ghost[NEXT_FREE] == post.next_free),
             Claim("tlb-stale", stale_when.implies(c_stale(c).iff(post.tlb_stale))),
+            Claim("fence+flush", ~any_of(c_flushed(c))),  # pt_update alone fences and flushes
             Claim("memory-safe", c.safety_holds())]
 
 

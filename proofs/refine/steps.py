@@ -22,6 +22,7 @@ from proofs.refine.obligations import (
     Obligation,
     Setup,
     assumptions_of,
+    c_flushed,
     c_stale,
     cell,
     pre_state,
@@ -81,8 +82,13 @@ def loop_claims(c, post, halted: Bool, phis: dict, flags_param: str = "") -> lis
     return claims
 
 
-def state_claims(c, post, halted: Bool, at: tuple) -> list:
+def state_claims(c, post, halted: Bool, at: tuple, flushed: Bool) -> list:
+    """Memory, allocator, stale flag, memory safety; and the C fences then flushes the
+    whole TLB exactly when the model's call ends after reaching its loop (`flushed`):
+    the model's epilogue is RISCV_FENCE and flush_tlb_range_va(0, 0) in one."""
+    fenced, flush = c_flushed(c)
     return [Claim("memory", c.mem.read(*at) == post.mem.read(*at)),
+            Claim("fence+flush", (~halted & ~c.stopped).implies(fenced.iff(flushed) & flush.iff(flushed))),
             Claim("allocator", c.ghost[NEXT_FREE] == post.next_free),
             Claim("tlb-stale", (~halted & ~c.stopped).implies(c_stale(c).iff(post.tlb_stale))),
             Claim("memory-safe", c.safety_holds())]
@@ -113,7 +119,8 @@ def iteration(setup: Setup) -> Obligation:
         c = run_c(setup, PT_UPDATE, args, s, cut=(PT_UPDATE, header), restart=restart)
         step = setup.model.step(s, Call(bv(0, 3), tuple(bv(0, 64) for _ in range(4))))
         post, halted = step.post, step.post.pc == PC_HALTED
-        claims = loop_claims(c, post, halted, phis) + state_claims(c, post, halted, cell(inp))
+        ended = post.pc == PC_IDLE
+        claims = loop_claims(c, post, halted, phis) + state_claims(c, post, halted, cell(inp), ended)
         show = {"returns": (c.returned, post.pc == PC_IDLE), "loops": (c.cut, post.pc == PC_LOOP),
                 "ASSERT stops": (c.stopped, halted), "rc": (c.ret, post.rc)}
         return Built(assumptions_of(c, []), claims, show)
@@ -145,7 +152,9 @@ def prologue(setup: Setup, op: str) -> Obligation:
         c = run_c(setup, fn, [inp[n] for n in names], s, cut=(PT_UPDATE, header))
         step = setup.model.step(s, Call(bv(OP_IDS[op], 3), model_args(inp)))
         post, halted = step.post, step.post.pc == PC_HALTED
-        claims = loop_claims(c, post, halted, phis, flags_param) + state_claims(c, post, halted, cell(inp))
+        # the prologue reaches the epilogue only for an empty request (rc 0, nothing to loop over)
+        ended = (post.pc == PC_IDLE) & (post.rc == 0)
+        claims = loop_claims(c, post, halted, phis, flags_param) + state_claims(c, post, halted, cell(inp), ended)
         assume = flags_domain(setup, inp["flags"]) if op == "modify" else []
         show = {"returns": (c.returned, post.pc == PC_IDLE), "loops": (c.cut, post.pc == PC_LOOP),
                 "ASSERT stops": (c.stopped, halted), "rc": (c.ret, post.rc)}
