@@ -277,7 +277,7 @@ class Executor:
         size = self.m.size_align(ty)[0]
         if not isinstance(p, Ptr) or p.region == "null":
             self.require(path, FALSE, f"load through a null or integer pointer ({what})")
-            return self.undef(ty)
+            return self.zero(ty)  # the path is already unsafe; a fixed value keeps replays concrete
         self.require(path, ~p.null, f"load through a pointer that may be NULL ({what})")
         if p.region == "frame":
             if ty != "i64":
@@ -319,6 +319,12 @@ class Executor:
             for o in offs:
                 cells[o] = ite_value(p.off == o, value, cells.get(o, value), what)
         path.objs[p.base] = cells
+
+    def zero(self, ty: str) -> Value:
+        if ty == "ptr":
+            return NULL
+        w = int_width(ty)
+        return FALSE if w == 1 else bv(0, w)
 
     def undef(self, ty: str) -> Value:
         if ty == "ptr":

@@ -31,7 +31,7 @@ def shown(v) -> str:
         return str(bool(v))
     if isinstance(v, Word):
         x = int(v)
-        signed = x - (1 << v.width) if v.width in (8, 32) and x >> (v.width - 1) else x
+        signed = x - (1 << v.width) if v.width == 32 and x >> (v.width - 1) else x  # return codes
         return str(signed) if -4096 < signed < 4096 else f"{x:#x}"
     if v is None:
         return "-"
@@ -91,7 +91,7 @@ def counterexample(setup, ob: Obligation, inputs: dict, mem: Memory, model,
                    claim: str) -> tuple[dict, str, bool]:
     values, cells = decode(ob.inputs, inputs, mem, model)
     again = replay(setup, ob, values, cells)
-    failing = [c.name for c in again.claims if not bool(c.holds)]
+    failing = [c.name for c in again.claims if c.holds.is_concrete and not c.holds.v]
     out = {"claim": claim,
            "inputs": {k: shown(v) for k, v in values.items()},
            "memory": {f"{f:#x}[{i}]": f"{v:#018x}" for (f, i), v in sorted(cells.items())},
