@@ -90,6 +90,9 @@ def print_result(r: Result) -> None:
     for name, both in cex["replay"]["outputs"].items():
         mark = "" if both["C"] == both["model"] else "   <-"
         print(f"           {name}: new {both['C']}, reference {both['model']}{mark}")
+    whole = cex.get("whole_call")
+    if whole:
+        print(f"           {whole['call']}: compiled C {whole['compiled C (harness)']}, model {whole['model']}")
 
 
 def status(results: list[Result]) -> int:

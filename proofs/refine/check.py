@@ -97,6 +97,9 @@ def counterexample(setup, ob: Obligation, inputs: dict, mem: Memory, model,
            "memory": {f"{f:#x}[{i}]": f"{v:#018x}" for (f, i), v in sorted(cells.items())},
            "replay": {"failing_claims": failing,
                       "outputs": {k: {"C": shown(c), "model": shown(m)} for k, (c, m) in again.show.items()}}}
+    if ob.call_of is not None and hasattr(setup, "lifted"):
+        from proofs.refine.harness_replay import replay_call
+        out["whole_call"] = replay_call(setup, *ob.call_of(values))
     if claim in failing:
         return out, f"{claim} differs (replayed concretely on the lifted C and the model)", True
     return out, f"{claim} differs symbolically, but the concrete replay does not reproduce it", False

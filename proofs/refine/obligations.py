@@ -64,6 +64,7 @@ class Setup:
     lifted: LiftedC
     model: object
     geo: Geometry
+    c_version: str = ""  # the shim flavour the C was built with (default: `version`)
 
     @property
     def env(self) -> XenEnv:
@@ -91,6 +92,7 @@ class Obligation:
     build: Callable  # (setup, inputs: dict, mem: Memory) -> Built
     invariant: str = "refines"
     where: str = "proofs/refine/obligations.py"
+    call_of: Optional[Callable] = None  # inputs -> (op, args): a call the C harness can run
 
 
 # ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ def setup_for(version: str, c_source: Path, cc: Optional[str] = None, geo: Optio
     geo = geo or Geometry(SV39)
     model = get_variant(against or version)
     model.geo = geo
-    return ob.Setup(against or version, lift_c(c_source, version, cc), model, geo)
+    return ob.Setup(against or version, lift_c(c_source, version, cc), model, geo, c_version=version)
 
 
 def obligations(setup: ob.Setup) -> list[ob.Obligation]:

@@ -160,7 +160,8 @@ def prologue(setup: Setup, op: str) -> Obligation:
                 "ASSERT stops": (c.stopped, halted), "rc": (c.ret, post.rc)}
         return Built(assumptions_of(c, assume), claims, show)
     return Obligation(f"{op} prologue", f"{fn}({', '.join(names)}) up to pt_update's loop: ASSERTs, early "
-                      "return code, or the loop variables the loop starts from", {**BASE_INPUTS, **widths}, build)
+                      "return code, or the loop variables the loop starts from", {**BASE_INPUTS, **widths}, build,
+                      call_of=lambda v: (op, [int(v[n]) for n in names]))
 
 
 def step_obligations(setup: Setup) -> list:

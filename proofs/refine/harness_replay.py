@@ -1,0 +1,64 @@
+"""An entry point's counterexample replayed as a whole call: on the compiled C (the existing
+C harness, `proofs/c_harness.py`) and on the concrete model, both from the initial state.
+
+A prologue's inputs are a call's arguments, so the call can be run for real: the harness
+compiles the pt.c with the host compiler and the shim, and the model steps until the call
+returns.  (A function's or a loop step's counterexample starts from an arbitrary state,
+which the harness cannot be put in: those are replayed on the lifted C only.)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from model.riscv.machine import OP_IDS, PC_HALTED, PC_LOOP, Call, Geometry, initial_state, rc_value
+from model.term import bv
+from proofs.c_harness import Harness
+from proofs.errors import PtproveError
+from proofs.vector_riscv_pt import ARG_NAMES
+
+STEP_LIMIT = 4096  # iterations before a call counts as not returning
+
+
+def model_call(model, geo: Geometry, op: str, args: list) -> str:
+    a = tuple(bv(x, 64) for x in list(args) + [0] * (4 - len(args)))
+    post = model.step(initial_state(geo), Call(bv(OP_IDS[op], 3), a)).post
+    idle = Call(bv(0, 3), tuple(bv(0, 64) for _ in range(4)))
+    for _ in range(STEP_LIMIT):
+        if int(post.pc) != PC_LOOP:
+            break
+        post = model.step(post, idle).post
+    if int(post.pc) == PC_HALTED:
+        return "ASSERT"
+    if int(post.pc) == PC_LOOP:
+        return f"no return within {STEP_LIMIT} iterations"
+    return f"rc {rc_value(post.rc)}"
+
+
+def c_call(c_source: Path, version: str, geo: Geometry, op: str, args: list,
+           cc: Optional[str] = None) -> str:
+    names = ARG_NAMES[OP_IDS[op]]
+    vector = {"version": version, "bounds": {"pool": geo.pool},
+              "initial_state": {"root": hex(geo.root), "pool_base": hex(geo.pool_base)},
+              "calls": [{"call": op, "args": {n: hex(v) for n, v in zip(names, args)}}]}
+    try:
+        h = Harness(str(c_source), cc)
+    except PtproveError as e:
+        return f"not run ({e})"
+    try:
+        got = h.run(vector)
+    except PtproveError as e:
+        return f"not run ({e})"
+    finally:
+        h.close()
+    if "error" in got:
+        return f"not run ({got['error']})"
+    (call,) = got["calls"]
+    return "ASSERT" if call["failed"] else f"rc {call['rc']}"
+
+
+def replay_call(setup, op: str, args: list) -> dict:
+    """The whole call on the compiled C (host `cc`) and on the model."""
+    return {"call": f"{op}({', '.join(hex(a) for a in args)}) from the initial state",
+            "compiled C (harness)": c_call(setup.lifted.path, setup.c_version, setup.geo, op, args),
+            "model": model_call(setup.model, setup.geo, op, args)}
