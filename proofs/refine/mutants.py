@@ -48,83 +48,59 @@ class Mutant:
         return text[:at] + self.new + text[at + len(self.old):]
 
 
-CHECK, NEXT, CREATE, ENTRY = "pt_check_entry", "pt_next_level", "create_table", "pt_update_entry"
-LEVEL, LOOP = "pt_mapping_level", "pt_update loop iteration"
-MAP, DESTROY, MODIFY = "map prologue", "destroy prologue", "modify prologue"
+#: units by short name, as the table below names them
+UNITS = {"check": "pt_check_entry", "next": "pt_next_level", "create": "create_table",
+         "entry": "pt_update_entry", "level": "pt_mapping_level", "loop": "pt_update loop iteration",
+         "map": "map prologue", "destroy": "destroy prologue", "modify": "modify prologue"}
 
-MUTANTS: tuple[Mutant, ...] = (
-    Mutant("check-modify-invalid", "pt_check_entry lets a modify touch an invalid entry",
-           "if ( !pte_is_valid(entry) )", "if ( 0 )", (CHECK, ENTRY)),
-    Mutant("check-modify-table", "pt_check_entry lets a modify rewrite a table entry",
-           "if ( pte_is_table(entry) )", "if ( 0 )", (CHECK, ENTRY)),
-    Mutant("check-insert-valid", "pt_check_entry lets an insert replace a valid entry",
-           "if ( pte_is_valid(entry) )", "if ( 0 )", (CHECK, ENTRY)),
-    Mutant("check-remove-table", "pt_check_entry lets a remove clear a table entry",
-           "if ( pte_is_table(entry) )", "if ( 0 )", (CHECK, ENTRY), nth=1),
-    Mutant("check-populate-as-remove", "populate is checked as a removal",
-           "else if ( !(flags & PTE_POPULATE) )", "else if ( 1 )", (CHECK, ENTRY)),
-    Mutant("check-no-assert", "the remove path's ASSERT(mfn_eq(mfn, INVALID_MFN)) dropped",
-           "ASSERT(mfn_eq(mfn, INVALID_MFN));", ";", (CHECK, ENTRY)),
-    Mutant("create-table-readable", "a new table entry is created readable (a leaf)",
-           "pte = pte_from_mfn(mfn, PTE_TABLE);", "pte = pte_from_mfn(mfn, PTE_TABLE | PTE_READABLE);",
-           (CREATE, NEXT, ENTRY)),
-    Mutant("create-table-no-clear", "a new table page is not cleared",
-           "clear_page(p);", ";", (CREATE, NEXT, ENTRY)),
-    Mutant("create-table-null", "the allocation failure is not checked (NULL dereference)",
-           "if ( pg == NULL )", "if ( 0 )", (CREATE, NEXT, ENTRY)),
-    Mutant("next-level-alloc-inverted", "pt_next_level allocates exactly when it must not",
-           "if ( !alloc_tbl )", "if ( alloc_tbl )", (NEXT, ENTRY)),
-    Mutant("next-level-nomem-as-none", "an allocation failure reported as 'no table'",
-           "return XEN_TABLE_MAP_NOMEM;", "return XEN_TABLE_MAP_NONE;", (NEXT, ENTRY)),
-    Mutant("next-level-table-as-leaf", "pt_next_level stops at tables instead of leaves",
-           "if ( pte_is_mapping(*entry) )", "if ( pte_is_table(*entry) )", (NEXT, ENTRY)),
-    Mutant("entry-no-populate-alloc", "populate may no longer allocate tables",
-           "bool alloc_tbl = !mfn_eq(mfn, INVALID_MFN) || (flags & PTE_POPULATE);",
-           "bool alloc_tbl = !mfn_eq(mfn, INVALID_MFN);", (ENTRY,)),
-    Mutant("entry-nomem-rc", "an allocation failure returns -EINVAL",
-           "rc = -ENOMEM;", "rc = -EINVAL;", (ENTRY,)),
-    Mutant("entry-walk-off-by-one", "the walk to the target level goes one level too far",
-           "for ( ; level > *target; level-- )", "for ( ; level >= *target && level; level-- )", (ENTRY,)),
-    Mutant("entry-or-not-clear", "modify ORs the new attributes in without clearing the old ones",
-           "pte.pte &= ~attrs;", ";", (ENTRY,)),
-    Mutant("entry-no-dirty", "a new leaf is written without PTE_DIRTY",
-           "pte.pte |= (flags & attrs) | PTE_ACCESSED | PTE_DIRTY;", "pte.pte |= (flags & attrs) | PTE_ACCESSED;",
-           (ENTRY,)),
-    Mutant("entry-no-pbmt", "PBMT no longer taken from the flags (v9's behaviour)",
-           "const pte_attr_t attrs = PTE_ACCESS_MASK | PTE_PBMT_MASK;",
-           "const pte_attr_t attrs = PTE_ACCESS_MASK;", (ENTRY,)),
-    Mutant("entry-remove-keeps-bits", "a removed entry keeps PTE_ACCESSED",
-           "pte.pte = 0;", "pte.pte = PTE_ACCESSED;", (ENTRY,)),
-    Mutant("walk-stops-at-none-only", "_pt_walk walks on through leaves",
-           "if ( ret == XEN_TABLE_MAP_NONE || ret == XEN_TABLE_SUPER_PAGE )",
-           "if ( ret == XEN_TABLE_MAP_NONE )", (ENTRY,)),
-    Mutant("level-no-1g", "pt_mapping_level never picks a 1 GiB level",
-           "for ( i = HYP_PT_ROOT_LEVEL; i != 0; i-- )", "for ( i = HYP_PT_ROOT_LEVEL - 1; i != 0; i-- )",
-           (LEVEL, LOOP)),
-    Mutant("level-nr-off-by-one", "pt_mapping_level needs one page more than a superpage",
-           "(nr >= BIT(XEN_PT_LEVEL_ORDER(i), UL)) )", "(nr > BIT(XEN_PT_LEVEL_ORDER(i), UL)) )", (LEVEL, LOOP)),
-    Mutant("level-ignores-vfn", "pt_mapping_level ignores the virtual address's alignment",
-           "mask |= vfn;", ";", (LEVEL, LOOP)),
-    Mutant("loop-left-by-one", "the loop counts one page per iteration whatever the level",
-           "left -= (1UL << order);", "left -= 1;", (LOOP,)),
-    Mutant("loop-mfn-by-one", "the mfn advances one page per iteration whatever the level",
-           "mfn = mfn_add(mfn, 1UL << order);", "mfn = mfn_add(mfn, 1UL);", (LOOP,)),
-    Mutant("loop-break-negative", "the loop stops only on a negative rc",
-           "if ( rc )", "if ( rc < 0 )", ()),
-    Mutant("no-flush", "the whole-TLB flush after the loop is skipped",
-           "flush_tlb_range_va(0, 0);", ";", (LOOP, MAP, DESTROY)),
-    Mutant("no-fence", "the fence before the flush is skipped",
-           "RISCV_FENCE(rw, rw);", ";", (LOOP, MAP, DESTROY)),
-    Mutant("wx-check-r", "the W+X refusal tests R instead of X",
-           "(flags & PTE_EXECUTABLE) )", "(flags & PTE_READABLE) )", (MAP, MODIFY)),
-    Mutant("no-alignment-check", "an unaligned virtual address is accepted",
-           "if ( !IS_ALIGNED(virt, PAGE_SIZE) )", "if ( 0 )", (MAP, MODIFY)),
-    Mutant("map-assert-weak", "map_pages_to_xen no longer ASSERTs PTE_VALID",
-           "ASSERT(!mfn_eq(mfn, INVALID_MFN) && (flags & PTE_VALID));", "ASSERT(!mfn_eq(mfn, INVALID_MFN));",
-           (MAP,)),
-    Mutant("destroy-empty-range", "destroy_xen_mappings accepts s == e",
-           "return s < e ? pt_update(", "return s <= e ? pt_update(", (DESTROY,)),
-)
+#: id[#occurrence] @@ a fragment of one line of upstream pt.c @@ its replacement @@ units expected to refute @@ what
+TABLE = """
+check-modify-invalid @@ if ( !pte_is_valid(entry) ) @@ if ( 0 ) @@ check entry @@ pt_check_entry lets a modify touch an invalid entry
+check-modify-table @@ if ( pte_is_table(entry) ) @@ if ( 0 ) @@ check entry @@ pt_check_entry lets a modify rewrite a table entry
+check-insert-valid @@ if ( pte_is_valid(entry) ) @@ if ( 0 ) @@ check entry @@ pt_check_entry lets an insert replace a valid entry
+check-remove-table#1 @@ if ( pte_is_table(entry) ) @@ if ( 0 ) @@ check entry @@ pt_check_entry lets a remove clear a table entry
+check-populate-as-remove @@ else if ( !(flags & PTE_POPULATE) ) @@ else if ( 1 ) @@ check entry @@ populate is checked as a removal
+check-no-assert @@ ASSERT(mfn_eq(mfn, INVALID_MFN)); @@ ; @@ check entry @@ the remove path's ASSERT(mfn_eq(mfn, INVALID_MFN)) dropped
+create-table-readable @@ pte = pte_from_mfn(mfn, PTE_TABLE); @@ pte = pte_from_mfn(mfn, PTE_TABLE | PTE_READABLE); @@ create next entry @@ a new table entry is created readable (a leaf)
+create-table-no-clear @@ clear_page(p); @@ ; @@ create next entry @@ a new table page is not cleared
+create-table-null @@ if ( pg == NULL ) @@ if ( 0 ) @@ create next entry @@ the allocation failure is not checked (NULL dereference)
+next-level-alloc-inverted @@ if ( !alloc_tbl ) @@ if ( alloc_tbl ) @@ next entry @@ pt_next_level allocates exactly when it must not
+next-level-nomem-as-none @@ return XEN_TABLE_MAP_NOMEM; @@ return XEN_TABLE_MAP_NONE; @@ next entry @@ an allocation failure reported as 'no table'
+next-level-table-as-leaf @@ if ( pte_is_mapping(*entry) ) @@ if ( pte_is_table(*entry) ) @@ next entry @@ pt_next_level stops at tables instead of leaves
+entry-no-populate-alloc @@ bool alloc_tbl = !mfn_eq(mfn, INVALID_MFN) || (flags & PTE_POPULATE); @@ bool alloc_tbl = !mfn_eq(mfn, INVALID_MFN); @@ entry @@ populate may no longer allocate tables
+entry-nomem-rc @@ rc = -ENOMEM; @@ rc = -EINVAL; @@ entry @@ an allocation failure returns -EINVAL
+entry-walk-off-by-one @@ for ( ; level > *target; level-- ) @@ for ( ; level >= *target && level; level-- ) @@ entry @@ the walk to the target level goes one level too far
+entry-or-not-clear @@ pte.pte &= ~attrs; @@ ; @@ entry @@ modify ORs the new attributes in without clearing the old ones
+entry-no-dirty @@ pte.pte |= (flags & attrs) | PTE_ACCESSED | PTE_DIRTY; @@ pte.pte |= (flags & attrs) | PTE_ACCESSED; @@ entry @@ a new leaf is written without PTE_DIRTY
+entry-no-pbmt @@ const pte_attr_t attrs = PTE_ACCESS_MASK | PTE_PBMT_MASK; @@ const pte_attr_t attrs = PTE_ACCESS_MASK; @@ entry @@ PBMT no longer taken from the flags (v9's behaviour)
+entry-remove-keeps-bits @@ pte.pte = 0; @@ pte.pte = PTE_ACCESSED; @@ entry @@ a removed entry keeps PTE_ACCESSED
+walk-stops-at-none-only @@ if ( ret == XEN_TABLE_MAP_NONE || ret == XEN_TABLE_SUPER_PAGE ) @@ if ( ret == XEN_TABLE_MAP_NONE ) @@ entry @@ _pt_walk walks on through leaves
+level-no-1g @@ for ( i = HYP_PT_ROOT_LEVEL; i != 0; i-- ) @@ for ( i = HYP_PT_ROOT_LEVEL - 1; i != 0; i-- ) @@ level loop @@ pt_mapping_level never picks a 1 GiB level
+level-nr-off-by-one @@ (nr >= BIT(XEN_PT_LEVEL_ORDER(i), UL)) ) @@ (nr > BIT(XEN_PT_LEVEL_ORDER(i), UL)) ) @@ level loop @@ pt_mapping_level needs one page more than a superpage
+level-ignores-vfn @@ mask |= vfn; @@ ; @@ level loop @@ pt_mapping_level ignores the virtual address's alignment
+loop-left-by-one @@ left -= (1UL << order); @@ left -= 1; @@ loop @@ the loop counts one page per iteration whatever the level
+loop-mfn-by-one @@ mfn = mfn_add(mfn, 1UL << order); @@ mfn = mfn_add(mfn, 1UL); @@ loop @@ the mfn advances one page per iteration whatever the level
+loop-break-negative @@ if ( rc ) @@ if ( rc < 0 ) @@ - @@ the loop stops only on a negative rc
+no-flush @@ flush_tlb_range_va(0, 0); @@ ; @@ loop map destroy @@ the whole-TLB flush after the loop is skipped
+no-fence @@ RISCV_FENCE(rw, rw); @@ ; @@ loop map destroy @@ the fence before the flush is skipped
+wx-check-r @@ (flags & PTE_EXECUTABLE) ) @@ (flags & PTE_READABLE) ) @@ map modify @@ the W+X refusal tests R instead of X
+no-alignment-check @@ if ( !IS_ALIGNED(virt, PAGE_SIZE) ) @@ if ( 0 ) @@ map modify @@ an unaligned virtual address is accepted
+map-assert-weak @@ ASSERT(!mfn_eq(mfn, INVALID_MFN) && (flags & PTE_VALID)); @@ ASSERT(!mfn_eq(mfn, INVALID_MFN)); @@ map @@ map_pages_to_xen no longer ASSERTs PTE_VALID
+destroy-empty-range @@ return s < e ? pt_update( @@ return s <= e ? pt_update( @@ destroy @@ destroy_xen_mappings accepts s == e
+"""
+
+
+def parse_table(text: str) -> tuple[Mutant, ...]:
+    out = []
+    for line in text.strip().splitlines():
+        ident, old, new, units, what = (f.strip() for f in line.split(" @@ "))
+        ident, _, nth = ident.partition("#")
+        out.append(Mutant(ident, what, old, new, tuple(UNITS[u] for u in units.split() if u != "-"),
+                          int(nth or 0)))
+    return tuple(out)
+
+
+MUTANTS: tuple[Mutant, ...] = parse_table(TABLE)
 
 #: survivors and why no obligation can tell them from the real code
 EQUIVALENT = {
