@@ -1,6 +1,8 @@
 """One-line C mutants of upstream pt.c: the refinement refutes them with a concrete input."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from proofs.errors import UsageError
@@ -29,7 +31,7 @@ def test_the_catalogue_has_twenty_one_line_mutants_each_applying_to_upstream(ups
 
 @pytest.mark.parametrize("mid", ["check-remove-table", "create-table-no-clear", "map-assert-weak"])
 def test_a_mutant_is_killed_by_its_unit_with_a_replayed_input(mid, upstream_text, tmp_path):
-    m = BY_ID[mid]
+    m = replace(BY_ID[mid], units=BY_ID[mid].units[:1])  # its first (fastest) unit only
     out = run_mutant(m, upstream_text, tmp_path, 60_000, None)
     assert set(m.units) & set(out["killed_by"])
     line, fine = verdict(m, out)
