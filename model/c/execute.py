@@ -69,12 +69,14 @@ class Path:
     visits: dict = field(default_factory=dict)
 
     phase: int = 0  # 1: after a restart at the cut header (execute(restart=...))
+    conds: tuple = ()  # the conjuncts of `pc`, in order (the feasibility solver's stack)
 
     def fork(self, cond: Bool) -> "Path":
         facts = dict(self.facts)
         if not cond.is_concrete:
             facts[cond.node()] = True
         return replace(self, pc=self.pc & cond, local=self.local & cond, facts=facts,
+                       conds=self.conds + (cond,),
                        objs=dict(self.objs), ghost=dict(self.ghost), visits=dict(self.visits))
 
 
@@ -168,20 +170,34 @@ def merge_cell(c: Bool, a, b, what: str):
 
 
 class Feasibility:
-    """Is a path condition satisfiable?  One incremental z3 kept for the whole execution."""
+    """Is a path's condition plus one more satisfiable?  One incremental z3 whose
+    assertion stack follows the path being explored (the paths are explored depth
+    first, so consecutive checks share most of their conjuncts)."""
 
     def __init__(self, enabled: bool = True):
         self.enabled = enabled
         self.solver = S.Solver(name="z3") if enabled else None
+        self.stack: list = []  # FNodes pushed, one level each
         self.queries = 0
 
-    def __call__(self, pc: Bool) -> bool:
-        if pc.is_concrete:
-            return pc.v
+    def __call__(self, conds: tuple, c: Bool) -> bool:
+        if c.is_concrete:
+            return c.v
         if not self.enabled:
             return True
+        nodes = [x.node() for x in conds if not x.is_concrete]
+        keep = 0
+        while keep < min(len(nodes), len(self.stack)) and nodes[keep] is self.stack[keep]:
+            keep += 1
+        while len(self.stack) > keep:
+            self.solver.pop()
+            self.stack.pop()
+        for n in nodes[keep:]:
+            self.solver.push()
+            self.solver.add_assertion(n)
+            self.stack.append(n)
         self.queries += 1
-        return self.solver.is_sat(pc.node())
+        return self.solver.is_sat(c.node())
 
     def close(self) -> None:
         if self.solver is not None:
@@ -246,7 +262,7 @@ class Executor:
         `subst` applied (the prologue ran on stand-in arguments; its condition is dropped)."""
         start = self.restart(self, path)
         sub = start.get("subst", {})
-        path.pc, path.local, path.phase, path.facts, path.visits = TRUE, TRUE, 1, {}, {}
+        path.pc, path.local, path.phase, path.facts, path.visits, path.conds = TRUE, TRUE, 1, {}, {}, ()
         path.mem, path.ghost = start["mem"], dict(start["ghost"])
         for name, oid in self.global_ids.items():
             init = self.globals_init.get(name)
@@ -438,7 +454,7 @@ class Executor:
                 if c.v:
                     return [(target, path)]
                 continue
-            if self.feasible(path.pc & c):
+            if self.feasible(path.conds, c):
                 out.append((target, path.fork(c)))
         return out
 
@@ -599,6 +615,8 @@ class Executor:
         merged, value = self.merge(results, what)
         cover = any_of(p.local for p, _ in results) if escaped else TRUE
         path.pc, path.local = path.pc & cover, path.local & cover
+        if not cover.is_concrete:
+            path.conds = path.conds + (cover,)
         path.mem, path.objs, path.ghost = merged.mem, merged.objs, merged.ghost
         return value
 
