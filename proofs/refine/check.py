@@ -14,7 +14,7 @@ from typing import Optional
 
 from model.memory import Memory
 from model.term import Bool, Word, all_of, evaluate, sym_bool, sym_word
-from proofs.refine.obligations import Built, Obligation, Setup
+from proofs.refine.obligations import Built, Obligation
 from proofs.result import PROVED, UNKNOWN, VIOLATED, Result
 from proofs.solver import SAT, UNSAT, check
 

@@ -16,20 +16,7 @@ from model.c.execute import Ptr, Summary, execute
 from model.c.ir import Function, UnsupportedIR, int_width
 from model.c.stubs import NEXT_FREE, XenEnv
 from model.memory import FRAME_BITS, Memory
-from model.riscv.machine import (
-    INVALID_MFN,
-    LEVEL_BITS,
-    OP_IDS,
-    PC_HALTED,
-    PC_IDLE,
-    PC_LOOP,
-    RC_BITS,
-    Call,
-    Exec,
-    Geometry,
-    State,
-    initial_state,
-)
+from model.riscv.machine import LEVEL_BITS, Exec, Geometry, State, initial_state
 from model.riscv.pte import PAGETABLE_ORDER
 from model.term import FALSE, TRUE, Bool, Word, any_of, bv, ite
 from proofs.refine.sources import LiftedC
@@ -148,13 +135,13 @@ def param_ranges(setup: Setup, fn: str, args: list) -> list:
     return out
 
 
-def common_claims(c: Summary, x: Exec, cell: tuple, stale_when: Bool = TRUE) -> list:
-    """ASSERT outcome, memory, allocator, stale flag (when `stale_when`) and memory safety."""
+def common_claims(c: Summary, x: Exec, cell: tuple) -> list:
+    """ASSERT outcome, memory, allocator, stale flag, no fence or flush, memory safety."""
     post = x.state
     return [Claim("assert", c.stopped.iff(x.halted)),
             Claim("memory", c.mem.read(*cell) == post.mem.read(*cell)),
             Claim("allocator", c.ghost[NEXT_FREE] == post.next_free),
-            Claim("tlb-stale", stale_when.implies(c_stale(c).iff(post.tlb_stale))),
+            Claim("tlb-stale", c_stale(c).iff(post.tlb_stale)),
             Claim("fence+flush", ~any_of(c_flushed(c))),  # pt_update alone fences and flushes
             Claim("memory-safe", c.safety_holds())]
 
@@ -168,10 +155,6 @@ def cell(inp: dict) -> tuple:
 
 
 BASE_INPUTS = {"next_free": 8, "stale": 0, "cell_frame": FRAME_BITS, "cell_idx": PAGETABLE_ORDER}
-
-
-def c_width_input(setup: Setup, fn: str, k: int) -> int:
-    return setup.param_width(fn, k)
 
 
 def wide(w: Word) -> Word:
@@ -205,7 +188,7 @@ def pte_predicate(name: str) -> Obligation:
 
 
 def check_entry(setup: Setup) -> Obligation:
-    fw = c_width_input(setup, "pt_check_entry", 2)
+    fw = setup.param_width("pt_check_entry", 2)
 
     def build(setup: Setup, inp: dict, mem: Memory) -> Built:
         s = pre_state(setup, inp, mem)
@@ -221,7 +204,7 @@ def check_entry(setup: Setup) -> Obligation:
 
 
 def mapping_level(setup: Setup) -> Obligation:
-    fw = c_width_input(setup, "pt_mapping_level", 3)
+    fw = setup.param_width("pt_mapping_level", 3)
 
     def build(setup: Setup, inp: dict, mem: Memory) -> Built:
         s = pre_state(setup, inp, mem)
