@@ -50,3 +50,14 @@ def test_v5_c_against_the_upstream_model_differs_in_pte_is_mapping():
     assert r.verdict == "violated" and r.counterexample["replay"]["failing_claims"]
     outs = r.counterexample["replay"]["outputs"].values()
     assert any(o["C"] != o["model"] for o in outs)
+
+
+@pytest.mark.parametrize("version", sorted(AT_HAND) or ["riscv-pt-upstream"])
+def test_the_versions_own_page_h_predicates_refine_the_model(version):
+    own = [f"{n} (asm/page.h)" for n in ("pte_is_valid", "pte_is_table", "pte_is_mapping")]
+    from proofs.refine.run import obligations, setup_for
+    setup = setup_for(version, c_of(version))
+    present = [o.operation for o in obligations(setup) if o.operation in own]
+    assert present if version != "riscv-pt-v5" else present == ["pte_is_mapping (asm/page.h)"]
+    for r in refine(version, c_of(version), only=present):
+        assert r.verdict == "proved" and r.bounds["header_sha256"], (r.operation, r.counterexample)

@@ -68,7 +68,7 @@ def prove(setup, ob: Obligation, solver: str = "z3", timeout_ms: int = 60_000,
         verdict, cex, detail = decide(setup, ob, ask(assume & ~claim.holds), claim, inputs, mem, claims,
                                       verdict, cex, detail)
     vac = ask(assume)[0]
-    bounds = setup.bounds()
+    bounds = {**setup.bounds(), **ob.bounds}
     why = sorted({w for _, w in built.assumptions})
     return Result(variant=setup.version, invariant=ob.invariant, operation=ob.operation, verdict=verdict,
                   bounds=bounds, solver=solver, seconds=time.monotonic() - t0, statement=ob.statement,

@@ -19,7 +19,7 @@ from model.memory import FRAME_BITS, Memory
 from model.riscv.machine import LEVEL_BITS, Exec, Geometry, State, initial_state
 from model.riscv.pte import PAGETABLE_ORDER
 from model.term import FALSE, TRUE, Bool, Word, any_of, bv, ite
-from proofs.refine.sources import LiftedC
+from proofs.refine.sources import HEADER_PREFIX, LiftedC
 
 SYS_STATE_ACTIVE = 2  # the shim's enum: the harness runs pt.c after early boot
 STALE = "ptprove_stale"
@@ -52,6 +52,7 @@ class Setup:
     model: object
     geo: Geometry
     c_version: str = ""  # the shim flavour the C was built with (default: `version`)
+    header: Optional[LiftedC] = None  # the version's own asm/page.h predicates, when at hand
 
     @property
     def env(self) -> XenEnv:
@@ -80,6 +81,7 @@ class Obligation:
     invariant: str = "refines"
     where: str = "proofs/refine/obligations.py"
     call_of: Optional[Callable] = None  # inputs -> (op, args): a call the C harness can run
+    bounds: dict = field(default_factory=dict)  # added to the setup's (e.g. the header's file)
 
 
 # ---------------------------------------------------------------------------
@@ -92,12 +94,13 @@ def pre_state(setup: Setup, inp: dict, mem: Memory, **fields) -> State:
     return replace(s, mem=mem, next_free=inp["next_free"], tlb_stale=inp["stale"], **fields)
 
 
-def run_c(setup: Setup, fn: str, args, s: State, **kw) -> Summary:
-    """The lifted C from the model's pre-state `s` (its memory, allocator, stale flag)."""
+def run_c(setup: Setup, fn: str, args, s: State, module=None, **kw) -> Summary:
+    """The lifted C (pt.c's, or `module`) from the model's pre-state `s` (its memory,
+    allocator, stale flag)."""
     path = CPath(TRUE, TRUE, s.mem, {}, {NEXT_FREE: s.next_free})
     init = {"system_state": bv(SYS_STATE_ACTIVE, 32), STALE: ite(s.tlb_stale, bv(1, 8), bv(0, 8)),
             FENCES: bv(0, 64), FLUSHES: bv(0, 64)}
-    return execute(setup.lifted.module, fn, args, path, setup.env, globals_init=init, **kw)
+    return execute(module or setup.lifted.module, fn, args, path, setup.env, globals_init=init, **kw)
 
 
 def c_flushed(c: Summary) -> tuple[Bool, Bool]:
@@ -172,19 +175,30 @@ def result_claims(c: Summary, x: Exec, c_value, m_value) -> list:
 # the PTE predicates, pt_check_entry, pt_mapping_level: pure functions
 
 
-def pte_predicate(name: str) -> Obligation:
+def pte_predicate(name: str, setup: Optional[Setup] = None) -> Obligation:
+    """`name` as the shim states it (in pt.c's build), or with `setup` as the version's
+    own asm/page.h defines it (`setup.header`)."""
+    header = setup.header if setup is not None else None
+
     def build(setup: Setup, inp: dict, mem: Memory) -> Built:
         pte = inp["pte"]
         s = pre_state(setup, inp, mem)
-        c = run_c(setup, f"ptprove_{name}", [pte], s)
+        if header is not None:
+            c = run_c(setup, f"{HEADER_PREFIX}{name}", [pte], s, module=header.module)
+        else:
+            c = run_c(setup, f"ptprove_{name}", [pte], s)
         x = Exec(setup.geo, s)
         if name != "pte_is_valid":
             x.assert_(TRUE, setup.model.pte_assert(pte), "pte_is_table/pte_is_mapping ASSERT")
         m = getattr(setup.model, name)(pte)
         return Built(assumptions_of(c, []), result_claims(c, x, c.ret, m),
                      {"result": (c.ret, m), "ASSERT stops": (c.stopped, x.halted)})
-    return Obligation(name, f"{name}(pte) of the C (the shim's asm/page.h) is the model's",
-                      {**BASE_INPUTS, "pte": 64}, build)
+    if header is None:
+        return Obligation(name, f"{name}(pte) of the C (the shim's asm/page.h) is the model's",
+                          {**BASE_INPUTS, "pte": 64}, build)
+    return Obligation(f"{name} (asm/page.h)", f"{name}(pte) as {header.path} defines it is the model's",
+                      {**BASE_INPUTS, "pte": 64}, build,
+                      bounds={"header_file": str(header.path), "header_sha256": header.sha256})
 
 
 def check_entry(setup: Setup) -> Obligation:

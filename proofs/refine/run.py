@@ -10,7 +10,15 @@ from model.variants import get_variant
 from proofs.errors import require_known
 from proofs.refine import obligations as ob
 from proofs.refine.check import prove
-from proofs.refine.sources import DEFAULT_XEN, SEED_000, lift_c, versions_at_hand
+from proofs.refine.sources import (
+    DEFAULT_XEN,
+    HEADER_PREFIX,
+    PREDICATES,
+    SEED_000,
+    lift_c,
+    lift_header,
+    versions_at_hand,
+)
 from proofs.result import Result
 
 
@@ -25,14 +33,17 @@ def setup_for(version: str, c_source: Path, cc: Optional[str] = None, geo: Optio
     geo = geo or Geometry(SV39)
     model = get_variant(against or version)
     model.geo = geo
-    return ob.Setup(against or version, lift_c(c_source, version, cc), model, geo, c_version=version)
+    header = lift_header(version, c_source, cc)
+    return ob.Setup(against or version, lift_c(c_source, version, cc), model, geo, c_version=version,
+                    header=header[0] if header else None)
 
 
 def obligations(setup: ob.Setup) -> list[ob.Obligation]:
     """Per function, then pt_update's loop step and the entry points' prologues."""
     from proofs.refine import steps
-    return [ob.pte_predicate("pte_is_valid"), ob.pte_predicate("pte_is_table"),
-            ob.pte_predicate("pte_is_mapping"), ob.check_entry(setup), ob.mapping_level(setup),
+    own = [ob.pte_predicate(n, setup) for n in PREDICATES
+           if setup.header is not None and f"{HEADER_PREFIX}{n}" in setup.header.module.functions]
+    return [*(ob.pte_predicate(n) for n in PREDICATES), *own, ob.check_entry(setup), ob.mapping_level(setup),
             ob.next_level(setup), ob.create_table(setup), ob.update_entry(setup),
             *steps.step_obligations(setup)]
 

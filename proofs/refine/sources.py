@@ -9,6 +9,7 @@ shim as the C harness stages it, and compiled with `proofs/c/ptprove_lift.c`.
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,3 +101,67 @@ def lift_c(c_source: Path, version: str, cc: Optional[str] = None) -> LiftedC:
         build = compile_to_ir(unit, include_dirs=[d, inc], defines=[x[2:] for x in defines],
                               pre_includes=["ptprove_shim.h"], cc=cc, shown_as=str(c_source))
     return LiftedC(c_source, hashlib.sha256(data).hexdigest(), build, parse_module(build.text))
+
+
+# ---------------------------------------------------------------------------
+# the version's own asm/page.h predicates (the shim restates them; these are the real ones)
+
+PREDICATES = ("pte_is_valid", "pte_is_table", "pte_is_mapping")
+PREDICATE_DEF = re.compile(r"static\s+inline\s+bool\s+(pte_is_(?:valid|table|mapping))\s*\(([^)]*)\)\s*\{")
+PAGE_H = Path("include/asm/page.h")
+SEED_PAGE_H = "+++ b/xen/arch/riscv/include/asm/page.h"
+HEADER_PREFIX = "ptprove_hdr_"
+
+
+def header_text(version: str, c_source: Path, seed: Path = SEED_000) -> Optional[tuple[str, str]]:
+    """(where, text) of the asm/page.h beside `c_source` (xen/arch/riscv/include/asm/page.h),
+    or for v5 the lines seed 000's diff adds to it; None if neither is there."""
+    beside = Path(c_source).parent / PAGE_H
+    if beside.is_file():
+        return str(beside), beside.read_text(encoding="utf-8", errors="replace")
+    if version == "riscv-pt-v5" and seed.is_file():
+        lines = seed.read_text(encoding="utf-8", errors="replace").splitlines()
+        if SEED_PAGE_H in lines:
+            added = []
+            for line in lines[lines.index(SEED_PAGE_H) + 1:]:
+                if line.startswith("diff --git") or line.startswith("+++ "):
+                    break
+                if line.startswith("+"):
+                    added.append(line[1:])
+            return f"{seed} (asm/page.h hunk)", "\n".join(added)
+    return None
+
+
+def header_predicates(text: str) -> dict[str, str]:
+    """name -> the C of each pte_is_* predicate defined in `text`, renamed ptprove_hdr_<name>
+    and made an external function (its body is taken brace-balanced, as written)."""
+    out = {}
+    for m in PREDICATE_DEF.finditer(text):
+        depth, i = 1, m.end()
+        while depth and i < len(text):
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        body = text[m.end() - 1:i]
+        out[m.group(1)] = f"bool {HEADER_PREFIX}{m.group(1)}({m.group(2)})\n{body}\n"
+    return out
+
+
+def lift_header(version: str, c_source: Path, cc: Optional[str] = None,
+                seed: Path = SEED_000) -> Optional[tuple[LiftedC, list[str]]]:
+    """The version's own PTE predicates compiled (with the shim's PTE_* and ASSERT), or None."""
+    found = header_text(version, c_source, seed)
+    if found is None:
+        return None
+    where, text = found
+    preds = header_predicates(text)
+    if not preds:
+        return None
+    with tempfile.TemporaryDirectory(prefix="ptprove-hdr-") as tmp:
+        d = Path(tmp)
+        inc, defines = stage(Path(c_source), "", d, version)
+        unit = d / "page_h_predicates.c"
+        unit.write_text('#include "ptprove_shim.h"\n\n' + "\n".join(preds.values()), encoding="utf-8")
+        build = compile_to_ir(unit, include_dirs=[inc], defines=[x[2:] for x in defines],
+                              cc=cc, shown_as=where)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return LiftedC(Path(where.split(" (")[0]), digest, build, parse_module(build.text)), sorted(preds)
