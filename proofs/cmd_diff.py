@@ -61,7 +61,7 @@ def run(args) -> int:
     print(f"{title} against the model {args.against}")
     results = []
     for ob in obs:
-        r = prove(setup, ob, timeout_ms=timeout_ms)
+        r = prove(setup, ob, timeout_ms=timeout_ms, minimize=True)
         results.append(r)
         print_result(r)
     if args.json:
@@ -88,7 +88,7 @@ def print_result(r: Result) -> None:
     if cex["memory"]:
         print("           memory read: " + " ".join(f"{k}={v}" for k, v in cex["memory"].items()))
     for name, both in cex["replay"]["outputs"].items():
-        mark = "" if both["C"] == both["model"] else "   <-"
+        mark = "" if both["C"] == both["model"] or "-" in (both["C"], both["model"]) else "   <-"
         print(f"           {name}: new {both['C']}, reference {both['model']}{mark}")
     whole = cex.get("whole_call")
     if whole:

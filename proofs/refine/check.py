@@ -16,7 +16,7 @@ from model.memory import Memory
 from model.term import Bool, Word, all_of, evaluate, sym_bool, sym_word
 from proofs.refine.obligations import Built, Obligation
 from proofs.result import PROVED, UNKNOWN, VIOLATED, Result
-from proofs.solver import SAT, UNSAT, check
+from proofs.solver import SAT, UNSAT, Incremental, check
 
 INVARIANT = "refines"
 
@@ -50,8 +50,32 @@ def replay(setup, ob: Obligation, values: dict, cells: dict) -> Built:
     return ob.build(setup, values, mem)
 
 
+MINIMIZE_SECONDS = 5.0  # budget for zeroing a counterexample's inputs
+
+
+def smallest(formula: Bool, inputs: dict, solver: str, timeout_ms: int, first):
+    """A model of `formula` with as many inputs 0 (or false) as the budget finds, input by
+    input in order: the counterexample a person reads first.  `first`: the model found."""
+    inc = Incremental(solver, timeout_ms)
+    try:
+        inc.add(formula.node())
+        t0, model = time.monotonic(), first
+        for v in inputs.values():
+            if time.monotonic() - t0 > MINIMIZE_SECONDS:
+                break
+            zero = ~v if isinstance(v, Bool) else (v == 0)
+            ans = inc.check_with(zero.node())
+            if ans.status == SAT:
+                inc.add(zero.node())
+                model = ans.model
+        return model
+    finally:
+        inc.close()
+
+
 def prove(setup, ob: Obligation, solver: str = "z3", timeout_ms: int = 60_000,
-          rlimit: Optional[int] = None) -> Result:
+          rlimit: Optional[int] = None, minimize: bool = False) -> Result:
+    """Every claim of `ob` decided; `minimize`: counterexamples with inputs zeroed where possible."""
     t0 = time.monotonic()
     inputs = symbolic_inputs(ob.inputs)
     mem = Memory.arbitrary("refine.mem")
@@ -65,7 +89,10 @@ def prove(setup, ob: Obligation, solver: str = "z3", timeout_ms: int = 60_000,
         t = time.monotonic()
         return check(f.node(), solver, timeout_ms, rlimit), time.monotonic() - t
     for claim in built.claims:
-        verdict, cex, detail = decide(setup, ob, ask(assume & ~claim.holds), claim, inputs, mem, claims,
+        ans, secs = ask(assume & ~claim.holds)
+        if minimize and ans.status == SAT and cex is None:
+            ans.model = smallest(assume & ~claim.holds, inputs, solver, timeout_ms, ans.model)
+        verdict, cex, detail = decide(setup, ob, (ans, secs), claim, inputs, mem, claims,
                                       verdict, cex, detail)
     vac = ask(assume)[0]
     bounds = {**setup.bounds(), **ob.bounds}
