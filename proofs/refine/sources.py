@@ -55,14 +55,28 @@ def extract_seed_pt_c(seed: Path, dest: Path) -> Optional[Path]:
     return out
 
 
+_SCRATCH: list[Path] = []
+
+
+def scratch_dir() -> Path:
+    """One temporary directory per process for extracted C, removed at exit."""
+    if not _SCRATCH:
+        import atexit
+        import shutil
+        d = Path(tempfile.mkdtemp(prefix="ptprove-extracted-"))
+        atexit.register(shutil.rmtree, d, True)
+        _SCRATCH.append(d)
+    return _SCRATCH[0]
+
+
 def versions_at_hand(xen: Path = DEFAULT_XEN, seed: Path = SEED_000,
                      scratch: Optional[Path] = None) -> dict[str, Path]:
     """version -> a pt.c file for every version whose C is on this machine.  v5's is
-    extracted into `scratch` (a temporary directory when not given)."""
+    extracted into `scratch` (by default this process's temporary directory)."""
     found: dict[str, Path] = {}
     for version, rel in TREE_PATHS.items():
         if rel is None:
-            d = scratch or Path(tempfile.mkdtemp(prefix="ptprove-v5-"))
+            d = (scratch or scratch_dir()) / "v5"
             d.mkdir(parents=True, exist_ok=True)
             p = extract_seed_pt_c(seed, d)
             if p is not None:
