@@ -61,3 +61,13 @@ def test_the_versions_own_page_h_predicates_refine_the_model(version):
     assert present if version != "riscv-pt-v5" else present == ["pte_is_mapping (asm/page.h)"]
     for r in refine(version, c_of(version), only=present):
         assert r.verdict == "proved" and r.bounds["header_sha256"], (r.operation, r.counterexample)
+
+
+def test_the_frame_width_assumption_carries_weight():
+    """Without it the C follows a table pointer with bits 63:54 set to another frame than the
+    model's (C's mfn_from_pte keeps bits 63:10, the model's 53:10): the study's finding."""
+    from proofs.refine.obligations import FRAME_WIDTH
+    (r,) = refine("riscv-pt-upstream", c_of("riscv-pt-upstream"), only=["pt_next_level"], drop=[FRAME_WIDTH])
+    assert r.verdict == "violated" and "next-table" in r.counterexample["replay"]["failing_claims"]
+    (kept,) = refine("riscv-pt-upstream", c_of("riscv-pt-upstream"), only=["pt_next_level"])
+    assert kept.verdict == "proved" and FRAME_WIDTH in kept.extra["assumptions"]

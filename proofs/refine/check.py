@@ -10,7 +10,7 @@ reported, with both sides' outputs.
 from __future__ import annotations
 
 import time
-from typing import Optional
+from typing import Optional, Sequence
 
 from model.memory import Memory
 from model.term import Bool, Word, all_of, evaluate, sym_bool, sym_word
@@ -74,12 +74,14 @@ def smallest(formula: Bool, inputs: dict, solver: str, timeout_ms: int, first):
 
 
 def prove(setup, ob: Obligation, solver: str = "z3", timeout_ms: int = 60_000,
-          rlimit: Optional[int] = None, minimize: bool = False) -> Result:
-    """Every claim of `ob` decided; `minimize`: counterexamples with inputs zeroed where possible."""
+          rlimit: Optional[int] = None, minimize: bool = False, drop: Sequence[str] = ()) -> Result:
+    """Every claim of `ob` decided; `minimize`: counterexamples with inputs zeroed where possible;
+    `drop`: assumptions (by their text) left out, to see what each one carries."""
     t0 = time.monotonic()
     inputs = symbolic_inputs(ob.inputs)
     mem = Memory.arbitrary("refine.mem")
     built = ob.build(setup, inputs, mem)
+    built.assumptions = [(c, w) for c, w in built.assumptions if w not in drop]
     lift_s = time.monotonic() - t0
     assume = all_of(c for c, _ in built.assumptions)
     claims, verdict, cex, detail = [], PROVED, None, ""
