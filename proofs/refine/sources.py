@@ -129,11 +129,12 @@ HEADER_PREFIX = "ptprove_hdr_"
 
 def header_text(version: str, c_source: Path, seed: Path = SEED_000) -> Optional[tuple[str, str]]:
     """(where, text) of the asm/page.h beside `c_source` (xen/arch/riscv/include/asm/page.h),
-    or for v5 the lines seed 000's diff adds to it; None if neither is there."""
+    or, when `c_source` is seed 000's own pt.c, the lines the seed adds to page.h; None if
+    neither is there."""
     beside = Path(c_source).parent / PAGE_H
     if beside.is_file():
         return str(beside), beside.read_text(encoding="utf-8", errors="replace")
-    if version == "riscv-pt-v5" and seed.is_file():
+    if version == "riscv-pt-v5" and seed.is_file() and is_seed_pt_c(Path(c_source), seed):
         lines = seed.read_text(encoding="utf-8", errors="replace").splitlines()
         if SEED_PAGE_H in lines:
             added = []
@@ -144,6 +145,12 @@ def header_text(version: str, c_source: Path, seed: Path = SEED_000) -> Optional
                     added.append(line[1:])
             return f"{seed} (asm/page.h hunk)", "\n".join(added)
     return None
+
+
+def is_seed_pt_c(c_source: Path, seed: Path) -> bool:
+    with tempfile.TemporaryDirectory(prefix="ptprove-seed-") as tmp:
+        p = extract_seed_pt_c(seed, Path(tmp))
+        return p is not None and p.read_bytes() == c_source.read_bytes()
 
 
 def header_predicates(text: str) -> dict[str, str]:
