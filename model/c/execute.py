@@ -242,10 +242,6 @@ class Executor:
             path.objs[oid] = {0: init} if init is not None else {}
         return Ptr("obj", oid, bv(0, 64))
 
-    def object_ptr(self, path: Path, name: str) -> Ptr:
-        """The pointer to global `name` as this path sees it (for stubs)."""
-        return self.global_ptr(path, name)
-
     # -- safety ---------------------------------------------------------------
     def require(self, path: Path, cond: Bool, what: str) -> None:
         if not (cond.is_concrete and cond.v):
