@@ -217,6 +217,7 @@ class Executor:
         self.safety: list = []
         self.assumptions: list = []
         self.objects: dict[int, str] = {}
+        self.sizes: dict[int, Optional[int]] = {}  # object id -> bytes (None: not checked)
         self.global_ids: dict[str, int] = {}
         self._ids = itertools.count(1)
         self.cut: Optional[tuple[str, str]] = None  # (function, header block)
@@ -225,9 +226,10 @@ class Executor:
         self.entry_fn = ""
 
     # -- objects ------------------------------------------------------------
-    def new_object(self, path: Path, name: str, cells: Optional[dict] = None) -> Ptr:
+    def new_object(self, path: Path, name: str, cells: Optional[dict] = None, size: int = 8) -> Ptr:
         oid = next(self._ids)
         self.objects[oid] = name
+        self.sizes[oid] = size
         path.objs[oid] = dict(cells or {})
         return Ptr("obj", oid, bv(0, 64))
 
@@ -235,6 +237,8 @@ class Executor:
         if name not in self.global_ids:
             oid = next(self._ids)
             self.objects[oid] = "@" + name
+            ty = self.m.globals.get(name)
+            self.sizes[oid] = self.m.size_align(ty)[0] if ty and "x i8]" not in ty else None
             self.global_ids[name] = oid
         oid = self.global_ids[name]
         if oid not in path.objs:
@@ -279,7 +283,11 @@ class Executor:
         cells = path.objs.get(p.base)
         if cells is None:
             raise UnsupportedIR(f"{what}: access to {self.objects.get(p.base, '?')} after its lifetime")
+        limit = self.sizes.get(p.base)
         if p.off.is_concrete:
+            if limit is not None and not 0 <= p.off.v <= limit - size:
+                self.require(path, FALSE, f"access inside {self.objects[p.base]} ({what})")
+                return []  # out of bounds: the path is unsafe; nothing is read or written
             return [p.off.v]
         cands = sorted(cells)
         self.require(path, any_of(p.off == o for o in cands), f"object access at a stored offset ({what})")
@@ -295,8 +303,13 @@ class Executor:
             if ty != "i64":
                 raise UnsupportedIR(f"{what}: a {ty} load from a page frame")
             frame, idx = self._frame_slot(path, p, size, what)
-            return path.mem.read(frame, idx)
+            try:
+                return path.mem.read(frame, idx)
+            except ValueError as e:  # a symbolic location over a concrete replay's memory
+                raise UnsupportedIR(f"{what}: {e}") from None
         offs = self._cells_at(path, p, size, what)
+        if not offs:
+            return self.zero(ty)
         cells = path.objs[p.base]
         vals = []
         for o in offs:
@@ -324,6 +337,8 @@ class Executor:
             path.mem = path.mem.write(path.pc, frame, idx, value)
             return
         offs = self._cells_at(path, p, size, what)
+        if not offs:
+            return
         cells = dict(path.objs[p.base])
         if p.off.is_concrete:
             cells[p.off.v] = value
@@ -489,7 +504,8 @@ class Executor:
         if op == "freeze":
             return val(0)
         if op == "alloca":
-            return self.new_object(path, f"%{ins.result} ({ins.alloc_type}) in {fn.name}")
+            return self.new_object(path, f"%{ins.result} ({ins.alloc_type}) in {fn.name}",
+                                   size=self.m.size_align(ins.alloc_type)[0])
         if op == "load":
             return self.load(path, val(0), ins.type, what)
         if op == "store":

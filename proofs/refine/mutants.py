@@ -74,6 +74,7 @@ entry-or-not-clear @@ pte.pte &= ~attrs; @@ ; @@ entry @@ modify ORs the new att
 entry-no-dirty @@ pte.pte |= (flags & attrs) | PTE_ACCESSED | PTE_DIRTY; @@ pte.pte |= (flags & attrs) | PTE_ACCESSED; @@ entry @@ a new leaf is written without PTE_DIRTY
 entry-no-pbmt @@ const pte_attr_t attrs = PTE_ACCESS_MASK | PTE_PBMT_MASK; @@ const pte_attr_t attrs = PTE_ACCESS_MASK; @@ entry @@ PBMT no longer taken from the flags (v9's behaviour)
 entry-remove-keeps-bits @@ pte.pte = 0; @@ pte.pte = PTE_ACCESSED; @@ entry @@ a removed entry keeps PTE_ACCESSED
+entry-offset-off-by-one @@ ptep = table + offsets[level]; @@ ptep = table + offsets[level + 1]; @@ entry @@ the entry is taken one level up (offsets[3] is past the array at the root)
 walk-stops-at-none-only @@ if ( ret == XEN_TABLE_MAP_NONE || ret == XEN_TABLE_SUPER_PAGE ) @@ if ( ret == XEN_TABLE_MAP_NONE ) @@ entry @@ _pt_walk walks on through leaves
 level-no-1g @@ for ( i = HYP_PT_ROOT_LEVEL; i != 0; i-- ) @@ for ( i = HYP_PT_ROOT_LEVEL - 1; i != 0; i-- ) @@ level loop @@ pt_mapping_level never picks a 1 GiB level
 level-nr-off-by-one @@ (nr >= BIT(XEN_PT_LEVEL_ORDER(i), UL)) ) @@ (nr > BIT(XEN_PT_LEVEL_ORDER(i), UL)) ) @@ level loop @@ pt_mapping_level needs one page more than a superpage
