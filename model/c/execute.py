@@ -113,7 +113,7 @@ class Summary:
         """Every memory-safety condition the execution recorded."""
         return all_of(c for c, _ in self.safety)
 
-    def global_value(self, name: str):
+    def global_value(self, name: str) -> Optional["Value"]:
         """A global's value (its cell 0) at the end."""
         return self.objs.get(self.global_ids.get(name, -1), {}).get(0)
 
@@ -129,7 +129,7 @@ def fresh_word(prefix: str, width: int) -> Word:
     return Word(S.FreshSymbol(BVType(width), prefix + "%d"), width)
 
 
-def ite_value(c: Bool, a, b, what: str):
+def ite_value(c: Bool, a, b, what: str) -> "Value":
     """ite over executor values: Words, Bools, pointers into the same object or frames."""
     if a is None or b is None:
         return b if a is None else a
@@ -160,7 +160,7 @@ class Conflict:
     why: str
 
 
-def merge_cell(c: Bool, a, b, what: str):
+def merge_cell(c: Bool, a, b, what: str) -> object:
     if isinstance(a, Conflict) or isinstance(b, Conflict):
         return a if isinstance(a, Conflict) else b
     try:
@@ -648,7 +648,7 @@ class Executor:
         return replace(last, mem=mem, objs=objs, ghost=ghost), value
 
 
-def substitute(v, sub: dict):
+def substitute(v, sub: dict) -> object:
     """An executor value with pysmt symbols replaced (folded to a constant when it becomes one)."""
     if not sub or v is None or isinstance(v, Conflict):
         return v

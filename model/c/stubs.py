@@ -31,7 +31,7 @@ class XenEnv:
     pool_base: int
     pool: int
 
-    def call(self, ex: Executor, path: Path, name: str, args: list, what: str):
+    def call(self, ex: Executor, path: Path, name: str, args: list, what: str) -> object:
         handler = getattr(self, "_" + name, None)
         if handler is None:
             raise UnsupportedIR(f"{what}: call to {name}, which has no definition and no stub")

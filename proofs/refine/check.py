@@ -53,7 +53,7 @@ def replay(setup, ob: Obligation, values: dict, cells: dict) -> Built:
 MINIMIZE_SECONDS = 5.0  # budget for zeroing a counterexample's inputs
 
 
-def smallest(formula: Bool, inputs: dict, solver: str, timeout_ms: int, first):
+def smallest(formula: Bool, inputs: dict, solver: str, timeout_ms: int, first: object) -> object:
     """A model of `formula` with as many inputs 0 (or false) as the budget finds, input by
     input in order: the counterexample a person reads first.  `first`: the model found."""
     inc = Incremental(solver, timeout_ms)

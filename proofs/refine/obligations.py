@@ -263,7 +263,7 @@ def frame_ptr_is(p, frame: Word) -> Bool:
     return ~p.null & (p.base == frame) & (p.off == 0)
 
 
-def slot_args(values: list, slot: dict):
+def slot_args(values: list, slot: dict) -> Callable:
     """Arguments where a Ptr-valued entry ("slot", value) becomes a pointer to a fresh
     stack object holding `value`; `slot` receives the object id."""
     def make(ex, path):
