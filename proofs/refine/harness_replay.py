@@ -62,3 +62,31 @@ def replay_call(setup, op: str, args: list) -> dict:
     return {"call": f"{op}({', '.join(hex(a) for a in args)}) from the initial state",
             "compiled C (harness)": c_call(setup.lifted.path, setup.c_version, setup.geo, op, args),
             "model": model_call(setup.model, setup.geo, op, args)}
+
+
+def lifted_calls(setup, calls: list) -> dict:
+    """Whole calls run concretely on the lifted C (no cut: the loop runs to its end), from
+    the initial state: what the harness reports for the compiled C, for a cross-check of
+    the lifter itself.  `calls`: (op, args) pairs."""
+    from model.c.execute import Path as CPath
+    from model.c.execute import execute
+    from model.c.stubs import NEXT_FREE
+    from model.memory import Memory
+    from proofs.refine.obligations import STALE, SYS_STATE_ACTIVE
+    from proofs.refine.steps import ENTRIES
+
+    mem, next_free, stale, out = Memory.zero(), bv(0, 8), bv(0, 8), []
+    for op, args in calls:
+        fn = ENTRIES[op][0]
+        path = CPath(bv(1, 1) == 1, bv(1, 1) == 1, mem, {}, {NEXT_FREE: next_free})
+        init = {"system_state": bv(SYS_STATE_ACTIVE, 32), STALE: stale}
+        widths = [setup.param_width(fn, k) for k in range(len(args))]
+        s = execute(setup.lifted.module, fn, [bv(a, w) for a, w in zip(args, widths)], path, setup.env,
+                    globals_init=init)
+        if bool(s.stopped):
+            out.append({"rc": None, "failed": s.stops[0][1]})
+            break
+        mem, next_free, stale = s.mem, s.ghost[NEXT_FREE], s.global_value(STALE)
+        out.append({"rc": rc_value(s.ret), "failed": None, "stale": bool(stale.any())})
+    tables = {f: mem.frame_entries(f) for f in sorted({f for f, _ in mem.cells})}
+    return {"calls": out, "pool_handed_out": int(next_free), "tables": {f: t for f, t in tables.items() if t}}
