@@ -41,8 +41,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"{v}: {describe_c(results[0].bounds)}")
             for r in results:
                 worst = max(r.extra["claims"], key=lambda c: c["seconds"])
-                print(f"  {r.verdict:<9} {r.operation:<28} {r.seconds:7.2f} s  (lift {r.extra['lift_seconds']:.2f} s,"
-                      f" slowest claim {worst['claim']} {worst['seconds']:.2f} s)")
+                how = f"{len(r.extra['claims'])} claims together {r.extra['claims_together_seconds']:.2f} s" \
+                    if worst.get("together") else f"slowest claim {worst['claim']} {worst['seconds']:.2f} s"
+                print(f"  {r.verdict:<9} {r.operation:<28} {r.seconds:7.2f} s  (lift {r.extra['lift_seconds']:.2f} s, {how})")
             secs = [r.seconds for r in results]
             print(f"  {len(results)} obligations, {sum(secs):.1f} s, median {statistics.median(secs):.2f} s,"
                   f" max {max(secs):.1f} s")
