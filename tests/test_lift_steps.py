@@ -43,7 +43,7 @@ def test_a_dropped_alignment_check_is_refuted_and_run_as_a_whole_call_on_the_com
     import shutil
     text = c_of("riscv-pt-upstream").read_text()
     (tmp_path / "pt.c").write_text(text.replace("if ( !IS_ALIGNED(virt, PAGE_SIZE) )", "if ( 0 )", 1))
-    (r,) = refine("riscv-pt-upstream", tmp_path / "pt.c", only=["map prologue"])
+    (r,) = refine("riscv-pt-upstream", tmp_path / "pt.c", only=["map prologue"], minimize=True)
     assert r.verdict == "violated"
     assert {"returns", "loops"} <= set(r.counterexample["replay"]["failing_claims"])
     whole = r.counterexample["whole_call"]

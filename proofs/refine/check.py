@@ -54,20 +54,21 @@ MINIMIZE_SECONDS = 5.0  # budget for zeroing a counterexample's inputs
 
 
 def smallest(formula: Bool, inputs: dict, solver: str, timeout_ms: int, first: object) -> object:
-    """A model of `formula` with as many inputs 0 (or false) as the budget finds, input by
-    input in order: the counterexample a person reads first.  `first`: the model found."""
+    """A model of `formula` with as many inputs 0 or 1 (or false) as the budget finds, input
+    by input in order: the counterexample a person reads first.  `first`: the model found."""
     inc = Incremental(solver, timeout_ms)
     try:
         inc.add(formula.node())
         t0, model = time.monotonic(), first
         for v in inputs.values():
-            if time.monotonic() - t0 > MINIMIZE_SECONDS:
-                break
-            zero = ~v if isinstance(v, Bool) else (v == 0)
-            ans = inc.check_with(zero.node())
-            if ans.status == SAT:
-                inc.add(zero.node())
-                model = ans.model
+            for small in ([~v] if isinstance(v, Bool) else [v == 0, v == 1]):
+                if time.monotonic() - t0 > MINIMIZE_SECONDS:
+                    return model
+                ans = inc.check_with(small.node())
+                if ans.status == SAT:
+                    inc.add(small.node())
+                    model = ans.model
+                    break
         return model
     finally:
         inc.close()

@@ -116,7 +116,8 @@ def run_mutant(m: Mutant, text: str, tmp: Path, timeout_ms: int, cc: Optional[st
     d.mkdir()
     (d / "pt.c").write_text(m.apply(text), encoding="utf-8")
     t = time.monotonic()
-    results = refine(VERSION, d / "pt.c", timeout_ms=timeout_ms, cc=cc, only=m.units) if m.units else []
+    results = refine(VERSION, d / "pt.c", timeout_ms=timeout_ms, cc=cc, only=m.units, minimize=True) \
+        if m.units else []
     if not any(r.verdict == VIOLATED for r in results):  # then every other unit
         done = {r.operation for r in results}
         results += [r for r in refine(VERSION, d / "pt.c", timeout_ms=timeout_ms, cc=cc)

@@ -51,7 +51,7 @@ def obligations(setup: ob.Setup) -> list[ob.Obligation]:
 def refine(version: str, c_source: Path, *, solver: str = "z3", timeout_ms: int = 60_000,
            cc: Optional[str] = None, only: Optional[Sequence[str]] = None,
            rlimit: Optional[int] = None, against: Optional[str] = None,
-           drop: Sequence[str] = ()) -> list[Result]:
+           drop: Sequence[str] = (), minimize: bool = False) -> list[Result]:
     """Prove, obligation by obligation, that `c_source` (a pt.c) does what `version`'s model
     does (or the model `against`)."""
     setup = setup_for(version, Path(c_source), cc, against=against)
@@ -59,7 +59,7 @@ def refine(version: str, c_source: Path, *, solver: str = "z3", timeout_ms: int 
     if only:
         require_known("operation", only, [o.operation for o in obs])
         obs = [o for o in obs if o.operation in only]
-    return [prove(setup, o, solver, timeout_ms, rlimit, drop=drop) for o in obs]
+    return [prove(setup, o, solver, timeout_ms, rlimit, drop=drop, minimize=minimize) for o in obs]
 
 
 def at_hand(xen: Path = DEFAULT_XEN, seed: Path = SEED_000, scratch: Optional[Path] = None) -> dict[str, Path]:
