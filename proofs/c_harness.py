@@ -108,7 +108,7 @@ class Harness:
         why = self._not_comparable(vector)
         return f" (C not run: {why})" if why else " (C: same return codes and tables)"
 
-    def run(self, vector: dict) -> dict[str, Any]:
+    def run(self, vector: dict, seconds: int = RUN_SECONDS) -> dict[str, Any]:
         b = vector["bounds"]
         root, base = int(vector["initial_state"]["root"], 16), int(vector["initial_state"]["pool_base"], 16)
         lines = [f"root {root:x}", f"pool {base:x} {int(b['pool']):x}"]
@@ -118,9 +118,9 @@ class Harness:
         calls_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         exe = self.binary(vector["version"])
         try:
-            p = subprocess.run([str(exe), str(calls_file)], capture_output=True, text=True, timeout=RUN_SECONDS)
+            p = subprocess.run([str(exe), str(calls_file)], capture_output=True, text=True, timeout=seconds)
         except subprocess.TimeoutExpired:
-            return {"error": f"the C code did not finish within {RUN_SECONDS} s"}
+            return {"error": f"the C code did not finish within {seconds} s"}
         if p.returncode != 0:
             return {"error": f"the harness exited {p.returncode}: {p.stderr.strip()[:200]}"}
         return json.loads(p.stdout)

@@ -18,6 +18,7 @@ from proofs.errors import PtproveError
 from proofs.vector_riscv_pt import ARG_NAMES
 
 STEP_LIMIT = 1024  # iterations before a call counts as not returning
+C_SECONDS = 10  # the compiled call's time limit (an upstream removal can overrun for ever)
 MAX_PAGES = 1 << 20  # a larger request is not run as a whole call (it would not end in time)
 
 
@@ -47,7 +48,7 @@ def c_call(c_source: Path, version: str, geo: Geometry, op: str, args: list,
     except PtproveError as e:
         return f"not run ({e})"
     try:
-        got = h.run(vector)
+        got = h.run(vector, C_SECONDS)
     except PtproveError as e:
         return f"not run ({e})"
     finally:
