@@ -33,6 +33,27 @@ COMPILE_SECONDS = 120
 RUN_SECONDS = 60
 
 
+def stage(source: Path, text: str, d: Path, version: str) -> tuple[Path, list[str]]:
+    """Lay out `d` for compiling pt.c with the shim: `d/pt.c`, `d/include/` (the shim, and
+    every Xen header pt.c includes as a one-line include of it).  Returns the include
+    directory and the -D defines (the version's flavour, the entry points pt.c has)."""
+    inc = d / "include"
+    inc.mkdir(parents=True)
+    for h in ("ptprove_shim.h", "ptprove_entries.h"):
+        shutil.copy(HERE / h, inc)
+    for header in sorted(set(INCLUDE.findall(text))):
+        stub = inc / header
+        stub.parent.mkdir(parents=True, exist_ok=True)
+        stub.write_text('#include "ptprove_shim.h"\n', encoding="utf-8")
+    shutil.copy(source, d / "pt.c")
+    defines = ["-DPTPROVE_V5"] if version == "riscv-pt-v5" else []
+    for fn, macro in (("destroy_xen_mappings", "PTPROVE_HAS_DESTROY"),
+                      ("populate_pt_range", "PTPROVE_HAS_POPULATE")):
+        if re.search(rf"^int\s+(?:__init\s+)?{fn}\s*\(", text, re.M):
+            defines.append(f"-D{macro}")
+    return inc, defines
+
+
 class Harness:
     def __init__(self, c_source: str, cc: Optional[str] = None):
         self.source = Path(c_source)
@@ -57,20 +78,8 @@ class Harness:
         if flavour in self.binaries:
             return self.binaries[flavour]
         d = self.tmp / flavour
-        inc = d / "include"
-        inc.mkdir(parents=True)
-        shutil.copy(HERE / "ptprove_shim.h", inc)
-        for header in sorted(set(INCLUDE.findall(self.text))):
-            stub = inc / header
-            stub.parent.mkdir(parents=True, exist_ok=True)
-            stub.write_text('#include "ptprove_shim.h"\n', encoding="utf-8")
-        shutil.copy(self.source, d / "pt.c")
+        inc, defines = stage(self.source, self.text, d, version)
         shutil.copy(HERE / "driver.c", d / "driver.c")
-        defines = ["-DPTPROVE_V5"] if flavour == "v5" else []
-        for fn, macro in (("destroy_xen_mappings", "PTPROVE_HAS_DESTROY"),
-                          ("populate_pt_range", "PTPROVE_HAS_POPULATE")):
-            if re.search(rf"^int\s+(?:__init\s+)?{fn}\s*\(", self.text, re.M):
-                defines.append(f"-D{macro}")
         out = d / "harness"
         cmd = [self.cc, "-std=gnu11", "-O0", "-w", *defines, "-I", str(inc), "-include", "ptprove_shim.h",
                "-o", str(out), str(d / "driver.c")]
@@ -96,7 +105,7 @@ class Harness:
             return "the last call does not return within the replay limit"
         return None
 
-    def run(self, vector: dict) -> dict[str, Any]:
+    def run(self, vector: dict, seconds: int = RUN_SECONDS) -> dict[str, Any]:
         b = vector["bounds"]
         root, base = int(vector["initial_state"]["root"], 16), int(vector["initial_state"]["pool_base"], 16)
         lines = [f"root {root:x}", f"pool {base:x} {int(b['pool']):x}"]
@@ -106,9 +115,9 @@ class Harness:
         calls_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         exe = self.binary(vector["version"])
         try:
-            p = subprocess.run([str(exe), str(calls_file)], capture_output=True, text=True, timeout=RUN_SECONDS)
+            p = subprocess.run([str(exe), str(calls_file)], capture_output=True, text=True, timeout=seconds)
         except subprocess.TimeoutExpired:
-            return {"error": f"the C code did not finish within {RUN_SECONDS} s"}
+            return {"error": f"the C code did not finish within {seconds} s"}
         if p.returncode != 0:
             return {"error": f"the harness exited {p.returncode}: {p.stderr.strip()[:200]}"}
         return json.loads(p.stdout)

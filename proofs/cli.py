@@ -36,7 +36,7 @@ def version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from proofs import cmd_export, cmd_prove, cmd_pte, cmd_vectors
+    from proofs import cmd_diff, cmd_export, cmd_prove, cmd_pte, cmd_vectors
 
     parser = _Parser(prog="ptprove", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_vectors.register(sub)
     cmd_pte.register(sub)
     cmd_export.register(sub)
+    cmd_diff.register(sub)
     return parser
 
 

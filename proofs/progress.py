@@ -49,7 +49,7 @@ def split_label(label: str, versions: Iterable[str]) -> tuple[str, str]:
 
 
 def verdict_counts(verdicts: Iterable[str]) -> str:
-    """"12 proved, 2 violated" in the order of proofs.result.VERDICTS."""
+    """"12 proved, 2 violated" in the order of proofs.engine.result.VERDICTS."""
     counts = Counter(verdicts)
     known = [f"{counts[v]} {v}" for v in VERDICTS if counts[v]]
     other = [f"{n} {v}" for v, n in counts.items() if v not in VERDICTS]

@@ -8,21 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from proofs.refine.sources import extract_seed_pt_c
+
 SEED_000 = "seeds/000_8afac2f4e5276757.txt"
-NEW_FILE = "+++ b/xen/arch/riscv/pt.c"
 
 
 def extract_v5_pt_c(dest: Path, seed: Path) -> Path:
     """Write the seed's pt.c to dest/pt.c."""
-    lines = seed.read_text(encoding="utf-8", errors="replace").splitlines()
-    start = lines.index(NEW_FILE) + 1
-    body = []
-    for line in lines[start:]:
-        if line.startswith("@@"):
-            continue
-        if not line.startswith("+"):
-            break
-        body.append(line[1:])
-    out = dest / "pt.c"
-    out.write_text("\n".join(body) + "\n", encoding="utf-8")
-    return out
+    return extract_seed_pt_c(seed, dest)

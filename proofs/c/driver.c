@@ -67,21 +67,7 @@ unsigned long ptprove_csr_read(unsigned int csr)
     return csr == CSR_SATP ? (8UL << 60) | root_frame : 0;   /* Sv39 */
 }
 
-/* Entry points a pt.c may not have: driven as the model drives them. */
-#ifndef PTPROVE_HAS_DESTROY
-static int destroy_xen_mappings(unsigned long s, unsigned long e)
-{
-    ASSERT(IS_ALIGNED(s, PAGE_SIZE));
-    ASSERT(IS_ALIGNED(e, PAGE_SIZE));
-    return s < e ? pt_update(s, INVALID_MFN, PFN_DOWN(e - s), 0) : -EINVAL;
-}
-#endif
-#ifndef PTPROVE_HAS_POPULATE
-static int populate_pt_range(unsigned long virt, unsigned long nr_mfns)
-{
-    return pt_update(virt, INVALID_MFN, nr_mfns, PTE_POPULATE);
-}
-#endif
+#include "ptprove_entries.h"
 
 static int compare_frames(const void *a, const void *b)
 {
