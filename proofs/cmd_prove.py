@@ -76,6 +76,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="seconds per solver query (default %(default)s; a timeout is unknown, exit 3)")
     bounds.add_argument("--rlimit", type=_positive, default=None,
                         help="z3 resource limit per query (deterministic; exhausted: unknown, exit 3)")
+    bounds.add_argument("--xen-src", metavar="DIR", default=None,
+                        help="a Xen tree holding the C each riscv-pt version refines (`refines`; default "
+                             "../shared/xen beside the repository, v5 from seed 000)")
     bounds.add_argument("--confirm", choices=("cvc5",), default=None,
                         help="re-check proved step/vacuity queries and violated traces afterwards")
     out = p.add_argument_group("outputs (checked writable before any work starts)")
@@ -171,7 +174,7 @@ def prove(args: argparse.Namespace) -> int:
     expectations = load_expectations(args.expectations)
     settings = Settings(solver=args.solver, timeout_ms=args.timeout * 1000, depth=args.depth,
                         mode=args.mode, pool=args.pool, jobs=args.jobs or 0,
-                        rlimit=args.rlimit)
+                        rlimit=args.rlimit, xen_src=args.xen_src)
     run = Run(expectations.path, complete=False,
               extra={"argv": sys.argv[1:], "state_machine_bounds": {
                   "mode": settings.mode, "pool": settings.pool, "depth": settings.depth}})

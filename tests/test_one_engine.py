@@ -153,3 +153,29 @@ def test_report_json_names_each_result_system(tmp_path):
           "--json", str(report)])
     (r,) = json.loads(report.read_text())["results"]
     assert r["system"] == "riscv-fixmap" and r["verdict"] == "proved"
+
+
+def test_refines_is_a_result_like_any_other_in_prove(tmp_path):
+    """`make prove` decides `refines` for each riscv-pt version whose C is at hand: one
+    result per unit, proved, with the C file and its sha256 in the bounds."""
+    from needs import shared_dir
+
+    xen = shared_dir() / "xen"
+    report = tmp_path / "r.json"
+    assert main(["prove", "--variant", "riscv-pt-v9", "--invariant", "refines", "--jobs", "1",
+                 "--xen-src", str(xen), "--json", str(report)]) == 0
+    results = json.loads(report.read_text())["results"]
+    units = {r["operation"] for r in results}
+    assert {"pt_check_entry", "pt_update_entry", "pt_update loop iteration"} <= units
+    assert all(r["verdict"] == "proved" and r["vacuity"] is True for r in results)
+    assert all(len(r["bounds"]["c_sha256"]) == 64 and r["bounds"]["c_file"].endswith("pt.c")
+               for r in results)
+    assert any("44-bit" in " ".join(r["extra"]["assumptions"]) for r in results)  # stated in the result
+
+
+def test_refines_without_the_c_has_no_result(tmp_path, capsys):
+    """A Xen tree without the version's pt.c: nothing to refine, and the run says the
+    expected verdict is missing (exit 1), never that it proved something."""
+    assert main(["prove", "--variant", "riscv-pt-v9", "--invariant", "refines", "--jobs", "1",
+                 "--xen-src", str(tmp_path)]) == 1
+    assert "riscv-pt-v9 refines" in capsys.readouterr().out

@@ -1,0 +1,68 @@
+"""`refines`: each riscv-pt model version is what its C does, unit by unit.
+
+The C of the version (v5 from seed 000, v9 and upstream from `../shared/xen/`
+or `--xen-src DIR`) is lifted from LLVM IR into `model.term` (`model/c/`) and
+each unit (the PTE predicates, pt_check_entry, pt_mapping_level, pt_next_level,
+create_table, pt_update_entry, one iteration of pt_update's loop, each entry
+point's prologue) is proved equal to the model's (`proofs/refine/`).  Each unit
+is a member of one query obligation, so it is a result like any other: its
+bounds name the C file, its sha256, the compiler and the target; every
+assumption is in `extra.assumptions`; a difference is a counterexample decoded
+and replayed on both sides.  A version whose C is not at hand has no member.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from model.term import all_of
+from proofs.engine.obligation import Member, Query
+from proofs.engine.settings import Settings
+
+
+@lru_cache(maxsize=8)
+def _setup(version: str, c_source: str):
+    from proofs.refine.run import obligations, setup_for
+
+    setup = setup_for(version, Path(c_source))
+    return setup, obligations(setup)
+
+
+def c_at_hand(version: str, xen_src: Optional[str]) -> Optional[Path]:
+    """The version's pt.c under the Xen tree (or seed 000 for v5), or None."""
+    from proofs.refine.run import VERSIONS, at_hand
+    from proofs.refine.sources import DEFAULT_XEN
+
+    if version not in VERSIONS:
+        return None
+    return at_hand(Path(xen_src) if xen_src else DEFAULT_XEN).get(version)
+
+
+def members(cls, settings: Settings) -> list[Member]:
+    c = c_at_hand(cls.name, settings.xen_src)
+    if c is None:
+        return []
+    setup, obs = _setup(cls.name, str(c))
+    return [_member(setup, ob, settings) for ob in obs]
+
+
+def _member(setup, ob, settings: Settings) -> Member:
+    from proofs.refine.check import prove, symbolic_inputs
+    from model.memory import Memory
+
+    def formula():
+        built = ob.build(setup, symbolic_inputs(ob.inputs), Memory.arbitrary("refine.mem"))
+        return (all_of(c for c, _ in built.assumptions), all_of(c.holds for c in built.claims))
+
+    def decide(ask) -> tuple:
+        r = prove(setup, ob, settings.solver, settings.timeout_ms, settings.rlimit)
+        return r.verdict, r.counterexample, r.detail, r.extra, r.vacuity
+
+    return Member(ob.operation, {**setup.bounds(), **ob.bounds}, formula, decide,
+                  statement=ob.statement, name=ob.operation.replace(" ", "-").replace("/", "-"))
+
+
+REFINES = Query("refines", "the version's C, lifted from LLVM IR, does what its model does, unit by "
+                "unit (every output a claim)", members)
+
