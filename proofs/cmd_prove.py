@@ -79,6 +79,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     bounds.add_argument("--xen-src", metavar="DIR", default=None,
                         help="a Xen tree holding the C each riscv-pt version refines (`refines`; default "
                              "../shared/xen beside the repository, v5 from seed 000)")
+    bounds.add_argument("--c-source", metavar="FILE", default=None,
+                        help="the pt.c the one selected riscv-pt version refines (`refines`)")
     bounds.add_argument("--confirm", choices=("cvc5",), default=None,
                         help="re-check proved step/vacuity queries and violated traces afterwards")
     out = p.add_argument_group("outputs (checked writable before any work starts)")
@@ -157,6 +159,14 @@ def _check_options(args: argparse.Namespace) -> None:
             if v != base and not shared:
                 raise UsageError(f"--against {base}: {v} and {base} share no system")
         args.variant = [*dict.fromkeys([*args.variant, base])]
+    if args.c_source is not None:
+        riscv = [v for v in (args.variant or []) if v in systems.system("riscv-pt").variants]
+        if len(riscv) != 1:
+            raise UsageError("--c-source FILE needs exactly one riscv-pt --variant (the version it refines)")
+        if not Path(args.c_source).is_file():
+            raise UsageError(f"--c-source {args.c_source}: no such file")
+    if args.xen_src is not None and not Path(args.xen_src).is_dir():
+        raise UsageError(f"--xen-src {args.xen_src}: not a directory")
     if args.record_expectations:
         check_file(args.expectations, "--expectations")
     for flag, name in (("--solver", args.solver), ("--confirm", args.confirm)):
@@ -174,7 +184,7 @@ def prove(args: argparse.Namespace) -> int:
     expectations = load_expectations(args.expectations)
     settings = Settings(solver=args.solver, timeout_ms=args.timeout * 1000, depth=args.depth,
                         mode=args.mode, pool=args.pool, jobs=args.jobs or 0,
-                        rlimit=args.rlimit, xen_src=args.xen_src)
+                        rlimit=args.rlimit, xen_src=args.xen_src, c_source=args.c_source)
     run = Run(expectations.path, complete=False,
               extra={"argv": sys.argv[1:], "state_machine_bounds": {
                   "mode": settings.mode, "pool": settings.pool, "depth": settings.depth}})

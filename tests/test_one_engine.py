@@ -178,4 +178,19 @@ def test_refines_without_the_c_has_no_result(tmp_path, capsys):
     expected verdict is missing (exit 1), never that it proved something."""
     assert main(["prove", "--variant", "riscv-pt-v9", "--invariant", "refines", "--jobs", "1",
                  "--xen-src", str(tmp_path)]) == 1
-    assert "riscv-pt-v9 refines" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "riscv-pt-v9 refines" in out.out and "no C of riscv-pt-v9 at hand" in out.err
+
+
+def test_refines_of_one_c_file(tmp_path, capsys):
+    """`--c-source FILE` refines that file, for the one version selected."""
+    from needs import xen_file
+
+    c = xen_file("riscv-pt-upstream", "xen/arch/riscv/pt.c")
+    report = tmp_path / "r.json"
+    assert main(["prove", "--variant", "riscv-pt-upstream", "--invariant", "refines", "--jobs", "1",
+                 "--c-source", str(c), "--json", str(report)]) == 0
+    results = json.loads(report.read_text())["results"]
+    assert results and {r["bounds"]["c_file"] for r in results} == {str(c)}
+    assert main(["prove", "--invariant", "refines", "--c-source", str(c)]) == 2
+    assert "exactly one riscv-pt --variant" in capsys.readouterr().err

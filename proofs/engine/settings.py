@@ -18,3 +18,4 @@ class Settings:
     jobs: int = 0  # 0: one per core; 1: in this process (no pool)
     rlimit: Optional[int] = None  # z3's deterministic resource limit per query
     xen_src: Optional[str] = None  # a Xen tree with the C the models follow (default ../shared/xen)
+    c_source: Optional[str] = None  # one C file, for the one version selected

@@ -29,22 +29,34 @@ def _setup(version: str, c_source: str):
     return setup, obligations(setup)
 
 
-def c_at_hand(version: str, xen_src: Optional[str]) -> Optional[Path]:
-    """The version's pt.c under the Xen tree (or seed 000 for v5), or None."""
+def c_at_hand(version: str, settings: Settings) -> Optional[Path]:
+    """The version's pt.c: `--c-source`, else under the Xen tree (or seed 000 for v5), or None."""
     from proofs.refine.run import VERSIONS, at_hand
     from proofs.refine.sources import DEFAULT_XEN
 
     if version not in VERSIONS:
         return None
-    return at_hand(Path(xen_src) if xen_src else DEFAULT_XEN).get(version)
+    if settings.c_source:
+        return Path(settings.c_source)
+    return at_hand(Path(settings.xen_src) if settings.xen_src else DEFAULT_XEN).get(version)
 
 
 def members(cls, settings: Settings) -> list[Member]:
-    c = c_at_hand(cls.name, settings.xen_src)
+    c = c_at_hand(cls.name, settings)
     if c is None:
+        _say_missing(cls.name, settings)
         return []
     setup, obs = _setup(cls.name, str(c))
     return [_member(setup, ob, settings) for ob in obs]
+
+
+@lru_cache(maxsize=None)
+def _say_missing(version: str, settings: Settings) -> None:
+    import sys
+
+    where = settings.xen_src or "../shared/xen (and seeds/ for v5)"
+    print(f"ptprove: refines: no C of {version} at hand under {where}: nothing refined",
+          file=sys.stderr)
 
 
 def _member(setup, ob, settings: Settings) -> Member:
