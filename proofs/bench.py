@@ -45,7 +45,7 @@ from proofs.systems.riscv_pt.theorem import OBLIGATIONS
 from proofs.errors import EXIT_USAGE
 from proofs.engine.result import UNKNOWN
 
-SECTIONS = ("steps", "prove", "levels", "depth", "pool", "solvers", "random")
+SECTIONS = ("steps", "prove", "refine", "levels", "depth", "pool", "solvers", "random")
 UP, V9, V5 = "riscv-pt-upstream", "riscv-pt-v9", "riscv-pt-v5"
 
 #: (version, invariant, operation) of each finding, and what the trace shows
@@ -179,6 +179,29 @@ def in_fresh_process(fn: Callable, *args):
 
 def _mode_steps(mode: str, runs: int) -> list[float]:
     return [median_time(_step(UP, inv, op, Geometry(MODES[mode], pool=4)), runs)[0] for inv, op in CURVE_STEPS]
+
+
+def refine(args, say) -> dict:
+    """Per refinement unit of each riscv-pt version whose C is at hand: lift time and total
+    time (lift and solver), medians of --runs; and each version's total."""
+    from proofs.refine.run import VERSIONS as REFINED, at_hand, refine as refine_version
+
+    rows, totals = [], {}
+    sources = at_hand()
+    for name in (v for v in REFINED if v in sources):
+        runs = []
+        for _ in range(args.runs):
+            t0 = time.perf_counter()
+            runs.append(refine_version(name, sources[name]))
+            totals.setdefault(name, []).append(time.perf_counter() - t0)
+        for k, r in enumerate(runs[0]):
+            total = statistics.median(rs[k].seconds for rs in runs)
+            lift = statistics.median(rs[k].extra["lift_seconds"] for rs in runs)
+            rows.append({"variant": name, "unit": r.operation, "verdict": r.verdict,
+                         "lift_s": lift, "solver_s": total - lift, "median_s": total})
+            say(f"refine {name:18} {r.operation:32} {r.verdict:7} lift {lift:6.2f} s solver {total - lift:6.2f} s")
+    return {"rows": rows, "totals_s": {k: statistics.median(v) for k, v in totals.items()},
+            "max_s": max((r["median_s"] for r in rows), default=None)}
 
 
 def levels(args, say) -> dict:
