@@ -32,7 +32,7 @@ from proofs.engine.search import VIOLATED as FOUND, Found, search
 from proofs.engine.settings import Settings
 from proofs.engine.solver import SAT, UNSAT, check
 from proofs.engine.step import StepOutcome, step_check
-from proofs.engine.workers import executor, job_count
+from proofs.engine.workers import executor, job_count, unordered
 
 Progress = Optional[Callable[[int, int, str], None]]
 
@@ -72,10 +72,10 @@ def _search_job(job: tuple) -> tuple:
     return job, found
 
 
-def _query_job(job: tuple) -> Result:
+def _query_job(job: tuple) -> tuple:
     module, version, oid, k, settings = job
     mod = system_module(module)
-    return decide_member(mod, version, mod.OBLIGATIONS[oid], k, settings)
+    return job, decide_member(mod, version, mod.OBLIGATIONS[oid], k, settings)
 
 
 def members(mod, version: str, q: Query, settings: Settings) -> list:
@@ -141,16 +141,16 @@ def decide(module: str, versions: list[str], wanted: list[str], settings: Settin
             progress(done, total, label)
 
     with executor(job_count(settings.jobs)) as pool:
-        queries = []
-        for job, r in zip(query_jobs, pool.map(_query_job, query_jobs)):
-            queries.append(r)
+        queries: dict[tuple, Result] = {}
+        for job, r in unordered(pool, _query_job, query_jobs):
+            queries[job[1:4]] = r
             tick(f"query {job[1]} {job[2]} {r.operation}")
         out: dict[tuple, StepOutcome] = {}
-        for job, o in pool.map(_step_job, step_jobs):
+        for job, o in unordered(pool, _step_job, step_jobs):
             out[job[1:4]] = o
             tick(f"step {job[1]} {job[2]} {job[3]}")
         initially: dict[tuple, str] = {}
-        for job, status in pool.map(_initial_job, init_jobs):
+        for job, status in unordered(pool, _initial_job, init_jobs):
             initially[job[1:3]] = status
             tick(f"initial state {job[1]} lemma {job[2]}")
         for (v, o, op), st in out.items():
@@ -177,7 +177,7 @@ def decide(module: str, versions: list[str], wanted: list[str], settings: Settin
         search_jobs = [(module, v, tuple(t), settings) for v, t in open_.items() if t]
         total += len(search_jobs)
         found: dict[tuple, Found] = {}
-        for job, fs in pool.map(_search_job, search_jobs):
+        for job, fs in unordered(pool, _search_job, search_jobs):
             for (o, op), f in zip(job[2], fs):
                 found[(job[1], o, op)] = f
             tick(f"search {job[1]} ({len(job[2])} open)")
@@ -186,7 +186,8 @@ def decide(module: str, versions: list[str], wanted: list[str], settings: Settin
         m = _machine(module, v, settings) if steps else None
         for o in wanted:
             if obligations[o].kind == "query":
-                results += [r for r in queries if r.variant == v and r.invariant == o]
+                results += [r for (qv, qo, _), r in sorted(queries.items(), key=lambda kv: kv[0][2])
+                            if (qv, qo) == (v, o)]
                 continue
             for op in ops[v]:
                 results.append(_result(m, mod.ID, v, obligations[o], op, out[(v, o, op)],

@@ -25,6 +25,18 @@ def executor(jobs: int):
     return ProcessPoolExecutor(max_workers=jobs, initializer=ignore_interrupts) if jobs > 1 else InProcess()
 
 
+def unordered(pool, fn, jobs: list):
+    """`fn` over `jobs`, each result as soon as it is ready (so progress tells the truth);
+    in this process, in order."""
+    if isinstance(pool, InProcess):
+        yield from map(fn, jobs)
+        return
+    from concurrent.futures import as_completed
+
+    for f in as_completed([pool.submit(fn, j) for j in jobs]):
+        yield f.result()
+
+
 def job_count(jobs: int) -> int:
     """`--jobs`, or one worker per core when it is 0 (unset)."""
     return jobs or os.cpu_count() or 1
