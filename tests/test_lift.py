@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from needs import require
+
 from model.c.execute import Path as CPath
 from model.c.execute import execute
 from model.c.ir import UnsupportedIR, parse_module
@@ -16,13 +18,12 @@ from proofs.errors import UsageError
 from proofs.refine.sources import lift_c, versions_at_hand
 
 AT_HAND = versions_at_hand()
-needs_upstream = pytest.mark.skipif("riscv-pt-upstream" not in AT_HAND, reason="../shared/xen not here")
 
 
 @pytest.fixture(scope="module")
 def upstream():
     if "riscv-pt-upstream" not in AT_HAND:
-        pytest.skip("../shared/xen not here")
+        require(False, "../shared/xen (the C the models follow) is not here")
     return lift_c(AT_HAND["riscv-pt-upstream"], "riscv-pt-upstream")
 
 
@@ -32,14 +33,12 @@ def run(module, fn, args, mem=None, next_free=0):
                    globals_init={"system_state": bv(2, 32), "ptprove_stale": bv(0, 8)})
 
 
-@needs_upstream
 def test_upstream_pt_c_builds_for_riscv64_and_names_its_build(upstream):
     assert upstream.build.target == RISCV_TARGET and upstream.build.compiler.startswith("zig cc")
     assert upstream.module.triple.startswith("riscv64")
     assert len(upstream.sha256) == 64 and upstream.bounds()["c_file"].endswith("pt.c")
 
 
-@needs_upstream
 def test_pt_update_loop_header_is_found_from_back_edges(upstream):
     fn = upstream.module.functions["pt_update"]
     (header,) = fn.loop_headers()
@@ -48,7 +47,6 @@ def test_pt_update_loop_header_is_found_from_back_edges(upstream):
     assert fn.loop_headers() and not upstream.module.functions["pt_check_entry"].loop_headers()
 
 
-@needs_upstream
 def test_concrete_execution_of_the_lifted_c(upstream):
     m = upstream.module
     # a 2 MiB-aligned vfn and mfn with 512 pages left: level 1
@@ -60,7 +58,6 @@ def test_concrete_execution_of_the_lifted_c(upstream):
     assert bool(run(m, "ptprove_pte_is_table", [bv(0x1, 64)]).ret)
 
 
-@needs_upstream
 def test_create_table_takes_a_pool_page_or_fails_when_the_pool_is_used_up(upstream):
     from model.c.execute import Ptr
     m = upstream.module

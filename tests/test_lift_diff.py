@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
+
+from needs import require
 
 from proofs.cli import main
 from proofs.refine.sources import versions_at_hand
@@ -12,13 +13,13 @@ from proofs.refine.sources import versions_at_hand
 AT_HAND = versions_at_hand()
 FAST_UNITS = "pte_is_valid,pte_is_table,pte_is_mapping,pt_check_entry,pt_mapping_level,pt_next_level," \
              "create_table,map prologue,destroy prologue,populate prologue,modify prologue"
-slow = pytest.mark.skipif(not os.environ.get("PTPROVE_SLOW"), reason="slow (set PTPROVE_SLOW=1)")
+slow = pytest.mark.slow  # `pytest -m slow` runs it; make test does not
 
 
 @pytest.fixture
 def upstream_c():
     if "riscv-pt-upstream" not in AT_HAND:
-        pytest.skip("../shared/xen not here")
+        require(False, "../shared/xen (the C the models follow) is not here")
     return AT_HAND["riscv-pt-upstream"]
 
 

@@ -5,6 +5,8 @@ from dataclasses import replace
 
 import pytest
 
+from needs import require
+
 from proofs.errors import UsageError
 from proofs.refine.mutants import EQUIVALENT, MUTANTS, main, run_mutant, verdict
 from proofs.refine.sources import versions_at_hand
@@ -16,7 +18,7 @@ AT_HAND = versions_at_hand()
 @pytest.fixture
 def upstream_text():
     if "riscv-pt-upstream" not in AT_HAND:
-        pytest.skip("../shared/xen not here")
+        require(False, "../shared/xen (the C the models follow) is not here")
     return AT_HAND["riscv-pt-upstream"].read_text()
 
 
@@ -45,6 +47,6 @@ def test_a_fragment_no_longer_in_the_c_is_a_usage_error():
 
 def test_the_command_rejects_an_unknown_mutant(capsys):
     if "riscv-pt-upstream" not in AT_HAND:
-        pytest.skip("../shared/xen not here")
+        require(False, "../shared/xen (the C the models follow) is not here")
     assert main(["--only", "no-such-mutant"]) == 2
     assert "unknown mutant 'no-such-mutant'" in capsys.readouterr().err

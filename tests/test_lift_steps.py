@@ -1,9 +1,10 @@
 """pt_update's loop cut at its header, and the entry points' prologues, as lifted C."""
 from __future__ import annotations
 
-import os
 
 import pytest
+
+from needs import require
 
 from proofs.refine import steps
 from proofs.refine.run import refine, setup_for
@@ -11,12 +12,12 @@ from proofs.refine.sources import versions_at_hand
 
 AT_HAND = versions_at_hand()
 PROLOGUES = ["map prologue", "destroy prologue", "populate prologue", "modify prologue"]
-slow = pytest.mark.skipif(not os.environ.get("PTPROVE_SLOW"), reason="slow (set PTPROVE_SLOW=1)")
+slow = pytest.mark.slow  # `pytest -m slow` runs it; make test does not
 
 
 def c_of(version):
     if version not in AT_HAND:
-        pytest.skip(f"the C of {version} is not on this machine")
+        require(False, f"the C of {version} is not on this machine (../shared)")
     return AT_HAND[version]
 
 
