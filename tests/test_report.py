@@ -189,6 +189,8 @@ def test_junit(tmp_path):
     assert "tlb" in tlb.get("message") and "NOT INDUCTIVE" in tlb.get("message")
     unknown = by_name[f"{UP} :: wx [map]"].find("failure")
     assert "UNKNOWN" in unknown.get("message")
+    missing = by_name[f"{UP} :: reserved [missing]"]  # the documented name of a missing verdict
+    assert missing.get("classname") == "ptprove.missing" and missing.find("failure") is not None
 
 
 def test_junit_names_are_stable_and_bounds_are_properties(tmp_path):
