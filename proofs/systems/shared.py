@@ -6,9 +6,12 @@ same thing for RISC-V's pt.c, Arm's xen_pt_update and the fixmap.
 """
 from __future__ import annotations
 
-from model.riscv.machine import ERRNO_NAMES, PC_HALTED, PC_IDLE, PC_LOOP, rc_value
+from dataclasses import fields, is_dataclass, replace
+
+from model.memory import FRAME_BITS, Memory
+from model.riscv.machine import ERRNO_NAMES, LEVEL_BITS, PC_HALTED, PC_IDLE, PC_LOOP, Call, State, rc_value
 from model.riscv.pte import PAGE_HYPERVISOR_RW, PTE_EXECUTABLE, PTE_SMALL, PTE_WRITABLE
-from model.term import TRUE, Bool, Word, any_of
+from model.term import TRUE, Bool, Word, all_of, any_of, bv, evaluate, sym_bool, sym_word
 from proofs.systems.walk import View, at_level
 
 # -- RISC-V's request vocabulary (pt.c and the fixmap) ------------------------------
@@ -72,8 +75,6 @@ def atomicity(v) -> Bool:
 def instantiate(name: str, s, variant, addresses: list, of_state: dict, at: dict) -> Bool:
     """A system's lemma `name` on state `s`: a lemma of the state, or one of the
     state at an address, taken at every address of `addresses`."""
-    from model.term import all_of
-
     if name in of_state:
         return of_state[name](s, variant)
     if name in at:
@@ -85,10 +86,6 @@ def arbitrary_state(geo, op):
     """A symbolic pre-state of the page-table machine (`model/riscv/machine.py`'s
     State, which Arm's extends): memory uninterpreted, the allocator, the ghost
     levels and parents, the call in progress (`op`, a Word) and its loop variables free."""
-    from model.memory import FRAME_BITS, Memory
-    from model.riscv.machine import LEVEL_BITS, State
-    from model.term import sym_bool, sym_word
-
     w = lambda n: sym_word(n, 64)  # noqa: E731
     return State(
         mem=Memory.arbitrary("M"),
@@ -104,11 +101,6 @@ def arbitrary_state(geo, op):
 
 def concretize(x, model, cells: dict):
     """A symbolic state under a solver model; memory becomes the entries read (others 0)."""
-    from dataclasses import fields, is_dataclass, replace
-
-    from model.memory import FRAME_BITS, Memory
-    from model.term import Bool, Word, bv, evaluate
-
     if isinstance(x, Memory):
         mem = Memory.zero(x.idx_bits)
         for (f, i), v in sorted(cells.items()):
@@ -167,17 +159,12 @@ class PageTableMachine:
         return concretize(pre, model, pre.mem.cells_read(model))
 
     def concrete_call(self, call, model):
-        from model.riscv.machine import Call
-        from model.term import evaluate
-
         return Call(evaluate(call.op, model), tuple(evaluate(a, model) for a in call.a))
 
     def call_json(self, call) -> list:
         return [int(call.op), [hex(int(a)) for a in call.a]]
 
     def call_from_json(self, data: list):
-        from model.riscv.machine import Call
-
         op, args = data
         return Call(Word(op, 3), tuple(Word(int(a, 16), 64) for a in args))
 
