@@ -178,3 +178,35 @@ def test_engine_keeps_the_cti_of_a_not_inductive_result():
     assert r.counterexample["kind"].startswith(NOT_INDUCTIVE_KIND)
     assert r.counterexample["step"] == "loop iteration"
     assert "counterexample to the step attached" in r.detail
+
+
+def test_step_by_case_asks_what_no_case_covers():
+    """`by_case` must be the same claim: a violation outside every case is still found."""
+    from model.term import sym_word
+    from proofs.engine.solver import check_step
+
+    x = sym_word("x", 8)
+    violation = x == 7
+    assert check_step(x != 0, violation, cases=[x < 3, x == 4]).status == "cti"
+    assert check_step(x != 0, violation, cases=[x == 7]).status == "cti"
+    proved = check_step(x != 0, x == 0, cases=[x < 3])
+    assert (proved.status, proved.vacuity) == ("proved", True)
+
+
+@pytest.mark.parametrize("system,version,ob", [("arm_pt", "arm-pt-rfc", "lemma-frame"),
+                                                ("riscv_pt", "riscv-pt-v5", "lemma-frame")])
+def test_by_case_obligations_keep_their_verdict_and_catch_a_broken_lemma(system, version, ob):
+    """The case split proves the lemma, and a lemma broken in its loop case fails by case too."""
+    import dataclasses
+    import importlib
+
+    from proofs.engine.step import step_check
+
+    mod = importlib.import_module(f"proofs.systems.{system}")
+    m = importlib.import_module(f"proofs.systems.{system}.machine").machine(version, Settings())
+    op = next(iter(m.operations))
+    good = mod.OBLIGATIONS[ob]
+    assert good.by_case
+    assert step_check(m, good, op, "z3", 300_000).status == "proved"
+    broken = dataclasses.replace(good, holds=lambda v: v.post.pc != 1)  # "never in the loop"
+    assert step_check(m, broken, op, "z3", 300_000).status == "cti"

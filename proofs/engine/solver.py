@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from pysmt import shortcuts as S
 from pysmt.exceptions import PysmtException, SolverReturnedUnknownResultError
 from pysmt.fnode import FNode
 
-from model.term import Bool
+from model.term import TRUE, Bool, any_of
 from proofs.errors import SolverError
 
 SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
@@ -85,14 +85,18 @@ class StepAnswer:
 
 
 def check_step(assumptions: Bool, violation: Bool, solver: str = "z3", timeout_ms: int = 60_000,
-               rlimit: Optional[int] = None) -> StepAnswer:
+               rlimit: Optional[int] = None, cases: Sequence[Bool] = ()) -> StepAnswer:
     """`assumptions & violation`: sat is a counterexample to the step; unsat is a
-    proof, reported with its vacuity witness (is `assumptions` satisfiable?)."""
-    ans = check((assumptions & violation).node(), solver, timeout_ms, rlimit)
-    if ans.status == SAT:
-        return StepAnswer("cti", ans.model)
-    if ans.status != UNSAT:
-        return StepAnswer(UNKNOWN)
+    proof, reported with its vacuity witness (is `assumptions` satisfiable?).
+    With `cases`, one query per case and one for what no case covers, so the
+    cases need not be exhaustive: the claim asked is the same."""
+    query = assumptions & violation
+    for case in [*cases, ~any_of(cases)] if cases else [TRUE]:
+        ans = check((query & case).node(), solver, timeout_ms, rlimit)
+        if ans.status == SAT:
+            return StepAnswer("cti", ans.model)
+        if ans.status != UNSAT:
+            return StepAnswer(UNKNOWN)
     witness = check(assumptions.node(), solver, timeout_ms, rlimit)
     if witness.status not in (SAT, UNSAT):
         return StepAnswer(UNKNOWN)

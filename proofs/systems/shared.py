@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import fields, is_dataclass, replace
 
 from model.memory import FRAME_BITS, Memory
-from model.riscv.machine import ERRNO_NAMES, LEVEL_BITS, PC_HALTED, PC_IDLE, PC_LOOP, Call, State, rc_value
+from model.riscv.machine import ERRNO_NAMES, LEVEL_BITS, OPS, PC_HALTED, PC_IDLE, PC_LOOP, Call, State, rc_value
 from model.riscv.pte import PAGE_HYPERVISOR_RW, PTE_EXECUTABLE, PTE_SMALL, PTE_WRITABLE
 from model.term import TRUE, Bool, Word, all_of, any_of, bv, evaluate, sym_bool, sym_word
 from proofs.systems.walk import View, at_level
@@ -145,6 +145,13 @@ class PageTableMachine:
 
     def pre_ok(self, s) -> Bool:
         return (s.pc == PC_IDLE) | (s.pc == PC_LOOP)
+
+    def cases(self, pre, call) -> list[Bool]:
+        """A step by where it starts: a call to each entry point from idle, or an
+        iteration of each one's loop (for obligations decided `by_case`)."""
+        ops = range(len(OPS))
+        return ([(pre.pc == PC_IDLE) & (call.op == k) for k in ops]
+                + [(pre.pc == PC_LOOP) & (pre.op == k) for k in ops])
 
     def post(self, st):
         return st.post

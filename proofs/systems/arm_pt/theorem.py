@@ -287,9 +287,11 @@ OBLIGATIONS: dict[str, StepObligation] = {o.id: o for o in (
                atomicity, ("frame",), informative=True),
     StepObligation("lemma-frame", "while xen_pt_update's loop runs, its arguments are those of a request "
                "that passed the contract and the checks; a contiguous group in progress is aligned",
-               lambda v: loop_frame(v.post, v.variant), ("frame",), cites=loop_frame, lemma="frame", per_operation=False),
+               lambda v: loop_frame(v.post, v.variant), ("frame",), cites=loop_frame, lemma="frame", per_operation=False,
+               by_case=True),
     StepObligation("lemma-progress", "xen_pt_update's loop never goes past the request: vfn - start <= nr",
-               lambda v: loop_progress(v.post), ("frame", "progress"), cites=loop_progress, lemma="progress"),
+               lambda v: loop_progress(v.post), ("frame", "progress"), cites=loop_progress, lemma="progress",
+               by_case=True),
     StepObligation("lemma-idle", "between calls no valid entry has changed since the last flush",
                lambda v: idle_clean(v.post), ("idle",), cites=idle_clean, lemma="idle"),
     StepObligation("lemma-contig", "after every step, the contiguous group of any leaf is all-or-nothing "

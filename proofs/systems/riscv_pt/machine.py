@@ -110,6 +110,10 @@ class RiscvPtMachine:
     def contract(self, s: State, call) -> Bool:
         return call_ok(_call(call), self.v)
 
+    def cases(self, pre: State, call) -> list[Bool]:
+        """A step of one operation by where it starts: its call, or an iteration of its loop."""
+        return [pre.pc == PC_IDLE, pre.pc == PC_LOOP]
+
     def step(self, s: State, call) -> Step:
         return self.v.step(s, _call(call))
 

@@ -166,7 +166,7 @@ LEMMAS: dict[str, StepObligation] = {o.id: o for o in (
     StepObligation("lemma-frame", "while pt_update's loop runs, its arguments are those of a "
                    "request that passed the contract and the entry checks",
                    lambda v: loop_frame(v.post, v.variant), ("frame",), lemma="frame",
-                   per_operation=True, cites=loop_frame),
+                   per_operation=True, cites=loop_frame, by_case=True),
     StepObligation("lemma-progress", "pt_update's loop never goes past the request: "
                    "vfn - start <= nr (left never wraps below zero) while it runs",
                    lambda v: loop_progress(v.post), ("frame", "progress"), lemma="progress",
