@@ -6,12 +6,12 @@ STAMP  := $(VENV)/.installed
 # Same formulas in the same order on every run: solver times and models are reproducible.
 export PYTHONHASHSEED := 0
 
-.PHONY: prove test test-mutants bench mutants clean
+.PHONY: prove test test-mutants bench sweep mutants clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,cvc5,bench]'
+	$(BIN)/pip install -q -e '.[test,cvc5,bench,dist]'
 	touch $(STAMP)
 
 prove: $(STAMP)
@@ -29,6 +29,13 @@ test-mutants: $(STAMP)
 # knobs: BENCH_ARGS (e.g. --quick), see `python -m proofs.bench --help`
 bench: $(STAMP)
 	$(BIN)/python -m proofs.bench $(BENCH_ARGS)
+
+# The deep configurations (Sv48, Sv57, BMC depth 8 and 10), each a `prove` on a dask.distributed
+# cluster: SCHEDULER=tcp://host:8786 for an existing one (default: a local cluster); reports in
+# build/sweep/; verdicts that differ from the default bounds' expectations are printed, not failed.
+# knobs: SCHEDULER, SWEEP_ARGS (e.g. --configs sv48,depth8), see `python -m proofs.sweep --help`
+sweep: $(STAMP)
+	$(BIN)/python -m proofs.sweep $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(SWEEP_ARGS)
 
 # knobs: MUTANTS=id,id  MUTANT_JOBS=n  MUTANT_TRACE=depth (see `python -m proofs.mutation --help`)
 mutants: $(STAMP)

@@ -6,6 +6,11 @@ Sections (`--only` picks some; `--quick` shrinks every one of them):
            encoding obligation (version x obligation x mode x level): the median
            of `--runs` runs;
 * prove    the wall time of `ptprove prove --jobs 2` (what `make prove` runs);
+* engines  today's engine against the engine of `--baseline REV` (default: the
+           commit before issue 21's levers), side by side in one run: each
+           system's `make prove` command (`--vectors` on a scratch copy of the
+           committed vectors) in each tree, its wall time and the ratio; the new
+           engine also with `--search-all` (every trace found from scratch);
 * levels   the cost over paging levels: step obligations at Sv39/Sv48/Sv57,
            encoding obligations at those and their x4 (G-stage) forms;
 * depth    BMC from the initial state at depth 1..`--max-depth`;
@@ -45,7 +50,7 @@ from proofs.systems.riscv_pt.theorem import OBLIGATIONS
 from proofs.errors import EXIT_USAGE
 from proofs.engine.result import UNKNOWN
 
-SECTIONS = ("steps", "prove", "refine", "levels", "depth", "pool", "solvers", "random")
+SECTIONS = ("steps", "prove", "engines", "refine", "levels", "depth", "pool", "solvers", "random")
 UP, V9, V5 = "riscv-pt-upstream", "riscv-pt-v9", "riscv-pt-v5"
 
 #: (version, invariant, operation) of each finding, and what the trace shows
@@ -147,6 +152,78 @@ def prove(args, say) -> dict:
     wall = time.perf_counter() - t0
     say(f"prove: `ptprove prove --jobs 2` took {wall:.1f} s, exit {p.returncode}")
     return {"wall_s": wall, "exit": p.returncode, "jobs": 2, "systems": per_system(out, say)}
+
+
+#: the engine before issue 21 (by_case queries, committed traces): `engines`' default baseline
+BASELINE_REV = "ccc0a99"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _prove_in(tree: Path, system: str, scratch: Path, extra: list[str]) -> tuple[float, int, dict]:
+    """(wall seconds, exit status, report) of one system's `make prove` command run in `tree`."""
+    import shutil
+
+    vectors = scratch / "counterexamples"
+    shutil.rmtree(vectors, ignore_errors=True)
+    scratch.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(tree / "counterexamples", vectors)
+    report = scratch / "report.json"
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "proofs", "prove", "--jobs", "2", "--system", system,
+                        "--json", str(report), "--vectors", str(vectors), *extra],
+                       cwd=tree, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    wall = time.perf_counter() - t0
+    try:
+        data = json.loads(report.read_text())
+    except (OSError, ValueError):
+        data = {}
+    return wall, p.returncode, data
+
+
+def engines(args, say) -> dict:
+    """Per system: the baseline tree's engine and this one, on the same obligations."""
+    import shutil
+    import tempfile
+
+    from proofs import systems
+
+    scratch = Path(tempfile.mkdtemp(prefix="ptprove-bench-"))
+    base = scratch / "baseline"
+    base.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline], capture_output=True)
+    if archive.returncode:
+        say(f"engines: cannot read revision {args.baseline} ({archive.stderr.decode().strip()}): skipped")
+        shutil.rmtree(scratch, ignore_errors=True)
+        return {"skipped": f"no revision {args.baseline}"}
+    subprocess.run(["tar", "-x", "-C", str(base)], input=archive.stdout, check=True)
+    if (ROOT.parent / "shared").exists() and not (scratch / "shared").exists():
+        (scratch / "shared").symlink_to(ROOT.parent / "shared")  # ../shared, as beside the repository
+    runs = {"baseline": (base, []), "new": (ROOT, []), "new --search-all": (ROOT, ["--search-all"])}
+    rows, totals = [], {k: 0.0 for k in runs}
+    wanted = [s.id for s in systems.SYSTEMS if args.systems is None or s.id in args.systems]
+    for sid in wanted:
+        row = {"system": sid}
+        for name, (tree, extra) in runs.items():
+            wall, status, data = _prove_in(tree, sid, scratch / "runs" / name.replace(" ", "_"), extra)
+            verdicts = sorted((r["variant"], r["invariant"], r["operation"], r["verdict"])
+                              for r in data.get("results", []))
+            row[name] = {"wall_s": wall, "exit": status, "verdicts": verdicts}
+            totals[name] += wall
+        same = row["baseline"]["verdicts"] == row["new"]["verdicts"] == row["new --search-all"]["verdicts"]
+        row["same_verdicts"] = same
+        row["ratio"] = row["baseline"]["wall_s"] / max(row["new"]["wall_s"], 1e-9)
+        say(f"engines: {sid:13} baseline {row['baseline']['wall_s']:6.1f} s, new {row['new']['wall_s']:6.1f} s "
+            f"(x{row['ratio']:.2f}), new --search-all {row['new --search-all']['wall_s']:6.1f} s; "
+            f"verdicts {'the same' if same else 'DIFFER'}; exits "
+            + "/".join(str(row[k]["exit"]) for k in runs))
+        for k in runs:
+            del row[k]["verdicts"]
+        rows.append(row)
+    ratio = totals["baseline"] / max(totals["new"], 1e-9)
+    say(f"engines: all systems: baseline {totals['baseline']:.0f} s, new {totals['new']:.0f} s (x{ratio:.2f}), "
+        f"new --search-all {totals['new --search-all']:.0f} s")
+    shutil.rmtree(scratch, ignore_errors=True)
+    return {"baseline": args.baseline, "rows": rows, "totals_s": totals, "ratio": ratio}
 
 
 def per_system(report_json: Path, say) -> dict:
@@ -449,6 +526,14 @@ def summary_table(report: dict) -> str:
         rows.append(("obligations (median of %d runs)" % s["runs_each"],
                      f"{s['obligations']}: median {s['median_s']:.2f} s, max {s['max_s']:.1f} s, "
                      f"sum {s['total_of_medians_s']:.0f} s"))
+    for row in report.get("engines", {}).get("rows", []):
+        rows.append((f"engines: {row['system']}", f"baseline {row['baseline']['wall_s']:.0f} s, new "
+                     f"{row['new']['wall_s']:.0f} s (x{row['ratio']:.2f}), from scratch "
+                     f"{row['new --search-all']['wall_s']:.0f} s" + ("" if row["same_verdicts"] else "; VERDICTS DIFFER")))
+    if "totals_s" in report.get("engines", {}):
+        t = report["engines"]["totals_s"]
+        rows.append(("engines: all systems", f"baseline {t['baseline']:.0f} s, new {t['new']:.0f} s "
+                     f"(x{report['engines']['ratio']:.2f})"))
     if "prove" in report:
         rows.append(("`ptprove prove --jobs 2`", f"{report['prove']['wall_s']:.0f} s (exit {report['prove']['exit']})"))
         for name, s in report["prove"].get("systems", {}).items():
@@ -494,10 +579,13 @@ def parse(argv: Optional[Iterable[str]]) -> argparse.Namespace:
     ap.add_argument("--solver-timeout", type=float, default=300.0,
                     help="seconds per solver query: BMC (depth curve, findings) and each exported script "
                          "(default 300)")
+    ap.add_argument("--baseline", default=BASELINE_REV,
+                    help=f"engines: the revision whose engine is compared (default {BASELINE_REV})")
+    ap.add_argument("--systems", type=_csv, default=None, help="engines: systems to run (default all)")
     ap.add_argument("--out", default="build/bench")
     a = ap.parse_args(list(argv) if argv is not None else None)
     q = a.quick
-    a.only = a.only or [s for s in SECTIONS if not (q and s == "prove")]
+    a.only = a.only or [s for s in SECTIONS if not (q and s in ("prove", "engines"))]
     a.runs = (1 if q else 5) if a.runs is None else a.runs
     a.variants = a.variants or ([UP] if q else list(STATE_MACHINE_VARIANTS))
     a.invariants = a.invariants or (["tlb", "wx", "reserved"] if q else list(OBLIGATIONS))

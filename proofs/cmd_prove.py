@@ -18,6 +18,7 @@ from proofs.outputs import check_dir, check_file
 from proofs.progress import Progress
 from proofs.report import Canonical, Run, render, write_json, write_junit
 from proofs.engine.solver import SOLVERS, available
+from proofs.engine.workers import pool_for
 
 EXPECTATIONS = str(Path(__file__).with_name("expectations.json"))
 ALL_VARIANTS = list(systems.all_variants())
@@ -71,6 +72,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="table pages the allocator can hand out (default %(default)s)")
     bounds.add_argument("--jobs", type=_positive, default=None,
                         help="worker processes (default: one per core; 1: in this process)")
+    bounds.add_argument("--scheduler", nargs="?", const="local", default=None, metavar="ADDRESS",
+                        help="run the obligations on the dask.distributed scheduler at ADDRESS "
+                        "(e.g. tcp://host:8786; its workers need ptprove installed), or on a local "
+                        "cluster of --jobs processes when no address is given")
     bounds.add_argument("--solver", choices=SOLVERS, default="z3", help="solver for the proofs (default z3)")
     bounds.add_argument("--timeout", type=_positive, default=300,
                         help="seconds per solver query (default %(default)s; a timeout is unknown, exit 3)")
@@ -91,9 +96,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="expected verdicts (default proofs/expectations.json)")
     out.add_argument("--vectors", metavar="DIR", help="write each violated obligation's canonical vector "
                      "to DIR/<version>/<obligation>.json and compare with what is there (make prove: "
-                     "counterexamples)")
+                     "counterexamples); every violated trace goes to DIR/<version>/traces.json, and "
+                     "a committed trace that still breaks its obligation establishes the verdict "
+                     "by replay, without a search")
     out.add_argument("--update", action="store_true",
-                     help="with --vectors: rewrite differing and remove stale vectors")
+                     help="with --vectors: rewrite differing and remove stale vectors and traces")
+    out.add_argument("--search-all", action="store_true",
+                     help="with --vectors: find every violated trace with the solver, ignoring the "
+                     "committed traces (they are still compared)")
     review = p.add_argument_group("reviewing a new version")
     review.add_argument("--against", type=_csv(ALL_VARIANTS, "variant"), default=None, metavar="BASE",
                         help="also run version BASE; show only the obligations where a --variant's "
@@ -148,6 +158,8 @@ def _check_options(args: argparse.Namespace) -> None:
     """Everything that can fail before the work starts."""
     if args.update and not args.vectors:
         raise UsageError("--update needs --vectors DIR (it rewrites the vectors there)")
+    if args.search_all and not args.vectors:
+        raise UsageError("--search-all needs --vectors DIR (without it every trace is searched anyway)")
     if args.against is not None:
         if len(args.against) != 1:
             raise UsageError("--against takes one base version")
@@ -175,6 +187,11 @@ def _check_options(args: argparse.Namespace) -> None:
     check_file(args.json, "--json")
     check_file(args.junit, "--junit")
     check_dir(args.vectors, "--vectors")
+    if args.vectors:  # a bad traces file is an error before the work, not after it
+        from proofs.engine import certificates
+
+        for v in args.variant or ALL_VARIANTS:
+            certificates.load(args.vectors, v)
 
 
 def prove(args: argparse.Namespace) -> int:
@@ -184,7 +201,9 @@ def prove(args: argparse.Namespace) -> int:
     expectations = load_expectations(args.expectations)
     settings = Settings(solver=args.solver, timeout_ms=args.timeout * 1000, depth=args.depth,
                         mode=args.mode, pool=args.pool, jobs=args.jobs or 0,
-                        rlimit=args.rlimit, xen_src=args.xen_src, c_source=args.c_source)
+                        rlimit=args.rlimit, xen_src=args.xen_src, c_source=args.c_source,
+                        certificates=None if args.search_all else args.vectors,
+                        scheduler=args.scheduler)
     run = Run(expectations.path, complete=False,
               extra={"argv": sys.argv[1:], "state_machine_bounds": {
                   "mode": settings.mode, "pool": settings.pool, "depth": settings.depth}})
@@ -194,12 +213,17 @@ def prove(args: argparse.Namespace) -> int:
 
     with interrupt.on_abort(abort):  # until the report is saved, whoever saves it
         try:
-            with Progress(versions=ALL_VARIANTS, systems=len(selection)) as progress:
-                for s, variants, obligations in selection:
+            with Progress(versions=ALL_VARIANTS, systems=len(selection)) as progress, \
+                    pool_for(settings) as pool:
+                # every system's queries are submitted now: one pool keeps both cores busy
+                # across the systems' phases, whose results are shown system by system
+                decisions = [s.decision(variants, obligations, settings, pool, rank)
+                             for rank, (s, variants, obligations) in enumerate(selection)]
+                for (s, variants, obligations), decision in zip(selection, decisions):
                     run.requested |= {(v, i) for v in variants for i in obligations}
                     what = f"{_count(variants, 'version')} x {_count(obligations, 'obligation')}"
                     with progress.running(s.id, what) as finished:
-                        for r in s.run(variants, obligations, settings, progress.callback):
+                        for r in decision.results(progress.callback):
                             r.system = s.id
                             finished.append(r)
                             run.results.append(r)  # kept on Ctrl-C
@@ -243,6 +267,7 @@ def _report(args: argparse.Namespace, run: Run, settings: Settings, expectations
         from proofs.vector import sync_and_report
 
         status = max(status, sync_and_report(vectors, args.vectors, run.requested, args.update))
+        status = max(status, _sync_traces(run, vectors, args))
     if args.confirm:
         from proofs.engine.confirm import confirm
 
@@ -255,6 +280,22 @@ def _report(args: argparse.Namespace, run: Run, settings: Settings, expectations
             status = max(status, EXIT_MISMATCH)
     save(args, run, status, time.perf_counter() - clock)
     return status
+
+
+def _sync_traces(run: Run, vectors: list[dict], args: argparse.Namespace) -> int:
+    """`--vectors DIR`: this run's violated traces against DIR/<version>/traces.json."""
+    from proofs.engine import certificates
+    from proofs.vector import certificates_of
+
+    files = certificates.produced(run.results, certificates_of(vectors))
+    lines = certificates.sync(files, args.vectors, run.requested, args.update)
+    for line in lines:
+        print(line)
+    replayed = sum(r.extra.get(certificates.ESTABLISHED_BY) == "committed trace" for r in run.results)
+    searched = sum(r.extra.get(certificates.ESTABLISHED_BY) == "search" for r in run.results)
+    print(f"violated verdicts: {replayed} by replaying a committed trace, {searched} by a search"
+          + ("" if args.search_all else " (--search-all searches them all)"))
+    return EXIT_MISMATCH if any(map(certificates.is_difference, lines)) else 0
 
 
 def _vector_of(directory: Optional[str], vectors: list[dict]) -> Optional[Callable[..., Optional[Canonical]]]:

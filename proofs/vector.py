@@ -18,6 +18,8 @@ system package (proofs/systems/) names it in an optional `VECTORS` attribute
   dot(vector) -> str                              the tree as Graphviz DOT
   regression(variant, settings) -> list[dict]     (optional) vectors for
                                                   behaviour that holds
+  certificate(vector) -> (operation, trace)|None  (optional) the trace a vector
+                                                  stands for (proofs/engine/certificates.py)
 
 Bytes are deterministic: `dumps` fixes the key order and layout, and the
 plugins build vectors only from concrete replays (no timings, no raw solver
@@ -196,6 +198,18 @@ def from_results(results: Iterable, settings) -> list[dict]:
     return sorted(out, key=relpath)
 
 
+def certificates_of(vectors: Iterable[dict]) -> dict[tuple[str, str, str], dict]:
+    """(version, obligation, operation) -> the trace each vector stands for, from
+    the plugins that give one (`certificate(vector)`; proofs/engine/certificates.py)."""
+    out: dict[tuple[str, str, str], dict] = {}
+    for v in vectors:
+        p = plugin(v["system"])
+        got = p.certificate(v) if p is not None and hasattr(p, "certificate") else None
+        if got is not None:
+            out[(v["version"], v["obligation"]["id"], got[0])] = got[1]
+    return out
+
+
 def sync(vectors: list[dict], directory: str | Path, requested: set, update: bool) -> list[str]:
     """Compare `vectors` with the files under `directory` for the (version,
     obligation) pairs this run decided; write new ones, rewrite differing and
@@ -229,11 +243,12 @@ def sync(vectors: list[dict], directory: str | Path, requested: set, update: boo
 
 
 def vector_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, and every *.json under directories named (the schema excluded)."""
+    """Files named, and every *.json under directories named (the schema and the
+    committed traces, proofs/engine/certificates.py, excluded)."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*.json") if f.name != "schema.json")
+            out += sorted(f for f in p.rglob("*.json") if f.name not in ("schema.json", "traces.json"))
         else:
             out.append(p)
     if not out:

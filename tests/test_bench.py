@@ -84,3 +84,20 @@ def test_a_depth_that_timed_out_is_shown_as_unknown_not_as_a_cost():
     report = {"depth": {"series": {"BMC wx map": [[7, 7.5], [8, 68.6]]}, "unknown_at": [8]}}
     row = next(line for line in bench.summary_table(report).splitlines() if "depth:" in line)
     assert "7 steps: 7.50 s" in row and "8 steps: unknown (timeout)" in row and "68.6" not in row
+
+
+def test_engines_runs_the_baseline_and_this_engine_side_by_side(tmp_path, capsys):
+    """One system through the baseline revision's engine and this one: same verdicts, a ratio."""
+    assert bench.main(["--only", "engines", "--systems", "riscv-fixmap", "--out", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "bench.json").read_text())["engines"]
+    [row] = data["rows"]
+    assert row["system"] == "riscv-fixmap" and row["same_verdicts"] is True
+    assert {k: row[k]["exit"] for k in ("baseline", "new", "new --search-all")} == \
+        {"baseline": 0, "new": 0, "new --search-all": 0}
+    assert row["ratio"] > 0 and data["baseline"] == bench.BASELINE_REV
+    assert "| engines: riscv-fixmap | baseline" in capsys.readouterr().out
+
+
+def test_engines_names_a_revision_it_cannot_read(tmp_path, capsys):
+    assert bench.main(["--only", "engines", "--baseline", "no-such-rev", "--out", str(tmp_path)]) == 0
+    assert "cannot read revision no-such-rev" in capsys.readouterr().out

@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 
 from needs import c_compiler, shared_file, xen_file
+from proofs import vector as vec
 from proofs.cli import main
 from seed_c import SEED_000, extract_v5_pt_c
 
 ROOT = Path(__file__).resolve().parent.parent
 V5_DIR = ROOT / "counterexamples" / "riscv-pt-v5"
-V5_VECTORS = sorted(V5_DIR.rglob("*.json"))
+V5_VECTORS = vec.vector_files([V5_DIR])
 MAP_4K = V5_DIR / "regression" / "map-4k-ok.json"
 
 
@@ -124,7 +125,7 @@ def test_merged_versions_replay_on_xen_pt_c(version, cc, capsys):
     """The pt.c of the commit each version follows, from ../shared/xen/ (or $PTPROVE_SHARED)."""
     pt_c = xen_file(version, "xen/arch/riscv/pt.c")
     directory = ROOT / "counterexamples" / version
-    files = list(directory.rglob("*.json"))
+    files = vec.vector_files([directory])
     returning = [f for f in files if '"after": "limit"' not in f.read_text()]  # others never return
     assert main(["replay", "--c-source", str(pt_c), str(directory)]) == 0
     out = capsys.readouterr().out

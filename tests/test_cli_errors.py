@@ -116,18 +116,18 @@ def test_a_vector_the_c_harness_cannot_run_is_model_only(tmp_path, monkeypatch, 
 
 
 def test_interrupt_keeps_the_results_that_finished(tmp_path, monkeypatch, capsys):
-    from proofs import systems
+    from proofs.engine.decide import Decision
     from proofs.report import report_schema
     from proofs.vector import validate
 
-    real = systems.System.run
+    real = Decision.results
 
-    def run(self, *args):
-        if self.id != "encodings":
+    def results(self, *args):
+        if self.mod.ID != "encodings":
             raise KeyboardInterrupt  # Ctrl-C during the second system
         return real(self, *args)
 
-    monkeypatch.setattr(systems.System, "run", run)
+    monkeypatch.setattr(Decision, "results", results)
     report = tmp_path / "report.json"
     argv = ["prove", "--variant", "riscv-pt-upstream", "--invariant", "enc-table,refusal", "--jobs", "1"]
     assert main([*argv, "--json", str(report)]) == 130

@@ -185,7 +185,7 @@ def test_step_by_case_asks_what_no_case_covers():
     from model.term import sym_word
     from proofs.engine.solver import check_step
 
-    x = sym_word("x", 8)
+    x = sym_word("by_case_test_x", 8)
     violation = x == 7
     assert check_step(x != 0, violation, cases=[x < 3, x == 4]).status == "cti"
     assert check_step(x != 0, violation, cases=[x == 7]).status == "cti"
@@ -210,3 +210,24 @@ def test_by_case_obligations_keep_their_verdict_and_catch_a_broken_lemma(system,
     assert step_check(m, good, op, "z3", 300_000).status == "proved"
     broken = dataclasses.replace(good, holds=lambda v: v.post.pc != 1)  # "never in the loop"
     assert step_check(m, broken, op, "z3", 300_000).status == "cti"
+
+
+def _nap(job):
+    import time
+
+    time.sleep(0.2)
+    return job
+
+
+def test_the_pool_runs_a_later_higher_priority_job_before_the_queued_ones():
+    from proofs.engine.workers import SEARCH, STEP, Pool, priority
+
+    with Pool(2) as pool:
+        low = pool.submit(_nap, [f"step{k}" for k in range(8)], priority(STEP, 0))
+        high = pool.submit(_nap, ["search"], priority(SEARCH, 3))
+        order = []
+        import concurrent.futures as cf
+        for f in cf.as_completed(low.futures + high.futures):
+            order.append(f.result())
+    assert order.index("search") <= 3, order  # behind at most the two running and one more
+    assert priority(SEARCH, 4) > priority(STEP, 0) > priority(STEP, 1)

@@ -20,7 +20,7 @@ from proofs.systems.riscv_pt.trace import ConcreteCall
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "counterexamples"
-ALL = sorted(f for f in COMMITTED.rglob("*.json") if f.name != "schema.json")
+ALL = vec.vector_files([COMMITTED])
 FINDINGS = [f for f in ALL if "regression" not in f.parts]
 V5 = "riscv-pt-v5"
 SETTINGS = Settings()

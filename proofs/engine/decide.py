@@ -28,11 +28,12 @@ from proofs.engine.fixpoint import standing
 from proofs.engine.machine import Machine
 from proofs.engine.obligation import Query, StepObligation
 from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
-from proofs.engine.search import VIOLATED as FOUND, Found, search
+from proofs.engine import certificates
+from proofs.engine.search import VIOLATED as FOUND, Found, certified, search
 from proofs.engine.settings import Settings
 from proofs.engine.solver import SAT, UNSAT, check
 from proofs.engine.step import StepOutcome, step_check
-from proofs.engine.workers import executor, job_count, unordered
+from proofs.engine.workers import QUERY, SEARCH, STEP, Pool, pool_for, priority
 
 Progress = Optional[Callable[[int, int, str], None]]
 
@@ -50,7 +51,8 @@ def _step_job(job: tuple) -> tuple:
     module, version, oid, op, settings = job
     m = _machine(module, version, settings)
     ob = system_module(module).OBLIGATIONS[oid]
-    return job, step_check(m, ob, op, settings.solver, settings.timeout_ms, settings.rlimit)
+    return job, step_check(m, ob, op, settings.solver, settings.timeout_ms, settings.rlimit,
+                           settings.by_case)
 
 
 def _initial_job(job: tuple) -> tuple:
@@ -64,12 +66,23 @@ def _initial_job(job: tuple) -> tuple:
 
 
 def _search_job(job: tuple) -> tuple:
+    """BMC of a version's open targets; a target with a committed trace that
+    still breaks it is established by that replay instead."""
     module, version, targets, settings = job
     m = _machine(module, version, settings)
     obs = system_module(module).OBLIGATIONS
-    found = search(m, [(obs[o], op) for o, op in targets], m.depth, settings.solver,
-                   settings.timeout_ms, settings.rlimit)
-    return job, found
+    committed = certificates.load(settings.certificates, version)
+    found: dict[tuple, Found] = {}
+    for o, op in targets:
+        if (o, op) in committed:
+            f = certified(m, obs[o], committed[(o, op)], m.depth)
+            if f is not None:
+                found[(o, op)] = f
+    rest = [t for t in targets if t not in found]
+    if rest:
+        found.update(zip(rest, search(m, [(obs[o], op) for o, op in rest], m.depth, settings.solver,
+                                      settings.timeout_ms, settings.rlimit)))
+    return job, [found[t] for t in targets]
 
 
 def _query_job(job: tuple) -> tuple:
@@ -118,39 +131,60 @@ def standard_decide(domain, claim, read: Callable, refuted: str = VIOLATED,
 def decide(module: str, versions: list[str], wanted: list[str], settings: Settings,
            progress: Progress = None) -> list[Result]:
     """Every (version, obligation of `wanted`), with the lemmas they assume."""
-    mod = system_module(module)
-    obligations = mod.OBLIGATIONS
-    steps = [o for o in wanted if obligations[o].kind == "step"]
-    lemma_of = {ob.lemma: oid for oid, ob in obligations.items()
-                if ob.kind == "step" and ob.lemma}
-    needed = list(dict.fromkeys(steps + [lemma_of[n] for o in steps for n in obligations[o].needs]))
-    ops = {v: list(_machine(module, v, settings).operations) for v in versions} if steps else {}
-    step_jobs = [(module, v, o, op, settings) for v in versions for o in needed for op in ops[v]]
-    lemmas = sorted({n for o in needed for n in obligations[o].needs})
-    init_jobs = [(module, v, n, settings) for v in versions for n in lemmas]
-    query_jobs = [(module, v, o, k, settings) for v in versions for o in wanted
-                  if obligations[o].kind == "query"
-                  for k in range(len(members(mod, v, obligations[o], settings)))]
-    total = len(step_jobs) + len(init_jobs) + len(query_jobs)
-    done = 0
+    with pool_for(settings) as pool:
+        return Decision(module, versions, wanted, settings, pool).results(progress)
 
-    def tick(label: str) -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, total, label)
 
-    with executor(job_count(settings.jobs)) as pool:
+class Decision:
+    """One system's decision on a pool shared with other systems: its queries,
+    steps and initial-state checks are submitted when it is made (so they can run
+    while an earlier system finishes), its searches once its fixpoint is known."""
+
+    def __init__(self, module: str, versions: list[str], wanted: list[str], settings: Settings,
+                 pool: Pool, rank: int = 0):
+        self.module, self.versions, self.wanted, self.settings, self.pool = \
+            module, versions, wanted, settings, pool
+        self.rank = rank  # the system's place in the run: its jobs go before later systems'
+        mod = self.mod = system_module(module)
+        obligations = mod.OBLIGATIONS
+        self.steps = [o for o in wanted if obligations[o].kind == "step"]
+        self.lemma_of = {ob.lemma: oid for oid, ob in obligations.items()
+                         if ob.kind == "step" and ob.lemma}
+        needed = list(dict.fromkeys(self.steps + [self.lemma_of[n] for o in self.steps
+                                                  for n in obligations[o].needs]))
+        self.ops = {v: list(_machine(module, v, settings).operations) for v in versions} if self.steps else {}
+        step_jobs = [(module, v, o, op, settings) for v in versions for o in needed for op in self.ops[v]]
+        lemmas = sorted({n for o in needed for n in obligations[o].needs})
+        init_jobs = [(module, v, n, settings) for v in versions for n in lemmas]
+        query_jobs = [(module, v, o, k, settings) for v in versions for o in wanted
+                      if obligations[o].kind == "query"
+                      for k in range(len(members(mod, v, obligations[o], settings)))]
+        self.total = len(step_jobs) + len(init_jobs) + len(query_jobs)
+        self.done = 0
+        self.batches = (pool.submit(_query_job, query_jobs, priority(QUERY, rank)),
+                        pool.submit(_step_job, step_jobs, priority(STEP, rank)),
+                        pool.submit(_initial_job, init_jobs, priority(STEP, rank)))
+
+    def results(self, progress: Progress = None) -> list[Result]:
+        module, versions, settings = self.module, self.versions, self.settings
+        obligations, lemma_of, ops, steps = self.mod.OBLIGATIONS, self.lemma_of, self.ops, self.steps
+
+        def tick(label: str) -> None:
+            self.done += 1
+            if progress:
+                progress(self.done, self.total, label)
+
+        query_batch, step_batch, init_batch = self.batches
         queries: dict[tuple, Result] = {}
-        for job, r in unordered(pool, _query_job, query_jobs):
+        for job, r in query_batch.completed():
             queries[job[1:4]] = r
             tick(f"query {job[1]} {job[2]} {r.operation}")
         out: dict[tuple, StepOutcome] = {}
-        for job, o in unordered(pool, _step_job, step_jobs):
+        for job, o in step_batch.completed():
             out[job[1:4]] = o
             tick(f"step {job[1]} {job[2]} {job[3]}")
         initially: dict[tuple, str] = {}
-        for job, status in unordered(pool, _initial_job, init_jobs):
+        for job, status in init_batch.completed():
             initially[job[1:3]] = status
             tick(f"initial state {job[1]} lemma {job[2]}")
         for (v, o, op), st in out.items():
@@ -175,24 +209,24 @@ def decide(module: str, versions: list[str], wanted: list[str], settings: Settin
         open_ = {v: [(o, op) for o in steps for op in ops[v] if (v, o, op) not in sound]
                  for v in versions}
         search_jobs = [(module, v, tuple(t), settings) for v, t in open_.items() if t]
-        total += len(search_jobs)
+        self.total += len(search_jobs)
         found: dict[tuple, Found] = {}
-        for job, fs in unordered(pool, _search_job, search_jobs):
+        for job, fs in self.pool.submit(_search_job, search_jobs, priority(SEARCH, self.rank)).completed():
             for (o, op), f in zip(job[2], fs):
                 found[(job[1], o, op)] = f
             tick(f"search {job[1]} ({len(job[2])} open)")
-    results = []
-    for v in versions:
-        m = _machine(module, v, settings) if steps else None
-        for o in wanted:
-            if obligations[o].kind == "query":
-                results += [r for (qv, qo, _), r in sorted(queries.items(), key=lambda kv: kv[0][2])
-                            if (qv, qo) == (v, o)]
-                continue
-            for op in ops[v]:
-                results.append(_result(m, mod.ID, v, obligations[o], op, out[(v, o, op)],
-                                       (v, o, op) in sound, found.get((v, o, op)), settings))
-    return results
+        results = []
+        for v in versions:
+            m = _machine(module, v, settings) if steps else None
+            for o in self.wanted:
+                if obligations[o].kind == "query":
+                    results += [r for (qv, qo, _), r in sorted(queries.items(), key=lambda kv: kv[0][2])
+                                if (qv, qo) == (v, o)]
+                    continue
+                for op in ops[v]:
+                    results.append(_result(m, self.mod.ID, v, obligations[o], op, out[(v, o, op)],
+                                           (v, o, op) in sound, found.get((v, o, op)), settings))
+        return results
 
 
 def _result(m: Machine, system: str, version: str, ob: StepObligation, op: str, o: StepOutcome,
@@ -206,9 +240,13 @@ def _result(m: Machine, system: str, version: str, ob: StepObligation, op: str, 
     secs = o.seconds + (f.seconds if f else 0.0)
     detail = "; ".join(o.detail)
     if f and f.status == FOUND:
+        how = (f"the committed trace in {certificates.path(settings.certificates, version)}, replayed "
+               "(no search ran: `--search-all` runs it)" if f.committed else "found by the search")
         return Result(verdict=VIOLATED, seconds=secs, counterexample=f.decoded,
-                      detail=_join(detail, f"trace of {f.depth} {m.unit} from the initial state"),
-                      extra={"trace_steps": f.depth, "replay": f.trace.to_json(m)}, **base)
+                      detail=_join(detail, f"trace of {f.depth} {m.unit} from the initial state, {how}"),
+                      extra={"trace_steps": f.depth, "replay": f.trace.to_json(m), "operation_key": op,
+                             certificates.ESTABLISHED_BY: "committed trace" if f.committed else "search"},
+                      **base)
     if o.status == UNKNOWN or (f and f.status == UNKNOWN):
         return Result(verdict=UNKNOWN, seconds=secs, detail=_join(detail, "solver answered unknown"),
                       **base)

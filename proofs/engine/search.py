@@ -50,6 +50,21 @@ class Found:
     seconds: float
     trace: Optional[Trace] = None
     decoded: Optional[dict] = None  # the replayed trace, as the machine decodes it
+    committed: bool = False  # the trace is a committed one, replayed (no search ran)
+
+
+def certified(m: Machine, ob: StepObligation, data: dict, depth: int) -> Optional[Found]:
+    """A committed trace (`proofs/engine/certificates.py`) replayed: the verdict it
+    establishes, or None when it no longer breaks `ob` within `depth` steps."""
+    t0 = time.perf_counter()
+    try:
+        trace = Trace.from_json(m, data)
+        if not 0 < len(trace.calls) <= depth:
+            return None
+        decoded = replay(m, ob, trace)
+    except (ReplayError, KeyError, ValueError, TypeError, IndexError):
+        return None
+    return Found(VIOLATED, len(trace.calls), time.perf_counter() - t0, trace, decoded, committed=True)
 
 
 def search(m: Machine, targets: list[tuple[StepObligation, str]], depth: int, solver: str,

@@ -19,3 +19,6 @@ class Settings:
     rlimit: Optional[int] = None  # z3's deterministic resource limit per query
     xen_src: Optional[str] = None  # a Xen tree with the C the models follow (default ../shared/xen)
     c_source: Optional[str] = None  # one C file, for the one version selected
+    certificates: Optional[str] = None  # a vectors directory whose committed traces are replayed first
+    scheduler: Optional[str] = None  # a dask.distributed scheduler address, or "local" (a LocalCluster)
+    by_case: bool = True  # False: every step query asked whole (the bench's baseline)

@@ -53,10 +53,10 @@ def step_query(m: Machine, ob: StepObligation, op: str) -> StepQuery:
 
 
 def step_check(m: Machine, ob: StepObligation, op: str, solver: str, timeout_ms: int,
-               rlimit: Optional[int] = None) -> StepOutcome:
+               rlimit: Optional[int] = None, by_case: bool = True) -> StepOutcome:
     t0 = time.perf_counter()
     q = step_query(m, ob, op)
-    cases = m.cases(q.pre, q.call) if ob.by_case else ()
+    cases = m.cases(q.pre, q.call) if ob.by_case and by_case else ()
     ans = check_step(q.assumptions, q.violation, solver, timeout_ms, rlimit, cases)
     cti = read_cti(m, ob, ans.model, q) if ans.status == "cti" else None
     return StepOutcome(ans.status, time.perf_counter() - t0, vacuity=ans.vacuity, cti=cti)

@@ -54,6 +54,14 @@ class System:
         require_known("invariant", obligations, self.obligations)
         return decide(self.module, list(variants), list(obligations), settings, progress)
 
+    def decision(self, variants: Sequence[str], obligations: Sequence[str], settings, pool, rank: int = 0):
+        """`run`'s work submitted to a pool shared with other systems; `.results(progress)` waits for it."""
+        from proofs.engine.decide import Decision
+
+        require_known("variant", variants, self.variants)
+        require_known("invariant", obligations, self.obligations)
+        return Decision(self.module, list(variants), list(obligations), settings, pool, rank)
+
 
 #: report order; a version may belong to several systems (encodings + its state machine)
 SYSTEMS: list[System] = [

@@ -4,6 +4,6 @@ regression.py.  Only this module imports all three, so none imports another's
 caller."""
 from proofs.systems.riscv_pt.regression import vectors as regression
 from proofs.systems.riscv_pt.show import dot, render, svg
-from proofs.systems.riscv_pt.vectors import from_results, is_canonical, replay
+from proofs.systems.riscv_pt.vectors import certificate, from_results, is_canonical, replay
 
-__all__ = ["from_results", "is_canonical", "replay", "render", "dot", "svg", "regression"]
+__all__ = ["from_results", "is_canonical", "replay", "render", "dot", "svg", "regression", "certificate"]
