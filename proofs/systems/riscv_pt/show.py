@@ -114,10 +114,16 @@ def loop_text(f: Finding) -> str:
     return ", ".join(f"{k} {a} -> {b}" if a != b else f"{k} {a}" for k, a, b in f.loop)
 
 
+def where_text(f: Finding) -> str:
+    """Which step broke it, within its call: `loop iteration 1 of call 2`."""
+    if f.break_call is None:
+        return "a loop iteration of the call in progress"
+    return f"{'its prologue' if f.iteration == 0 else f'loop iteration {f.iteration}'} of call {f.break_call}"
+
+
 def breaking_lines(f: Finding, indent: str = "  ") -> list[str]:
-    where = ("its prologue" if f.iteration == 0 else f"loop iteration {f.iteration}")
-    out = [f"{indent}{MARK} {f.obligation} at step {f.break_step} of {f.steps} ({where} of call "
-           f"{f.break_call}), witness va {f.witness_text}:"]
+    out = [f"{indent}{MARK} {f.obligation} at step {f.break_step} of {f.steps} ({where_text(f)}), "
+           f"witness va {f.witness_text}:"]
     if f.loop:
         out.append(f"{indent}  loop variables: {loop_text(f)}")
     for c in f.changes:
@@ -207,7 +213,7 @@ def mail(vector: dict) -> str:
               + m.field("Verdict", f"{verdict} ({b['mode']}, a pool of {b['pool']} table pages)")]
     start = ("Calls, from an empty tree:" if vector["kind"] == "trace"
              else f"From a pre-state the lemmas allow, {f.step_call}:")
-    calls = [start]
+    calls = m.para(start)
     for c in f.calls:
         returned = not c.rc.startswith("(")
         calls += m.call(f"  {c.number}. ", c.text, f" = {c.rc}" if returned else "")
@@ -217,9 +223,7 @@ def mail(vector: dict) -> str:
     if f.break_step is None:
         blocks.append(["No step breaks an obligation (a regression vector)."])
         return m.compose(blocks)
-    where = "its prologue" if f.iteration == 0 else f"loop iteration {f.iteration}"
-    brk = m.para(f"Step {f.break_step} ({where} of call {f.break_call}) breaks it, "
-                 f"at va {f.witness_text}:")
+    brk = m.para(f"Step {f.break_step} ({where_text(f)}) breaks it, at va {f.witness_text}:")
     if f.loop:
         brk += m.para(f"loop variables: {loop_text(f)}", 2, 2)
     for c in f.changes:
@@ -279,8 +283,7 @@ def scene(vector: dict) -> pic.Scene:
     if f.break_step is None:
         return pic.Scene(f"{f.version}: regression vector {vector.get('name', '')}", lines,
                          [_panel(v, "after the last call", f.post, f, set())])
-    where = "its prologue" if f.iteration == 0 else f"loop iteration {f.iteration}"
-    lines.append(f"{MARK} {f.obligation} at step {f.break_step} ({where} of call {f.break_call}), "
+    lines.append(f"{MARK} {f.obligation} at step {f.break_step} ({where_text(f)}), "
                  f"witness va {f.witness_text}" + (f"; {loop_text(f)}" if f.loop else ""))
     lines += [f"{c.place()} by {c.stmt.where()}: {c.stmt.text}" for c in f.changes]
     lines.append(f"translation of {f.witness_text}: before {f.translation[0]}; after {f.translation[1]}")
