@@ -136,11 +136,11 @@ class Harness:
         for i, (m, c) in enumerate(zip(model_calls, got["calls"])):
             if m["rc"] == "ASSERT" or c["failed"]:
                 if not (m["rc"] == "ASSERT" and c["failed"]):
-                    problems.append(f"call {i} ({m['call']}): model {m['rc']}"
+                    problems.append(f"call {i + 1} ({m['call']}): model {m['rc']}"
                                     f"{' ' + m['assert_failed'] if m.get('assert_failed') else ''}, "
                                     f"C {c['failed'] or c['rc']}")
             elif m["rc_value"] != c["rc"]:
-                problems.append(f"call {i} ({m['call']}): model returns {m['rc']}, "
+                problems.append(f"call {i + 1} ({m['call']}): model returns {m['rc']}, "
                                 f"C returns {ERRNO_NAMES.get(c['rc'], c['rc'])}")
         want = {int(t["frame"], 16): {e["index"]: int(e["raw"], 16) for e in t["entries"]}
                 for t in vector["expected"]["tables"]}

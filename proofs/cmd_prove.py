@@ -308,9 +308,12 @@ def _vector_of(directory: Optional[str], vectors: list[dict]) -> Optional[Callab
 
     def vector_of(agg) -> Optional[Canonical]:
         rel = f"{agg.variant}/{agg.invariant}.json"
-        if rel not in by_path and not vec.plugin(agg.results[0].system):
+        plugin = vec.plugin(agg.results[0].system)
+        if rel not in by_path and not plugin:
             return None
-        return Canonical(str(Path(directory) / rel), by_path.get(rel))
+        v = by_path.get(rel)
+        named = getattr(plugin, "named_calls", None)
+        return Canonical(str(Path(directory) / rel), v, named(v) if v and named else None)
     return vector_of
 
 

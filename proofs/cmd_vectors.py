@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Optional
 
 from proofs import vector as vec
 from proofs.errors import EXIT_MISMATCH, PtproveError, UsageError, named
-from proofs.outputs import check_dir, check_file, write_text
+from proofs.outputs import cannot, check_dir, check_file, write_text
 
 if TYPE_CHECKING:
     from proofs import c_harness
@@ -32,8 +32,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     s = sub.add_parser("show", help="a vector step by step: calls, trees, the entries that break it")
     s.add_argument("vector", metavar="VECTOR", help="a vector file, e.g. counterexamples/riscv-pt-v5/wx.json")
-    s.add_argument("--svg", metavar="FILE", help="also draw the tree at the breaking step as SVG")
-    s.add_argument("--dot", metavar="FILE", help="also write it as Graphviz DOT")
+    s.add_argument("--format", choices=("text", "mail"), default="text",
+                   help="text (default): step by step with the trees; mail: the finding in 72 ASCII "
+                        "columns, ready to quote in a reply on xen-devel")
+    s.add_argument("--svg", metavar="FILE",
+                   help="also draw the tables before and after the breaking step, side by side, as SVG")
+    s.add_argument("--png", metavar="FILE", help="the same picture as PNG (matplotlib)")
+    s.add_argument("--dot", metavar="FILE", help="also write the tables after it as Graphviz DOT")
     s.set_defaults(run=show_cmd)
 
     g = sub.add_parser("vectors", help="regression vectors (one per operation and outcome at the boundaries)")
@@ -102,25 +107,32 @@ def _replay_one(path: Path, harness: Optional["c_harness.Harness"], bad: list[st
 
 
 def show_cmd(args: argparse.Namespace) -> int:
-    check_file(args.svg, "--svg")
-    check_file(args.dot, "--dot")
+    for path, flag in ((args.svg, "--svg"), (args.png, "--png"), (args.dot, "--dot")):
+        check_file(path, flag)
     v = vec.load(args.vector)
     try:
         p = vec.plugin_for(v)
         problems = p.replay(v)
     except PtproveError as e:
         raise named(e, args.vector) from None
-    drawings = []
-    for attr, path in (("svg", args.svg), ("dot", args.dot)):
-        if path:
-            draw = getattr(p, attr, None)
-            if draw is None:
-                raise UsageError(f"{args.vector}: system {v['system']} cannot draw {attr.upper()}")
-            drawings.append((path, draw(v), f"--{attr}"))
-    print(p.render(v, sys.stdout.isatty()), end="")
-    for path, text, flag in drawings:
-        write_text(path, text, flag)
+    wanted = [("mail", args.format == "mail")] + [(a, bool(getattr(args, a))) for a in ("svg", "png", "dot")]
+    for attr, asked in wanted:
+        if asked and getattr(p, attr, None) is None:
+            what = "--format mail" if attr == "mail" else attr.upper()
+            raise UsageError(f"{args.vector}: system {v['system']} cannot give {what}")
+    text = p.mail(v) if args.format == "mail" else p.render(v, sys.stdout.isatty())
+    drawings = [(path, p.svg(v) if attr == "svg" else p.dot(v), f"--{attr}")
+                for attr, path in (("svg", args.svg), ("dot", args.dot)) if path]
+    print(text, end="")
+    for path, drawn, flag in drawings:
+        write_text(path, drawn, flag)
         print(f"wrote {path}")
+    if args.png:
+        try:
+            p.png(v, args.png)
+        except OSError as e:
+            raise cannot("--png", args.png, e) from None
+        print(f"wrote {args.png}")
     if problems:
         print("DOES NOT REPRODUCE: " + "; ".join(problems))
         return EXIT_MISMATCH

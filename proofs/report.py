@@ -176,12 +176,13 @@ class Canonical:
 
     path: str
     vector: Optional[dict] = None
+    calls: Optional[list[dict]] = None  # the vector's calls in Xen's words (its plugin's `named_calls`)
 
     def summary(self) -> Optional[str]:
         v = self.vector or {}
         if v.get("kind") != "trace" or not v.get("calls"):
             return None
-        return "trace: " + "; ".join(_call_text(c) for c in v["calls"])
+        return "trace: " + "; ".join(_call_text(c) for c in self.calls or v["calls"])
 
 
 #: a finding's canonical vector, if it has one

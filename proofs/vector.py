@@ -15,7 +15,13 @@ system package (proofs/systems/) names it in an optional `VECTORS` attribute
                                                   violated / not-inductive results
   replay(vector) -> list[str]                     what does not reproduce (empty: ok)
   render(vector, color) -> str                    the `ptprove show` text
+  mail(vector) -> str                             (optional) `show --format mail`:
+                                                  72 ASCII columns (proofs/mail.py)
   dot(vector) -> str                              the tree as Graphviz DOT
+  svg(vector) -> str, png(vector, path)           (optional) before and after
+                                                  the breaking step (proofs/picture.py)
+  named_calls(vector) -> list[dict]               (optional) the calls in Xen's
+                                                  words, for the findings of `prove`
   regression(variant, settings) -> list[dict]     (optional) vectors for
                                                   behaviour that holds
   certificate(vector) -> (operation, trace)|None  (optional) the trace a vector

@@ -86,9 +86,9 @@ def _stale(v: dict) -> None:
 
 
 @pytest.mark.parametrize("change, words", [
-    (_rc, "call 0 (map): model returns -ENOMEM, C returns 0"),
+    (_rc, "call 1 (map): model returns -ENOMEM, C returns 0"),
     (_pool, "table pages handed out: model"),
-    (_assert, "call 0 (map): model ASSERT pt_check_entry: ASSERT(x), C 0"),
+    (_assert, "call 1 (map): model ASSERT pt_check_entry: ASSERT(x), C 0"),
     (_table, ": model 0x"),
     (_stale, "TLB stale at the end: model"),
 ])

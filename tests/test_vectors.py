@@ -279,5 +279,8 @@ def test_not_inductive_step_becomes_a_replayable_vector():
     p = vec.plugin_for(v1)
     assert p.replay(v1) == []
     assert "NOT INDUCTIVE" in p.render(v1) and p.svg(v1).startswith("<svg")
+    mail = p.mail(v1)
+    assert "None" not in mail and "None" not in p.render(v1)
+    assert max(map(len, mail.splitlines())) <= 72 and "Verdict:   not inductive" in mail
     v1["expected"]["tables"] = []
     assert p.replay(v1) == ["the tables after the step differ from the vector's"]

@@ -166,7 +166,8 @@ class ArmPtUpstream(ArmLpae):
         return (PTE_VALID | (attr.zext(64) << PTE_AI_SHIFT) | PTE_NS | PTE_UP | PTE_AF | PTE_NG | PTE_XN
                 | (sh << PTE_SH_SHIFT) | ((mfn & ((1 << 36) - 1)) << 12))
 
-    @follows(PT_C, "create_xen_table", note="alloc_domheap_page; clear_page; MT_NORMAL entry with table=1")
+    @follows(PT_C, "create_xen_table", note="alloc_domheap_page; clear_page; MT_NORMAL entry with table=1",
+             stmt="write_pte(entry, pte);")
     def create_xen_table(self, x: Exec, g: Bool, table: Word, off: Word, level: int) -> Bool:
         ok, mfn = x.alloc(g, level + 1, (table, off))
         x.clear(g & ok, mfn)
@@ -212,15 +213,40 @@ class ArmPtUpstream(ArmLpae):
         remove_ok = ~self.is_table_at(entry, level) & ~contig
         return ite(modify, modify_ok, ite(insert, ~valid, ite(remove, remove_ok, TRUE)))
 
+    # -- the entry xen_pt_update_entry writes, one method per branch
+    @follows(PT_C, "xen_pt_update_entry (remove: no _PAGE_PRESENT)", stmt="memset(&pte, 0x00, sizeof(pte));")
+    def entry_remove(self, entry: Word, mfn: Word, level: Word, flags: Word) -> Word:
+        return bv(0, 64)
+
+    @follows(PT_C, "xen_pt_update_entry (insert: a valid MFN)",
+             stmt="pte = mfn_to_xen_entry(mfn, PAGE_AI_MASK(flags)); pte.pt.table = (level == 3);")
+    def entry_insert(self, entry: Word, mfn: Word, level: Word, flags: Word) -> Word:
+        return self.mfn_to_xen_entry(mfn, flags.bits(2, 0)) | ite(level == THIRD, bv(PTE_TABLE, 64), bv(0, 64))
+
+    @follows(PT_C, "xen_pt_update_entry (modify: copy the current entry)", stmt="pte = *entry;")
+    def entry_modify(self, entry: Word, mfn: Word, level: Word, flags: Word) -> Word:
+        return entry
+
     @follows(PT_C, "xen_pt_update_entry (new entry)")
     def new_entry(self, entry: Word, mfn: Word, level: Word, flags: Word) -> Word:
-        inserted = self.mfn_to_xen_entry(mfn, flags.bits(2, 0)) | ite(level == THIRD, bv(PTE_TABLE, 64),
-                                                                     bv(0, 64))
-        pte = ite(mfn != INVALID_MFN, inserted, entry)
+        inserted = self.entry_insert(entry, mfn, level, flags)
+        pte = ite(mfn != INVALID_MFN, inserted, self.entry_modify(entry, mfn, level, flags))
         pte = self.set_permissions(pte, flags)
-        return ite((flags & _PAGE_PRESENT).any(), pte, bv(0, 64))
+        return ite((flags & _PAGE_PRESENT).any(), pte, self.entry_remove(entry, mfn, level, flags))
 
-    @follows(PT_C, "xen_pt_update_entry: pte.pt.ro, pte.pt.xn, pte.pt.contig from the flags")
+    #: the methods whose statements build the entry each branch writes, in C order
+    WRITE_PATHS = {"remove": ("entry_remove",), "insert": ("entry_insert", "set_permissions"),
+                   "modify": ("entry_modify", "set_permissions")}
+
+    def write_path(self, mfn: int, flags: int) -> tuple[str, tuple[str, ...]]:
+        """The branch of xen_pt_update_entry a concrete request takes, and the
+        methods that build the entry it writes (then `write_pte(entry, pte)`)."""
+        branch = ("remove" if not flags & _PAGE_PRESENT else "insert" if mfn != INVALID_MFN else "modify")
+        return branch, self.WRITE_PATHS[branch]
+
+    @follows(PT_C, "xen_pt_update_entry: pte.pt.ro, pte.pt.xn, pte.pt.contig from the flags",
+             stmt="pte.pt.ro = PAGE_RO_MASK(flags); pte.pt.xn = PAGE_XN_MASK(flags); "
+                  "pte.pt.contig = !!(flags & _PAGE_CONTIG);")
     def set_permissions(self, pte: Word, flags: Word) -> Word:
         pte = pte & ~(PTE_RO | PTE_XN | PTE_CONTIG)
         return (pte | ite((flags & _PAGE_RO).any(), bv(PTE_RO, 64), bv(0, 64))
@@ -234,7 +260,7 @@ class ArmPtUpstream(ArmLpae):
             idx = ite(level == lvl, offset(va, lvl), idx)
         return idx
 
-    @follows(PT_C, "xen_pt_update_entry")
+    @follows(PT_C, "xen_pt_update_entry", stmt="write_pte(entry, pte);")
     def xen_pt_update_entry(self, x: Exec, g: Bool, virt: Word, mfn: Word, target: Word,
                             flags: Word) -> Word:
         present = (flags & _PAGE_PRESENT).any()
@@ -404,7 +430,8 @@ class ArmPtRfc(ArmPtUpstream):
     def xen_pt_check_contig(self, vfn: Word, mfn: Word, level: Word, left: Word, flags: Word) -> Word:
         return bv(1, CONTIG_BITS)
 
-    @follows(C677, "xen_pt_update_entry (ro and xn from the flags; contig untouched)")
+    @follows(C677, "xen_pt_update_entry (ro and xn from the flags; contig untouched)",
+             stmt="pte.pt.ro = PAGE_RO_MASK(flags); pte.pt.xn = PAGE_XN_MASK(flags);")
     def set_permissions(self, pte: Word, flags: Word) -> Word:
         pte = pte & ~(PTE_RO | PTE_XN)
         return (pte | ite((flags & _PAGE_RO).any(), bv(PTE_RO, 64), bv(0, 64))

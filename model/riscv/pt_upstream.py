@@ -60,6 +60,10 @@ UPSTREAM = "xen-project/xen@c447b7308b"
 PAGE_H = f"{UPSTREAM} xen/arch/riscv/include/asm/page.h (72a516613f)"
 PT_C = f"{UPSTREAM} xen/arch/riscv/pt.c (b3d5fad63a)"
 
+#: the ASSERTs pt_check_entry runs (a debug build stops when one fails)
+MFN_ASSERT = "pt_check_entry: ASSERT(mfn_eq(mfn, INVALID_MFN))"
+PTE_ASSERT = "pte_is_table/pte_is_mapping: ASSERT((pte & (V|R|W)) != (V|W))"
+
 
 class RiscvPtUpstream:
     name = "riscv-pt-upstream"
@@ -119,24 +123,55 @@ class RiscvPtUpstream:
     def mfn_from_pte(self, pte: Word) -> Word:
         return pte.bits(PTE_PPN_SHIFT + FRAME_BITS - 1, PTE_PPN_SHIFT)
 
-    @follows(PT_C)
-    def pt_check_entry(self, x: Exec, g: Bool, entry: Word, mfn: Word, flags: Word) -> Bool:
+    # -- pt_check_entry: one method per branch of its if / else-if chain, so a
+    # patch to one check is a one-method override
+    @follows(PT_C, "pt_check_entry (the if / else-if chain: which check a request gets)")
+    def pt_request(self, mfn: Word, flags: Word) -> tuple[Bool, Bool, Bool, Bool]:
+        """(modify, insert, remove, populate): the branch of pt_check_entry a request takes."""
         V = (flags & PTE_VALID).any()
         invalid_mfn = mfn == INVALID_MFN
         modify = V & invalid_mfn
         insert = V & ~invalid_mfn
         remove = ~V & ~(flags & PTE_POPULATE).any()
         populate = ~V & ~remove
-        x.assert_(g & (remove | populate), invalid_mfn, "pt_check_entry: ASSERT(mfn_eq(mfn, INVALID_MFN))")
+        return modify, insert, remove, populate
+
+    @follows(PT_C, "pt_check_entry (modify: PTE_VALID and INVALID_MFN)",
+             stmt="if ( !pte_is_valid(entry) ) return false; if ( pte_is_table(entry) ) return false;")
+    def pt_check_modify(self, x: Exec, g: Bool, entry: Word, mfn: Word, flags: Word) -> Bool:
         valid = self.pte_is_valid(entry)
-        x.assert_(g & ((valid & (modify | insert)) | remove), self.pte_assert(entry),
-                  "pte_is_table/pte_is_mapping: ASSERT((pte & (V|R|W)) != (V|W))")
-        table = self.pte_is_table(entry)
-        return ite(modify, valid & ~table,
-                   ite(insert, ~valid,
-                       ite(remove, ~table, TRUE)))
+        x.assert_(g & valid, self.pte_assert(entry), PTE_ASSERT)  # pte_is_table(entry)
+        return valid & ~self.pte_is_table(entry)
+
+    @follows(PT_C, "pt_check_entry (insert: PTE_VALID and a valid MFN)",
+             stmt="if ( pte_is_valid(entry) ) return false;")
+    def pt_check_insert(self, x: Exec, g: Bool, entry: Word, mfn: Word, flags: Word) -> Bool:
+        valid = self.pte_is_valid(entry)
+        x.assert_(g & valid, self.pte_assert(entry), PTE_ASSERT)  # pte_is_mapping(entry), for the message
+        return ~valid
+
+    @follows(PT_C, "pt_check_entry (remove: neither PTE_VALID nor PTE_POPULATE)",
+             stmt="if ( pte_is_table(entry) ) return false;")
+    def pt_check_remove(self, x: Exec, g: Bool, entry: Word, mfn: Word, flags: Word) -> Bool:
+        x.assert_(g, mfn == INVALID_MFN, MFN_ASSERT)
+        x.assert_(g, self.pte_assert(entry), PTE_ASSERT)
+        return ~self.pte_is_table(entry)
+
+    @follows(PT_C, "pt_check_entry (populate: PTE_POPULATE)", note="no check so far",
+             stmt="ASSERT(mfn_eq(mfn, INVALID_MFN));")
+    def pt_check_populate(self, x: Exec, g: Bool, entry: Word, mfn: Word, flags: Word) -> Bool:
+        x.assert_(g, mfn == INVALID_MFN, MFN_ASSERT)
+        return TRUE
 
     @follows(PT_C)
+    def pt_check_entry(self, x: Exec, g: Bool, entry: Word, mfn: Word, flags: Word) -> Bool:
+        modify, insert, remove, populate = self.pt_request(mfn, flags)
+        return ite(modify, self.pt_check_modify(x, g & modify, entry, mfn, flags),
+                   ite(insert, self.pt_check_insert(x, g & insert, entry, mfn, flags),
+                       ite(remove, self.pt_check_remove(x, g & remove, entry, mfn, flags),
+                           self.pt_check_populate(x, g & populate, entry, mfn, flags))))
+
+    @follows(PT_C, stmt="write_pte(entry, pte_from_mfn(mfn, PTE_TABLE));")
     def create_table(self, x: Exec, g: Bool, table: Word, offset: Word, level: int) -> Bool:
         ok, mfn = x.alloc(g, level - 1, (table, offset))
         x.clear(g & ok, mfn)
@@ -148,15 +183,25 @@ class RiscvPtUpstream:
         """pt_update_entry's `alloc_tbl`: may missing tables be created?"""
         return (mfn != INVALID_MFN) | (flags & PTE_POPULATE).any()
 
-    @follows(PT_C)
-    def pt_next_level(self, x: Exec, g: Bool, alloc_tbl: Bool, table: Word, offset: Word,
-                      level: int) -> tuple[Word, Word]:
-        """Returns (XEN_TABLE_* code, next table's frame)."""
+    @follows(PT_C, "pt_next_level (a missing entry)",
+             stmt="if ( !alloc_tbl ) return XEN_TABLE_MAP_NONE; if ( !create_table(entry) ) "
+                  "return XEN_TABLE_MAP_NOMEM;")
+    def pt_next_level_missing(self, x: Exec, g: Bool, alloc_tbl: Bool, table: Word, offset: Word,
+                              level: int) -> tuple[Bool, Bool]:
+        """(MAP_NONE, MAP_NOMEM) for the entry at `offset`: an invalid entry gets a
+        new table when `alloc_tbl` allows it."""
         entry = x.read(table, offset)
         invalid = ~self.pte_is_valid(entry)
         none = invalid & ~alloc_tbl
         created = self.create_table(x, g & invalid & alloc_tbl, table, offset, level)
         nomem = invalid & alloc_tbl & ~created
+        return none, nomem
+
+    @follows(PT_C)
+    def pt_next_level(self, x: Exec, g: Bool, alloc_tbl: Bool, table: Word, offset: Word,
+                      level: int) -> tuple[Word, Word]:
+        """Returns (XEN_TABLE_* code, next table's frame)."""
+        none, nomem = self.pt_next_level_missing(x, g, alloc_tbl, table, offset, level)
         entry = x.read(table, offset)
         x.assert_(g & ~none & ~nomem, self.pte_assert(entry), "pte_is_mapping: ASSERT((pte & (V|R|W)) != (V|W))")
         ret = ite(none, bv(self.XEN_TABLE_MAP_NONE, 2),
@@ -222,32 +267,65 @@ class RiscvPtUpstream:
     #: the attribute bits pt_update_entry takes from `flags` (b3d5fad63a: PBMT too)
     UPDATE_ATTRS = PTE_ACCESS_MASK | PTE_PBMT_MASK
 
-    @follows(PT_C, "pt_update_entry (modify: copy the current pte, clear the attributes)")
+    # -- the entry pt_update_entry writes, one method per branch
+    @follows(PT_C, "pt_update_entry (remove: no PTE_VALID)", stmt="pte.pte = 0;")
+    def pte_remove(self, entry: Word, mfn: Word, flags: Word) -> Word:
+        return bv(0, 64)
+
+    @follows(PT_C, "pt_update_entry (insert: a valid MFN)", stmt="pte = pte_from_mfn(mfn, PTE_VALID);")
+    def pte_insert(self, entry: Word, mfn: Word, flags: Word) -> Word:
+        return self.pte_from_mfn(mfn, PTE_VALID)
+
+    @follows(PT_C, "pt_update_entry (modify: copy the current pte, clear the attributes)",
+             stmt="pte = *ptep; pte.pte &= ~attrs;")
     def modified_base(self, entry: Word) -> Word:
         return entry & ~self.UPDATE_ATTRS
 
+    @follows(PT_C, "pt_update_entry (insert and modify: the attributes from the flags)",
+             stmt="pte.pte |= (flags & attrs) | PTE_ACCESSED | PTE_DIRTY;")
+    def pte_attributes(self, pte: Word, flags: Word) -> Word:
+        return pte | (flags & self.UPDATE_ATTRS) | PTE_ACCESSED | PTE_DIRTY
+
     @follows(PT_C, "pt_update_entry (new PTE)")
     def pt_update_entry_pte(self, entry: Word, mfn: Word, flags: Word) -> Word:
-        inserted = self.pte_from_mfn(mfn, PTE_VALID)
-        pte = (ite(mfn != INVALID_MFN, inserted, self.modified_base(entry))
-               | (flags & self.UPDATE_ATTRS) | PTE_ACCESSED | PTE_DIRTY)
-        return ite((flags & PTE_VALID).any(), pte, bv(0, 64))
+        pte = self.pte_attributes(ite(mfn != INVALID_MFN, self.pte_insert(entry, mfn, flags),
+                                      self.modified_base(entry)), flags)
+        return ite((flags & PTE_VALID).any(), pte, self.pte_remove(entry, mfn, flags))
 
-    @follows(PT_C)
-    def pt_update_entry(self, x: Exec, g: Bool, virt: Word, mfn: Word, target: Word,
-                        flags: Word) -> tuple[Word, Word]:
-        """Returns (rc, level); the level is the one found when walking to the leaf."""
+    #: the methods whose statements build the entry each branch of pt_update_entry
+    #: writes (`write_path`), in the order the C runs them
+    WRITE_PATHS = {"remove": ("pte_remove",), "insert": ("pte_insert", "pte_attributes"),
+                   "modify": ("modified_base", "pte_attributes")}
+
+    def write_path(self, mfn: int, flags: int) -> tuple[str, tuple[str, ...]]:
+        """The branch of pt_update_entry a concrete request takes, and the methods
+        that build the entry it writes (then `write_pte(ptep, pte)`)."""
+        branch = ("remove" if not flags & PTE_VALID else "insert" if mfn != INVALID_MFN else "modify")
+        return branch, self.WRITE_PATHS[branch]
+
+    @follows(PT_C, "pt_update_entry (ptep: _pt_walk, or the walk down to *target)")
+    def pt_update_entry_ptep(self, x: Exec, g: Bool, virt: Word, mfn: Word, target: Word,
+                             flags: Word) -> tuple[Bool, Word, tuple, Word]:
+        """(leave early, its rc, (table frame, offset, level) of ptep, the level
+        pt_update_entry returns in *target)."""
         alloc_tbl = self.alloc_tbl(mfn, flags)
         to_leaf = target == self.LEVELS
         frame, idx, leaf_level = self._pt_walk(x, g & to_leaf, virt)
         out, rc, (tframe, tidx, tlevel) = self.walk_to_target(x, g & ~to_leaf, virt, target, alloc_tbl, flags)
         out = ~to_leaf & out
-        frame, idx, level = ite(to_leaf, (frame, idx, leaf_level), (tframe, tidx, tlevel))
+        ptep = ite(to_leaf, (frame, idx, leaf_level), (tframe, tidx, tlevel))
+        return out, rc, ptep, ite(to_leaf, leaf_level, target)
+
+    @follows(PT_C, stmt="write_pte(ptep, pte);")
+    def pt_update_entry(self, x: Exec, g: Bool, virt: Word, mfn: Word, target: Word,
+                        flags: Word) -> tuple[Word, Word]:
+        """Returns (rc, level); the level is the one found when walking to the leaf."""
+        out, rc, (frame, idx, level), found = self.pt_update_entry_ptep(x, g, virt, mfn, target, flags)
         entry = x.read(frame, idx)
         ok = self.pt_check_entry(x, g & ~out, entry, mfn, flags)
         rc = ite(out, rc, ite(ok, rc_word(0), rc_word(-EINVAL)))
         x.write(g & ~out & ok, frame, idx, level, self.pt_update_entry_pte(entry, mfn, flags), "pt_update_entry")
-        return rc, ite(to_leaf, leaf_level, target)
+        return rc, found
 
     @follows(PT_C)
     def pt_mapping_level(self, vfn: Word, mfn: Word, nr: Word, flags: Word) -> Word:

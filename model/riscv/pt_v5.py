@@ -47,7 +47,7 @@ class RiscvPtV5(RiscvPtV9):
         failed = ret == self.XEN_TABLE_MAP_NONE
         return failed, ite((flags & PTE_VALID).any(), rc_word(-ENOENT), rc_word(0))
 
-    @follows(PT_C, "pt_update_entry (modify: `pte = *entry`, then OR in the flags)")
+    @follows(PT_C, "pt_update_entry (modify: `pte = *entry`, then OR in the flags)", stmt="pte = *entry;")
     def modified_base(self, entry: Word) -> Word:
         return entry
 

@@ -198,6 +198,31 @@ FAULT_REASONS = (
     "gstage-leaf-u0",  # step 6 (G-stage checks U as if from U-mode): never usable
 )
 
+#: each fault reason in a few words (the privileged spec's walk, section 12.3.2)
+FAULT_REASON_TEXT = {
+    "reserved-rwx": "R=0 with W=1, a reserved encoding",
+    "reserved-bits": "reserved bits 60:54 set",
+    "napot-without-svnapot": "N set without Svnapot",
+    "pbmt-without-svpbmt": "PBMT set without Svpbmt",
+    "nonleaf-d": "D set in a pointer",
+    "nonleaf-a": "A set in a pointer",
+    "nonleaf-u": "U set in a pointer",
+    "nonleaf-pbmt": "PBMT set in a pointer",
+    "nonleaf-n": "N set in a pointer",
+    "pbmt-reserved": "PBMT=3, reserved",
+    "napot-bad-encoding": "a NAPOT leaf not at level 0 or with ppn[3:0] != 1000b",
+    "pointer-at-level-0": "a pointer at level 0",
+    "misaligned-superpage": "a misaligned superpage",
+    "gstage-leaf-u0": "a G-stage leaf without U",
+}
+
+
+def fault_text(value: int, level: int, mode: "Mode") -> Optional[str]:
+    """Why the MMU faults on this entry at this level (the first reason its
+    walk reports), or None when it does not."""
+    reason = classify(pte_word(value), level, mode).first_reason()
+    return None if reason is None else f"page fault: {FAULT_REASON_TEXT[reason]}"
+
 
 def classify(pte: Word, level: int, mode: Mode, ext: Extensions = Extensions()) -> PteClass:
     """Classify `pte` found at `level` of a `mode` walk, as the privileged spec does.

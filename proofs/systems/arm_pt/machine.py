@@ -19,10 +19,16 @@ from proofs.systems.arm_pt import theorem
 from proofs.systems.arm_pt.contract import call_ok
 from proofs.systems.arm_pt.versions import VERSIONS
 from proofs.systems.shared import PageTableMachine, arbitrary_state
+from proofs.systems.cstatement import write_statement
+from proofs.systems.xen_names import arg_name, arm_flags, mfn_name
 
 #: entry points by the op ids riscv-pt uses (model/riscv/machine.py OP_*)
 ARM_OPS = {0: "map_pages_to_xen", 1: "destroy_xen_mappings", 2: "populate_pt_range", 3: "modify_xen_mappings"}
 ARG_NAMES = {0: ("virt", "mfn", "nr", "flags"), 1: ("s", "e"), 2: ("virt", "nr"), 3: ("s", "e", "nf")}
+ARM_FLAGS = arm_flags()
+ARM_VA_BITS = 64  # TTBR0_EL2 with 48-bit VAs: no sign extension, an address shows as it is
+#: the C function behind each writer the model records
+WRITERS = {"pt_update_entry": "xen_pt_update_entry", "create_table": "create_xen_table"}
 
 
 @dataclass
@@ -67,13 +73,17 @@ class ArmMachine(PageTableMachine):
     def describe_call(self, call: Call) -> dict:
         op = int(call.op)
         return {"call": ARM_OPS.get(op, str(op)),
-                "args": {n: hex(int(a)) for n, a in zip(ARG_NAMES.get(op, ()), call.a)}}
+                "args": {n: arg_name(n, int(a), ARM_FLAGS, ARM_VA_BITS) for n, a in zip(ARG_NAMES.get(op, ()), call.a)}}
 
     def describe_step(self, st, va: int) -> dict:
-        writes = [{"table": hex(int(w.frame)), "index": int(w.idx), "level": int(w.level), "by": w.why,
-                   "old": format_desc(int(w.old), min(int(w.level), 3)),
-                   "new": format_desc(int(w.new), min(int(w.level), 3))}
-                  for w in st.writes if bool(w.guard)]
+        writes = []
+        for w in st.writes:
+            if bool(w.guard):
+                c = write_statement(self.v, st, w, WRITERS)
+                writes.append({"table": hex(int(w.frame)), "index": int(w.idx), "level": int(w.level),
+                               "by": c.where(), "c": c.text,
+                               "old": format_desc(int(w.old), min(int(w.level), 3)),
+                               "new": format_desc(int(w.new), min(int(w.level), 3))})
         v = self.view(st, Word(va, 64))
         tr = lambda t: {"ok": bool(t.ok), "frame": hex(int(t.ppn)), "level": int(t.level)}  # noqa: E731
         rc = rc_value(st.post.rc)
@@ -81,8 +91,8 @@ class ArmMachine(PageTableMachine):
                "translation_before": tr(v.before), "translation_after": tr(v.after)}
         pre = st.pre
         if int(pre.pc) == PC_LOOP:  # the call in progress, not the one offered
-            loop = {k: hex(int(getattr(pre, k))) for k in ("op", "start", "nr", "vfn", "mfn", "flags",
-                                                           "group_left", "group_level")}
+            loop = {k: hex(int(getattr(pre, k))) for k in ("op", "start", "nr", "vfn", "group_left", "group_level")}
+            loop.update(mfn=mfn_name(int(pre.mfn)), flags=ARM_FLAGS.name(int(pre.flags)))
             loop["group_contig"] = bool(pre.group_contig)
             return {"loop": loop, **out}
         return out

@@ -107,6 +107,24 @@ def render(vector: dict, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def mail(vector: dict) -> str:
+    """The misclassified entries in 72 ASCII columns, to quote on xen-devel."""
+    from proofs import mail as m
+
+    ob = vector["obligation"]
+    blocks = [m.field("Version", vector["version"]) + m.field("Follows", vector.get("source", vector["version"]))
+              + m.field("Invariant", f"{ob['id']}: {ob['statement']} ({ob['where']})")
+              + m.field("Verdict", "violated: the predicates misclassify these entries")]
+    rows = ["Entries Xen's predicates misclassify (mode, level, value):"]
+    for e in vector["entries"]:
+        said = ", ".join(f"{k} = {str(v).lower()}" for k, v in e["xen"].items())
+        rows += m.para(f"{e['mode']} L{e['level']} {e['raw']} ({e['class']}): "
+                       f"{e['decoded'].get('decoded', '')}", 2, 4)
+        rows += m.para(f"spec: {e['spec']}; Xen: {said}", 4, 4)
+    blocks.append(rows)
+    return m.compose(blocks)
+
+
 def dot(vector: dict) -> str:
     rows = "\\l".join(f"{e['mode']} L{e['level']} {e['raw']} {e['class']} spec={e['spec']}"
                       for e in vector["entries"])

@@ -17,6 +17,8 @@ from proofs.systems.riscv_fixmap.theorem import Fixmap
 from proofs.systems.riscv_fixmap.versions import VERSIONS
 from proofs.systems.shared import PPN_LIMIT, WX_REQUEST, PageTableMachine, arbitrary_state
 from proofs.systems.walk import View, canonical_va
+from proofs.systems.cstatement import write_statement
+from proofs.systems.xen_names import RISCV_FLAGS, arg_name
 
 FIX_OPS = (OP_SETUP_FIXMAP, OP_SET_FIXMAP, OP_CLEAR_FIXMAP)
 
@@ -73,13 +75,16 @@ class FixmapMachine(PageTableMachine, Fixmap):
         op = int(call.op)
         names = {OP_SETUP_FIXMAP: (), OP_SET_FIXMAP: ("map", "mfn", "flags"), OP_CLEAR_FIXMAP: ("map",)}
         return {"call": FIXMAP_OPS.get(op, str(op)),
-                "args": {n: hex(int(a)) for n, a in zip(names.get(op, ()), call.a)}}
+                "args": {n: arg_name(n, int(a), RISCV_FLAGS, SV39.va_bits) for n, a in zip(names.get(op, ()), call.a)}}
 
     def describe_step(self, st, va: int) -> dict:
-        writes = [{"table": hex(int(w.frame)), "index": int(w.idx), "by": w.why,
-                   "old": format_pte(int(w.old), SV39, int(w.level)),
-                   "new": format_pte(int(w.new), SV39, int(w.level))}
-                  for w in st.writes if bool(w.guard)]
+        writes = []
+        for w in st.writes:
+            if bool(w.guard):
+                c = write_statement(self.v, st, w)
+                writes.append({"table": hex(int(w.frame)), "index": int(w.idx), "by": c.where(), "c": c.text,
+                               "old": format_pte(int(w.old), SV39, int(w.level)),
+                               "new": format_pte(int(w.new), SV39, int(w.level))})
         v = self.view(st, bv(va, 64))
         tr = lambda t: {"ok": bool(t.ok), "ppn": hex(int(t.ppn)), "level": int(t.level)}  # noqa: E731
         return {"writes": writes, "rc_after": rc_value(st.post.rc), "pc_after": int(st.post.pc),

@@ -19,10 +19,12 @@ from model.term import Bool, Word, bv, evaluate, sym_word
 from proofs.engine.settings import Settings
 from proofs.systems.riscv_pt import theorem
 from proofs.systems.riscv_pt.contract import call_ok
+from proofs.systems.cstatement import write_statement
 from proofs.systems.riscv_pt.trace import ConcreteCall, describe
 from proofs.systems.riscv_pt.versions import VERSIONS
 from proofs.systems.shared import arbitrary_state
 from proofs.systems.walk import View, canonical_va
+from proofs.systems.xen_names import RISCV_FLAGS, mfn_name, va_name
 
 CALLERS = "PAGE_HYPERVISOR_* presets (| PTE_SMALL), a W+X request"
 
@@ -166,21 +168,25 @@ class RiscvPtMachine:
         entries = [{"table": hex(f), "index": i, "value": hex(v),
                     "decoded": format_pte(v, mode, min(levels.get(f, 0), mode.levels - 1))}
                    for (f, i), v in sorted(cells.items()) if v]
-        writes = [{"table": hex(int(w.frame)), "index": int(w.idx), "level": int(w.level), "by": w.why,
+        writes = [{"table": hex(int(w.frame)), "index": int(w.idx), "level": int(w.level),
+                   "by": write_statement(self.v, st, w).where(), "c": write_statement(self.v, st, w).text,
                    "old": format_pte(int(w.old), mode, min(int(w.level), mode.levels - 1)),
                    "new": format_pte(int(w.new), mode, min(int(w.level), mode.levels - 1))}
                   for w in st.writes if bool(w.guard)]
         in_call = int(pre.pc) == PC_LOOP
+        loop = None
+        if in_call:
+            loop = {k: hex(int(getattr(pre, k))) for k in ("start", "nr", "vfn", "left")}
+            loop.update(mfn=mfn_name(int(pre.mfn)), flags=RISCV_FLAGS.name(int(pre.flags)))
         return {
             "kind": "not-inductive: a counterexample to the step from a state that may be unreachable",
             "step": "loop iteration" if in_call else "call",
-            "call": None if in_call else call.describe(),
-            "loop": {k: hex(int(getattr(pre, k))) for k in ("start", "nr", "vfn", "mfn", "left", "flags")}
-            if in_call else None,
+            "call": None if in_call else call.describe(mode.va_bits),
+            "loop": loop,
             "pre_entries": entries,
             "pool_handed_out": int(pre.next_free),
             "writes": writes,
-            "witness_va": hex(va),
+            "witness_va": va_name(va, mode.va_bits),
             "rc_after": rc_value(st.post.rc),
             "pre_state": state_json(pre, cells, call),  # what a vector needs to replay it
         }

@@ -1,8 +1,12 @@
-"""`ptprove show` for riscv-pt vectors: the calls step by step, the tree after
-each, the entries that break the obligation marked; DOT and SVG drawings.
+"""`ptprove show` for riscv-pt vectors: the calls step by step in Xen's words,
+the tree after each, the breaking step (its loop variables, each entry it
+changed before and after, the C statement that wrote it); as text, as a mail
+to quote on xen-devel (`--format mail`), as DOT, and as pictures of the tables
+before and after the breaking step (`--svg`, `--png`).
 
-Everything shown is recomputed by replaying the vector on the concrete model,
-so what a reader sees is what the semantics does, not what the file claims.
+Everything shown is recomputed by replaying the vector on the concrete model
+(`explain.py`), so what a reader sees is what the semantics does, not what
+the file claims.
 """
 from __future__ import annotations
 
@@ -10,12 +14,15 @@ from dataclasses import dataclass
 from html import escape
 from typing import Optional
 
-from model.riscv.machine import PC_LOOP
-from model.riscv.pte import PTE_PPN_SHIFT, classify, format_pte, pte_word
+from model.riscv.machine import PC_LOOP, State
+from model.riscv.pte import PTE_PPN_SHIFT, classify, fault_text, format_pte, pte_word
 from model.riscv.walk import translate
 from model.term import bv
-from proofs.systems.riscv_pt.vectors import (_one_step, calls_of, obligation_of, run, step_machine, table_level,
-                                    variant_for)
+from proofs import mail as m
+from proofs import picture as pic
+from proofs.systems.riscv_pt.explain import Change, Finding, finding, frame_levels
+from proofs.systems.riscv_pt.vectors import calls_of, obligation_of, run, variant_for
+from proofs.systems.xen_names import RISCV_FLAGS, arg_name
 
 RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 MARK = "<== breaks"
@@ -35,7 +42,7 @@ def _pointer(value: int, level: Optional[int], mode) -> bool:
     return level is not None and bool(classify(pte_word(value), level, mode).pointer)
 
 
-def tree_rows(v, state) -> tuple[list[Row], list[int]]:
+def tree_rows(v, state: State) -> tuple[list[Row], list[int]]:
     """The tree the MMU sees from the root (depth-first), and the frames with
     entries it does not reach."""
     mode = v.geo.mode
@@ -55,10 +62,20 @@ def tree_rows(v, state) -> tuple[list[Row], list[int]]:
     return rows, others
 
 
+def _decoded(v, value: int, level: Optional[int]) -> str:
+    """The entry decoded at its level, with the fault reason of a reserved encoding."""
+    lvl = min(level if level is not None else 0, v.geo.top)
+    fault = fault_text(value, lvl, v.geo.mode) if value & 1 and level is not None else None
+    return format_pte(value, v.geo.mode, lvl) + (f"  [{fault}]" if fault else "")
+
+
+def _level(level: Optional[int]) -> str:
+    return f"L{level}" if level is not None else "L?"
+
+
 def _line(v, row: Row, marked: set, color: bool, inv_id: str) -> str:
-    lvl = row.level if row.level is not None else 0
-    text = (f"{'  ' * row.depth}{row.frame:#x} L{lvl} [{row.index:3}] {row.value:#018x}  "
-            f"{format_pte(row.value, v.geo.mode, min(lvl, v.geo.top))}")
+    text = (f"{'  ' * row.depth}{row.frame:#x} {_level(row.level)} [{row.index:3}] {row.value:#018x}  "
+            f"{_decoded(v, row.value, row.level)}")
     if (row.frame, row.index) in marked:
         text += f"   {MARK} {inv_id}"
         if color:
@@ -66,37 +83,79 @@ def _line(v, row: Row, marked: set, color: bool, inv_id: str) -> str:
     return text
 
 
-def _tree_text(v, state, marked: set, color: bool, inv_id: str, indent: str = "    ") -> list[str]:
+def _tree_text(v, state: State, marked: set, color: bool, inv_id: str, levels: dict,
+               indent: str = "    ") -> list[str]:
     rows, others = tree_rows(v, state)
     out = [indent + _line(v, r, marked, color, inv_id) for r in rows] or [indent + "(empty)"]
     for f in others:
-        lvl = table_level(v, state, f)
+        lvl = levels.get(f)
+        handed_out = f == v.geo.root or 0 <= f - v.geo.pool_base < int(state.next_free)
         out.append(f"{indent}frame {f:#x}, not reachable from the root"
-                   + ("" if lvl is not None else " and not a table page the allocator handed out") + ":")
+                   + ("" if handed_out else " and not a table page the allocator handed out") + ":")
         for i, x in state.mem.frame_entries(f).items():
-            row = Row(1, f, lvl, i, x, None)
-            out.append(indent + _line(v, row, marked, color, inv_id))
+            out.append(indent + _line(v, Row(1, f, lvl, i, x, None), marked, color, inv_id))
     return out
+
+
+# ---------------------------------------------------------------------------
+# the breaking step, as text
+
+def change_lines(c: Change, indent: str = "    ") -> list[str]:
+    """One entry the breaking step wrote: where, before, after, the C that wrote it."""
+    same = "" if c.changed else "   (unchanged)"
+    return [f"{indent}{c.place()}, written by {c.stmt.where()}:{same}",
+            f"{indent}  before  {c.decoded(c.old)}  ({c.old:#x})",
+            f"{indent}  after   {c.decoded(c.new)}  ({c.new:#x})",
+            f"{indent}  C       {c.stmt.text}",
+            f"{indent}          ({c.stmt.source})"]
+
+
+def loop_text(f: Finding) -> str:
+    return ", ".join(f"{k} {a} -> {b}" if a != b else f"{k} {a}" for k, a, b in f.loop)
+
+
+def where_text(f: Finding) -> str:
+    """Which step broke it, within its call: `loop iteration 1 of call 2`."""
+    if f.break_call is None:
+        return "a loop iteration of the call in progress"
+    return f"{'its prologue' if f.iteration == 0 else f'loop iteration {f.iteration}'} of call {f.break_call}"
+
+
+def breaking_lines(f: Finding, indent: str = "  ") -> list[str]:
+    out = [f"{indent}{MARK} {f.obligation} at step {f.break_step} of {f.steps} ({where_text(f)}), "
+           f"witness va {f.witness_text}:"]
+    if f.loop:
+        out.append(f"{indent}  loop variables: {loop_text(f)}")
+    for c in f.changes:
+        out += change_lines(c, indent + "  ")
+    if not f.changes:
+        out.append(f"{indent}  (the step writes no entry)")
+    out.append(f"{indent}  translation of {f.witness_text}: before {f.translation[0]}; after {f.translation[1]}")
+    return out
+
+
+def _head(f: Finding, vector: dict) -> list[str]:
+    b = f.bounds
+    head = f"{f.version}: {f.obligation} {f.verdict.upper().replace('-', ' ')}"
+    if f.verdict == "holds":
+        head = f"{f.version}: regression vector {vector.get('name', '')}"
+    if f.verdict == "not-inductive":
+        head += " (a counterexample to the step only)"
+    return [head, f"  {f.statement}",
+            f"  ({f.where}; {b['mode']}, pool {b['pool']} table pages, {f.steps} steps replayed; solver {f.solver})",
+            f"  model of {f.source}"]
 
 
 def render_step(vector: dict, color: bool) -> str:
     """A not-inductive vector: the pre-state, the one step, the state after."""
     v = variant_for(vector)
-    inv = obligation_of(vector)
-    va = int(vector["violation"]["witness_va"], 16)
-    pre, st, _ = _one_step(v, inv, step_machine(vector), va)
-    ob = vector["obligation"]
-    m = vector["initial_state"]["machine"]
-    marked = {(int(w.frame), int(w.idx)) for w in st.writes if bool(w.guard)}
-    what = (f"call {vector['calls'][0]['function']}({', '.join(f'{k}={x}' for k, x in vector['calls'][0]['args'].items())})"
-            if vector["calls"] else
-            f"one loop iteration (start={m['start']} nr={m['nr']} vfn={m['vfn']} mfn={m['mfn']} flags={m['flags']})")
-    out = [f"{vector['version']}: {ob['id']} NOT INDUCTIVE (a counterexample to the step only)",
-           f"  {ob['statement']}", f"  ({ob['where']}; solver {vector['solver']})", "",
-           f"pre-state ({vector['initial_state']['from']}):"]
-    out += _tree_text(v, pre, set(), color, ob["id"])
-    out += ["", f"step: {what}", f"  {MARK} {ob['id']}, witness va {va:#x}"]
-    out += ["", "after the step:"] + _tree_text(v, st.post, marked, color, ob["id"])
+    f = finding(vector)
+    levels = frame_levels(v, f.pre, f) | frame_levels(v, f.post, f)
+    marked = {(c.table, c.index) for c in f.changes}
+    out = _head(f, vector) + ["", f"pre-state ({vector['initial_state']['from']}):"]
+    out += _tree_text(v, f.pre, set(), color, f.obligation, levels)
+    out += ["", f"step: {f.step_call}"] + breaking_lines(f)
+    out += ["", "after the step:"] + _tree_text(v, f.post, marked, color, f.obligation, levels)
     return "\n".join(out) + "\n"
 
 
@@ -104,136 +163,159 @@ def render(vector: dict, color: bool = False) -> str:
     if vector["kind"] == "step":
         return render_step(vector, color)
     v = variant_for(vector)
-    inv = obligation_of(vector)
-    calls = calls_of(vector)
-    viol = vector.get("violation")
-    va = int(viol["witness_va"], 16) if viol else 0
-    r = run(v, inv, calls, va, stop_at_break=False)
-    ob = vector["obligation"]
-    b = vector["bounds"]
-    head = f"{vector['version']}: {ob['id']} {vector['verdict'].upper()}"
-    if vector["verdict"] == "holds":
-        head = f"{vector['version']}: regression vector {vector.get('name', '')}"
-    out = [head, f"  {ob['statement']}",
-           f"  ({ob['where']}; {b['mode']}, pool {b['pool']} table pages, "
-           f"{len(r.steps)} steps replayed; solver {vector['solver']})", "",
-           f"initial state: root table {v.geo.root:#x} allocated and empty"]
-    marked: set = set()
-    if r.broke is not None:
-        marked = {(int(w.frame), int(w.idx)) for w in r.steps[r.broke].writes if bool(w.guard)}
-    inv_id = ob["id"]
-    for i, (c, shown) in enumerate(zip(calls, vector["calls"])):
-        args = ", ".join(f"{k}={x}" for k, x in shown["args"].items())
+    f = finding(vector)
+    r = run(v, obligation_of(vector), calls_of(vector), f.witness, stop_at_break=False)
+    levels = frame_levels(v, r.final, f)
+    out = _head(f, vector) + ["", f"initial state: root table {v.geo.root:#x} allocated and empty"]
+    marked = {(c.table, c.index) for c in f.changes}
+    broke = f.break_step - 1 if f.break_step else None
+    for c in f.calls:
+        i = c.number - 1
         mine = [k for k, o in enumerate(r.call_of_step) if o == i]
-        out += ["", f"call {i + 1}: {shown['function']}({args}) -> {shown['rc']}   "
-                    f"({len(mine)} steps: the prologue, then one per loop iteration)"]
-        if shown.get("assert_failed"):
-            out.append(f"  ASSERT failed: {shown['assert_failed']}")
-        if r.broke is not None and r.broke in mine:
-            st = r.steps[r.broke]
-            out.append(f"  {MARK} {inv_id} at step {r.broke} (iteration {mine.index(r.broke)} of this call), "
-                       f"witness va {va:#x}:")
-            for w in vector["violation"]["entries"]:
-                out.append(f"    {w['table']} L{w['level']} [{w['index']:3}] {w['old_decoded']}  ->  "
-                           f"{w['new_decoded']}   ({w.get('by', '')})")
-            tb, ta = vector["violation"]["translation_before"], vector["violation"]["translation_after"]
-            out.append(f"    translation of {va:#x}: before {_tr_text(tb)}; after {_tr_text(ta)}")
+        out += ["", f"call {c.number}: {c.text} -> {c.rc}   "
+                    f"({c.steps} steps: the prologue, then one per loop iteration)"]
+        if c.assert_failed:
+            out.append(f"  ASSERT failed: {c.assert_failed}")
+        if broke is not None and broke in mine:
+            out += breaking_lines(f)
             out.append("  tree at the breaking step:")
-            out += _tree_text(v, st.post, marked, color, inv_id)
-        if mine and not (r.broke is not None and mine[-1] == r.broke):
+            out += _tree_text(v, r.steps[broke].post, marked, color, f.obligation, levels)
+        if mine and not (broke is not None and mine[-1] == broke):
             out.append("  tree after the call:" if int(r.steps[mine[-1]].post.pc) != PC_LOOP
                        else "  tree when the replay stopped (the call had not returned):")
-            shown_marks = marked if r.broke is not None and mine[-1] > r.broke else set()
-            out += _tree_text(v, r.steps[mine[-1]].post, shown_marks, color, inv_id)
+            shown_marks = marked if broke is not None and mine[-1] > broke else set()
+            out += _tree_text(v, r.steps[mine[-1]].post, shown_marks, color, f.obligation, levels)
     return "\n".join(out) + "\n"
 
 
-def _tr_text(t: dict) -> str:
-    if not t.get("ok"):
-        return "no leaf"
-    return f"{t['perms'] or '-'} leaf at level {t['level']}, ppn {t['ppn']}"
+def named_calls(vector: dict) -> list[dict]:
+    """The vector's calls with their arguments in Xen's words (the findings of `prove`)."""
+    v = variant_for(vector)
+    return [{**c, "args": {k: arg_name(k, int(x, 16), RISCV_FLAGS, v.geo.mode.va_bits)
+                           for k, x in c["args"].items()}} for c in vector["calls"]]
 
 
 # ---------------------------------------------------------------------------
-# drawings of the tree at the breaking step (or at the end), the witness walk in red
+# --format mail: a finding to quote on xen-devel
 
-def _drawn_state(vector: dict):
-    v = variant_for(vector)
-    inv = obligation_of(vector)
-    viol = vector.get("violation")
-    va = int(viol["witness_va"], 16) if viol else 0
-    if vector["kind"] == "step":
-        st = _one_step(v, inv, step_machine(vector), va)[1]
-    else:
-        r = run(v, inv, calls_of(vector), va, stop_at_break=False)
-        if r.broke is None:
-            return v, r.final, set(), set(), va
-        st = r.steps[r.broke]
-    marked = {(int(w.frame), int(w.idx)) for w in st.writes if bool(w.guard)}
-    t = translate(st.post.mem, bv(v.geo.root, 44), bv(va, 64), v.geo.mode)
-    path = {(int(x.frame), int(x.idx)) for x in t.visits if bool(x.on)}
-    return v, st.post, marked, path, va
+def mail(vector: dict) -> str:
+    """The finding in at most 72 ASCII columns: the version and the C it
+    follows, the invariant in one sentence, the calls, the entry that broke
+    (before and after, decoded) and the C statement that wrote it."""
+    f = finding(vector)
+    b = f.bounds
+    verdict = {"violated": "violated, by a trace from the empty tree replayed on the model",
+               "not-inductive": "not inductive: one step from a state that may be unreachable",
+               "holds": "holds (a regression scenario)"}[f.verdict]
+    blocks = [m.field("Version", f.version) + m.field("Follows", f.source)
+              + (m.field("Scenario", f"{f.statement} ({f.where})") if f.verdict == "holds" else
+                 m.field("Invariant", f"{f.obligation}: {f.statement} ({f.where})"))
+              + m.field("Verdict", f"{verdict} ({b['mode']}, a pool of {b['pool']} table pages)")]
+    start = ("Calls, from an empty tree:" if vector["kind"] == "trace"
+             else f"From a pre-state the lemmas allow, {f.step_call}:")
+    calls = m.para(start)
+    for c in f.calls:
+        returned = not c.rc.startswith("(")
+        calls += m.call(f"  {c.number}. ", c.text, f" = {c.rc}" if returned else "")
+        if not returned:
+            calls += m.para(c.rc.strip("()"), 5, 2)
+    blocks.append(calls)
+    if f.break_step is None:
+        blocks.append(["No step breaks an obligation (a regression vector)."])
+        return m.compose(blocks)
+    brk = m.para(f"Step {f.break_step} ({where_text(f)}) breaks it, at va {f.witness_text}:")
+    if f.loop:
+        brk += m.para(f"loop variables: {loop_text(f)}", 2, 2)
+    for c in f.changes:
+        brk += m.para(f"{c.place()}, written by {c.stmt.where()}" + ("" if c.changed else " (unchanged)")
+                      + ":", 2, 2)
+        brk += m.para(f"before: {c.decoded(c.old)} ({c.old:#x})", 4, 8)
+        brk += m.para(f"after:  {c.decoded(c.new)} ({c.new:#x})", 4, 8)
+        brk += m.para(f"C:      {c.stmt.text}", 4, 8)
+        brk += m.para(f"        ({c.stmt.source})", 4, 8)
+    if not f.changes:
+        brk += m.para("(the step writes no entry)", 2)
+    brk += m.para(f"va {f.witness_text}: before, {f.translation[0]}; after, {f.translation[1]}.", 2, 2)
+    blocks.append(brk)
+    return m.compose(blocks)
 
 
-def _frames(v, state) -> list[tuple[int, Optional[int], dict]]:
+# ---------------------------------------------------------------------------
+# pictures: the tables before and after the breaking step (or at the end)
+
+def _frames(v, state: State, extra: set) -> list[int]:
     rows, others = tree_rows(v, state)
-    frames = list(dict.fromkeys([r.frame for r in rows] + others)) or [v.geo.root]
-    return [(f, table_level(v, state, f), state.mem.frame_entries(f)) for f in frames]
+    return list(dict.fromkeys([r.frame for r in rows] + others + sorted(extra))) or [v.geo.root]
 
 
-def dot(vector: dict) -> str:
-    v, state, marked, path, va = _drawn_state(vector)
-    name = f"{vector['version']} {vector['obligation']['id']}"
-    out = [f'digraph "{name}" {{', "  rankdir=LR;", '  node [shape=plaintext, fontname="monospace"];',
-           f'  label="{name}: witness va {va:#x} (red: its walk; bold red: entries that break it)";']
-    edges = []
-    for f, lvl, entries in _frames(v, state):
-        rows = [f'<tr><td bgcolor="lightgrey">{f:#x} level {lvl if lvl is not None else "?"}</td></tr>']
-        for i, x in entries.items():
-            text = escape(f"[{i}] {x:#x} {format_pte(x, v.geo.mode, min(lvl or 0, v.geo.top))}")
-            color = "red" if (f, i) in marked or (f, i) in path else "black"
-            text = f"<b>{text}</b>" if (f, i) in marked else text
-            rows.append(f'<tr><td port="e{i}" align="left"><font color="{color}">{text}</font></td></tr>')
-            if lvl and _pointer(x, lvl, v.geo.mode):
-                child = x >> PTE_PPN_SHIFT & ((1 << 44) - 1)
-                edges.append(f'  f{f:x}:e{i} -> f{child:x} [color={"red" if (f, i) in path else "black"}];')
-        out.append(f'  f{f:x} [label=<<table border="1" cellborder="0">{"".join(rows)}</table>>];')
-    return "\n".join(out + edges + ["}"]) + "\n"
+def _panel(v, title: str, state: State, f: Finding, path: set) -> pic.Panel:
+    """One side: every table with an entry (and each entry the step wrote, even
+    if it is 0 now), the changed entries and the witness's walk marked."""
+    changed = {(c.table, c.index) for c in f.changes}
+    levels = frame_levels(v, state, f)
+    boxes = []
+    for fr in _frames(v, state, {c.table for c in f.changes}):
+        lvl = levels.get(fr)
+        entries = dict(state.mem.frame_entries(fr))
+        for t, i in changed:
+            if t == fr:
+                entries.setdefault(i, state.mem.cells.get((fr, i), 0))
+        box = pic.Box(fr, f"table {fr:#x} {_level(lvl)}", v.geo.top - lvl if lvl is not None else v.geo.top + 1)
+        for i, x in sorted(entries.items()):
+            mark = pic.CHANGED if (fr, i) in changed else pic.WALK if (fr, i) in path else ""
+            child = x >> PTE_PPN_SHIFT & ((1 << 44) - 1) if lvl and _pointer(x, lvl, v.geo.mode) else None
+            box.rows.append(pic.Row(f"[{i:3}] {x:#018x} {_decoded(v, x, lvl)}", mark, child))
+        boxes.append(box)
+    return pic.Panel(title, boxes)
+
+
+def _walk(v, state: State, va: int) -> set:
+    t = translate(state.mem, bv(v.geo.root, 44), bv(va, 64), v.geo.mode)
+    return {(int(x.frame), int(x.idx)) for x in t.visits if bool(x.on)}
+
+
+def scene(vector: dict) -> pic.Scene:
+    """What `--svg` and `--png` draw."""
+    v = variant_for(vector)
+    f = finding(vector)
+    lines = [f"  {f.statement}"]
+    lines += [f"call {c.number}: {c.text} -> {c.rc}" for c in f.calls]
+    if f.break_step is None:
+        return pic.Scene(f"{f.version}: regression vector {vector.get('name', '')}", lines,
+                         [_panel(v, "after the last call", f.post, f, set())])
+    lines.append(f"{MARK} {f.obligation} at step {f.break_step} ({where_text(f)}), "
+                 f"witness va {f.witness_text}" + (f"; {loop_text(f)}" if f.loop else ""))
+    lines += [f"{c.place()} by {c.stmt.where()}: {c.stmt.text}" for c in f.changes]
+    lines.append(f"translation of {f.witness_text}: before {f.translation[0]}; after {f.translation[1]}")
+    panels = [_panel(v, f"before step {f.break_step}", f.pre, f, _walk(v, f.pre, f.witness)),
+              _panel(v, f"after step {f.break_step}", f.post, f, _walk(v, f.post, f.witness))]
+    return pic.Scene(f"{f.version}: {f.obligation} {f.verdict.upper()}", lines, panels)
 
 
 def svg(vector: dict) -> str:
-    """A self-contained SVG (no Graphviz needed): one column per level, root left."""
-    v, state, marked, path, va = _drawn_state(vector)
-    frames = _frames(v, state)
-    cw, lh, width = 520, 16, 500
-    cols: dict[int, int] = {}
-    pos: dict[int, tuple[int, int, int]] = {}  # frame -> x, y, height
-    for f, lvl, entries in frames:
-        col = v.geo.top - lvl if lvl is not None else v.geo.top + 1
-        y = cols.get(col, 40)
-        h = lh * (len(entries) + 1) + 8
-        pos[f] = (10 + col * cw, y, h)
-        cols[col] = y + h + 20
-    body, lines = [], []
-    for f, lvl, entries in frames:
-        x, y, h = pos[f]
-        body.append(f'<rect x="{x}" y="{y}" width="{width}" height="{h}" fill="white" stroke="black"/>')
-        body.append(f'<text x="{x + 4}" y="{y + lh}" font-weight="bold">{f:#x} level '
-                    f'{lvl if lvl is not None else "? (not a table page)"}</text>')
-        for n, (i, e) in enumerate(entries.items()):
-            ty = y + lh * (n + 2)
-            red = (f, i) in marked or (f, i) in path
-            weight = ' font-weight="bold"' if (f, i) in marked else ""
-            label = escape(f"[{i}] {format_pte(e, v.geo.mode, min(lvl or 0, v.geo.top))}")
-            body.append(f'<text x="{x + 4}" y="{ty}" fill="{"red" if red else "black"}"{weight}>{label}</text>')
-            child = e >> PTE_PPN_SHIFT & ((1 << 44) - 1)
-            if lvl and _pointer(e, lvl, v.geo.mode) and child in pos:
-                cx, cy, _ = pos[child]
-                lines.append(f'<line x1="{x + width}" y1="{ty - 4}" x2="{cx}" y2="{cy + 8}" '
-                             f'stroke="{"red" if (f, i) in path else "black"}"/>')
-    w = 20 + cw * (max(cols) + 1)
-    h = max(cols.values()) + 20
-    title = escape(f"{vector['version']} {vector['obligation']['id']}: witness va {va:#x}")
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="monospace" '
-            f'font-size="12">\n<text x="10" y="20" font-weight="bold">{title}</text>\n'
-            + "\n".join(body + lines) + "\n</svg>\n")
+    return pic.svg(scene(vector))
+
+
+def png(vector: dict, path: str) -> None:
+    pic.png(scene(vector), path)
+
+
+def dot(vector: dict) -> str:
+    """The tables after the breaking step as Graphviz DOT (red: the entries it changed)."""
+    s = scene(vector)
+    panel = s.panels[-1]
+    name = f"{vector['version']} {vector['obligation']['id']}"
+    out = [f'digraph "{name}" {{', "  rankdir=LR;", '  node [shape=plaintext, fontname="monospace"];',
+           f'  label="{escape(s.panels[-1].title)}: red, the entries changed; blue, the witness walk";']
+    edges = []
+    for b in panel.boxes:
+        rows = [f'<tr><td bgcolor="lightgrey">{escape(b.title)}</td></tr>']
+        for n, r in enumerate(b.rows):
+            text = escape(r.text)
+            text = f"<b>{text}</b>" if r.mark == pic.CHANGED else text
+            rows.append(f'<tr><td port="e{n}" align="left"><font color="{pic.COLORS[r.mark]}">{text}</font>'
+                        f'</td></tr>')
+            if r.link is not None:
+                edges.append(f'  f{b.key:x}:e{n} -> f{r.link:x} [color={pic.COLORS[r.mark]}];')
+        out.append(f'  f{b.key:x} [label=<<table border="1" cellborder="0">{"".join(rows)}</table>>];')
+    return "\n".join(out + edges + ["}"]) + "\n"

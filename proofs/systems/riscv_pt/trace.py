@@ -12,17 +12,19 @@ from typing import Any
 
 from model.riscv.machine import (
     ERRNO_NAMES,
-    INVALID_MFN,
     OP_NAMES,
     OPS,
     PC_IDLE,
+    PC_LOOP,
     Call,
     Step,
     rc_value,
 )
-from model.riscv.pte import format_pte
+from model.riscv.pte import SV39, format_pte
 from model.term import bv
+from proofs.systems.cstatement import write_statement
 from proofs.systems.walk import View
+from proofs.systems.xen_names import RISCV_FLAGS, arg_name, mfn_name, va_name
 
 
 @dataclass
@@ -33,17 +35,15 @@ class ConcreteCall:
     def call(self) -> Call:
         return Call(bv(self.op, 3), tuple(bv(a, 64) for a in self.args))
 
-    def describe(self) -> dict[str, Any]:
-        a = self.args
+    def describe(self, va_bits: int = SV39.va_bits) -> dict[str, Any]:
+        """The call with its arguments in Xen's words (`proofs/systems/xen_names.py`)."""
         names = {
             0: ("virt", "mfn", "nr", "flags"),
             1: ("s", "e"),
             2: ("virt", "nr"),
             3: ("virt", "nr", "flags"),
         }[self.op]
-        shown = {}
-        for n, x in zip(names, a):
-            shown[n] = "INVALID_MFN" if (n == "mfn" and x == INVALID_MFN) else hex(x)
+        shown = {n: arg_name(n, x, RISCV_FLAGS, va_bits) for n, x in zip(names, self.args)}
         return {"call": OP_NAMES[self.op], "function": OPS[self.op].split(" ")[0], "args": shown}
 
 
@@ -53,7 +53,7 @@ def describe(variant, calls: list[ConcreteCall], steps: list[Step], va: int) -> 
     calls_out, cur = [], None
     for st in steps:
         if int(st.pre.pc) == PC_IDLE:
-            cur = {**ConcreteCall(int(st.post.op), _args(st)).describe(), "iterations": 0}
+            cur = {**ConcreteCall(int(st.post.op), _args(st)).describe(mode.va_bits), "iterations": 0}
             calls_out.append(cur)
         else:
             cur["iterations"] += 1
@@ -66,19 +66,26 @@ def describe(variant, calls: list[ConcreteCall], steps: list[Step], va: int) -> 
     for w in last.writes:
         if bool(w.guard):
             lvl = int(w.level)
+            stmt = write_statement(variant, last, w)
             writes.append({
-                "table": hex(int(w.frame)), "index": int(w.idx), "level": lvl, "by": w.why,
+                "table": hex(int(w.frame)), "index": int(w.idx), "level": lvl, "by": stmt.where(),
                 "old": hex(int(w.old)), "old_decoded": format_pte(int(w.old), mode, min(lvl, mode.levels - 1)),
                 "new": hex(int(w.new)), "new_decoded": format_pte(int(w.new), mode, min(lvl, mode.levels - 1)),
+                "c": stmt.text,
             })
     v = View(variant, last, bv(va, 64))
+    loop = ({"vfn": hex(int(last.pre.vfn)), "left": hex(int(last.pre.left)), "mfn": mfn_name(int(last.pre.mfn))}
+            if int(last.pre.pc) == PC_LOOP else None)
     return {
         "calls": calls_out,
         "steps": len(steps),
-        "witness_va": hex(va),
+        "witness_va": va_name(va, mode.va_bits),
         "breaking_step": {
+            "step": len(steps),  # 1-based, as every trace numbers steps and calls
             "call": calls_out[-1]["call"],
+            "call_number": len(calls_out),
             "iteration": calls_out[-1]["iterations"],
+            "loop": loop,
             "writes": writes,
             "translation_before": _tr(v.before),
             "translation_after": _tr(v.after),

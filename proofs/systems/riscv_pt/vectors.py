@@ -25,13 +25,15 @@ from model.riscv.machine import (
     OPS,
     PC_HALTED,
     PC_IDLE,
+    PC_LOOP,
     Geometry,
     State,
     Step,
     initial_state,
     rc_value,
 )
-from model.riscv.pte import MODES, PTE_SMALL, format_pte
+from model.riscv.pte import (MODES, PAGE_SHIFT, PAGETABLE_ORDER, PTE_PPN_SHIFT, PTE_SMALL, classify, format_pte,
+                             pte_word)
 from model.term import TRUE, Bool, bv
 from proofs.systems.riscv_pt.versions import VERSIONS as VARIANTS
 from proofs.systems.riscv_pt.contract import call_ok
@@ -39,6 +41,7 @@ from proofs.engine.obligation import StepObligation as Invariant
 from proofs.systems.walk import View
 from proofs.systems.riscv_pt import machine as rvm
 from proofs.systems.riscv_pt.trace import ConcreteCall, _tr
+from proofs.systems.xen_names import canonical_va
 from proofs.vector import FORMAT, FORMAT_VERSION, VectorError, relpath
 
 SYSTEM = "riscv-pt"
@@ -125,9 +128,85 @@ def _popcount(x: int) -> int:
     return bin(x).count("1")
 
 
-def cost(calls: list[ConcreteCall], va: int, r: Run) -> tuple:
+#: obligations about pt_update's loop variables (vfn, left, mfn): their
+#: breaking step is judged on those, not on the entry it writes
+LOOP_OBLIGATIONS = ("lemma-progress", "lemma-frame")
+#: op -> the arguments that are virtual addresses
+ADDRESS_ARGS = {0: (0,), 1: (0, 1), 2: (0,), 3: (0,)}
+
+
+def breaking_writes(st: Step) -> list:
+    """The writes a step made (its guard true), each entry as it was and became."""
+    return [w for w in st.writes if bool(w.guard)]
+
+
+def mmu_place(v, state: State, frame: int, idx: int) -> Optional[tuple[int, int]]:
+    """(first virtual address, level) of the entry at (frame, idx) as the MMU
+    reaches it from the root in `state`, or None when no walk reaches it."""
+    mode, seen = v.geo.mode, set()
+
+    def walk(f: int, level: int, base: int) -> Optional[tuple[int, int]]:
+        if f == frame:
+            return canonical_va(base | idx << (PAGE_SHIFT + PAGETABLE_ORDER * level), mode.va_bits), level
+        seen.add(f)
+        for i, x in state.mem.frame_entries(f).items():
+            child = x >> PTE_PPN_SHIFT & ((1 << FRAME_BITS) - 1)
+            if level > 0 and bool(classify(pte_word(x), level, mode).pointer) and child not in seen:
+                got = walk(child, level - 1, base | i << (PAGE_SHIFT + PAGETABLE_ORDER * level))
+                if got:
+                    return got
+        return None
+
+    return walk(v.geo.root, v.geo.top, 0)
+
+
+def entry_place(v, st: Step, w) -> tuple[int, int]:
+    """(first virtual address, level) of the entry `w` wrote: where the MMU
+    reaches it (after the step, else before), else where pt.c meant it to be
+    (the iteration's vfn, aligned to the level it wrote at)."""
+    frame, idx = int(w.frame), int(w.idx)
+    got = mmu_place(v, st.post, frame, idx) or mmu_place(v, st.pre, frame, idx)
+    if got:
+        return got
+    level = int(w.level)
+    size = 1 << (PAGE_SHIFT + PAGETABLE_ORDER * level)
+    return canonical_va((int(st.pre.vfn) << PAGE_SHIFT) & ~(size - 1), v.geo.mode.va_bits), level
+
+
+def entry_range(v, st: Step, w) -> tuple[int, int]:
+    """[first, last] virtual address the entry written by `w` maps (`entry_place`)."""
+    first, level = entry_place(v, st, w)
+    return first, first + (1 << (PAGE_SHIFT + PAGETABLE_ORDER * level)) - 1
+
+
+def meaningful(inv: Invariant, st: Step) -> bool:
+    """A breaking step that writes changes an entry (old != new): a shrink must
+    not settle on a 'breaking' write that leaves the entry as it was."""
+    writes = breaking_writes(st)
+    return inv.id in LOOP_OBLIGATIONS or not writes or any(int(w.old) != int(w.new) for w in writes)
+
+
+def witness_inside(v, st: Step, va: int) -> bool:
+    """The witness address lies in an entry the breaking step changed (any it
+    wrote when it changed none; when it wrote nothing, in the page its loop
+    iteration works on; free for a call's prologue)."""
+    writes = breaking_writes(st)
+    changed = [w for w in writes if int(w.old) != int(w.new)] or writes
+    if not writes:
+        page = canonical_va(int(st.pre.vfn) << PAGE_SHIFT, v.geo.mode.va_bits)
+        return int(st.pre.pc) != PC_LOOP or page <= va < page + (1 << PAGE_SHIFT)
+    return any(lo <= va <= hi for lo, hi in (entry_range(v, st, w) for w in changed))
+
+
+def cost(calls: list[ConcreteCall], va: int, r: Run, v=None, inv: Optional[Invariant] = None) -> tuple:
+    """What the shrink makes smaller, most important first: a meaningful break,
+    fewest steps, calls, table pages, a witness inside the changed entry,
+    fewest set bits, smallest values."""
     values = [x for c in calls for x in (c.op, *c.args)] + [va]
-    return (r.broke + 1, len(calls), int(r.final.next_free),
+    st = r.steps[r.broke]
+    idle_write = 0 if inv is None or meaningful(inv, st) else 1
+    inside = 0 if v is None or witness_inside(v, st, va) else 1
+    return (idle_write, r.broke + 1, len(calls), int(r.final.next_free), inside,
             sum(_popcount(x) for x in values), tuple(values))
 
 
@@ -144,6 +223,18 @@ def _candidates(x: int) -> list[int]:
     return [c for c in dict.fromkeys(out) if c != x]
 
 
+def _witnesses(v, x: int, r: Optional[Run]) -> list[int]:
+    """Witness addresses to try: canonical ones (the MMU's view of `x`'s
+    smaller values), the first address of each entry the breaking step wrote first."""
+    bits = v.geo.mode.va_bits
+    st = r.steps[r.broke] if r else None
+    starts = [entry_range(v, st, w)[0] for w in breaking_writes(st)] if st else []
+    if st is not None and not starts and int(st.pre.pc) == PC_LOOP:
+        starts = [canonical_va(int(st.pre.vfn) << PAGE_SHIFT, bits)]
+    out = starts + [canonical_va(c, bits) for c in _candidates(x)]
+    return [c for c in dict.fromkeys(out) if c != x]
+
+
 def _flag_candidates(v, x: int) -> list[int]:
     presets = [p | s for p in v.FLAG_PRESETS for s in (0, PTE_SMALL)]
     return [c for c in sorted(set(presets), key=lambda f: (_popcount(f), f)) if c != x]
@@ -152,12 +243,41 @@ def _flag_candidates(v, x: int) -> list[int]:
 def _try(v, inv, calls, va, best) -> Optional[tuple]:
     if not _contract(v, calls):
         return None
-    r = run(v, inv, calls, va, max_steps=best[0])
+    r = run(v, inv, calls, va, max_steps=best[1] if best[0] == 0 else None)
     if r.broke is None:
         return None
     calls = calls[:r.call_of_step[r.broke] + 1]
-    c = cost(calls, va, r)
+    c = cost(calls, va, r, v, inv)
     return (c, calls, va) if c < best else None
+
+
+def _moved(calls: list[ConcreteCall], va: int, delta: int, va_bits: int) -> tuple[list[ConcreteCall], int]:
+    """The whole scenario `delta` lower in the address space (every virtual
+    address argument and the witness)."""
+    mask = (1 << 64) - 1
+    out = []
+    for c in calls:
+        args = tuple((a - delta) & mask if k in ADDRESS_ARGS[c.op] else a for k, a in enumerate(c.args))
+        out.append(ConcreteCall(c.op, args))
+    return out, canonical_va((va - delta) & mask, va_bits)
+
+
+def _flags_swapped(calls: list[ConcreteCall]) -> Iterable[list[ConcreteCall]]:
+    """The same calls with the flags of two of them exchanged."""
+    with_flags = [i for i, c in enumerate(calls) if c.op in FLAG_ARG]
+    for n, i in enumerate(with_flags):
+        for j in with_flags[n + 1:]:
+            a, b = calls[i], calls[j]
+            fa, fb = a.args[FLAG_ARG[a.op]], b.args[FLAG_ARG[b.op]]
+            if fa != fb:
+                out = list(calls)
+                out[i] = ConcreteCall(a.op, _with(a.args, FLAG_ARG[a.op], fb))
+                out[j] = ConcreteCall(b.op, _with(b.args, FLAG_ARG[b.op], fa))
+                yield out
+
+
+def _with(args: tuple, k: int, x: int) -> tuple:
+    return args[:k] + (x,) + args[k + 1:]
 
 
 def canonical(v, inv: Invariant, calls: list[ConcreteCall], va: int) -> tuple[list[ConcreteCall], int]:
@@ -168,16 +288,23 @@ def canonical(v, inv: Invariant, calls: list[ConcreteCall], va: int) -> tuple[li
         raise VectorError(f"internal error: the trace does not break {inv.id} on {v.name} "
                           "when replayed concretely")
     calls = calls[:r.call_of_step[r.broke] + 1]
-    best = cost(calls, va, r)
+    best = cost(calls, va, r, v, inv)
+    bits = v.geo.mode.va_bits
     changed = True
     while changed:
         changed = False
+
+        def attempt(new_calls: list[ConcreteCall], new_va: int) -> bool:
+            nonlocal best, calls, va, changed
+            got = _try(v, inv, new_calls, new_va, best)
+            if got:
+                best, calls, va = got
+                changed = True
+            return bool(got)
+
         for j in range(len(calls)):
             if j < len(calls) and len(calls) > 1:
-                got = _try(v, inv, calls[:j] + calls[j + 1:], va, best)
-                if got:
-                    best, calls, va = got
-                    changed = True
+                attempt(calls[:j] + calls[j + 1:], va)
         for i in range(len(calls)):
             for k in range(4):
                 if i >= len(calls):
@@ -187,28 +314,28 @@ def canonical(v, inv: Invariant, calls: list[ConcreteCall], va: int) -> tuple[li
                          else _candidates(c.args[k]))
                 for x in cands:
                     c = calls[i]
-                    args = c.args[:k] + (x,) + c.args[k + 1:]
-                    got = _try(v, inv, calls[:i] + [ConcreteCall(c.op, args)] + calls[i + 1:], va, best)
-                    if got:
-                        best, calls, va = got
-                        changed = True
-                        if i >= len(calls):
-                            break
-        for x in _candidates(va):
-            got = _try(v, inv, calls, x, best)
-            if got:
-                best, calls, va = got
-                changed = True
+                    attempt(calls[:i] + [ConcreteCall(c.op, _with(c.args, k, x))] + calls[i + 1:], va)
+                    if i >= len(calls):
+                        break
+        for swapped in list(_flags_swapped(calls)):
+            attempt(swapped, va)
+        r = run(v, inv, calls, va)
+        for x in _witnesses(v, va, r):
+            attempt(calls, x)
         # one value in several places (the same virt in two calls and the witness)
         shared = sorted({x for c in calls for x in c.args} | {va})
         for old in shared:
             for x in _candidates(old):
                 sub = lambda y: x if y == old else y  # noqa: E731
                 moved = [ConcreteCall(c.op, tuple(map(sub, c.args))) for c in calls]
-                got = _try(v, inv, moved, sub(va), best)
-                if got:
-                    best, calls, va = got
-                    changed = True
+                if attempt(moved, canonical_va(sub(va), bits)):
+                    break
+        # the whole scenario lower in the address space
+        addresses = sorted({c.args[k] for c in calls for k in ADDRESS_ARGS[c.op]})
+        for old in addresses:
+            for x in _candidates(old):
+                moved, moved_va = _moved(calls, va, old - x, bits)
+                if attempt(moved, moved_va) or attempt(moved, va):
                     break
     return calls, va
 
@@ -523,13 +650,15 @@ def replay(vector: dict) -> list[str]:
             problems.append(f"{inv.id} does not break")
             return problems
         if r.broke != vector["violation"]["step"]:
-            problems.append(f"{inv.id} breaks at step {r.broke}, the vector says {vector['violation']['step']}")
+            problems.append(f"{inv.id} breaks at step {r.broke + 1}, the vector says "
+                            f"{vector['violation']['step'] + 1}")  # 1-based, as every trace prints
     else:
         r = run(v, None, calls, 0)
     got = {"calls": _calls_out(calls, r), "expected": _expected(v, r)}
     for i, (want, have) in enumerate(zip(vector["calls"], got["calls"])):
         if want.get("rc") != have.get("rc"):
-            problems.append(f"call {i} ({want['call']}) returns {have.get('rc')}, the vector says {want.get('rc')}")
+            problems.append(f"call {i + 1} ({want['call']}) returns {have.get('rc')}, the vector says "
+                            f"{want.get('rc')}")
     for key in ("after", "pool_handed_out", "tlb_stale", "tables"):
         if vector["expected"][key] != got["expected"][key]:
             problems.append(f"final {key} differs from the vector's")
