@@ -24,9 +24,9 @@ from proofs.systems.riscv_pt.trace import ConcreteCall, describe
 from proofs.systems.xen_names import RISCV_FLAGS, arm_flags, va_name
 
 COMMITTED = Path(__file__).resolve().parent.parent / "counterexamples"
-TRACES = sorted(p for p in COMMITTED.glob("riscv-pt-*/*.json")
-                if vec.load(p)["system"] == "riscv-pt")
-ALL = sorted(p for p in COMMITTED.rglob("*.json") if p.name != "schema.json")
+TRACES = sorted(p for p in vec.vector_files(COMMITTED.glob("riscv-pt-*/*.json"))
+                if p.name != "traces.json" and vec.load(p)["system"] == "riscv-pt")
+ALL = vec.vector_files([COMMITTED])
 
 
 def _show(path: Path, capsys, *extra: str) -> str:
