@@ -41,9 +41,18 @@ def test_a_committed_trace_establishes_the_verdict_without_a_search(monkeypatch)
         searched.extend((ob.id, op) for ob, op in targets)
         return real(m, targets, *args, **kwargs)
 
+    stepped, real_step = [], engine.step_check
+
+    def step_spy(m, ob, op, *args, **kwargs):
+        stepped.append((ob.id, op))
+        return real_step(m, ob, op, *args, **kwargs)
+
     monkeypatch.setattr(engine, "search", spy)
+    monkeypatch.setattr(engine, "step_check", step_spy)
     [r] = [r for r in _decide(Settings(jobs=1, certificates=str(COMMITTED))) if r.verdict == "violated"]
-    assert ("tables-kept", r.extra["operation_key"]) not in searched
+    assert ("tables-kept", r.extra["operation_key"]) not in searched + stepped
+    assert [op for ob, op in stepped if ob == "tables-kept"] == ["map", "destroy", "modify"], \
+        "the other operations are still decided by the solver"
     assert r.extra[certificates.ESTABLISHED_BY] == "committed trace"
     assert "replayed (no search ran" in r.detail and "traces.json" in r.detail
     assert r.counterexample["calls"], "the replayed trace is decoded like a searched one"

@@ -6,7 +6,9 @@ BMC search has found such a trace, it is committed beside the vectors
 (`<vectors dir>/<version>/traces.json`, one per violated (obligation,
 operation)); a later run given that directory replays it first and, when it
 still breaks the obligation within the run's depth, reports the verdict as
-established by that replay, saying so in the result.  The search runs for every
+established by that replay, saying so in the result: no solver call, neither
+the one-step query (whose counterexample would go unused) nor the search.  Both
+run for every
 target whose trace is missing or no longer reproduces, and a trace that no
 longer matches what the run establishes fails the run like a differing vector
 (`--update` rewrites it).  Only violations are taken from the file: every

@@ -48,9 +48,17 @@ def _machine(module: str, version: str, settings: Settings) -> Machine:
 
 
 def _step_job(job: tuple) -> tuple:
+    """The one-step check, unless a committed trace still breaks the obligation:
+    then that replay is the verdict (violated), and neither the step query
+    (whose counterexample would go unused) nor the search runs."""
     module, version, oid, op, settings = job
     m = _machine(module, version, settings)
     ob = system_module(module).OBLIGATIONS[oid]
+    committed = certificates.load(settings.certificates, version).get((oid, op))
+    if committed is not None:
+        f = certified(m, ob, committed, m.depth)
+        if f is not None:
+            return job, StepOutcome("certified", 0.0, certified=f)
     return job, step_check(m, ob, op, settings.solver, settings.timeout_ms, settings.rlimit,
                            settings.by_case)
 
@@ -66,23 +74,12 @@ def _initial_job(job: tuple) -> tuple:
 
 
 def _search_job(job: tuple) -> tuple:
-    """BMC of a version's open targets; a target with a committed trace that
-    still breaks it is established by that replay instead."""
     module, version, targets, settings = job
     m = _machine(module, version, settings)
     obs = system_module(module).OBLIGATIONS
-    committed = certificates.load(settings.certificates, version)
-    found: dict[tuple, Found] = {}
-    for o, op in targets:
-        if (o, op) in committed:
-            f = certified(m, obs[o], committed[(o, op)], m.depth)
-            if f is not None:
-                found[(o, op)] = f
-    rest = [t for t in targets if t not in found]
-    if rest:
-        found.update(zip(rest, search(m, [(obs[o], op) for o, op in rest], m.depth, settings.solver,
-                                      settings.timeout_ms, settings.rlimit)))
-    return job, [found[t] for t in targets]
+    found = search(m, [(obs[o], op) for o, op in targets], m.depth, settings.solver,
+                   settings.timeout_ms, settings.rlimit)
+    return job, found
 
 
 def _query_job(job: tuple) -> tuple:
@@ -206,11 +203,11 @@ class Decision:
         for key, n in lost.items():
             out[key].detail.append(f"its step proof assumes lemma '{n}' ({lemma_of[n]}), "
                                    "not proved for this version")
-        open_ = {v: [(o, op) for o in steps for op in ops[v] if (v, o, op) not in sound]
-                 for v in versions}
+        found: dict[tuple, Found] = {k: o.certified for k, o in out.items() if o.certified is not None}
+        open_ = {v: [(o, op) for o in steps for op in ops[v] if (v, o, op) not in sound
+                     and (v, o, op) not in found] for v in versions}
         search_jobs = [(module, v, tuple(t), settings) for v, t in open_.items() if t]
         self.total += len(search_jobs)
-        found: dict[tuple, Found] = {}
         for job, fs in self.pool.submit(_search_job, search_jobs, priority(SEARCH, self.rank)).completed():
             for (o, op), f in zip(job[2], fs):
                 found[(job[1], o, op)] = f

@@ -24,11 +24,12 @@ class ReplayError(RuntimeError):
 
 @dataclass
 class StepOutcome:
-    status: str  # "proved" (provisionally), "cti", "unknown"
+    status: str  # "proved" (provisionally), "cti", "unknown"; "certified": not asked (see below)
     seconds: float
     vacuity: Optional[bool] = None
     cti: Optional[dict] = None
     detail: list = field(default_factory=list)
+    certified: Any = None  # a committed trace's replay (search.Found) that settles it: violated
 
 
 @dataclass
