@@ -120,7 +120,7 @@ class DaskPool:
             raise UsageError("--scheduler needs dask.distributed (pip install -e '.[dist]')") from None
         try:
             if self.address:
-                self.client = Client(self.address, timeout=10)
+                self.client = Client(self.address, timeout=5)
             else:
                 import logging
 
