@@ -288,7 +288,7 @@ def _sync_traces(run: Run, vectors: list[dict], args: argparse.Namespace) -> int
     from proofs.vector import certificates_of
 
     files = certificates.produced(run.results, certificates_of(vectors))
-    lines = certificates.sync(files, args.vectors, run.requested, args.update)
+    lines = certificates.sync(files, args.vectors, run.requested, args.update, searched=args.search_all)
     for line in lines:
         print(line)
     replayed = sum(r.extra.get(certificates.ESTABLISHED_BY) == "committed trace" for r in run.results)

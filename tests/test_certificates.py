@@ -120,3 +120,21 @@ def test_a_vector_is_the_committed_trace_of_its_operation(path):
     op, trace = vec.plugin_for(v).certificate(v)
     assert op == v["obligation"]["vector_from"]
     assert certificates.load(str(COMMITTED), v["version"])[(v["obligation"]["id"], op)] == trace
+
+
+def test_after_search_all_another_valid_trace_is_not_a_difference(tmp_path):
+    old = {"va": "0x0", "step_calls": [[0, ["0x0", "0x0", "0x1", "0x3"]]]}
+    other = {"va": "0x1000", "step_calls": [[0, ["0x1000", "0x0", "0x1", "0x3"]]]}
+    result = Result(V9, "wx", "map", "violated", {}, "z3", 0.0, system="riscv-pt",
+                    extra={"replay": other, "operation_key": "map"})
+    certificates.sync(certificates.produced([dict_result(old)], {}), tmp_path, {(V9, "wx")}, update=False)
+    files = certificates.produced([result], {})
+    assert certificates.sync(files, tmp_path, {(V9, "wx")}, update=False, searched=True) == []
+    assert certificates.load(str(tmp_path), V9)[("wx", "map")] == old, "the committed trace is kept"
+    [line] = certificates.sync(files, tmp_path, {(V9, "wx")}, update=False)
+    assert line.startswith("TRACE DIFFERS")
+
+
+def dict_result(trace: dict) -> Result:
+    return Result(V9, "wx", "map", "violated", {}, "z3", 0.0, system="riscv-pt",
+                  extra={"replay": trace, "operation_key": "map"})

@@ -104,11 +104,14 @@ def produced(results: Iterable, overrides: dict[tuple[str, str, str], dict]) -> 
     return out
 
 
-def sync(files: dict[str, dict], directory: str | Path, requested: set, update: bool) -> list[str]:
+def sync(files: dict[str, dict], directory: str | Path, requested: set, update: bool,
+         searched: bool = False) -> list[str]:
     """Compare this run's traces with the committed ones, for the (version,
     obligation) pairs the run decided (the rest of a file is kept).  A trace new
     to the file is added; one that differs, or is committed for an obligation no
-    longer violated, is a difference (rewritten only with `update`)."""
+    longer violated, is a difference (rewritten only with `update`).  After a run
+    that `searched` every trace (`--search-all`) a differing trace is another
+    valid one, not a difference: only a trace of what is no longer violated is."""
     root = Path(directory)
     lines: list[str] = []
     versions = sorted({v for v, _ in requested} | set(files))
@@ -118,12 +121,17 @@ def sync(files: dict[str, dict], directory: str | Path, requested: set, update: 
         decided = {o for v, o in requested if v == version}
         mine = files.get(version, {}).get("traces", {})
         kept = {o: t for o, t in (old or {}).get("traces", {}).items() if o not in decided}
-        new = {**kept, **mine}
+        new = {**kept, **{o: dict(by_op) for o, by_op in mine.items()}}
+        if searched and not update:  # keep the committed traces the search found again another way
+            for o in decided:
+                for op, t in (old or {}).get("traces", {}).get(o, {}).items():
+                    if op in new.get(o, {}):
+                        new[o][op] = t
         differs = []
         for o in sorted(decided):
             before, now = (old or {}).get("traces", {}).get(o, {}), mine.get(o, {})
             for op in sorted(set(before) | set(now)):
-                if op in before and before[op] != now.get(op):
+                if op in before and before[op] != now.get(op) and not (searched and op in now and not update):
                     differs.append(f"{o} {op}" + ("" if op in now else " (no longer violated)"))
         if differs and not update:
             lines.append(f"TRACE DIFFERS: {p}: {', '.join(differs)} not what this run establishes "
