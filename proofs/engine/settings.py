@@ -19,3 +19,5 @@ class Settings:
     rlimit: Optional[int] = None  # z3's deterministic resource limit per query
     xen_src: Optional[str] = None  # a Xen tree with the C the models follow (default ../shared/xen)
     c_source: Optional[str] = None  # one C file, for the one version selected
+    c_name: Optional[str] = None  # with c_source: the C itself is the version of this name
+    c_base: Optional[str] = None  # ... whose header, contract and expected verdicts are this version's

@@ -352,7 +352,26 @@ def calls_of(vector: dict) -> list[ConcreteCall]:
 
 def variant_for(vector: dict):
     _need(vector)
+    if vector["version"] not in VARIANTS and "c_file" in vector["bounds"]:
+        _lifted_version(vector)
     return variant_of(vector["version"], vector["mode"], int(vector["bounds"]["pool"]))
+
+
+def _lifted_version(vector: dict) -> None:
+    """A vector of a lifted pt.c (`prove --c-source`): that C, if it is at hand unchanged,
+    becomes its version again."""
+    import hashlib
+    from pathlib import Path
+
+    from proofs.systems.riscv_pt.c_version import CSpec, register
+
+    b = vector["bounds"]
+    path = Path(b["c_file"])
+    if not path.is_file():
+        raise VectorError(f"the C of version {vector['version']} ({path}) is not at hand")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != b.get("c_sha256"):
+        raise VectorError(f"{path} has changed since this vector of {vector['version']} was written")
+    register(CSpec(str(path), vector["version"], b["base"]))
 
 
 def obligation_of(vector: dict) -> Optional[Invariant]:
@@ -442,15 +461,32 @@ def from_results(results: Iterable, settings) -> list[dict]:
             meta.append((rs, r.solver))
     out = []
     for (kind, version, ob, op, _, _), got, (rs, solver) in zip(jobs, _fresh(jobs, settings.jobs or 2), meta):
-        v, inv = rvm.version(version, settings), _obligations()[ob]
+        m, inv = rvm.machine(version, settings), _obligations()[ob]
+        v, bounds = m.v, {**m.bounds()}
         if kind == "step":
-            vec = step_vector(v, inv, got[1], got[2], rvm.bounds(settings), solver)
+            vec = step_vector(v, inv, got[1], got[2], bounds, solver)
         else:
-            vec = build(v, inv, got[1], got[2], rvm.bounds(settings), solver)
+            vec = build(v, inv, got[1], got[2], bounds, solver)
+            _replayed_on_compiled(v, got[1], vec)
         vec["obligation"]["violated_in"] = [OP_NAMES[k] for k in sorted(map(_op_id, rs))]
         vec["obligation"]["vector_from"] = OP_NAMES[op]
         out.append(vec)
     return out
+
+
+def _replayed_on_compiled(v, calls: list[ConcreteCall], vec: dict) -> None:
+    """A lifted C version's vector replays on the compiled C too, or it is not written."""
+    compiled = getattr(v, "replay_compiled", None)
+    if compiled is None:
+        return
+    got = compiled(calls)
+    if got.get("differences"):
+        raise VectorError(f"{relpath_of(vec)}: the trace does not replay on the compiled C "
+                          f"({got['compiler']}): {got['differences'][0]}")
+
+
+def relpath_of(vec: dict) -> str:
+    return f"{vec['version']}/{vec['obligation']['id']}.json"
 
 
 def started_calls(v, step_calls: list[ConcreteCall]) -> list[ConcreteCall]:
