@@ -353,17 +353,16 @@ def calls_of(vector: dict) -> list[ConcreteCall]:
 def variant_for(vector: dict):
     _need(vector)
     if vector["version"] not in VARIANTS and "c_file" in vector["bounds"]:
-        _lifted_version(vector)
+        return _lifted_version(vector)
     return variant_of(vector["version"], vector["mode"], int(vector["bounds"]["pool"]))
 
 
-def _lifted_version(vector: dict) -> None:
-    """A vector of a lifted pt.c (`prove --c-source`): that C, if it is at hand unchanged,
-    becomes its version again."""
+def _lifted_version(vector: dict):
+    """A vector of a lifted pt.c (`prove --c-source`): that C again, if it is at hand unchanged."""
     import hashlib
     from pathlib import Path
 
-    from proofs.systems.riscv_pt.c_version import CSpec, register
+    from proofs.systems.riscv_pt.c_version import CSpec, c_version
 
     b = vector["bounds"]
     path = Path(b["c_file"])
@@ -371,7 +370,9 @@ def _lifted_version(vector: dict) -> None:
         raise VectorError(f"the C of version {vector['version']} ({path}) is not at hand")
     if hashlib.sha256(path.read_bytes()).hexdigest() != b.get("c_sha256"):
         raise VectorError(f"{path} has changed since this vector of {vector['version']} was written")
-    register(CSpec(str(path), vector["version"], b["base"]))
+    if vector["mode"] not in MODES:
+        raise VectorError(f"unknown mode {vector['mode']!r} in vector")
+    return c_version(CSpec(str(path), vector["version"], b["base"]), vector["mode"], int(b["pool"]))
 
 
 def obligation_of(vector: dict) -> Optional[Invariant]:
