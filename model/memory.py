@@ -130,6 +130,20 @@ class Memory:
                + tuple(w.under(~cond) for w in other.log[n:]))
         return self._copy(log=log)
 
+    @classmethod
+    def merge_all(cls, pairs: list) -> "Memory":
+        """One memory for several `(cond, memory)` pairs with exclusive conditions, all extended
+        from a common one: each write made on some of them appears once, under the disjunction
+        of their conditions (so history shared by some but not all is not copied per memory,
+        whatever the order of the pairs)."""
+        first = pairs[0][1]
+        if len(pairs) == 1:
+            return first
+        for _, m in pairs[1:]:
+            if m.cells is not first.cells or m.cleared != first.cleared:
+                raise ValueError("merge of memories with different concrete parts")
+        return first._copy(log=_merged_log(pairs, 0))
+
     def cells_read(self, model) -> dict[tuple[int, int], int]:
         """The base entries at every location a query read, under a solver model
         (how a counterexample's pre-state memory is decoded)."""
@@ -146,3 +160,22 @@ class Memory:
         if self.log:
             raise ValueError("frame_entries needs a concrete memory")
         return {i: v for (f, i), v in sorted(self.cells.items()) if f == frame and v}
+
+
+def _merged_log(pairs: list, n: int) -> tuple:
+    """The merged log of `pairs` (exclusive conditions), whose logs agree on their first `n` entries."""
+    logs = [m.log for _, m in pairs]
+    while all(len(lg) > n for lg in logs) and all(lg[n] is logs[0][n] for lg in logs):
+        n += 1
+    out = logs[0][:n]
+    groups: dict = {}
+    for c, m in pairs:
+        if len(m.log) > n:
+            groups.setdefault(id(m.log[n]), []).append((c, m))
+    for group in groups.values():
+        cond = group[0][0]
+        for c, _ in group[1:]:
+            cond = cond | c
+        tail = _merged_log(group, n + 1) if len(group) > 1 else group[0][1].log
+        out += tuple(w.under(cond) for w in tail[n:])
+    return out

@@ -13,7 +13,7 @@ from model.riscv.machine import OP_IDS, OPS
 from proofs import interrupt, systems
 from proofs.engine import Settings
 from proofs.errors import EXIT_INTERRUPTED, EXIT_MISMATCH, Interrupted, PtproveError, SolverError, UsageError
-from proofs.expectations import against_base, aggregate, exit_status, load_expectations, record
+from proofs.expectations import against_base, aggregate, exit_status, inherit, load_expectations, record
 from proofs.outputs import check_dir, check_file
 from proofs.progress import Progress
 from proofs.report import Canonical, Run, render, write_json, write_junit
@@ -85,7 +85,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="a Xen tree holding the C each riscv-pt version refines (`refines`; default "
                              "../shared/xen beside the repository, v5 from seed 000)")
     bounds.add_argument("--c-source", metavar="FILE", default=None,
-                        help="the pt.c the one selected riscv-pt version refines (`refines`)")
+                        help="a pt.c: without --variant, the lifted C is itself a riscv-pt version "
+                             "(--name), decided like a model version and expected to give --base's "
+                             "verdicts; with one riscv-pt --variant, the C that version refines (`refines`)")
+    bounds.add_argument("--name", default=None, metavar="NAME",
+                        help="with --c-source: the C version's name (default riscv-pt-c)")
+    bounds.add_argument("--base", default=None, metavar="VERSION",
+                        help="with --c-source: the model version whose asm/page.h (the shim flavour), "
+                             "caller contract and expected verdicts the C takes (default riscv-pt-upstream)")
     bounds.add_argument("--confirm", choices=("cvc5",), default=None,
                         help="re-check proved step/vacuity queries and violated traces afterwards")
     out = p.add_argument_group("outputs (checked writable before any work starts)")
@@ -171,12 +178,20 @@ def _check_options(args: argparse.Namespace) -> None:
             if v != base and not shared:
                 raise UsageError(f"--against {base}: {v} and {base} share no system")
         args.variant = [*dict.fromkeys([*args.variant, base])]
+    if args.c_source is None or args.variant:
+        for flag in ("name", "base"):
+            if getattr(args, flag, None) is not None:
+                raise UsageError(f"--{flag} needs --c-source FILE (and no --variant)")
     if args.c_source is not None:
-        riscv = [v for v in (args.variant or []) if v in systems.system("riscv-pt").variants]
-        if len(riscv) != 1:
-            raise UsageError("--c-source FILE needs exactly one riscv-pt --variant (the version it refines)")
         if not Path(args.c_source).is_file():
             raise UsageError(f"--c-source {args.c_source}: no such file")
+        if not args.variant:
+            _c_version(args)
+        else:
+            riscv = [v for v in args.variant if v in systems.system("riscv-pt").variants]
+            if len(riscv) != 1:
+                raise UsageError("--c-source FILE needs no --variant (the C is the version) or exactly one "
+                                 "riscv-pt --variant (the version it refines)")
     if args.xen_src is not None and not Path(args.xen_src).is_dir():
         raise UsageError(f"--xen-src {args.xen_src}: not a directory")
     if args.record_expectations:
@@ -194,16 +209,57 @@ def _check_options(args: argparse.Namespace) -> None:
             certificates.load(args.vectors, v)
 
 
+def _c_version(args: argparse.Namespace) -> None:
+    """`--c-source FILE` alone: lift the C now (a file that does not compile, or a construct
+    the lifter does not model, is one line and exit 2 before any work), make it the version
+    `--name` of riscv-pt, and select it alone."""
+    from proofs.systems.riscv_pt.c_version import DEFAULT_BASE, DEFAULT_NAME, CSpec, c_version, register
+
+    models = systems.system("riscv-pt").variants
+    base = args.base or DEFAULT_BASE
+    if base not in models or hasattr(models[base], "spec"):
+        raise UsageError(f"--base {base}: not a modelled riscv-pt version (known: "
+                         f"{', '.join(v for v in models if not hasattr(models[v], 'spec'))})")
+    if args.system and "riscv-pt" not in args.system:
+        raise UsageError("--c-source FILE without --variant is a riscv-pt version: --system must include riscv-pt")
+    name = args.name or DEFAULT_NAME
+    if not name or any(c.isspace() or c in "/," for c in name):
+        raise UsageError(f"--name {name!r}: a version name has no spaces, commas or slashes")
+    spec = CSpec(str(Path(args.c_source)), name, base)
+    from model.c.ir import UnsupportedIR
+
+    try:  # lifted and run before it is a version: a bad file registers nothing, before any work
+        c_version(spec, args.mode, args.pool).warm()
+    except UnsupportedIR as e:
+        raise UnsupportedIR(f"--c-source {args.c_source}: {e}") from None
+    register(spec)
+    args.system, args.variant, args.name, args.base = ["riscv-pt"], [name], name, base
+
+
 def prove(args: argparse.Namespace) -> int:
+    try:
+        return _prove(args)
+    finally:
+        if args.c_source and args.name:
+            from proofs.systems.riscv_pt.c_version import unregister
+
+            unregister(args.name)
+
+
+def _prove(args: argparse.Namespace) -> int:
     clock = time.perf_counter()
     _check_options(args)
     selection = plan(args)
     expectations = load_expectations(args.expectations)
+    c_name = args.name if args.c_source and args.name else None
+    if c_name:
+        expectations = inherit(expectations, c_name, args.base,
+                               f"--c-source {args.c_source}: the lifted C is expected to give {args.base}'s verdicts")
     settings = Settings(solver=args.solver, timeout_ms=args.timeout * 1000, depth=args.depth,
                         mode=args.mode, pool=args.pool, jobs=args.jobs or 0,
                         rlimit=args.rlimit, xen_src=args.xen_src, c_source=args.c_source,
                         certificates=None if args.search_all else args.vectors,
-                        scheduler=args.scheduler)
+                        scheduler=args.scheduler, c_name=c_name, c_base=args.base if c_name else None)
     run = Run(expectations.path, complete=False,
               extra={"argv": sys.argv[1:], "state_machine_bounds": {
                   "mode": settings.mode, "pool": settings.pool, "depth": settings.depth}})

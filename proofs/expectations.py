@@ -240,6 +240,15 @@ def exit_status(differences: Iterable[Difference], results: Iterable[Result]) ->
 # ---------------------------------------------------------------------------
 # a new version against its base, and recording its expectations
 
+def inherit(expectations: Expectations, new: str, base: str, why: str) -> Expectations:
+    """`expectations` where `new` expects `base`'s verdict on every obligation it has none for."""
+    entries = dict(expectations.entries)
+    for (variant, invariant), exp in expectations.entries.items():
+        if variant == base and (new, invariant) not in entries:
+            entries[(new, invariant)] = Expectation(exp.verdict, f"{why} ({base}: {exp.reason})")
+    return Expectations(expectations.path, entries)
+
+
 def against_base(aggregates: Mapping[Pair, Aggregate], differences: Iterable[Difference],
                  base: str) -> list[Difference]:
     """`differences` for a run of new versions with `--against base`: a new

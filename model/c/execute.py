@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
-from typing import Callable, Optional, Union
+from typing import Callable, Optional, Protocol, Union
 
 from pysmt import shortcuts as S
 from pysmt.typing import BVType
@@ -204,13 +204,25 @@ class Feasibility:
             self.solver.exit()
 
 
+class Observer(Protocol):
+    """What a caller may watch as the IR runs (`execute(observer=...)`): every page-frame
+    access and every return, on the path it happens on (`path.pc`, `path.phase`,
+    `ex.stack`).  It may keep its own values in `path.ghost` (merged like any value)."""
+
+    def frame_load(self, ex: "Executor", path: Path, frame: Word, idx: Word, value: Word) -> None: ...
+    def frame_store(self, ex: "Executor", path: Path, frame: Word, idx: Word, old: Word, new: Word) -> None: ...
+    def returned(self, ex: "Executor", path: Path, fn: Function, env: dict) -> None: ...
+
+
 class Executor:
     """Runs one function of a `Module` on symbolic arguments (see `execute`)."""
 
     def __init__(self, module: Module, stubs, *, globals_init: Optional[dict] = None,
-                 feasibility: bool = True):
+                 feasibility: bool = True, observer: Optional["Observer"] = None):
         self.m = module
         self.stubs = stubs
+        self.observer = observer
+        self.stack: list[str] = []  # the functions being run, outermost first (inlined callees too)
         self.globals_init = globals_init or {}
         self.feasible = Feasibility(feasibility)
         self.outcomes: list[Outcome] = []
@@ -304,9 +316,12 @@ class Executor:
                 raise UnsupportedIR(f"{what}: a {ty} load from a page frame")
             frame, idx = self._frame_slot(path, p, size, what)
             try:
-                return path.mem.read(frame, idx)
+                value = path.mem.read(frame, idx)
             except ValueError as e:  # a symbolic location over a concrete replay's memory
                 raise UnsupportedIR(f"{what}: {e}") from None
+            if self.observer is not None:
+                self.observer.frame_load(self, path, frame, idx, value)
+            return value
         offs = self._cells_at(path, p, size, what)
         if not offs:
             return self.zero(ty)
@@ -334,6 +349,8 @@ class Executor:
             if not isinstance(value, Word) or value.width != 64:
                 raise UnsupportedIR(f"{what}: a {ty} store to a page frame")
             frame, idx = self._frame_slot(path, p, size, what)
+            if self.observer is not None:
+                self.observer.frame_store(self, path, frame, idx, path.mem.read(frame, idx), value)
             path.mem = path.mem.write(path.pc, frame, idx, value)
             return
         offs = self._cells_at(path, p, size, what)
@@ -426,6 +443,8 @@ class Executor:
                 continue
             kind, payload = nxt
             if kind == "ret":
+                if self.observer is not None:
+                    self.observer.returned(self, path, fn, env)
                 returned.append((path, payload))
             elif kind == "goto":
                 for succ, p in payload:
@@ -619,7 +638,11 @@ class Executor:
         """Run a defined callee and merge its returning paths into `path`."""
         before = len(self.outcomes)
         sub = replace(path, local=TRUE, visits={})  # loop bounds count per call
-        results = self.run(target, args, sub)
+        self.stack.append(target.name)
+        try:
+            results = self.run(target, args, sub)
+        finally:
+            self.stack.pop()
         if not results:
             path.pc = FALSE  # every path stopped inside: the caller's path ends too
             raise _Dead()
@@ -635,11 +658,11 @@ class Executor:
     def merge(self, results: list, what: str) -> tuple[Path, Value]:
         """One path for several, selected by their `local` conditions (exclusive)."""
         last, value = results[-1]
-        mem, objs, ghost = last.mem, dict(last.objs), dict(last.ghost)
+        objs, ghost = dict(last.objs), dict(last.ghost)
+        mem = Memory.merge_all([(p.local, p.mem) for p, _ in results])
         for p, v in reversed(results[:-1]):
             c = p.local
             value = ite_value(c, v, value, what) if v is not None else None
-            mem = p.mem.merge(c, mem)
             for oid in set(objs) | set(p.objs):
                 a, b = p.objs.get(oid, {}), objs.get(oid, {})
                 objs[oid] = {o: merge_cell(c, a.get(o, b.get(o)), b.get(o, a.get(o)), what)
@@ -692,7 +715,7 @@ SIGNED_CONCRETE = {"slt": lambda a, b: a < b, "sle": lambda a, b: a <= b,
 def execute(module: Module, fn_name: str, args: list, path: Path, stubs, *,
             globals_init: Optional[dict] = None, cut: Optional[tuple[str, str]] = None,
             start: Optional[tuple] = None, restart: Optional[Callable] = None,
-            feasibility: bool = True) -> Summary:
+            feasibility: bool = True, observer: Optional["Observer"] = None) -> Summary:
     """Run `fn_name` to the end of every path and merge the outcomes.
 
     `cut`: (function, loop header block), wherever that function is inlined: a path entering
@@ -705,8 +728,9 @@ def execute(module: Module, fn_name: str, args: list, path: Path, stubs, *,
     fn = module.functions.get(fn_name)
     if fn is None or fn.declaration:
         raise UnsupportedIR(f"function {fn_name} is not defined in this C file")
-    ex = Executor(module, stubs, globals_init=globals_init, feasibility=feasibility)
+    ex = Executor(module, stubs, globals_init=globals_init, feasibility=feasibility, observer=observer)
     ex.entry_fn = fn_name
+    ex.stack.append(fn_name)
     ex.restart = restart
     ex.cut = cut
     for name in ex.globals_init:  # every initialised global is there from the start

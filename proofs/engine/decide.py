@@ -230,10 +230,11 @@ def _result(m: Machine, system: str, version: str, ob: StepObligation, op: str, 
             sound: bool, f: Optional[Found], settings: Settings) -> Result:
     base = dict(variant=version, invariant=ob.id, operation=m.operations[op], bounds=m.bounds(),
                 solver=settings.solver, statement=ob.statement, where=ob.where, system=system)
+    stated = {"assumptions": list(m.assumptions)} if getattr(m, "assumptions", ()) else {}
     if sound:
         lemmas = f"; assumes lemmas {', '.join(ob.needs)}" if ob.needs else ""
         return Result(verdict=PROVED, seconds=o.seconds, vacuity=o.vacuity,
-                      detail="one-step inductive" + lemmas, **base)
+                      detail="one-step inductive" + lemmas, extra=stated, **base)
     secs = o.seconds + (f.seconds if f else 0.0)
     detail = "; ".join(o.detail)
     if f and f.status == FOUND:
@@ -241,16 +242,16 @@ def _result(m: Machine, system: str, version: str, ob: StepObligation, op: str, 
                "(no search ran: `--search-all` runs it)" if f.committed else "found by the search")
         return Result(verdict=VIOLATED, seconds=secs, counterexample=f.decoded,
                       detail=_join(detail, f"trace of {f.depth} {m.unit} from the initial state, {how}"),
-                      extra={"trace_steps": f.depth, "replay": f.trace.to_json(m), "operation_key": op,
+                      extra={**stated, "trace_steps": f.depth, "replay": f.trace.to_json(m), "operation_key": op,
                              certificates.ESTABLISHED_BY: "committed trace" if f.committed else "search"},
                       **base)
     if o.status == UNKNOWN or (f and f.status == UNKNOWN):
         return Result(verdict=UNKNOWN, seconds=secs, detail=_join(detail, "solver answered unknown"),
-                      **base)
+                      extra=stated, **base)
     why = (f"no trace from the initial state within {m.depth} {m.unit}; "
            + ("counterexample to the step attached" if o.cti else "the step proof lost its lemmas"))
     return Result(verdict=NOT_INDUCTIVE, seconds=secs, counterexample=o.cti,
-                  detail=_join(detail, why), **base)
+                  detail=_join(detail, why), extra=stated, **base)
 
 
 def _join(a: str, b: str) -> str:

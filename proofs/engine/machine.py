@@ -20,6 +20,7 @@ class Machine(Protocol):
     #: operation key -> the name results give it (`{ANY: "any call"}`: one operation)
     operations: dict[str, str]
     depth: int  # BMC bound
+    # optional: `assumptions`, a tuple of sentences every result of the machine states (extra.assumptions)
     unit: str  # what one BMC step is called in details ("steps", "calls")
 
     def initial(self, params: Any = None) -> Any: ...  # where every real trace starts

@@ -94,13 +94,15 @@ def pre_state(setup: Setup, inp: dict, mem: Memory, **fields) -> State:
     return replace(s, mem=mem, next_free=inp["next_free"], tlb_stale=inp["stale"], **fields)
 
 
-def run_c(setup: Setup, fn: str, args, s: State, module=None, **kw) -> Summary:
+def run_c(setup: Setup, fn: str, args, s: State, module=None, ghost: Optional[dict] = None,
+          stubs=None, **kw) -> Summary:
     """The lifted C (pt.c's, or `module`) from the model's pre-state `s` (its memory,
-    allocator, stale flag)."""
-    path = CPath(TRUE, TRUE, s.mem, {}, {NEXT_FREE: s.next_free})
+    allocator, stale flag); `ghost`: the path's initial ghost values (default: the
+    allocator's), `stubs`: the environment (default: the setup's)."""
+    path = CPath(TRUE, TRUE, s.mem, {}, ghost if ghost is not None else {NEXT_FREE: s.next_free})
     init = {"system_state": bv(SYS_STATE_ACTIVE, 32), STALE: ite(s.tlb_stale, bv(1, 8), bv(0, 8)),
             FENCES: bv(0, 64), FLUSHES: bv(0, 64)}
-    return execute(module or setup.lifted.module, fn, args, path, setup.env, globals_init=init, **kw)
+    return execute(module or setup.lifted.module, fn, args, path, stubs or setup.env, globals_init=init, **kw)
 
 
 def c_flushed(c: Summary) -> tuple[Bool, Bool]:

@@ -34,7 +34,11 @@ def geometry(settings: Settings) -> Geometry:
 
 
 def version(name: str, settings: Settings):
-    """The named version's model on the settings' geometry."""
+    """The named version's model on the settings' geometry (`--c-source`: the lifted C)."""
+    if settings.c_name:
+        from proofs.systems.riscv_pt.c_version import register, spec_of
+
+        register(spec_of(settings))
     return VERSIONS[name](geometry(settings))
 
 
@@ -96,7 +100,8 @@ class RiscvPtMachine:
         return None
 
     def arbitrary(self, op: str) -> State:
-        return arbitrary_state(self.v.geo, bv(OP_IDS[op], 3))
+        shared = getattr(self.v, "arbitrary", None)  # the lifted C keeps one per process
+        return shared(op) if shared else arbitrary_state(self.v.geo, bv(OP_IDS[op], 3))
 
     def fresh_call(self, tag: str, op: Optional[str]) -> Call:
         if op is None:
@@ -155,7 +160,13 @@ class RiscvPtMachine:
         return ConcreteCall(op, tuple(int(a, 16) for a in args))
 
     def describe_trace(self, calls: list, steps: list, va: int) -> dict:
-        return describe(self.v, calls, steps, va)
+        out = describe(self.v, calls, steps, va)
+        compiled = getattr(self.v, "replay_compiled", None)  # the lifted C: run it compiled too
+        if compiled is not None:
+            from proofs.systems.riscv_pt.vectors import started_calls
+
+            out["compiled_c"] = compiled(started_calls(self.v, calls))
+        return out
 
     def describe_cti(self, symbolic_pre: State, pre: State, call: ConcreteCall, va: int,
                      st: Step, model) -> dict:
@@ -192,7 +203,13 @@ class RiscvPtMachine:
         }
 
     def bounds(self) -> dict:
-        return bounds(self.settings)
+        extra = getattr(self.v, "bounds", None)
+        return {**bounds(self.settings), **(extra() if extra else {})}
+
+    @property
+    def assumptions(self) -> tuple:
+        """What every result of this version assumes beyond its bounds (the lifted C's)."""
+        return getattr(self.v, "ASSUMPTIONS", ())
 
 
 def machine(name: str, settings: Settings) -> RiscvPtMachine:

@@ -42,6 +42,10 @@ def c_at_hand(version: str, settings: Settings) -> Optional[Path]:
 
 
 def members(cls, settings: Settings) -> list[Member]:
+    spec = getattr(cls, "spec", None)  # the lifted C as a version: its C against its base's model
+    if spec is not None:
+        setup, obs = _setup(spec.base, spec.path)
+        return [_member(setup, ob, settings) for ob in obs]
     c = c_at_hand(cls.name, settings)
     if c is None:
         _say_missing(cls.name, settings)

@@ -479,7 +479,27 @@ def calls_of(vector: dict) -> list[ConcreteCall]:
 
 def variant_for(vector: dict):
     _need(vector)
+    if vector["version"] not in VARIANTS and "c_file" in vector["bounds"]:
+        return _lifted_version(vector)
     return variant_of(vector["version"], vector["mode"], int(vector["bounds"]["pool"]))
+
+
+def _lifted_version(vector: dict):
+    """A vector of a lifted pt.c (`prove --c-source`): that C again, if it is at hand unchanged."""
+    import hashlib
+    from pathlib import Path
+
+    from proofs.systems.riscv_pt.c_version import CSpec, c_version
+
+    b = vector["bounds"]
+    path = Path(b["c_file"])
+    if not path.is_file():
+        raise VectorError(f"the C of version {vector['version']} ({path}) is not at hand")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != b.get("c_sha256"):
+        raise VectorError(f"{path} has changed since this vector of {vector['version']} was written")
+    if vector["mode"] not in MODES:
+        raise VectorError(f"unknown mode {vector['mode']!r} in vector")
+    return c_version(CSpec(str(path), vector["version"], b["base"]), vector["mode"], int(b["pool"]))
 
 
 def obligation_of(vector: dict) -> Optional[Invariant]:
@@ -571,12 +591,14 @@ def from_results(results: Iterable, settings) -> list[dict]:
     made = dict(zip((j[1:4] for j in fresh), _fresh(fresh, settings.jobs or 2)))
     out = []
     for (kind, version, ob, op, _, _), (rs, solver) in zip(jobs, meta):
-        got = made.get((version, ob, op)) or _from_committed(version, ob, _committed(rs, op), settings)
-        v, inv = rvm.version(version, settings), _obligations()[ob]
+        m, inv = rvm.machine(version, settings), _obligations()[ob]
+        v, bounds = m.v, {**m.bounds()}
+        got = made.get((version, ob, op)) or _from_committed(v, inv, _committed(rs, op))
         if kind == "step":
-            vec = step_vector(v, inv, got[1], got[2], rvm.bounds(settings), solver)
+            vec = step_vector(v, inv, got[1], got[2], bounds, solver)
         else:
-            vec = build(v, inv, got[1], got[2], rvm.bounds(settings), solver)
+            vec = build(v, inv, got[1], got[2], bounds, solver)
+            _replayed_on_compiled(v, got[1], vec)
         vec["obligation"]["violated_in"] = [OP_NAMES[k] for k in sorted(map(_op_id, rs))]
         vec["obligation"]["vector_from"] = OP_NAMES[op]
         out.append(vec)
@@ -590,12 +612,11 @@ def _committed(rs: list, op: int) -> Optional[dict]:
     return r.extra["replay"] if r.extra.get("established_by") == "committed trace" else None
 
 
-def _from_committed(version: str, ob: str, trace: dict, settings) -> tuple:
+def _from_committed(v, inv: Invariant, trace: dict) -> tuple:
     """`fresh_counterexample`'s answer from a committed trace: it is canonical
     already (`certificate` wrote it from the vector), so this is a fixpoint."""
-    v = rvm.version(version, settings)
     step_calls = [ConcreteCall(op, tuple(int(a, 16) for a in args)) for op, args in trace["step_calls"]]
-    return ("trace", *canonical(v, _obligations()[ob], started_calls(v, step_calls), int(trace["va"], 16)))
+    return ("trace", *canonical(v, inv, started_calls(v, step_calls), int(trace["va"], 16)))
 
 
 def certificate(vector: dict) -> Optional[tuple[str, dict]]:
@@ -611,6 +632,17 @@ def certificate(vector: dict) -> Optional[tuple[str, dict]]:
     step_calls = [calls[i] for i in r.call_of_step[:r.broke + 1]]
     return vector["obligation"]["vector_from"], {
         "va": hex(va), "step_calls": [[c.op, [hex(a) for a in c.args]] for c in step_calls]}
+
+
+def _replayed_on_compiled(v, calls: list[ConcreteCall], vec: dict) -> None:
+    """A lifted C version's vector replays on the compiled C too, or it is not written."""
+    compiled = getattr(v, "replay_compiled", None)
+    if compiled is None:
+        return
+    got = compiled(calls)
+    if got.get("differences"):
+        raise VectorError(f"{relpath(vec)}: the trace does not replay on the compiled C "
+                          f"({got['compiler']}): {got['differences'][0]}")
 
 
 def started_calls(v, step_calls: list[ConcreteCall]) -> list[ConcreteCall]:
