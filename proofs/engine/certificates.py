@@ -22,6 +22,7 @@ operation, so the vector built from the replay is byte for byte the committed on
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -46,8 +47,16 @@ def load(directory: Optional[str], version: str) -> dict[tuple[str, str], dict]:
     if not directory:
         return {}
     p = path(directory, version)
-    if not p.exists():
+    try:
+        stamp = p.stat().st_mtime_ns
+    except OSError:
         return {}
+    return _load(p, stamp)
+
+
+@lru_cache(maxsize=64)
+def _load(p: Path, stamp: int) -> dict[tuple[str, str], dict]:
+    """One read per file version and process (every step job of a worker asks)."""
     data = _read(p)
     return {(o, op): t for o, by_op in data["traces"].items() for op, t in by_op.items()}
 
@@ -120,19 +129,20 @@ def sync(files: dict[str, dict], directory: str | Path, requested: set, update: 
         old = _read(p) if p.exists() else None
         decided = {o for v, o in requested if v == version}
         mine = files.get(version, {}).get("traces", {})
-        kept = {o: t for o, t in (old or {}).get("traces", {}).items() if o not in decided}
-        new = {**kept, **{o: dict(by_op) for o, by_op in mine.items()}}
-        if searched and not update:  # keep the committed traces the search found again another way
-            for o in decided:
-                for op, t in (old or {}).get("traces", {}).get(o, {}).items():
-                    if op in new.get(o, {}):
-                        new[o][op] = t
+        committed = (old or {}).get("traces", {})
+        new = {o: t for o, t in committed.items() if o not in decided}
         differs = []
         for o in sorted(decided):
-            before, now = (old or {}).get("traces", {}).get(o, {}), mine.get(o, {})
+            before, now = committed.get(o, {}), dict(mine.get(o, {}))
             for op in sorted(set(before) | set(now)):
-                if op in before and before[op] != now.get(op) and not (searched and op in now and not update):
+                if op not in before or before[op] == now.get(op):
+                    continue
+                if op in now and searched and not update:
+                    now[op] = before[op]  # the search found the same violation another way: keep it
+                else:
                     differs.append(f"{o} {op}" + ("" if op in now else " (no longer violated)"))
+            if now:
+                new[o] = now
         if differs and not update:
             lines.append(f"TRACE DIFFERS: {p}: {', '.join(differs)} not what this run establishes "
                          "(--update rewrites it)")

@@ -38,9 +38,6 @@ class Batch:
         for f in self.in_order(self.futures):
             yield f.result()
 
-    def __len__(self) -> int:
-        return len(self.jobs)
-
 
 class Pool:
     """`jobs` worker processes fed from a priority queue, or this process when `jobs` is 1."""
