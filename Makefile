@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 prove: $(STAMP)
-	$(BIN)/ptprove prove --json build/report.json --junit build/junit.xml --vectors counterexamples
+	$(BIN)/ptprove prove --json build/report.json --junit build/junit.xml --vectors counterexamples --lifted-c
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -50,7 +50,7 @@ from proofs.systems.riscv_pt.theorem import OBLIGATIONS
 from proofs.errors import EXIT_USAGE
 from proofs.engine.result import UNKNOWN
 
-SECTIONS = ("steps", "prove", "engines", "refine", "levels", "depth", "pool", "solvers", "random")
+SECTIONS = ("steps", "prove", "engines", "c_machine", "refine", "levels", "depth", "pool", "solvers", "random")
 UP, V9, V5 = "riscv-pt-upstream", "riscv-pt-v9", "riscv-pt-v5"
 
 #: (version, invariant, operation) of each finding, and what the trace shows
@@ -224,6 +224,66 @@ def engines(args, say) -> dict:
         f"new --search-all {totals['new --search-all']:.0f} s")
     shutil.rmtree(scratch, ignore_errors=True)
     return {"baseline": args.baseline, "rows": rows, "totals_s": totals, "ratio": ratio}
+
+
+def _prove_json(argv: list[str], scratch: Path) -> tuple[float, int, dict]:
+    """(wall seconds, exit status, report) of `ptprove prove ARGV --jobs 2` in this tree."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    report = scratch / "report.json"
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "proofs", "prove", "--jobs", "2", "--json", str(report), *argv],
+                       cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    wall = time.perf_counter() - t0
+    try:
+        return wall, p.returncode, json.loads(report.read_text())
+    except (OSError, ValueError):
+        return wall, p.returncode, {}
+
+
+def c_machine(args, say) -> dict:
+    """Per riscv-pt version whose pt.c is at hand: `prove --c-source` of that pt.c (the
+    lifted C as a version, its base's committed traces replayed on it) against the model
+    version's own prove, per (obligation, operation) and whole, in one run."""
+    import tempfile
+
+    from proofs.refine.sources import versions_at_hand
+
+    import shutil
+
+    scratch = Path(tempfile.mkdtemp(prefix="ptprove-bench-c-"))
+    vectors = scratch / "counterexamples"  # a copy: the model's run compares (and may write) vectors
+    shutil.copytree(ROOT / "counterexamples", vectors)
+    rows, totals = [], []
+    for version, path in versions_at_hand(scratch=scratch).items():
+        if version not in args.variants:
+            continue
+        runs = {"model": _prove_json(["--system", "riscv-pt", "--variant", version, "--vectors", str(vectors)],
+                                     scratch / version / "model"),
+                "C": _prove_json(["--c-source", str(path), "--base", version, "--name", f"{version}-c"],
+                                 scratch / version / "c")}
+        times = {k: {(r["invariant"], r["operation"]): (r["seconds"], r["verdict"])
+                     for r in data.get("results", [])} for k, (_, _, data) in runs.items()}
+        for key in sorted(set(times["model"]) & set(times["C"])):
+            (tm, vm), (tc, vc) = times["model"][key], times["C"][key]
+            rows.append({"variant": version, "obligation": key[0], "operation": key[1], "model_s": tm, "c_s": tc,
+                         "ratio": tc / max(tm, 1e-3), "same_verdict": vm == vc})
+        mine = [r for r in rows if r["variant"] == version]
+        whole = {k: {"wall_s": w, "exit": e} for k, (w, e, _) in runs.items()}
+        ratios = [r["ratio"] for r in mine]
+        total = {"variant": version, **{f"{k}_wall_s": v["wall_s"] for k, v in whole.items()},
+                 "exits": [v["exit"] for v in whole.values()], "pairs": len(mine),
+                 "median_ratio": statistics.median(ratios) if ratios else None,
+                 "max_ratio": max(ratios, default=None), "within_3x": sum(x <= 3 for x in ratios),
+                 "same_verdicts": all(r["same_verdict"] for r in mine) and len(mine) == len(times["C"])}
+        totals.append(total)
+        worst = max(mine, key=lambda r: r["ratio"], default=None)
+        say(f"c_machine: {version:18} model {total['model_wall_s']:6.1f} s, C {total['C_wall_s']:6.1f} s "
+            f"(x{total['C_wall_s'] / max(total['model_wall_s'], 1e-9):.2f}); per obligation median "
+            f"x{total['median_ratio'] or 0:.2f}, {total['within_3x']} of {len(mine)} within 3x"
+            + (f", worst x{worst['ratio']:.1f} ({worst['obligation']} {worst['operation'].split(' (')[0]})"
+               if worst else "") + f"; verdicts {'the same' if total['same_verdicts'] else 'DIFFER'}")
+    shutil.rmtree(scratch, ignore_errors=True)
+    return {"rows": rows, "totals": totals}
 
 
 def per_system(report_json: Path, say) -> dict:
@@ -534,6 +594,10 @@ def summary_table(report: dict) -> str:
         t = report["engines"]["totals_s"]
         rows.append(("engines: all systems", f"baseline {t['baseline']:.0f} s, new {t['new']:.0f} s "
                      f"(x{report['engines']['ratio']:.2f})"))
+    for t in report.get("c_machine", {}).get("totals", []):
+        rows.append((f"prove --c-source: {t['variant']}'s pt.c", f"{t['C_wall_s']:.0f} s, model {t['model_wall_s']:.0f} s; "
+                     f"per obligation median x{t['median_ratio'] or 0:.2f}, {t['within_3x']} of {t['pairs']} "
+                     "within 3x" + ("" if t["same_verdicts"] else "; VERDICTS DIFFER")))
     if "prove" in report:
         rows.append(("`ptprove prove --jobs 2`", f"{report['prove']['wall_s']:.0f} s (exit {report['prove']['exit']})"))
         for name, s in report["prove"].get("systems", {}).items():
@@ -585,7 +649,7 @@ def parse(argv: Optional[Iterable[str]]) -> argparse.Namespace:
     ap.add_argument("--out", default="build/bench")
     a = ap.parse_args(list(argv) if argv is not None else None)
     q = a.quick
-    a.only = a.only or [s for s in SECTIONS if not (q and s in ("prove", "engines"))]
+    a.only = a.only or [s for s in SECTIONS if not (q and s in ("prove", "engines", "c_machine"))]
     a.runs = (1 if q else 5) if a.runs is None else a.runs
     a.variants = a.variants or ([UP] if q else list(STATE_MACHINE_VARIANTS))
     a.invariants = a.invariants or (["tlb", "wx", "reserved"] if q else list(OBLIGATIONS))

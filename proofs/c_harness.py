@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
+from model.c.toolchain import host_compiler
 from model.riscv.machine import ERRNO_NAMES
 from proofs.errors import UsageError
 from proofs.systems.riscv_pt.vectors import calls_of
@@ -59,9 +60,7 @@ class Harness:
         self.source = Path(c_source)
         if not self.source.is_file():
             raise UsageError(f"{c_source}: no such C file")
-        self.cc = cc or os.environ.get("CC") or "cc"
-        if shutil.which(self.cc) is None:
-            raise UsageError(f"C compiler {self.cc!r} not found (install one, or pass --cc / set CC)")
+        self.argv, self.cc = host_compiler(cc or os.environ.get("CC") or None)
         self.text = self.source.read_text(encoding="utf-8", errors="replace")
         self.tmp = Path(tempfile.mkdtemp(prefix="ptprove-c-"))
         self.binaries: dict[str, Path] = {}
@@ -81,7 +80,7 @@ class Harness:
         inc, defines = stage(self.source, self.text, d, version)
         shutil.copy(HERE / "driver.c", d / "driver.c")
         out = d / "harness"
-        cmd = [self.cc, "-std=gnu11", "-O0", "-w", *defines, "-I", str(inc), "-include", "ptprove_shim.h",
+        cmd = [*self.argv, "-std=gnu11", "-O0", "-w", *defines, "-I", str(inc), "-include", "ptprove_shim.h",
                "-o", str(out), str(d / "driver.c")]
         try:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=COMPILE_SECONDS)

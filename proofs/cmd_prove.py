@@ -21,6 +21,7 @@ from proofs.engine.solver import SOLVERS, available
 from proofs.engine.workers import pool_for
 
 EXPECTATIONS = str(Path(__file__).with_name("expectations.json"))
+COUNTEREXAMPLES = Path(__file__).resolve().parent.parent / "counterexamples"
 ALL_VARIANTS = list(systems.all_variants())
 ALL_OBLIGATIONS = list(systems.all_obligations())
 
@@ -93,6 +94,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     bounds.add_argument("--base", default=None, metavar="VERSION",
                         help="with --c-source: the model version whose asm/page.h (the shim flavour), "
                              "caller contract and expected verdicts the C takes (default riscv-pt-upstream)")
+    bounds.add_argument("--lifted-c", action="store_true",
+                        help="also decide, for each riscv-pt version selected whose pt.c is at hand "
+                             "(--xen-src), that pt.c lifted from LLVM IR as a version of its own "
+                             "(<version>-c), expected to give the version's verdicts on every obligation "
+                             "(the cross-check line of the report)")
     bounds.add_argument("--confirm", choices=("cvc5",), default=None,
                         help="re-check proved step/vacuity queries and violated traces afterwards")
     out = p.add_argument_group("outputs (checked writable before any work starts)")
@@ -182,6 +188,9 @@ def _check_options(args: argparse.Namespace) -> None:
         for flag in ("name", "base"):
             if getattr(args, flag, None) is not None:
                 raise UsageError(f"--{flag} needs --c-source FILE (and no --variant)")
+    args.c_versions = []
+    if args.lifted_c and args.c_source is not None:
+        raise UsageError("--lifted-c lifts each version's own pt.c: not with --c-source FILE")
     if args.c_source is not None:
         if not Path(args.c_source).is_file():
             raise UsageError(f"--c-source {args.c_source}: no such file")
@@ -194,6 +203,8 @@ def _check_options(args: argparse.Namespace) -> None:
                                  "riscv-pt --variant (the version it refines)")
     if args.xen_src is not None and not Path(args.xen_src).is_dir():
         raise UsageError(f"--xen-src {args.xen_src}: not a directory")
+    if args.lifted_c:
+        _lifted_c(args)
     if args.record_expectations:
         check_file(args.expectations, "--expectations")
     for flag, name in (("--solver", args.solver), ("--confirm", args.confirm)):
@@ -234,16 +245,49 @@ def _c_version(args: argparse.Namespace) -> None:
         raise UnsupportedIR(f"--c-source {args.c_source}: {e}") from None
     register(spec)
     args.system, args.variant, args.name, args.base = ["riscv-pt"], [name], name, base
+    args.c_versions = [spec]
+
+
+def _lifted_c(args: argparse.Namespace) -> None:
+    """`--lifted-c`: each selected riscv-pt version's own pt.c (from --xen-src, v5 from seed
+    000), lifted and registered as `<version>-c` with that version as its base, and selected."""
+    from model.c.ir import UnsupportedIR
+    from proofs.systems.riscv_pt.c_version import CSpec, c_version, register
+    from proofs.systems.riscv_pt.refines import c_at_hand
+
+    models = systems.system("riscv-pt").variants
+    if args.system and "riscv-pt" not in args.system:
+        raise UsageError("--lifted-c lifts riscv-pt versions' pt.c: --system must include riscv-pt")
+    chosen = [v for v in (args.variant or ALL_VARIANTS) if v in models and not hasattr(models[v], "spec")]
+    where = Settings(xen_src=args.xen_src)
+    for v in chosen:
+        path = c_at_hand(v, where)
+        if path is None:
+            continue
+        spec = CSpec(str(path), f"{v}-c", v)
+        try:
+            c_version(spec, args.mode, args.pool).warm()
+        except UnsupportedIR as e:
+            raise UnsupportedIR(f"--lifted-c: {v}'s {path}: {e}") from None
+        register(spec)
+        args.c_versions.append(spec)
+    if not args.c_versions:
+        raise UsageError("--lifted-c: no selected riscv-pt version has its pt.c at hand "
+                         f"(under {args.xen_src or '../shared/xen'}, v5 from seed 000)")
+    if args.variant is None:  # everything selected: the modelled versions of the systems chosen
+        args.variant = [v for v in ALL_VARIANTS
+                        if args.system is None or any(v in systems.system(i).variants for i in args.system)]
+    args.variant = [*args.variant, *(c.name for c in args.c_versions)]
 
 
 def prove(args: argparse.Namespace) -> int:
     try:
         return _prove(args)
     finally:
-        if args.c_source and args.name:
-            from proofs.systems.riscv_pt.c_version import unregister
+        from proofs.systems.riscv_pt.c_version import unregister
 
-            unregister(args.name)
+        for spec in getattr(args, "c_versions", ()):
+            unregister(spec.name)
 
 
 def _prove(args: argparse.Namespace) -> int:
@@ -251,15 +295,17 @@ def _prove(args: argparse.Namespace) -> int:
     _check_options(args)
     selection = plan(args)
     expectations = load_expectations(args.expectations)
-    c_name = args.name if args.c_source and args.name else None
-    if c_name:
-        expectations = inherit(expectations, c_name, args.base,
-                               f"--c-source {args.c_source}: the lifted C is expected to give {args.base}'s verdicts")
+    for spec in args.c_versions:
+        expectations = inherit(expectations, spec.name, spec.base,
+                               f"{spec.path}: the lifted C is expected to give {spec.base}'s verdicts")
+    # a lifted C version's violated verdicts are first sought by replaying its base's committed
+    # traces on it (the project's counterexamples/ when no --vectors DIR is given)
+    traces = args.vectors or (str(COUNTEREXAMPLES) if args.c_versions and COUNTEREXAMPLES.is_dir() else None)
     settings = Settings(solver=args.solver, timeout_ms=args.timeout * 1000, depth=args.depth,
                         mode=args.mode, pool=args.pool, jobs=args.jobs or 0,
                         rlimit=args.rlimit, xen_src=args.xen_src, c_source=args.c_source,
-                        certificates=None if args.search_all else args.vectors,
-                        scheduler=args.scheduler, c_name=c_name, c_base=args.base if c_name else None)
+                        certificates=None if args.search_all else traces, scheduler=args.scheduler,
+                        c_versions=tuple((c.path, c.name, c.base) for c in args.c_versions))
     run = Run(expectations.path, complete=False,
               extra={"argv": sys.argv[1:], "state_machine_bounds": {
                   "mode": settings.mode, "pool": settings.pool, "depth": settings.depth}})
@@ -307,23 +353,32 @@ def _report(args: argparse.Namespace, run: Run, settings: Settings, expectations
     if base is not None:
         run.differences = against_base(aggregate(run.results), run.differences, base)
     vectors = []
+    lifted = {c.name for c in args.c_versions} if args.lifted_c else set()
+    committed = [r for r in run.results if r.variant not in lifted]  # --lifted-c: no vectors of its own
     if args.vectors:  # before the report, which shows their shrunk traces
         from proofs.vector import from_results
 
-        vectors = from_results(run.results, settings)
+        vectors = from_results(committed, settings)
     print(render(run.results, run.differences, sys.stdout.isatty(), against=base,
-                 vector_of=_vector_of(args.vectors, vectors)), end="")
+                 vector_of=_vector_of(args.vectors, vectors), unlisted=lifted), end="")
     if args.record_expectations:
         added = record(expectations.path, aggregate(run.results), expectations)
         print(f"recorded {len(added)} expectations in {expectations.path}: write each one's reason "
               "(an empty reason fails every run until then)")
-    print(f"{len(run.results)} obligations in {time.perf_counter() - clock:.1f} s")
     status = exit_status(run.differences, run.results)
+    if lifted:
+        from proofs.cross_check import cross_check
+
+        lines, agree = cross_check(run.results, [(c.name, c.base) for c in args.c_versions])
+        print("\n".join(lines))
+        status = status if agree else max(status, EXIT_MISMATCH)
+    print(f"{len(run.results)} obligations in {time.perf_counter() - clock:.1f} s")
     if args.vectors:
         from proofs.vector import sync_and_report
 
-        status = max(status, sync_and_report(vectors, args.vectors, run.requested, args.update))
-        status = max(status, _sync_traces(run, vectors, args))
+        requested = {(v, o) for v, o in run.requested if v not in lifted}
+        status = max(status, sync_and_report(vectors, args.vectors, requested, args.update))
+        status = max(status, _sync_traces(committed, requested, vectors, args))
     if args.confirm:
         from proofs.engine.confirm import confirm
 
@@ -338,17 +393,17 @@ def _report(args: argparse.Namespace, run: Run, settings: Settings, expectations
     return status
 
 
-def _sync_traces(run: Run, vectors: list[dict], args: argparse.Namespace) -> int:
+def _sync_traces(results: list, requested: set, vectors: list[dict], args: argparse.Namespace) -> int:
     """`--vectors DIR`: this run's violated traces against DIR/<version>/traces.json."""
     from proofs.engine import certificates
     from proofs.vector import certificates_of
 
-    files = certificates.produced(run.results, certificates_of(vectors))
-    lines = certificates.sync(files, args.vectors, run.requested, args.update, searched=args.search_all)
+    files = certificates.produced(results, certificates_of(vectors))
+    lines = certificates.sync(files, args.vectors, requested, args.update, searched=args.search_all)
     for line in lines:
         print(line)
-    replayed = sum(r.extra.get(certificates.ESTABLISHED_BY) == "committed trace" for r in run.results)
-    searched = sum(r.extra.get(certificates.ESTABLISHED_BY) == "search" for r in run.results)
+    replayed = sum(r.extra.get(certificates.ESTABLISHED_BY) == "committed trace" for r in results)
+    searched = sum(r.extra.get(certificates.ESTABLISHED_BY) == "search" for r in results)
     print(f"violated verdicts: {replayed} by replaying a committed trace, {searched} by a search"
           + ("" if args.search_all else " (--search-all searches them all)"))
     return EXIT_MISMATCH if any(map(certificates.is_difference, lines)) else 0

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("vectors", nargs="+", metavar="VECTOR", help="vector files or directories of them")
     p.add_argument("--c-source", metavar="PATH/pt.c",
                    help="also compile this pt.c with the C harness and compare return codes and tables")
-    p.add_argument("--cc", default=None, help="C compiler (default: $CC or cc)")
+    p.add_argument("--cc", default=None, help="C compiler (default: $CC, else zig's clang from the ziglang package)")
     p.set_defaults(run=replay_cmd)
 
     s = sub.add_parser("show", help="a vector step by step: calls, trees, the entries that break it")

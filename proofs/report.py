@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Collection, Iterable, Optional, Sequence
 
 from rich import box
 from rich.console import Console
@@ -254,11 +254,13 @@ def against_table(aggregates: dict[Pair, Aggregate], base: str, tty: bool) -> tu
 
 
 def render(results: Sequence[Result], differences: Sequence[Difference], console_is_tty: bool,
-           against: Optional[str] = None, vector_of: Optional[VectorOf] = None) -> str:
+           against: Optional[str] = None, vector_of: Optional[VectorOf] = None,
+           unlisted: Collection[str] = ()) -> str:
     """The whole report as text: a table per system with its bounds and solver
     (with `against`: only the obligations where a new version's verdict differs
     from that base version's), then the differences (wrapped) and the findings
-    (one line each, naming `vector_of(finding)`)."""
+    (one line each, naming `vector_of(finding)`), but for the `unlisted` versions'
+    (whose findings another line of the report sums up)."""
     from proofs.systems import home, system
 
     vector_of = vector_of or (lambda agg: None)
@@ -287,7 +289,7 @@ def render(results: Sequence[Result], differences: Sequence[Difference], console
         members = [r for r in results if (r.variant, r.invariant) in keep]
         if members:  # wrapped at WIDTH, never cut: every bound is in it
             con.print(Text(bounds_and_solver_line(members)))
-    _print_tail(con, differences, aggregates, vector_of, lambda a: True)
+    _print_tail(con, differences, aggregates, vector_of, lambda a: a.variant not in unlisted)
     return buf.getvalue()
 
 

@@ -57,9 +57,12 @@ def xen_file(version: str, path: str) -> Path:
     return shared_file(f"{XEN_TREES[version]}/{path}")
 
 
-def c_compiler(cc: Optional[str] = None) -> str:
-    """The C compiler the harness uses (`$CC`, else `cc`; proofs/c_harness.py), required on PATH."""
-    name = cc or os.environ.get("CC") or "cc"
+def c_compiler(cc: Optional[str] = None) -> Optional[str]:
+    """The C compiler the harness uses (`$CC`, required on PATH; else None: zig's, from PyPI)."""
+    name = cc or os.environ.get("CC")
+    if name is None:
+        require(importlib.util.find_spec("ziglang"), "ziglang not installed")
+        return None
     require(shutil.which(name), f"no C compiler {name!r} on PATH")
     return name
 

@@ -192,3 +192,18 @@ def test_the_c_machine_gives_the_model_versions_verdicts(version, tmp_path, caps
     # each trace replays on the compiled C, or says why it was not run (a call that never returns)
     assert all(c["replayed"] or "never" in c["why"] or "does not return" in c["why"] for c in replays)
     assert any(c["replayed"] for c in replays)
+
+
+def test_the_bases_committed_traces_establish_the_c_versions_violations(tmp_path, capsys):
+    """No search: the base version's committed trace runs on the lifted C (concretely, from
+    the initial state) and on the compiled C, and the result says whose trace it was."""
+    c_compiler()
+    status, report = _prove(["--c-source", str(c_of("riscv-pt-upstream")), "--invariant", "tables-kept"],
+                            tmp_path)
+    assert status == 0, capsys.readouterr().out
+    broken = [r for r in report["results"] if r["verdict"] == "violated"]
+    assert [r["operation"] for r in broken] == ["populate_pt_range"]
+    extra = broken[0]["extra"]
+    assert extra["established_by"] == "committed trace" and extra["trace_of"] == "riscv-pt-upstream"
+    assert "counterexamples/riscv-pt-upstream/traces.json, replayed on this version" in broken[0]["detail"]
+    assert broken[0]["counterexample"]["compiled_c"]["replayed"] is True

@@ -57,6 +57,19 @@ def compiler_command(cc: Optional[str]) -> tuple[list[str], str, str]:
     return [cc], cc, HOST_TARGET
 
 
+def host_compiler(cc: Optional[str]) -> tuple[list[str], str]:
+    """(argv prefix, description) of the compiler that builds a harness to run on this
+    machine: `cc` (a name on PATH), or zig's clang for the host when None (its first
+    link builds zig's libc once, some seconds, cached in zig's global cache)."""
+    if cc is None or cc == ZIG:
+        if not zig_available():
+            raise UsageError("C compiler 'zig' not found (pip install ziglang, or set CC / pass --cc)")
+        return [sys.executable, "-m", "ziglang", "cc"], f"zig cc {_zig_version()} (host)"
+    if shutil.which(cc) is None:
+        raise UsageError(f"C compiler {cc!r} not found (install it, or leave CC / --cc unset for zig's)")
+    return [cc], cc
+
+
 def compile_to_ir(unit: Path, include_dirs: Sequence[Path] = (), defines: Sequence[str] = (),
                   pre_includes: Sequence[str] = (), cc: Optional[str] = None,
                   shown_as: Optional[str] = None) -> IRBuild:

@@ -15,6 +15,11 @@ longer matches what the run establishes fails the run like a differing vector
 proved verdict is re-established by this run's solver, and `--search-all`
 ignores the file (the test suite and `make bench` find every trace from scratch).
 
+A version with no trace of its own for a target may take another version's: a
+machine's `traces_from` (the lifted C of `prove --c-source` takes its base's).  The
+calls are the other version's; the replay that breaks the obligation is this one's,
+and the result names whose trace it was (`extra.trace_of`).
+
 A vector is itself such a certificate: a system's vector plugin may give the
 trace of each of its vectors (`certificate(vector)`), which then stands for its
 operation, so the vector built from the replay is byte for byte the committed one.
@@ -32,6 +37,7 @@ FORMAT = "ptprove-traces"
 FORMAT_VERSION = 1
 FILE = "traces.json"
 ESTABLISHED_BY = "established_by"  # the result's extra key: "search" or "committed trace"
+TRACE_OF = "trace_of"  # ... and, for another version's committed trace, that version
 
 
 class CertificateError(PtproveError):
@@ -59,6 +65,17 @@ def _load(p: Path, stamp: int) -> dict[tuple[str, str], dict]:
     """One read per file version and process (every step job of a worker asks)."""
     data = _read(p)
     return {(o, op): t for o, by_op in data["traces"].items() for op, t in by_op.items()}
+
+
+def candidate(directory: Optional[str], version: str, key: tuple[str, str],
+              others: tuple[str, ...] = ()) -> Optional[tuple[str, dict]]:
+    """The committed trace to replay first for (obligation, operation) `key`: the
+    version's own, else one of `others`' (a machine's `traces_from`), with whose it is."""
+    for source in (version, *others):
+        trace = load(directory, source).get(key)
+        if trace is not None:
+            return source, trace
+    return None
 
 
 def _read(p: Path) -> dict:

@@ -54,9 +54,10 @@ def _step_job(job: tuple) -> tuple:
     module, version, oid, op, settings = job
     m = _machine(module, version, settings)
     ob = system_module(module).OBLIGATIONS[oid]
-    committed = certificates.load(settings.certificates, version).get((oid, op))
+    committed = certificates.candidate(settings.certificates, version, (oid, op),
+                                       tuple(getattr(m, "traces_from", ())))
     if committed is not None:
-        f = certified(m, ob, committed, m.depth)
+        f = certified(m, ob, committed[1], m.depth, source=committed[0])
         if f is not None:
             return job, StepOutcome("certified", 0.0, certified=f)
     return job, step_check(m, ob, op, settings.solver, settings.timeout_ms, settings.rlimit,
@@ -238,13 +239,16 @@ def _result(m: Machine, system: str, version: str, ob: StepObligation, op: str, 
     secs = o.seconds + (f.seconds if f else 0.0)
     detail = "; ".join(o.detail)
     if f and f.status == FOUND:
-        how = (f"the committed trace in {certificates.path(settings.certificates, version)}, replayed "
-               "(no search ran: `--search-all` runs it)" if f.committed else "found by the search")
+        how = (f"the committed trace in {certificates.path(settings.certificates, f.source)}, replayed "
+               + ("" if f.source == version else "on this version ")
+               + "(no search ran: `--search-all` runs it)" if f.committed else "found by the search")
+        by = {certificates.ESTABLISHED_BY: "committed trace" if f.committed else "search"}
+        if f.committed and f.source != version:
+            by[certificates.TRACE_OF] = f.source
         return Result(verdict=VIOLATED, seconds=secs, counterexample=f.decoded,
                       detail=_join(detail, f"trace of {f.depth} {m.unit} from the initial state, {how}"),
                       extra={**stated, "trace_steps": f.depth, "replay": f.trace.to_json(m), "operation_key": op,
-                             certificates.ESTABLISHED_BY: "committed trace" if f.committed else "search"},
-                      **base)
+                             **by}, **base)
     if o.status == UNKNOWN or (f and f.status == UNKNOWN):
         return Result(verdict=UNKNOWN, seconds=secs, detail=_join(detail, "solver answered unknown"),
                       extra=stated, **base)

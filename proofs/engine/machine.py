@@ -21,6 +21,8 @@ class Machine(Protocol):
     operations: dict[str, str]
     depth: int  # BMC bound
     # optional: `assumptions`, a tuple of sentences every result of the machine states (extra.assumptions)
+    # optional: `traces_from`, other versions whose committed traces are replayed on this one when it
+    # has none of its own (a lifted C version: its base's; `proofs/engine/certificates.py`)
     unit: str  # what one BMC step is called in details ("steps", "calls")
 
     def initial(self, params: Any = None) -> Any: ...  # where every real trace starts

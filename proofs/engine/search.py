@@ -51,9 +51,10 @@ class Found:
     trace: Optional[Trace] = None
     decoded: Optional[dict] = None  # the replayed trace, as the machine decodes it
     committed: bool = False  # the trace is a committed one, replayed (no search ran)
+    source: str = ""  # with committed: the version whose traces file held it
 
 
-def certified(m: Machine, ob: StepObligation, data: dict, depth: int) -> Optional[Found]:
+def certified(m: Machine, ob: StepObligation, data: dict, depth: int, source: str = "") -> Optional[Found]:
     """A committed trace (`proofs/engine/certificates.py`) replayed: the verdict it
     establishes, or None when it no longer breaks `ob` within `depth` steps."""
     t0 = time.perf_counter()
@@ -64,7 +65,8 @@ def certified(m: Machine, ob: StepObligation, data: dict, depth: int) -> Optiona
         decoded = replay(m, ob, trace)
     except (ReplayError, KeyError, ValueError, TypeError, IndexError):
         return None
-    return Found(VIOLATED, len(trace.calls), time.perf_counter() - t0, trace, decoded, committed=True)
+    return Found(VIOLATED, len(trace.calls), time.perf_counter() - t0, trace, decoded, committed=True,
+                 source=source)
 
 
 def search(m: Machine, targets: list[tuple[StepObligation, str]], depth: int, solver: str,

@@ -22,5 +22,6 @@ class Settings:
     certificates: Optional[str] = None  # a vectors directory whose committed traces are replayed first
     scheduler: Optional[str] = None  # a dask.distributed scheduler address, or "local" (a LocalCluster)
     by_case: bool = True  # False: every step query asked whole (the bench's baseline)
-    c_name: Optional[str] = None  # with c_source: the C itself is the version of this name
-    c_base: Optional[str] = None  # ... whose header, contract and expected verdicts are this version's
+    # lifted C files that are versions of their own: (path, name, base) each, the base being the
+    # version whose header, contract and expected verdicts the C takes (`prove --c-source`, `--lifted-c`)
+    c_versions: tuple[tuple[str, str, str], ...] = ()

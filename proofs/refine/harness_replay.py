@@ -67,7 +67,7 @@ def pages(op: str, args: list) -> int:
 
 
 def replay_call(setup, op: str, args: list) -> dict:
-    """The whole call on the compiled C (host `cc`) and on the model."""
+    """The whole call on the compiled C (the C harness) and on the model."""
     call = f"{op}({', '.join(hex(a) for a in args)}) from the initial state"
     if pages(op, args) > MAX_PAGES:
         why = f"not run (a request of {pages(op, args):#x} pages)"

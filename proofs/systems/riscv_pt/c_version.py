@@ -128,7 +128,7 @@ class CVersion:
         return {**self.lifted.bounds(), "base": self.base_name}
 
     def replay_compiled(self, calls: list) -> dict:
-        """The calls (from the initial state) run on the compiled C (the C harness, host `cc`)
+        """The calls (from the initial state) run on the compiled C (the C harness, built with zig's clang for this machine unless CC names another)
         and compared with what the lifted C did: return codes, ASSERTs, tables, pool, TLB."""
         from proofs.errors import PtproveError
         from proofs.systems.riscv_pt import vectors
@@ -388,10 +388,6 @@ class CSpec:
     path: str
     name: str = DEFAULT_NAME
     base: str = DEFAULT_BASE
-
-
-def spec_of(settings) -> CSpec:
-    return CSpec(str(settings.c_source), settings.c_name or DEFAULT_NAME, settings.c_base or DEFAULT_BASE)
 
 
 @lru_cache(maxsize=8)

@@ -35,10 +35,11 @@ def geometry(settings: Settings) -> Geometry:
 
 def version(name: str, settings: Settings):
     """The named version's model on the settings' geometry (`--c-source`: the lifted C)."""
-    if settings.c_name:
-        from proofs.systems.riscv_pt.c_version import register, spec_of
+    if settings.c_versions:
+        from proofs.systems.riscv_pt.c_version import CSpec, register
 
-        register(spec_of(settings))
+        for path, c_name, base in settings.c_versions:
+            register(CSpec(path, c_name, base))
     return VERSIONS[name](geometry(settings))
 
 
@@ -205,6 +206,12 @@ class RiscvPtMachine:
     def bounds(self) -> dict:
         extra = getattr(self.v, "bounds", None)
         return {**bounds(self.settings), **(extra() if extra else {})}
+
+    @property
+    def traces_from(self) -> tuple:
+        """The lifted C's base: its committed traces are run on the C (calls from the initial state)."""
+        base = getattr(self.v, "base_name", None)
+        return (base,) if base else ()
 
     @property
     def assumptions(self) -> tuple:
