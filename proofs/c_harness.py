@@ -31,6 +31,8 @@ HERE = Path(__file__).resolve().parent / "c"
 INCLUDE = re.compile(r"^\s*#\s*include\s*<((?:xen|asm|public)/[\w./-]+\.h)>", re.M)
 COMPILE_SECONDS = 120
 RUN_SECONDS = 60
+#: what every harnessed file's shim includes (Xen's lib/mm basics, RISC-V asm/page.h)
+SHARED_HEADERS = ("ptprove_xen.h", "ptprove_riscv_page.h")
 
 
 def stage(source: Path, text: str, d: Path, version: str) -> tuple[Path, list[str]]:
@@ -39,7 +41,7 @@ def stage(source: Path, text: str, d: Path, version: str) -> tuple[Path, list[st
     directory and the -D defines (the version's flavour, the entry points pt.c has)."""
     inc = d / "include"
     inc.mkdir(parents=True)
-    for h in ("ptprove_shim.h", "ptprove_entries.h"):
+    for h in SHARED_HEADERS + ("ptprove_shim.h", "ptprove_entries.h"):
         shutil.copy(HERE / h, inc)
     for header in sorted(set(INCLUDE.findall(text))):
         stub = inc / header
