@@ -6,16 +6,16 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from proofs import vector as vec
 from proofs.errors import EXIT_MISMATCH, PtproveError, UsageError, named
 from proofs.outputs import cannot, check_dir, check_file, write_text
 
 if TYPE_CHECKING:
-    from proofs import c_harness
+    from proofs.c_sources import CSources
 
-BOTH, MODEL_ONLY, FAILED, BAD = "model and C", "model only", "failed", "bad"  # how a replay ends
+BOTH, CAPPED, MODEL_ONLY, FAILED, BAD = "model and C", "capped", "model only", "failed", "bad"  # how a replay ends
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,8 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help="re-run vectors on the concrete model (and on C code); "
                                       "exit 0 only if every one reproduces")
     p.add_argument("vectors", nargs="+", metavar="VECTOR", help="vector files or directories of them")
-    p.add_argument("--c-source", metavar="PATH/pt.c",
-                   help="also compile this pt.c with the C harness and compare return codes and tables")
+    p.add_argument("--c-source", metavar="FILE",
+                   help="also compile this C file with its system's harness (p2m.c: the p2m system, any "
+                        "other name: pt.c) and compare return codes and tables")
+    p.add_argument("--xen-src", metavar="DIR",
+                   help="also run every vector on its version's C in this Xen tree (a checkout, or a "
+                        "directory of trees like ../shared/xen: upstream/, v9/), each system its own file")
     p.add_argument("--cc", default=None, help="C compiler (default: $CC, else zig's clang from the ziglang package)")
     p.set_defaults(run=replay_cmd)
 
@@ -57,21 +61,22 @@ def replay_cmd(args: argparse.Namespace) -> int:
     """Every vector named (or under a directory named) replayed, each reported
     on one line: ok, FAIL (does not reproduce) or BAD (unusable, with its file);
     exit 2 if one was unusable, else 1 if one did not reproduce."""
-    from proofs import c_harness
+    from proofs.c_sources import CSources
 
     files = vec.vector_files(args.vectors)
-    harness = c_harness.Harness(args.c_source, args.cc) if args.c_source else None
+    sources = CSources(args.c_source, getattr(args, "xen_src", None), args.cc)
     tally: Counter = Counter()
     bad: list[str] = []
     try:
         for path in files:
-            tally[_replay_one(path, harness, bad)] += 1
+            tally[_replay_one(path, sources, bad)] += 1
     finally:
-        if harness is not None:
-            harness.close()
-    ran = tally[BOTH] + tally[MODEL_ONLY]
-    where = (f": {tally[BOTH]} on the model and C, {tally[MODEL_ONLY]} on the model only (C not run)"
-             if harness is not None else " on the model")
+        sources.close()
+    ran = tally[BOTH] + tally[CAPPED] + tally[MODEL_ONLY]
+    capped = (f", {tally[CAPPED]} of them with a call that returns on neither (the C ran to the "
+              "iteration cap)" if tally[CAPPED] else "")
+    where = (f": {tally[BOTH] + tally[CAPPED]} on the model and C{capped}, {tally[MODEL_ONLY]} on the "
+             "model only (C not run)" if sources.any else " on the model")
     print(f"{ran} of {len(files)} vectors reproduce{where}"
           + (f"; {tally[FAILED]} do not" if tally[FAILED] else ""))
     if bad:
@@ -80,15 +85,15 @@ def replay_cmd(args: argparse.Namespace) -> int:
     return EXIT_MISMATCH if tally[FAILED] else 0
 
 
-def _replay_one(path: Path, harness: Optional["c_harness.Harness"], bad: list[str]) -> str:
-    """Replay one file, print its line; which of BOTH, MODEL_ONLY, FAILED, BAD it is
-    (the error of a BAD one, naming its file, appended to `bad`)."""
+def _replay_one(path: Path, sources: "CSources", bad: list[str]) -> str:
+    """Replay one file, print its line; which of BOTH, CAPPED, MODEL_ONLY, FAILED, BAD it
+    is (the error of a BAD one, naming its file, appended to `bad`)."""
     try:
         v = vec.load(path)
         label = f"{v['version']} {v['obligation']['id']}"
         problems = vec.plugin_for(v).replay(v)
-        why_not_c = harness.not_comparable(v) if harness is not None else "no --c-source"
-        if not problems and why_not_c is None:
+        harness, why_not_c = sources.harness_for(v) if sources.any else (None, "no --c-source")
+        if not problems and harness is not None:
             problems = harness.compare(v)
     except PtproveError as e:
         text = str(named(e, str(path)))
@@ -98,10 +103,14 @@ def _replay_one(path: Path, harness: Optional["c_harness.Harness"], bad: list[st
     if problems:
         print(f"FAIL {path}: {label}: " + "; ".join(problems))
         return FAILED
-    if why_not_c is None:
+    if harness is not None and getattr(harness, "ran_to_cap", lambda v: False)(v):
+        print(f"ok   {path}: {label} reproduces on the model and C (the last call returns on neither: "
+              "the C ran to the iteration cap; earlier calls: same return codes)")
+        return CAPPED
+    if harness is not None:
         print(f"ok   {path}: {label} reproduces on the model and C (same return codes and tables)")
         return BOTH
-    note = f" only (C not run: {why_not_c})" if harness is not None else ""
+    note = f" only (C not run: {why_not_c})" if sources.any else ""
     print(f"ok   {path}: {label} reproduces on the model{note}")
     return MODEL_ONLY
 

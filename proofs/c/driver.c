@@ -9,13 +9,15 @@
  * Output (stdout), one JSON object:
  *     {"calls": [{"rc": <int or null>, "failed": <string or null>, "stale": <bool>}, ...],
  *      "pool_handed_out": <n>, "tables": [{"frame": "0x..", "entries": [[index, "0x.."], ...]}, ...]}
- * A failed ASSERT / BUG_ON stops the run (the model halts there too).
+ * A failed ASSERT / BUG_ON stops the run (the model halts there too), and so does a
+ * call that maps tables more than PTPROVE_ITERATION_CAP times (it does not return).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "pt.c"
+#include "ptprove_frames.h"
 
 jmp_buf ptprove_stop;
 const char *ptprove_failed;
@@ -23,28 +25,17 @@ bool ptprove_stale;
 unsigned long ptprove_flushes, ptprove_fences, ptprove_messages;
 int system_state = SYS_STATE_active;
 
-#define MAX_FRAMES 256
-static struct { unsigned long mfn; pte_t *page; } frames[MAX_FRAMES];
-static unsigned int nr_frames;
-static unsigned long root_frame, pool_base, pool_count, pool_next;
-static struct page_info pool_pages[64];
+static unsigned long root_frame, pool_base, pool_count, pool_next, maps;
 
-void *ptprove_frame(mfn_t mfn)
+#define CAP_MESSAGE "the iteration cap (the call did not return)"
+
+void *ptprove_map(mfn_t mfn)
 {
-    unsigned int i;
-
-    for ( i = 0; i < nr_frames; i++ )
-        if ( frames[i].mfn == mfn_x(mfn) )
-            return frames[i].page;
-    if ( nr_frames == MAX_FRAMES )
-    {
-        fprintf(stderr, "ptprove harness: more than %d frames touched\n", MAX_FRAMES);
-        exit(2);
-    }
-    frames[nr_frames].mfn = mfn_x(mfn);
-    frames[nr_frames].page = calloc(PAGETABLE_ENTRIES, sizeof(pte_t));
-    return frames[nr_frames++].page;
+    if ( ++maps > PTPROVE_ITERATION_CAP )
+        ptprove_fail(CAP_MESSAGE);
+    return ptprove_frame(mfn);
 }
+static struct page_info pool_pages[64];
 
 struct page_info *alloc_domheap_page(struct domain *d, unsigned int memflags)
 {
@@ -68,45 +59,6 @@ unsigned long ptprove_csr_read(unsigned int csr)
 }
 
 #include "ptprove_entries.h"
-
-static int compare_frames(const void *a, const void *b)
-{
-    unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void print_tables(void)
-{
-    unsigned long mfns[MAX_FRAMES];
-    unsigned int i, j, n = 0;
-    const char *sep = "";
-
-    for ( i = 0; i < nr_frames; i++ )
-        mfns[n++] = frames[i].mfn;
-    qsort(mfns, n, sizeof(mfns[0]), compare_frames);
-    printf("\"tables\": [");
-    for ( i = 0; i < n; i++ )
-    {
-        pte_t *t = ptprove_frame(_mfn(mfns[i]));
-        const char *esep = "";
-        bool any = false;
-
-        for ( j = 0; j < PAGETABLE_ENTRIES; j++ )
-            any = any || t[j].pte;
-        if ( !any )
-            continue;
-        printf("%s{\"frame\": \"0x%lx\", \"entries\": [", sep, mfns[i]);
-        for ( j = 0; j < PAGETABLE_ENTRIES; j++ )
-            if ( t[j].pte )
-            {
-                printf("%s[%u, \"0x%lx\"]", esep, j, t[j].pte);
-                esep = ", ";
-            }
-        printf("]}");
-        sep = ", ";
-    }
-    printf("]");
-}
 
 int main(int argc, char **argv)
 {
@@ -133,6 +85,7 @@ int main(int argc, char **argv)
             return 2;
         }
         ptprove_failed = NULL;
+        maps = 0;
         if ( setjmp(ptprove_stop) == 0 )
         {
             int rc;
@@ -163,7 +116,7 @@ int main(int argc, char **argv)
         sep = ", ";
     }
     printf("], \"pool_handed_out\": %lu, ", pool_next);
-    print_tables();
+    print_tables(NULL);
     printf("}\n");
     return 0;
 }

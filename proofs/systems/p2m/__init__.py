@@ -5,11 +5,14 @@ theorem.py   what must hold (read first)      contract.py  what callers may pass
 machine.py   the machine the engine decides   versions.py  the modelled versions
 split.py     p2m_split_superpage at full width
 mutants.py   the mutation catalogue           differential.py  random runs judged concretely
+vectors.py   counterexample vectors           regression.py    boundary scenarios
+c_harness.py p2m.c compiled with the shim, vectors replayed on it
 """
 from proofs.systems.p2m.theorem import OBLIGATIONS
 from proofs.systems.p2m.versions import VERSIONS
 
 ID = "p2m"
 TITLE = "RISC-V p2m / G-stage and Arm p2m"
+VECTORS = "proofs.systems.p2m.vectors"
 
-__all__ = ["ID", "TITLE", "VERSIONS", "OBLIGATIONS"]
+__all__ = ["ID", "TITLE", "VECTORS", "VERSIONS", "OBLIGATIONS"]

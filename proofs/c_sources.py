@@ -1,0 +1,103 @@
+"""Which C each vector replays on: `ptprove replay --c-source FILE` or `--xen-src DIR`.
+
+`--c-source FILE` names one file; its name says which system it is (`p2m.c`:
+the p2m system's RISC-V versions; anything else: pt.c, as before), and every
+vector of that system runs on it.  `--xen-src DIR` names a Xen tree: either one
+checkout (`DIR/xen/arch/riscv/pt.c` ...), whose files are the upstream
+versions' C, or a directory of trees as `../shared/xen` is (`upstream/`, `v9/`),
+each version's C at its place (`TREE_PATHS`; v5's pt.c is seed 000's).  Each
+system picks its own file; a version whose C is not there (a seed patch, Arm's
+p2m without a harness) is replayed on the model only and counted apart.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+from proofs.errors import UsageError
+
+PT_C = Path("xen/arch/riscv/pt.c")
+P2M_C = Path("xen/arch/riscv/p2m.c")
+
+#: version -> its C under a directory of trees (None: not a whole file anywhere)
+TREE_PATHS: dict[str, Optional[Path]] = {
+    "riscv-pt-upstream": Path("upstream") / PT_C,
+    "riscv-pt-v9": Path("v9") / PT_C,
+    "riscv-pt-v5": None,  # seed 000 (proofs/refine/sources.py extracts it)
+    "riscv-p2m-upstream": Path("upstream") / P2M_C,
+    "riscv-p2m-v5": None,  # seed 003 is a patch series, not a whole p2m.c
+    "riscv-p2m-v2": None,  # seed 004 likewise
+}
+#: version -> its C in one checkout (the upstream versions)
+CHECKOUT_PATHS = {"riscv-pt-upstream": PT_C, "riscv-p2m-upstream": P2M_C}
+
+
+def _harness_class(system: str):
+    if system == "p2m":
+        from proofs.systems.p2m.c_harness import P2MHarness
+        return P2MHarness
+    from proofs.c_harness import Harness
+    return Harness
+
+
+class CSources:
+    """The C harnesses a replay uses, built on first use, one per file."""
+
+    def __init__(self, c_source: Optional[str] = None, xen_src: Optional[str] = None,
+                 cc: Optional[str] = None):
+        if c_source and xen_src:
+            raise UsageError("give --c-source FILE or --xen-src DIR, not both")
+        if xen_src and not Path(xen_src).is_dir():
+            raise UsageError(f"--xen-src {xen_src}: not a directory")
+        self.c_source, self.xen_src, self.cc = c_source, xen_src, cc
+        self.system_of_file = ("p2m" if c_source and Path(c_source).name == "p2m.c" else "riscv-pt")
+        self.harnesses: dict[Path, Any] = {}
+
+    @property
+    def any(self) -> bool:
+        return bool(self.c_source or self.xen_src)
+
+    def file_for(self, vector: dict) -> tuple[Optional[Path], Optional[str]]:
+        """(the C file this vector runs on, None) or (None, why it runs on the model only)."""
+        system, version = vector["system"], vector["version"]
+        if self.c_source:
+            if system != self.system_of_file:
+                return None, f"{self.c_source} is {self.system_of_file}'s C, not {system}'s"
+            return Path(self.c_source), None
+        root = Path(self.xen_src)
+        if (root / PT_C).is_file() or (root / P2M_C).is_file():
+            rel = CHECKOUT_PATHS.get(version)
+            where = f"a Xen checkout holds the upstream versions' C, not {version}'s"
+        else:
+            rel = TREE_PATHS.get(version)
+            where = f"no whole C file of {version} in a Xen tree"
+            if version == "riscv-pt-v5":
+                seed = self._seed_pt_c()
+                return (seed, None) if seed else (None, "seed 000 (v5's pt.c) is not at hand")
+        if rel is None:
+            return None, where
+        if not (root / rel).is_file():
+            return None, f"{root / rel}: not there"
+        return root / rel, None
+
+    def _seed_pt_c(self) -> Optional[Path]:
+        from proofs.refine.sources import SEED_000, extract_seed_pt_c, scratch_dir
+
+        d = scratch_dir() / "v5-replay"
+        d.mkdir(parents=True, exist_ok=True)
+        return extract_seed_pt_c(SEED_000, d)
+
+    def harness_for(self, vector: dict) -> tuple[Optional[Any], Optional[str]]:
+        """(a harness that runs this vector, None) or (None, why not)."""
+        path, why = self.file_for(vector)
+        if path is None:
+            return None, why
+        if path not in self.harnesses:
+            self.harnesses[path] = _harness_class(vector["system"])(str(path), self.cc)
+        h = self.harnesses[path]
+        why = h.not_comparable(vector)
+        return (None, why) if why else (h, None)
+
+    def close(self) -> None:
+        for h in self.harnesses.values():
+            h.close()

@@ -1,0 +1,127 @@
+"""p2m vectors replayed on RISC-V p2m.c, compiled with ptprove's shim and driver.
+
+`proofs/c/ptprove_p2m_shim.h` is p2m.c's part of the harness (the domain and
+p2m structures, the pool, page references, metadata pages, the rwlock, the
+G-stage mode, hfences recorded); `proofs/c/p2m_driver.c` includes the p2m.c,
+sets the domain up as p2m_init and p2m_set_allocation do, runs each call as
+p2m_set_entry under the write lock and prints what happened as JSON.  The C
+is built with PAGETABLE_ORDER = the vector's index bits, so every P2M_* macro
+and loop of p2m.c has the table width the model's result states (512 entries
+at full width).  Compared with the model: each call's return code (or where
+the C stopped), the table pages, the metadata slots, the pool pages in use,
+the references on the watched frame and need_flush after the unlock.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+from model.riscv.p2m_state import ROOT_PAGES
+from proofs.c_harness import RUN_SECONDS, compile_driver, find_cc, run_driver, stage_headers
+from proofs.errors import UsageError
+
+SHIM = "ptprove_p2m_shim.h"
+DRIVER = "p2m_driver.c"
+#: the p2m versions whose C is RISC-V p2m.c (Arm's mmu/p2m.c has no harness yet)
+RISCV_VERSIONS = ("riscv-p2m-upstream", "riscv-p2m-v5", "riscv-p2m-v2")
+
+
+class P2MHarness:
+    """One p2m.c, built once per table width."""
+
+    system = "p2m"
+
+    def __init__(self, c_source: str, cc: Optional[str] = None):
+        self.source = Path(c_source)
+        if not self.source.is_file():
+            raise UsageError(f"{c_source}: no such C file")
+        self.compiler = find_cc(cc)
+        self.cc = self.compiler[1]
+        self.text = self.source.read_text(encoding="utf-8", errors="replace")
+        self.tmp = Path(tempfile.mkdtemp(prefix="ptprove-p2m-c-"))
+        self.binaries: dict[int, Path] = {}
+
+    def close(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def binary(self, idx_bits: int) -> Path:
+        if idx_bits not in self.binaries:
+            d = self.tmp / f"order{idx_bits}"
+            stage_headers(self.text, d / "include", SHIM)
+            shutil.copy(self.source, d / "p2m.c")
+            self.binaries[idx_bits] = compile_driver(self.compiler, self.source, d, d / "include", SHIM, DRIVER,
+                                                     [f"-DPTPROVE_PAGETABLE_ORDER={idx_bits}"])
+        return self.binaries[idx_bits]
+
+    def not_comparable(self, vector: dict) -> Optional[str]:
+        if vector["system"] != "p2m":
+            return f"the p2m.c harness runs p2m vectors, not {vector['system']}"
+        if vector["version"] not in RISCV_VERSIONS:
+            return f"{vector['version']} is Arm's mmu/p2m.c, which has no C harness yet"
+        return None
+
+    def run(self, vector: dict, seconds: int = RUN_SECONDS) -> dict[str, Any]:
+        from model.riscv.p2m_state import GSTAGE_MODES
+        from proofs.systems.p2m.vectors import calls_of, machine_of
+
+        m = machine_of(vector["version"]).m
+        b = vector["bounds"]
+        lines = [f"mode {GSTAGE_MODES[vector['mode']]:x}", f"pool {int(b['pool']):x}"]
+        for c in calls_of(vector):
+            fails = sum(1 << k for k, f in enumerate(c.fails) if f)
+            lines.append(f"call set {c.gfn:x} {m.geo.level_order(c.target):x} {c.mfn:x} {c.t:x} {fails:x}")
+        return run_driver(self.binary(int(b["index_bits"])), lines, self.tmp / "calls.txt", seconds)
+
+    def compare(self, vector: dict) -> list[str]:
+        """Differences between p2m.c and the model's prediction (empty: identical)."""
+        if self.not_comparable(vector):
+            return []
+        got = self.run(vector)
+        if "error" in got:
+            return [got["error"]]
+        return differences(vector, got)
+
+
+def differences(vector: dict, got: dict) -> list[str]:
+    """Each way the C's run `got` differs from what the vector says the model does."""
+    problems = []
+    calls = vector["calls"]
+    if len(got["calls"]) != len(calls):
+        problems.append(f"C ran {len(got['calls'])} calls, the model {len(calls)}")
+    for i, (m, c) in enumerate(zip(calls, got["calls"])):
+        if c["stopped"]:
+            problems.append(f"call {i + 1}: the C stopped ({c['stopped']}), the model returns {m['rc']}")
+        elif m["rc_value"] != c["rc"]:
+            problems.append(f"call {i + 1}: model returns {m['rc']}, C returns {c['rc']}")
+        if c["crashed"]:
+            problems.append(f"call {i + 1}: the C crashed the domain (domain_crash), the model does not")
+        for note in c["notes"]:
+            problems.append(f"call {i + 1}: in the C, {note}")
+    x = vector["expected"]
+    want = {int(t["frame"], 16): {e["index"]: int(e["raw"], 16) for e in t["entries"]} for t in x["tables"]}
+    have = {int(t["frame"], 16): {i: int(v, 16) for i, v in t["entries"]} for t in got["tables"]}
+    for f in sorted(set(want) | set(have)):
+        for i in sorted(set(want.get(f, {})) | set(have.get(f, {}))):
+            a, b = want.get(f, {}).get(i, 0), have.get(f, {}).get(i, 0)
+            if a != b:
+                problems.append(f"table {f:#x}[{i}]: model {a:#x}, C {b:#x}")
+    md_model = {(int(e["frame"], 16), e["index"]): e["type"] for e in x["metadata"]}
+    md_c = {(int(f, 16), i): t for f, i, t in got["md"]}
+    for k in sorted(set(md_model) | set(md_c)):
+        if md_model.get(k, 0) != md_c.get(k, 0):
+            problems.append(f"metadata {k[0]:#x}[{k[1]}]: model type {md_model.get(k, 0)}, C {md_c.get(k, 0)}")
+    if x["pool_handed_out"] != got["pool_in_use"]:
+        md = f" ({len(got['md_pages'])} of them metadata pages)" if got["md_pages"] else ""
+        problems.append(f"pool pages in use: model {x['pool_handed_out']}, C {got['pool_in_use']}{md}")
+    watch = vector["initial_state"]["watch"]
+    refs = got["refs"].get(watch, 0)
+    if x["refs_watched"] != refs:
+        problems.append(f"references on the watched frame {watch}: model {x['refs_watched']}, C {refs}")
+    if not any(c["stopped"] for c in got["calls"]) and x["need_flush"] != got["need_flush"]:
+        problems.append(f"need_flush after the unlock: model {x['need_flush']}, C {got['need_flush']}")
+    return problems
+
+
+__all__ = ["P2MHarness", "differences", "ROOT_PAGES"]

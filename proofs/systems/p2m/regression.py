@@ -1,0 +1,61 @@
+"""Regression vectors for p2m.c: one scenario per call shape and outcome at the
+boundaries (4K / 2M / 1G leaves, a superpage split, a split whose allocation
+fails, an exhausted pool, removing what is and is not mapped, foreign pages).
+
+On the bounded geometry every p2m result states (Sv39x4, 2 entries per table,
+a pool of 2 pages: `proofs/systems/p2m/machine.py`), so gfns and mfns are
+small: a "2M" leaf spans 2 frames.  The model decides each scenario's return
+codes and final tree; the vector records them, so p2m.c (`ptprove replay
+--c-source p2m.c` / `--xen-src`) or a later model change that behaves
+differently is caught.  Names say the scenario and the outcome, e.g. `map-2m-ok`.
+"""
+from __future__ import annotations
+
+from model.riscv.p2m_state import INVALID_MFN
+from proofs.engine.obligation import where as where_of
+from proofs.systems.p2m.vectors import ConcreteCall, build, machine_of
+
+MFN = 0x40  # aligned for every leaf size of the bounded geometry
+
+
+def vectors(version: str, settings) -> list[dict]:
+    mach = machine_of(version)
+    m = mach.m
+    ram, mmio = m.RAM_RW, m.MMIO_DIRECT_IO
+    foreign = m.FOREIGN_RW if m.FOREIGN_RW in m.types() else None
+    s = lambda target, gfn, mfn, t, *fails: ConcreteCall(target, gfn, mfn, t, tuple(fails))  # noqa: E731
+    scenarios = [
+        ("map-4k", "map one 4K frame", [s(0, 0x4, MFN, ram)]),
+        ("map-2m", "map one level-1 leaf", [s(1, 0x4, MFN, ram)]),
+        ("map-1g", "map one level-2 leaf", [s(2, 0x4, MFN, mmio)]),
+        ("remove-unmapped", "remove a frame nothing maps (no table is allocated)", [s(0, 0x4, INVALID_MFN, 0)]),
+        ("remove-4k", "map a frame, then remove it", [s(0, 0x4, MFN, ram), s(0, 0x4, INVALID_MFN, 0)]),
+        ("remap-4k", "map a frame twice, the second time to another mfn",
+         [s(0, 0x4, MFN, ram), s(0, 0x4, MFN + 1, mmio)]),
+        ("split-2m", "map 4K inside a level-1 leaf: the superpage is split",
+         [s(1, 0x4, MFN, ram), s(0, 0x5, MFN + 8, mmio)]),
+        ("split-alloc-fails", "the split's page allocation fails",
+         [s(1, 0x4, MFN, ram), s(0, 0x5, MFN + 8, mmio, True)]),
+        ("table-alloc-fails", "the first intermediate table cannot be allocated",
+         [s(0, 0x4, MFN, ram, True)]),
+        ("pool-exhausted", "a second root entry needs two more tables than the pool has",
+         [s(0, 0x4, MFN, ram), s(0, 0x8, MFN, ram)]),
+        ("replace-table-by-1g", "a level-2 leaf over a subtree: the subtree is freed",
+         [s(0, 0x4, MFN, ram), s(2, 0x4, MFN, ram)]),
+    ]
+    if foreign is not None:
+        scenarios += [
+            ("foreign-4k", "map a foreign frame (the caller holds a reference)",
+             [s(0, 0x4, MFN, foreign)]),
+            ("foreign-removed", "map a foreign frame, then remove it (its reference is put)",
+             [s(0, 0x4, MFN, foreign), s(0, 0x4, INVALID_MFN, 0)]),
+        ]
+    where = where_of(vectors)
+    out = []
+    for name, statement, calls in scenarios:
+        v = build(mach, None, None, calls, MFN, 0, mach.bounds(), "none (concrete model)",
+                  regression=(name, statement, where))
+        rc = v["calls"][-1]["rc"]
+        v["name"] = f"{name}-{'ok' if rc == '0' else rc.lstrip('-').lower()}"
+        out.append(v)
+    return out
