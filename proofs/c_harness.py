@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from model.riscv.machine import ERRNO_NAMES
+from proofs import c_header
 from proofs.errors import UsageError
 from proofs.systems.riscv_pt.vectors import calls_of
 
@@ -35,8 +36,10 @@ RUN_SECONDS = 60
 
 def stage(source: Path, text: str, d: Path, version: str) -> tuple[Path, list[str]]:
     """Lay out `d` for compiling pt.c with the shim: `d/pt.c`, `d/include/` (the shim, and
-    every Xen header pt.c includes as a one-line include of it).  Returns the include
-    directory and the -D defines (the version's flavour, the entry points pt.c has)."""
+    every Xen header pt.c includes as a one-line include of it; `ptprove_page.h` when pt.c
+    sits in a tree with its asm/page.h, `proofs/c_header.py`).  Returns the include
+    directory and the -D defines (the version's flavour, the tree's header, the entry
+    points pt.c has)."""
     inc = d / "include"
     inc.mkdir(parents=True)
     for h in ("ptprove_shim.h", "ptprove_entries.h"):
@@ -47,6 +50,8 @@ def stage(source: Path, text: str, d: Path, version: str) -> tuple[Path, list[st
         stub.write_text('#include "ptprove_shim.h"\n', encoding="utf-8")
     shutil.copy(source, d / "pt.c")
     defines = ["-DPTPROVE_V5"] if version == "riscv-pt-v5" else []
+    if c_header.write(source, inc) is not None:  # the tree's own asm/page.h definitions
+        defines.append("-DPTPROVE_TREE_PAGE_H")
     for fn, macro in (("destroy_xen_mappings", "PTPROVE_HAS_DESTROY"),
                       ("populate_pt_range", "PTPROVE_HAS_POPULATE")):
         if re.search(rf"^int\s+(?:__init\s+)?{fn}\s*\(", text, re.M):

@@ -8,8 +8,23 @@
  * record what failed and jump back to the driver (the model halts there too);
  * flush_tlb_range_va and the fences are recorded, not executed.
  *
- * The PTE_* / PAGE_HYPERVISOR_* values and the pte_is_* predicates are the
- * modelled version's (PTPROVE_V5 selects seed 000's asm/page.h additions).
+ * asm/page.h: a pt.c in a Xen tree is built with that tree's own definitions
+ * (PTPROVE_TREE_PAGE_H: proofs/c_header.py generates ptprove_page.h from the
+ * tree's asm/page-bits.h, asm/page.h and asm/mm.h, included below): every
+ * PTE_* and PAGE_HYPERVISOR* macro, mfn_from_pte, and pte_is_valid,
+ * pte_is_table, pte_is_mapping, pte_from_mfn, pte_to_paddr.  The copies here
+ * are the modelled version's (PTPROVE_V5 selects seed 000's asm/page.h
+ * additions) and are used for what the tree does not define, or for a pt.c
+ * with no tree around it.
+ *
+ * What this file always restates, whatever the tree: the types (paddr_t,
+ * vaddr_t, mfn_t, pte_t, pte_attr_t), PAGE_SHIFT, PAGETABLE_ORDER,
+ * PAGETABLE_ENTRIES, CONFIG_PAGING_LEVELS, HYP_PT_ROOT_LEVEL, the Sv39
+ * geometry (VPN_MASK, XEN_PT_LEVEL_*, pt_linear_offset, pt_index,
+ * TABLE_OFFSET, DECLARE_OFFSETS), RV_STAGE1_MODE and SATP_*, FIXMAP_ADDR,
+ * write_pte (it records a stale TLB), and the environment: frames,
+ * map_domain_page, the table-page pool, the lock, ASSERT/BUG_ON, printk,
+ * csr_read, RISCV_FENCE, flush_tlb_range_va.
  */
 #ifndef PTPROVE_SHIM_H
 #define PTPROVE_SHIM_H
@@ -99,6 +114,12 @@ typedef int spinlock_t;
 
 /* -- the CPU: satp, fences, TLB flushes ------------------------------------- */
 #define CSR_SATP           0x180
+#define SATP_MODE_SV32     1
+#define SATP_MODE_SV39     8
+#define SATP_MODE_SV48     9
+#define SATP_MODE_SV57     10
+#define RV_STAGE1_MODE     SATP_MODE_SV39
+#define CONFIG_RISCV_64    1
 #define SATP_PPN_MASK      _UL(0x00000FFFFFFFFFFF)
 unsigned long ptprove_csr_read(unsigned int csr);
 #define csr_read(csr)      ptprove_csr_read(csr)
@@ -164,49 +185,69 @@ typedef unsigned long pte_attr_t;
         TABLE_OFFSET(pt_linear_offset(2, addr)),                \
     }
 
+#ifdef PTPROVE_TREE_PAGE_H
+#include "ptprove_page.h"   /* the tree's: what it defines replaces the copies here */
+#endif
+
+#ifndef PTPROVE_HDR_pte_is_valid
 static inline bool pte_is_valid(pte_t p)
 {
     return p.pte & PTE_VALID;
 }
+#endif
 
 #ifdef PTPROVE_V5
 /* seed 000: a table has no R/W/X; a mapping is V with W or X (R-only missed) */
+#ifndef PTPROVE_HDR_pte_is_table
 static inline bool pte_is_table(const pte_t p)
 {
     return (p.pte & (PTE_VALID | PTE_ACCESS_MASK)) == PTE_VALID;
 }
+#endif
 
+#ifndef PTPROVE_HDR_pte_is_mapping
 static inline bool pte_is_mapping(const pte_t p)
 {
     return (p.pte & PTE_VALID) && (p.pte & (PTE_WRITABLE | PTE_EXECUTABLE));
 }
+#endif
 #else
 /* merged versions: a mapping is V with any of R/W/X; V|W alone is ASSERTed away */
+#ifndef PTPROVE_HDR_pte_is_table
 static inline bool pte_is_table(const pte_t p)
 {
     ASSERT((p.pte & (PTE_VALID | PTE_READABLE | PTE_WRITABLE)) != (PTE_VALID | PTE_WRITABLE));
     return (p.pte & (PTE_VALID | PTE_ACCESS_MASK)) == PTE_VALID;
 }
+#endif
 
+#ifndef PTPROVE_HDR_pte_is_mapping
 static inline bool pte_is_mapping(const pte_t p)
 {
     ASSERT((p.pte & (PTE_VALID | PTE_READABLE | PTE_WRITABLE)) != (PTE_VALID | PTE_WRITABLE));
     return (p.pte & PTE_VALID) && (p.pte & PTE_ACCESS_MASK);
 }
 #endif
+#endif
 
+#ifndef PTPROVE_HDR_pte_from_mfn
 static inline pte_t pte_from_mfn(mfn_t mfn, unsigned int flags)
 {
     pte_t p = { (mfn_x(mfn) << PTE_PPN_SHIFT) | flags };
     return p;
 }
+#endif
 
+#ifndef PTPROVE_HDR_pte_to_paddr
 static inline paddr_t pte_to_paddr(pte_t p)
 {
     return (paddr_t)(p.pte >> PTE_PPN_SHIFT) << PAGE_SHIFT;
 }
+#endif
 
+#ifndef mfn_from_pte
 #define mfn_from_pte(p)    maddr_to_mfn(pte_to_paddr(p))
+#endif
 
 static inline void write_pte(pte_t *p, pte_t pte)
 {
