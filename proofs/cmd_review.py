@@ -354,8 +354,23 @@ def invariants(pt_c: Path, flavour: str, base: str, args: argparse.Namespace) ->
                     finished += results
             else:
                 results = decision.results()
+        out = compare(results, wanted, base, origin, settings, pt_c.parents[3])
     finally:
         unregister(C_NAME)
+    bounds = dict(results[0].bounds) if results else {}
+    bounds["solver"] = results[0].solver if results else "z3"
+    return out, bounds
+
+
+def compare(results: list[Result], wanted: list[str], base: str, origin: dict, settings,
+            tree: Path) -> list[Invariant]:
+    """Per invariant: the patched C's verdict beside the base's expected one; a broken one's
+    shortest trace made a canonical, shrunk vector, replayed on the compiled patched C."""
+    from proofs.cmd_prove import EXPECTATIONS
+    from proofs.expectations import aggregate, load_expectations
+    from proofs.systems.riscv_pt import show, vectors as rv
+    from proofs.systems.riscv_pt.machine import machine
+
     expected = load_expectations(EXPECTATIONS)
     by_inv = {a.invariant: a for a in aggregate(results).values()}
     out = []
@@ -378,20 +393,27 @@ def invariants(pt_c: Path, flavour: str, base: str, args: argparse.Namespace) ->
             change = "weakened"
         else:
             change = "changed"
-        violated = [r for r in agg.results if r.verdict == VIOLATED and r.counterexample]
+        violated = [r for r in agg.results if r.verdict == VIOLATED and "replay" in r.extra]
         shortest = min(violated, key=lambda r: (r.extra.get("trace_steps", 99), r.operation), default=None)
         inv = Invariant(oid, agg.results[0].statement, mine, theirs, change,
                         operations=[r.operation for r in violated])
         if shortest is not None:
-            inv.trace = shortest.counterexample
             of = origin.get((oid, shortest.extra.get("operation_key")), "?")
             inv.established_by = (f"replaying {of}'s committed trace on the patched C"
                                   if shortest.extra.get("established_by") == "committed trace"
                                   else "the search (BMC) on the patched C")
+            inv.trace = {"result": shortest.counterexample}
+            if change == "broken":
+                m_ = machine(C_NAME, settings)
+                vec = rv.vector_of_trace(m_.v, oid, shortest.extra["replay"], {**m_.bounds()}, shortest.solver)
+                compiled = m_.v.replay_compiled(rv.calls_of(vec))
+                vec["source"] = vec["source"].replace(str(tree) + "/", "")
+                text = show.mail(vec)
+                vec["bounds"]["c_file"] = PT_C + " (patched)"  # the temporary tree is gone after the run
+                inv.trace = {"vector": vec, "compiled_c": compiled, "mail": text,
+                             "result": shortest.counterexample}
         out.append(inv)
-    bounds = dict(results[0].bounds) if results else {}
-    bounds["solver"] = results[0].solver if results else "z3"
-    return out, bounds
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -423,31 +445,19 @@ def _call_text(c: dict) -> str:
     return f"{c['function']}(" + ", ".join(f"{k}={v}" for k, v in c["args"].items()) + ")"
 
 
-def _trace_lines(inv: dict) -> list[tuple[str, str]]:
-    """(kind, text) lines of an invariant's trace: calls, the breaking write, the replay on C."""
+def _compiled_line(c: dict) -> str:
+    if c.get("replayed"):
+        return (f"Replayed on the patched C compiled with {c['compiler']} (the C harness): the same "
+                "return codes, tables, table pages and TLB.")
+    return "NOT reproduced on the compiled patched C: " + (c.get("why") or "; ".join(c.get("differences", [])))
+
+
+def _finding(inv: dict, base: str) -> tuple[str, list[str]]:
+    """A broken invariant's head line and its vector's mail text (72 columns)."""
+    head = (f"{inv['id']} BROKEN ({inv['base']} on {base}): found by {inv['established_by']}, "
+            "then shrunk:")
     t = inv["trace"]
-    out = [("head", f"{len(t['calls'])} calls from the empty tree ({t['steps']} steps), "
-                    f"found by {inv['established_by']}:")]
-    for n, c in enumerate(t["calls"], 1):
-        out.append(("call", f"{n}. {_call_text(c)} = {c['rc']}"))
-    b = t.get("breaking_step") or {}
-    if b:
-        out.append(("para", f"step {b['step']} (call {b['call_number']}, iteration {b['iteration']}) "
-                            f"breaks it at va {t.get('witness_va', '?')}:"))
-        for w in b.get("writes", []):
-            out.append(("entry", f"table {w['table']}[{w['index']}] (level {w['level']}, by {w['by']}): "
-                                 f"{w['old']} -> {w['new']}"))
-            out.append(("decoded", f"before: {w['old_decoded']}"))
-            out.append(("decoded", f"after:  {w['new_decoded']}"))
-    c = t.get("compiled_c")
-    if c:
-        if c.get("replayed"):
-            out.append(("para", f"Replayed on the patched C compiled with {c['compiler']}: same return codes, "
-                                "tables, pool and TLB."))
-        else:
-            out.append(("para", "NOT reproduced on the compiled patched C: "
-                        + (c.get("why") or "; ".join(c.get("differences", [])))))
-    return out
+    return head, t["mail"].rstrip("\n").splitlines() + [""] + m.para(_compiled_line(t["compiled_c"]))
 
 
 CHANGE_WORDS = {"broken": "BROKEN", "fixed": "fixed", "same": "same", "undecided": "UNDECIDED",
@@ -486,13 +496,12 @@ def render_text(out: dict) -> str:
         for i in c["invariants"]:
             if i["change"] not in ("broken", "fixed", "weakened", "undecided"):
                 continue
-            lines += ["", f"  {i['id']} {CHANGE_WORDS[i['change']]}: {i['statement']}"]
-            if i["trace"] and i["change"] == "broken":
-                for kind, text in _trace_lines(i):
-                    pad = {"call": 6, "entry": 6, "decoded": 8}.get(kind, 4)
-                    lines.append(" " * pad + text)
-            elif i["change"] == "fixed":
-                lines.append(f"    proved on the patched C; {c['base']} violates it")
+            if i["change"] == "broken" and i["trace"] and "mail" in i["trace"]:
+                head, body = _finding(i, c["base"])
+                lines += ["", f"  {head}"] + [f"    {x}".rstrip() for x in body]
+                continue
+            lines += ["", f"  {i['id']} {CHANGE_WORDS[i['change']]}: {i['statement']}",
+                      f"    {i['patched']} on the patched C, {i['base']} on {c['base']}"]
     lines += ["", _verdict_line(out), f"({out.get('seconds', 0)} s)"]
     return "\n".join(lines) + "\n"
 
@@ -541,17 +550,13 @@ def render_mail(out: dict) -> str:
         for i in c["invariants"]:
             if i["change"] not in ("broken", "weakened", "fixed", "undecided"):
                 continue
+            if i["change"] == "broken" and i["trace"] and "mail" in i["trace"]:
+                head, body = _finding(i, c["base"])
+                blocks.append(m.para(head) + [""] + body)
+                continue
             blk = m.field("Invariant", f"{i['id']}: {i['statement']}")
             blk += m.field("Verdict", f"{i['patched']} on the patched C, {i['base'] or 'no verdict'} on "
                                       f"{c['base']} ({CHANGE_WORDS[i['change']]})")
-            if i["trace"] and i["change"] == "broken":
-                for kind, text in _trace_lines(i):
-                    if kind == "call":
-                        num, _, rest = text.partition(" ")
-                        call, _, rc = rest.rpartition(" = ")
-                        blk += m.call(f"  {num} ", call, f" = {rc}")
-                    else:
-                        blk += m.para(text, {"entry": 4, "decoded": 6}.get(kind, 2), 2)
             blocks.append(blk)
     blocks.append(m.para(_verdict_line(out)) + m.para(f"(ptprove review, {out.get('seconds', 0)} s)"))
     return m.compose(blocks)

@@ -612,6 +612,14 @@ def _committed(rs: list, op: int) -> Optional[dict]:
     return r.extra["replay"] if r.extra.get("established_by") == "committed trace" else None
 
 
+def vector_of_trace(v, ob: str, trace: dict, bounds: dict, solver: str) -> dict:
+    """The canonical, shrunk vector of a violated result's trace (`Result.extra["replay"]`)
+    on version `v`, without a fresh search (`ptprove review`: no committed vector to match)."""
+    inv = _obligations()[ob]
+    _, calls, va = _from_committed(v, inv, trace)
+    return build(v, inv, calls, va, bounds, solver)
+
+
 def _from_committed(v, inv: Invariant, trace: dict) -> tuple:
     """`fresh_counterexample`'s answer from a committed trace: it is canonical
     already (`certificate` wrote it from the vector), so this is a fixpoint."""
