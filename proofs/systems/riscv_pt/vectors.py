@@ -497,6 +497,11 @@ def _lifted_version(vector: dict):
         raise VectorError(f"the C of version {vector['version']} ({path}) is not at hand")
     if hashlib.sha256(path.read_bytes()).hexdigest() != b.get("c_sha256"):
         raise VectorError(f"{path} has changed since this vector of {vector['version']} was written")
+    from proofs.refine.sources import asm_digest
+
+    if asm_digest(path) != b.get("asm_sha256", ""):
+        raise VectorError(f"the asm/page.h definitions beside {path} have changed since this vector of "
+                          f"{vector['version']} was written")
     if vector["mode"] not in MODES:
         raise VectorError(f"unknown mode {vector['mode']!r} in vector")
     return c_version(CSpec(str(path), vector["version"], b["base"]), vector["mode"], int(b["pool"]))
