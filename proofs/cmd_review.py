@@ -369,10 +369,18 @@ def compare(results: list[Result], wanted: list[str], base: str, origin: dict, s
     from proofs.cmd_prove import EXPECTATIONS
     from proofs.expectations import aggregate, load_expectations
     from proofs.systems.riscv_pt import show, vectors as rv
+    from proofs.vector import VectorError
     from proofs.systems.riscv_pt.machine import machine
 
     expected = load_expectations(EXPECTATIONS)
     by_inv = {a.invariant: a for a in aggregate(results).values()}
+    broken = [o for o, a in by_inv.items() if a.verdict == VIOLATED
+              and (expected.get(base, o) is None or expected.get(base, o).verdict != VIOLATED)]
+    try:  # as `prove --vectors` makes them: a searched trace found again in a fresh process
+        canonical = {v["obligation"]["id"]: v for v in
+                     rv.from_results([r for r in results if r.invariant in broken], settings)}
+    except VectorError:  # one does not replay on the compiled C: each is made below, and says so
+        canonical = {}
     out = []
     for oid in wanted:
         agg = by_inv.get(oid)
@@ -405,7 +413,8 @@ def compare(results: list[Result], wanted: list[str], base: str, origin: dict, s
             inv.trace = {"result": shortest.counterexample}
             if change == "broken":
                 m_ = machine(C_NAME, settings)
-                vec = rv.vector_of_trace(m_.v, oid, shortest.extra["replay"], {**m_.bounds()}, shortest.solver)
+                vec = canonical.get(oid) or rv.vector_of_trace(m_.v, oid, shortest.extra["replay"],
+                                                               {**m_.bounds()}, shortest.solver)
                 compiled = m_.v.replay_compiled(rv.calls_of(vec))
                 vec["source"] = vec["source"].replace(str(tree) + "/", "")
                 text = show.mail(vec)
