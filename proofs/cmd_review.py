@@ -64,7 +64,8 @@ SKIPPED = ("refines",)  # the semantic diff below is the C's units against the b
 
 def register(sub) -> None:
     p = sub.add_parser("review", help="a patch as posted in, a reviewer's reply out",
-                       description=__doc__.split("\n\n")[0] + " " + __doc__.split("\n\n")[2].replace("\n", " "))
+                       description=__doc__.split("\n\n")[0] + " " + __doc__.split("\n\n")[2].replace("\n", " "),
+                       epilog=__doc__.split("\n\n")[3].replace("\n", " "))
     p.add_argument("patch", metavar="PATCH", help="mbox, git format-patch or list-archive text; - for stdin")
     p.add_argument("--xen-src", metavar="DIR", default=None,
                    help="the tree the patch applies to (default ../shared/xen/upstream)")

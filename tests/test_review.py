@@ -276,3 +276,16 @@ def test_seed_000_review(capsys, tmp_path):
     assert mail.startswith("Subject: Re: [v5,6/7] xen/riscv: page table handling\n")
     assert all(len(line) <= 72 for line in mail.splitlines())
     assert "Invariant: wx:" in mail and "Invariant: well-formed:" in mail
+
+
+def test_patch_from_stdin(capsys, monkeypatch, tmp_path):
+    import io
+
+    tree = upstream_tree()
+    rel = "xen/arch/riscv/include/asm/flushtlb.h"
+    text = (tree / rel).read_text()
+    first = text.splitlines()[0]
+    monkeypatch.setattr("sys.stdin", io.StringIO(format_patch("[PATCH] stdin", rel, text,
+                                                              text.replace(first, first + " ", 1))))
+    status, out, _ = run(capsys, "-", "--xen-src", tree)
+    assert status == 0 and out.startswith("ptprove review: [PATCH] stdin\n")
