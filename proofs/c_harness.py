@@ -25,6 +25,7 @@ from typing import Any, Optional
 
 from model.c.toolchain import host_compiler
 from model.riscv.machine import ERRNO_NAMES
+from proofs import c_header
 from proofs.errors import UsageError
 from proofs.systems.riscv_pt.vectors import calls_of
 
@@ -53,13 +54,17 @@ def stage_headers(text: str, inc: Path, shim: str) -> None:
 
 def stage(source: Path, text: str, d: Path, version: str) -> tuple[Path, list[str]]:
     """Lay out `d` for compiling pt.c with the shim: `d/pt.c`, `d/include/` (the shim, and
-    every Xen header pt.c includes as a one-line include of it).  Returns the include
-    directory and the -D defines (the version's flavour, the entry points pt.c has)."""
+    every Xen header pt.c includes as a one-line include of it; `ptprove_page.h` when pt.c
+    sits in a tree with its asm/page.h, `proofs/c_header.py`).  Returns the include
+    directory and the -D defines (the version's flavour, the tree's header, the entry
+    points pt.c has)."""
     inc = d / "include"
     stage_headers(text, inc, "ptprove_shim.h")
     shutil.copy(HERE / "ptprove_entries.h", inc)
     shutil.copy(source, d / "pt.c")
     defines = ["-DPTPROVE_V5"] if version == "riscv-pt-v5" else []
+    if c_header.write(source, inc) is not None:  # the tree's own asm/page.h definitions
+        defines.append("-DPTPROVE_TREE_PAGE_H")
     for fn, macro in (("destroy_xen_mappings", "PTPROVE_HAS_DESTROY"),
                       ("populate_pt_range", "PTPROVE_HAS_POPULATE")):
         if re.search(rf"^int\s+(?:__init\s+)?{fn}\s*\(", text, re.M):

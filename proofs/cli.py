@@ -36,7 +36,7 @@ def version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from proofs import cmd_diff, cmd_export, cmd_prove, cmd_pte, cmd_vectors
+    from proofs import cmd_diff, cmd_export, cmd_prove, cmd_pte, cmd_review, cmd_vectors
 
     parser = _Parser(prog="ptprove", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_pte.register(sub)
     cmd_export.register(sub)
     cmd_diff.register(sub)
+    cmd_review.register(sub)
     return parser
 
 

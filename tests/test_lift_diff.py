@@ -100,5 +100,8 @@ def test_the_versions_own_page_h_predicates_are_lifted_and_a_patched_header_is_r
     assert main(["diff", "--c-source", str(tmp_path / "pt.c"), "--against", "riscv-pt-upstream",
                  "--only", units]) == 1
     out = capsys.readouterr().out
-    assert "same     pte_is_mapping  " in out and "same     pte_is_table (asm/page.h)" in out
+    # the pt.c is built with the header beside it (proofs/c_header.py), so the predicate as built
+    # into pt.c differs too, not only the header's own copy; the untouched predicate is the same
+    assert "same     pte_is_table (asm/page.h)" in out
     assert "DIFFERS  pte_is_mapping (asm/page.h)" in out and "pte=3" in out  # R only: v5's old test
+    assert "DIFFERS  pte_is_mapping  " in out

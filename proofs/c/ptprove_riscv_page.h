@@ -2,9 +2,15 @@
  * ptprove C harness: RISC-V asm/page.h as the modelled version has it, for
  * every RISC-V file the harness compiles (pt.c, p2m.c), written for ptprove.
  *
- * The PTE_* / PAGE_HYPERVISOR_* values and the pte_is_* predicates are the
- * modelled version's (PTPROVE_V5 selects seed 000's asm/page.h additions);
- * write_pte notes a changed valid entry (ptprove_stale) until a full flush.
+ * A pt.c in a Xen tree is built with that tree's own definitions
+ * (PTPROVE_TREE_PAGE_H: proofs/c_header.py generates ptprove_page.h from the
+ * tree's asm/page-bits.h, asm/page.h and asm/mm.h, included below): every
+ * PTE_* and PAGE_HYPERVISOR* macro, mfn_from_pte, and pte_is_valid,
+ * pte_is_table, pte_is_mapping, pte_from_mfn, pte_to_paddr.  The copies here
+ * are the modelled version's (PTPROVE_V5 selects seed 000's asm/page.h
+ * additions) and are used for what the tree does not define, or for a file
+ * with no tree around it.  write_pte notes a changed valid entry
+ * (ptprove_stale) until a full flush.
  */
 #ifndef PTPROVE_RISCV_PAGE_H
 #define PTPROVE_RISCV_PAGE_H
@@ -59,49 +65,69 @@ typedef unsigned long pte_attr_t;
 #define PTE_X_MASK(x)      ((x) & PTE_EXECUTABLE)
 #define PTE_RWX_MASK(x)    ((x) & PTE_ACCESS_MASK)
 
+#ifdef PTPROVE_TREE_PAGE_H
+#include "ptprove_page.h"   /* the tree's: what it defines replaces the copies here */
+#endif
+
+#ifndef PTPROVE_HDR_pte_is_valid
 static inline bool pte_is_valid(pte_t p)
 {
     return p.pte & PTE_VALID;
 }
+#endif
 
 #ifdef PTPROVE_V5
 /* seed 000: a table has no R/W/X; a mapping is V with W or X (R-only missed) */
+#ifndef PTPROVE_HDR_pte_is_table
 static inline bool pte_is_table(const pte_t p)
 {
     return (p.pte & (PTE_VALID | PTE_ACCESS_MASK)) == PTE_VALID;
 }
+#endif
 
+#ifndef PTPROVE_HDR_pte_is_mapping
 static inline bool pte_is_mapping(const pte_t p)
 {
     return (p.pte & PTE_VALID) && (p.pte & (PTE_WRITABLE | PTE_EXECUTABLE));
 }
+#endif
 #else
 /* merged versions: a mapping is V with any of R/W/X; V|W alone is ASSERTed away */
+#ifndef PTPROVE_HDR_pte_is_table
 static inline bool pte_is_table(const pte_t p)
 {
     ASSERT((p.pte & (PTE_VALID | PTE_READABLE | PTE_WRITABLE)) != (PTE_VALID | PTE_WRITABLE));
     return (p.pte & (PTE_VALID | PTE_ACCESS_MASK)) == PTE_VALID;
 }
+#endif
 
+#ifndef PTPROVE_HDR_pte_is_mapping
 static inline bool pte_is_mapping(const pte_t p)
 {
     ASSERT((p.pte & (PTE_VALID | PTE_READABLE | PTE_WRITABLE)) != (PTE_VALID | PTE_WRITABLE));
     return (p.pte & PTE_VALID) && (p.pte & PTE_ACCESS_MASK);
 }
 #endif
+#endif
 
+#ifndef PTPROVE_HDR_pte_from_mfn
 static inline pte_t pte_from_mfn(mfn_t mfn, unsigned int flags)
 {
     pte_t p = { (mfn_x(mfn) << PTE_PPN_SHIFT) | flags };
     return p;
 }
+#endif
 
+#ifndef PTPROVE_HDR_pte_to_paddr
 static inline paddr_t pte_to_paddr(pte_t p)
 {
     return (paddr_t)(p.pte >> PTE_PPN_SHIFT) << PAGE_SHIFT;
 }
+#endif
 
+#ifndef mfn_from_pte
 #define mfn_from_pte(p)    maddr_to_mfn(pte_to_paddr(p))
+#endif
 
 static inline void write_pte(pte_t *p, pte_t pte)
 {

@@ -9,7 +9,17 @@
  * flush_tlb_range_va and the fences are recorded, not executed.
  *
  * What every harnessed file shares is in ptprove_xen.h (Xen's lib and mm
- * basics) and ptprove_riscv_page.h (asm/page.h); this file is pt.c's part.
+ * basics) and ptprove_riscv_page.h (asm/page.h: a pt.c in a Xen tree takes
+ * that tree's own definitions, see there); this file is pt.c's part.
+ *
+ * What this file always restates (with the two it includes), whatever the
+ * tree: the types (paddr_t, vaddr_t, mfn_t, pte_t, pte_attr_t), PAGE_SHIFT,
+ * PAGETABLE_ORDER, PAGETABLE_ENTRIES, CONFIG_PAGING_LEVELS, HYP_PT_ROOT_LEVEL,
+ * the Sv39 geometry (VPN_MASK, XEN_PT_LEVEL_*, pt_linear_offset, pt_index,
+ * TABLE_OFFSET, DECLARE_OFFSETS), RV_STAGE1_MODE and SATP_*, FIXMAP_ADDR,
+ * write_pte (it records a stale TLB), and the environment: frames,
+ * map_domain_page, the table-page pool, the lock, ASSERT/BUG_ON, printk,
+ * csr_read, RISCV_FENCE, flush_tlb_range_va.
  */
 #ifndef PTPROVE_SHIM_H
 #define PTPROVE_SHIM_H
@@ -42,6 +52,12 @@ extern int system_state;
 
 /* -- the CPU: satp, fences, TLB flushes ------------------------------------- */
 #define CSR_SATP           0x180
+#define SATP_MODE_SV32     1
+#define SATP_MODE_SV39     8
+#define SATP_MODE_SV48     9
+#define SATP_MODE_SV57     10
+#define RV_STAGE1_MODE     SATP_MODE_SV39
+#define CONFIG_RISCV_64    1
 #define SATP_PPN_MASK      _UL(0x00000FFFFFFFFFFF)
 unsigned long ptprove_csr_read(unsigned int csr);
 #define csr_read(csr)      ptprove_csr_read(csr)

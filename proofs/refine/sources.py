@@ -94,10 +94,14 @@ class LiftedC:
     sha256: str
     build: IRBuild
     module: Module
+    asm_sha256: str = ""  # the tree's asm headers the C was built with (proofs/c_header.py), if any
 
     def bounds(self) -> dict:
-        return {"c_file": str(self.path), "c_sha256": self.sha256, "compiler": self.build.compiler,
-                "target": self.build.target}
+        out = {"c_file": str(self.path), "c_sha256": self.sha256, "compiler": self.build.compiler,
+               "target": self.build.target}
+        if self.asm_sha256:
+            out["asm_sha256"] = self.asm_sha256
+        return out
 
 
 def lift_c(c_source: Path, version: str, cc: Optional[str] = None) -> LiftedC:
@@ -114,7 +118,17 @@ def lift_c(c_source: Path, version: str, cc: Optional[str] = None) -> LiftedC:
         unit.write_bytes((C_DIR / "ptprove_lift.c").read_bytes())
         build = compile_to_ir(unit, include_dirs=[d, inc], defines=[x[2:] for x in defines],
                               pre_includes=["ptprove_shim.h"], cc=cc, shown_as=str(c_source))
-    return LiftedC(c_source, hashlib.sha256(data).hexdigest(), build, parse_module(build.text))
+    return LiftedC(c_source, hashlib.sha256(data).hexdigest(), build, parse_module(build.text),
+                   asm_digest(c_source))
+
+
+def asm_digest(c_source: Path) -> str:
+    """sha256 of the tree headers a pt.c in a tree is built with ("" for none): a vector of
+    the lifted C is replayed only while they, too, are unchanged."""
+    from proofs import c_header
+
+    found = c_header.tree_header(c_source)
+    return hashlib.sha256(found.text.encode("utf-8")).hexdigest() if found else ""
 
 
 # ---------------------------------------------------------------------------

@@ -25,8 +25,10 @@ The chunk an iteration covered (`Step.level`) is what the C advanced vfn by.
 What the C cannot show is taken from the **base** model version (default
 riscv-pt-upstream) and said in every result (`ASSUMPTIONS`): the header's values
 (the shim flavour the C is built with: `PTE_*`, `PAGE_HYPERVISOR_*`, the `pte_is_*`
-predicates), the caller contract's flag presets, the attribute bits a mapping is
-expected to carry (`functional`), and the entry ASSERT `lemma-frame` restates.
+predicates) unless the pt.c sits in a Xen tree with its asm/page.h (then they are
+that tree's, `proofs/c_header.py`), the caller contract's flag presets, the attribute
+bits a mapping is expected to carry (`functional`), and the entry ASSERT
+`lemma-frame` restates.
 """
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ from model.riscv.machine import (LEVEL_BITS, OP_IDS, PC_HALTED, PC_IDLE, PC_LOOP
                                  Geometry, State, Step, WriteRec, rc_word)
 from model.riscv.pte import PAGETABLE_ORDER
 from model.term import FALSE, Bool, Word, any_of, bv, ite, sym_word
+from proofs import c_header
 from proofs.refine.obligations import Setup, c_flushed, c_stale, run_c, wide
 from proofs.refine.sources import LiftedC, lift_c
 from proofs.systems.shared import arbitrary_state
@@ -52,10 +55,11 @@ from proofs.refine.steps import ENTRIES, PT_UPDATE, loop_header, loop_phis
 DEFAULT_BASE = "riscv-pt-upstream"
 DEFAULT_NAME = "riscv-pt-c"
 
+HEADER_RESTATED = "PTE_*, PAGE_HYPERVISOR_* and pte_is_* are the base version's (the shim restates asm/page.h)"
 ASSUMPTIONS = (
     "the C's `left` is nr - (vfn - start) at every loop header (the state keeps `left` derived; "
     "checked by this version's `refines`)",
-    "PTE_*, PAGE_HYPERVISOR_* and pte_is_* are the base version's (the shim restates asm/page.h)",
+    HEADER_RESTATED,
     "the caller contract's flag presets, the attributes a mapping must carry (functional) and the "
     "entry ASSERT lemma-frame restates are the base version's",
     "a write's level is the walk's depth: one walk from the root per iteration, one level per "
@@ -106,8 +110,11 @@ class CVersion:
                 self.next_of[var] = src.name
         self.flags_param = fn.params[3].name
         self.flags_width = self.setup.param_width(PT_UPDATE, 3)
+        tree = c_header.tree_header(self.c_source)
+        if tree is not None:  # the tree's own asm/page.h, not the shim's copy (proofs/c_header.py)
+            self.ASSUMPTIONS = tuple(tree.describe() if a == HEADER_RESTATED else a for a in ASSUMPTIONS)
         self.source = (f"{self.c_source} (sha256 {self.lifted.sha256[:12]}), lifted from LLVM IR; "
-                       f"header and contract of {base}")
+                       f"{'contract' if tree is not None else 'header and contract'} of {base}")
         self._iterations: dict = {}
         self._arbitrary: Optional[State] = None
         self._template: Optional[tuple] = None  # (free state, free call, their step)

@@ -232,7 +232,8 @@ def mail(vector: dict) -> str:
         brk += m.para(f"before: {c.decoded(c.old)} ({c.old:#x})", 4, 8)
         brk += m.para(f"after:  {c.decoded(c.new)} ({c.new:#x})", 4, 8)
         brk += m.para(f"C:      {c.stmt.text}", 4, 8)
-        brk += m.para(f"        ({c.stmt.source})", 4, 8)
+        if c.stmt.source:  # a lifted C version records no statement text
+            brk += m.para(f"        ({c.stmt.source})", 4, 8)
     if not f.changes:
         brk += m.para("(the step writes no entry)", 2)
     brk += m.para(f"va {f.witness_text}: before, {f.translation[0]}; after, {f.translation[1]}.", 2, 2)

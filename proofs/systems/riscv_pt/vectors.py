@@ -497,6 +497,11 @@ def _lifted_version(vector: dict):
         raise VectorError(f"the C of version {vector['version']} ({path}) is not at hand")
     if hashlib.sha256(path.read_bytes()).hexdigest() != b.get("c_sha256"):
         raise VectorError(f"{path} has changed since this vector of {vector['version']} was written")
+    from proofs.refine.sources import asm_digest
+
+    if asm_digest(path) != b.get("asm_sha256", ""):
+        raise VectorError(f"the asm/page.h definitions beside {path} have changed since this vector of "
+                          f"{vector['version']} was written")
     if vector["mode"] not in MODES:
         raise VectorError(f"unknown mode {vector['mode']!r} in vector")
     return c_version(CSpec(str(path), vector["version"], b["base"]), vector["mode"], int(b["pool"]))
@@ -610,6 +615,14 @@ def _committed(rs: list, op: int) -> Optional[dict]:
     (`proofs/engine/certificates.py`): the vector's own, so no fresh search is needed."""
     r = next(r for r in rs if _op_id(r) == op)
     return r.extra["replay"] if r.extra.get("established_by") == "committed trace" else None
+
+
+def vector_of_trace(v, ob: str, trace: dict, bounds: dict, solver: str) -> dict:
+    """The canonical, shrunk vector of a violated result's trace (`Result.extra["replay"]`)
+    on version `v`, without a fresh search (`ptprove review`: no committed vector to match)."""
+    inv = _obligations()[ob]
+    _, calls, va = _from_committed(v, inv, trace)
+    return build(v, inv, calls, va, bounds, solver)
 
 
 def _from_committed(v, inv: Invariant, trace: dict) -> tuple:
