@@ -23,13 +23,12 @@ import argparse
 import difflib
 import hashlib
 import json
-import shutil
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 from proofs import c_header, mail as m
 from proofs import patch as P
@@ -327,10 +326,8 @@ def invariants(pt_c: Path, flavour: str, base: str, args: argparse.Namespace) ->
     expected verdicts (proofs/expectations.json, what `make prove` checks)."""
     from model.c.ir import UnsupportedIR
     from proofs import systems
-    from proofs.cmd_prove import EXPECTATIONS
     from proofs.engine import Settings
     from proofs.engine.workers import pool_for
-    from proofs.expectations import aggregate, load_expectations
     from proofs.progress import Progress
     from proofs.systems.riscv_pt.c_version import CSpec, c_version, register, unregister
 
