@@ -2,8 +2,9 @@
 boundaries (4K / 2M / 1G leaves, a superpage split, a split whose allocation
 fails, an exhausted pool, removing what is and is not mapped, foreign pages).
 
-On the bounded geometry every p2m result states (Sv39x4, 2 entries per table,
-a pool of 2 pages: `proofs/systems/p2m/machine.py`), so gfns and mfns are
+On the bounded geometry every p2m result of the version states (Sv39x4, 2
+entries per table, a pool of 2 pages, 3 with metadata pages:
+`proofs/systems/p2m/machine.py`), so gfns and mfns are
 small: a "2M" leaf spans 2 frames.  The model decides each scenario's return
 codes and final tree; the vector records them, so p2m.c (`ptprove replay
 --c-source p2m.c` / `--xen-src`) or a later model change that behaves
@@ -49,6 +50,11 @@ def vectors(version: str, settings) -> list[dict]:
              [s(0, 0x4, MFN, foreign)]),
             ("foreign-removed", "map a foreign frame, then remove it (its reference is put)",
              [s(0, 0x4, MFN, foreign), s(0, 0x4, INVALID_MFN, 0)]),
+            ("replace-foreign-by-1g", "a level-2 leaf over a subtree with a foreign leaf: the "
+             "tables and the metadata page go back to the pool", [s(0, 0x4, MFN, foreign), s(2, 0x4, MFN, ram)]),
+            ("foreign-2m-split", "map 4K inside a foreign level-1 leaf: the split takes the pool's "
+             "last page, none is left for the new table's metadata page (domain_crash)",
+             [s(1, 0x4, MFN, foreign), s(0, 0x5, MFN + 8, ram)]),
         ]
     where = where_of(vectors)
     out = []
