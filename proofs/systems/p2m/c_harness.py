@@ -71,7 +71,10 @@ class P2MHarness:
         lines = [f"mode {GSTAGE_MODES[vector['mode']]:x}", f"pool {int(b['pool']):x}"]
         for c in calls_of(vector):
             fails = sum(1 << k for k, f in enumerate(c.fails) if f)
-            lines.append(f"call set {c.gfn:x} {m.geo.level_order(c.target):x} {c.mfn:x} {c.t:x} {fails:x}")
+            if c.nr is not None:
+                lines.append(f"call range {c.gfn:x} {c.nr:x} {c.mfn:x} {c.t:x} {fails:x}")
+            else:
+                lines.append(f"call set {c.gfn:x} {m.geo.level_order(c.target):x} {c.mfn:x} {c.t:x} {fails:x}")
         return run_driver(self.binary(int(b["index_bits"])), lines, self.tmp / "calls.txt", seconds)
 
     def compare(self, vector: dict) -> list[str]:

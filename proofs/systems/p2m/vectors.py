@@ -34,6 +34,7 @@ class ConcreteCall:
     mfn: int
     t: int
     fails: tuple[bool, ...] = ()  # the outcome of each pool allocation the call attempts
+    nr: Optional[int] = None  # a map_regions_p2mt call of nr frames (regression scenarios)
 
     def p2m_call(self) -> P2MCall:
         return P2MCall(Call(bv(self.gfn, 64), self.target, bv(self.mfn, 64), bv(self.t, TYPE_BITS)),
@@ -41,6 +42,14 @@ class ConcreteCall:
 
     def values(self) -> tuple[int, ...]:
         return (self.gfn, self.mfn, self.t, sum(1 << i for i, f in enumerate(self.fails) if f))
+
+
+def _range_step(m, s: P2MState, c: ConcreteCall) -> tuple[P2MState, int]:
+    """map_regions_p2mt: p2m_set_range under the write lock, then the unlock's flush."""
+    from model.riscv.p2m_state import Oracle
+
+    st, r = m.p2m_set_range(s.clear_events(), c.gfn, c.nr, c.mfn, c.t, Oracle(list(c.fails)))
+    return m.p2m_write_unlock(st), r
 
 
 def _obligations() -> dict:
@@ -93,6 +102,11 @@ def run(mach: P2MMachine, ob, calls: list[ConcreteCall], watch: int, other: int,
     s = mach.initial(hex(watch))
     states, rcs, broke = [s], [], None
     for i, c in enumerate(calls):
+        if c.nr is not None:  # regression scenarios only: no obligation is judged on it
+            s, r = _range_step(m, s, c)
+            rcs.append(r)
+            states.append(s)
+            continue
         st = mach.step(s, c.p2m_call())
         rcs.append(_rc(st.rc))
         if ob is not None and broke is None \
@@ -107,7 +121,9 @@ def run(mach: P2MMachine, ob, calls: list[ConcreteCall], watch: int, other: int,
 
 
 def contract_ok(mach: P2MMachine, calls: list[ConcreteCall]) -> bool:
-    return all(bool(mach.contract(None, c.p2m_call())) for c in calls)
+    """Every p2m_set_entry call inside the caller contract (a map_regions_p2mt call is
+    split by p2m_mapping_order into calls that are, for the aligned mfns scenarios use)."""
+    return all(bool(mach.contract(None, c.p2m_call())) for c in calls if c.nr is None)
 
 
 # ---------------------------------------------------------------------------
@@ -275,6 +291,14 @@ def _changed(m, pre: P2MState, post: P2MState) -> list[dict[str, Any]]:
 
 def call_out(m, c: ConcreteCall, rc: Optional[int], events: list[str]) -> dict[str, Any]:
     names = m.type_names()
+    if c.nr is not None:
+        return {"call": "map_regions_p2mt", "function": "map_regions_p2mt (p2m_set_range under the "
+                "write lock; it returns the frames left when a p2m_set_entry fails)",
+                "args": {"gfn": hex(c.gfn), "nr": hex(c.nr),
+                         "mfn": "INVALID_MFN" if c.mfn == INVALID_MFN else hex(c.mfn),
+                         "t": names.get(c.t, hex(c.t))},
+                "alloc_fails": [i + 1 for i, f in enumerate(c.fails) if f],
+                "steps": 1, "rc": _rc_name(rc), "rc_value": rc, "events": events}
     return {"call": "p2m_set_entry", "function": FUNCTION,
             "args": {"gfn": hex(c.gfn), "order": m.geo.level_order(c.target),
                      "mfn": "INVALID_MFN" if c.mfn == INVALID_MFN else hex(c.mfn),
@@ -341,6 +365,12 @@ def calls_of(vector: dict) -> list[ConcreteCall]:
     for c in vector["calls"]:
         a = c.get("args", {})
         try:
+            if c.get("call") == "map_regions_p2mt":
+                t = by_name[a["t"]] if a["t"] in by_name else int(a["t"], 16)
+                mfn = INVALID_MFN if a["mfn"] == "INVALID_MFN" else int(a["mfn"], 16)
+                fails = tuple(k + 1 in c["alloc_fails"] for k in range(max(c["alloc_fails"], default=0)))
+                out.append(ConcreteCall(0, int(a["gfn"], 16), mfn, t, fails, nr=int(a["nr"], 16)))
+                continue
             order = int(a["order"])
             if order % m.geo.idx_bits or order // m.geo.idx_bits not in SHAPES:
                 raise ValueError
@@ -464,7 +494,8 @@ def render(vector: dict, color: bool = False) -> str:
         a = c["args"]
         fails = f", allocations {c['alloc_fails']} fail" if c["alloc_fails"] else ""
         events = f" ({', '.join(c['events'])})" if c.get("events") else ""
-        lines.append(f"  call {i + 1}: p2m_set_entry(gfn={a['gfn']}, order={a['order']}, "
+        size = f"nr={a['nr']}" if c["call"] == "map_regions_p2mt" else f"order={a['order']}"
+        lines.append(f"  call {i + 1}: {c['call']}(gfn={a['gfn']}, {size}, "
                      f"mfn={a['mfn']}, t={a['t']}){fails} -> {c['rc']}{events}")
     v = vector.get("violation")
     if v:
