@@ -36,7 +36,10 @@ def proved(name: str) -> set[str]:
 
 
 def model(name: str):
-    return VARIANT_CLASSES[name](GEOMETRY)
+    """On the geometry the version's results state (upstream: a pool of 3 for metadata pages)."""
+    from proofs.systems.p2m.machine import geometry
+
+    return VARIANT_CLASSES[name](geometry(name))
 
 
 def _where(x) -> str:

@@ -29,10 +29,10 @@ def holds(oid, m, pre, post=None, c=None, other=0):
     return bool(ob.holds(m, pre, post, c, bv(other, 64)))
 
 
-def mapped(cls=RiscvP2MUpstream, watch=0x31):
+def mapped(cls=RiscvP2MUpstream, watch=0x31, geo=GEO):
     """A 4K RAM leaf at gfn 1 (two table pages in use)."""
-    m = cls(GEO)
-    st, _ = call(m, P2MState.initial(GEO, bv(watch, 44)), 1, 0, 0x30, m.RAM_RW)
+    m = cls(geo)
+    st, _ = call(m, P2MState.initial(geo, bv(watch, 44)), 1, 0, 0x30, m.RAM_RW)
     return m, st
 
 
@@ -55,14 +55,19 @@ def test_well_formed():
 
 def test_well_formed_clause_by_clause():
     """Each change breaks one clause of well-formed alone: a table entry to a page back in the
-    pool, a pointer at level 0 (to a third page, in use and linked once), a leaf whose type
-    bits say "external" with no foreign type in its metadata slot."""
+    pool, a pointer at level 0 (to a third page, in use and linked once); a leaf whose type
+    bits say "external" with no metadata page breaks `metadata` (upstream keeps the type
+    out of well-formed), and with its metadata page but no foreign type in the slot too."""
     m, st = mapped()
     assert holds("well-formed", m, st)
     assert not holds("well-formed", m, replace(st, free=(st.free[0], TRUE)))  # the level-0 table freed
     leaf = st.cells[st.cell(ROOT_PAGES + 1, 1)].v
-    external = (leaf & ~0x300) | (m.EXT_STORAGE << 8)
-    assert not holds("well-formed", m, set_cell(st, ROOT_PAGES + 1, 1, external))
+    external = set_cell(st, ROOT_PAGES + 1, 1, (leaf & ~0x300) | (m.EXT_STORAGE << 8))
+    assert holds("well-formed", m, external) and holds("metadata", m, st)
+    assert not holds("metadata", m, external)  # no metadata page
+    with_page = replace(external, md_page=external.md_page[:ROOT_PAGES + 1] + (bv(ROOT_PAGES + 1, 16),)
+                        + external.md_page[ROOT_PAGES + 2:])
+    assert not holds("metadata", m, with_page)  # a metadata page, p2m_invalid in the slot
     geo3 = P2MGeometry(idx_bits=1, pool=3)
     m3 = RiscvP2MUpstream(geo3)
     st3, _ = call(m3, P2MState.initial(geo3, bv(0x31, 44)), 1, 0, 0x30, m3.RAM_RW)
@@ -134,9 +139,9 @@ def test_flush_before_free_clause_by_clause(clause):
 
 
 def test_refcount():
-    m, st = mapped(watch=0x50)
+    m, st = mapped(watch=0x50, geo=P2MGeometry(idx_bits=1, pool=3))  # room for the metadata page
     post, c = call(m, st, 0, 0, 0x50, m.FOREIGN_RW)  # next to gfn 1: no new table
-    assert holds("refcount", m, st, post, c)
+    assert holds("refcount", m, st, post, c) and not bool(post.ev_crash)
     # upstream: replacing the foreign leaf by RAM at another frame clears its metadata
     # slot first, so p2m_free_subtree reads p2m_invalid and puts nothing
     post2, c2 = call(m, post, 0, 0, 0x60, m.RAM_RW)
@@ -193,9 +198,12 @@ def test_footprint_sees_a_type_kept_in_the_metadata_page():
     k = _leaf_cell(m, post, 3)
     external = (int(post.cells[k]) & ~0x300) | (m.EXT_STORAGE << 8)
 
-    def with_md(t: int) -> P2MState:
+    page = k // GEO.entries
+
+    def with_md(t: int) -> P2MState:  # the leaf's table page gets a metadata page
         return replace(post, cells=post.cells[:k] + (bv(external, 64),) + post.cells[k + 1:],
-                       md=post.md[:k] + (bv(t, post.md[k].width),) + post.md[k + 1:])
+                       md=post.md[:k] + (bv(t, post.md[k].width),) + post.md[k + 1:],
+                       md_page=post.md_page[:page] + (bv(ROOT_PAGES, 16),) + post.md_page[page + 1:])
 
     before, after = with_md(m.FOREIGN_RW), with_md(m.FOREIGN_RO)
     assert [int(x) for x in m.translate(before, bv(3, 64))[1:3]] == \
@@ -221,3 +229,29 @@ def test_split_preserves():
         assert bool(pre) and bool(same) is keeps
         pre, same, _ = _claim(m, 4, 3, sp, w(0, 64), w(31 << 27, 64), w(0, 4))
         assert bool(same)  # below the 32-bit overflow both agree
+
+
+def test_a_foreign_leaf_whose_metadata_page_cannot_be_allocated_crashes_the_domain():
+    """p2m_set_type: with both pool pages taken by the tables, the metadata page cannot be
+    allocated: domain_crash, and the leaf is written with type bits 0 (p2m_invalid) while
+    the caller keeps its reference (refcount breaks on the C's own path)."""
+    m, st = mapped(watch=0x50)
+    post, c = call(m, st, 0, 0, 0x50, m.FOREIGN_RW)
+    assert bool(post.ev_crash)
+    leaf = int(post.cells[post.cell(ROOT_PAGES + 1, 0)])
+    assert leaf & 1 and (leaf >> 8) & 3 == 0
+    assert not holds("refcount", m, st, post, c)
+    assert holds("metadata", m, post)  # no leaf says p2m_ext_storage
+
+
+def test_a_failed_split_metadata_allocation_leaves_children_without_their_page():
+    """The finding: a foreign 2M leaf split when the pool has no page left for the new
+    table's metadata page: the children keep p2m_ext_storage without a metadata page
+    (`metadata` breaks) and freeing the replaced child maps the missing page."""
+    geo = P2MGeometry(idx_bits=1, pool=3)
+    m = RiscvP2MUpstream(geo)
+    st, _ = call(m, P2MState.initial(geo, bv(0x40, 44)), 4, 1, 0x40, m.FOREIGN_RW)
+    assert holds("metadata", m, st) and not bool(st.ev_crash)
+    post, c = call(m, st, 5, 0, 0x48, m.RAM_RW)
+    assert bool(post.ev_crash) and bool(post.ev_md_missing)
+    assert not holds("metadata", m, post) and holds("well-formed", m, post) and holds("no-leak", m, post)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from model.cite import follows
 from model.riscv.p2m_state import INVALID_MFN, MFN_BITS, TYPE_BITS, P2MState, frame_of_page
 from model.riscv.p2m_upstream import MAP_NOMEM, MAP_NONE, RiscvP2MUpstream, rc
-from model.term import TRUE, Bool, Word, bv, ite
+from model.term import FALSE, TRUE, Bool, Word, bv, ite
 
 ARM_P2M = "xen-project/xen@c447b7308b xen/arch/arm/mmu/p2m.c"
 ARM_LPAE_H = "xen-project/xen@c447b7308b xen/arch/arm/include/asm/lpae.h"
@@ -34,6 +34,7 @@ class ArmP2MUpstream(RiscvP2MUpstream):
     P2M_INVALID, RAM_RW, MMIO_DIRECT_IO, FOREIGN_RW, FOREIGN_RO = 0, 1, 3, 6, 7
     EXT_STORAGE = -1  # every type fits in the descriptor
     FIRST_EXTERNAL = 16
+    metadata_pages = False
 
     def type_names(self) -> dict[int, str]:
         return {0: "p2m_invalid", 1: "p2m_ram_rw", 3: "p2m_mmio_direct_dev",
@@ -75,7 +76,7 @@ class ArmP2MUpstream(RiscvP2MUpstream):
     @follows(ARM_P2M, "mfn_to_p2m_entry", "with `pte.p2m.table = 0` above level 3 "
              "(__p2m_set_entry); the type goes into the descriptor")
     def p2m_pte_from_mfn(self, st: P2MState, g: Bool, mfn: Word, t: Word, level: int,
-                         page: Word, idx: Word):
+                         page: Word, idx: Word, oracle=None):
         e = bv(AF | READ | TABLE | VALID, 64) | (t.zext(64) << TYPE_SHIFT)
         dev = t == self.MMIO_DIRECT_IO
         e = e | ite(dev, bv(MATTR_DEV << MATTR_SHIFT | SH_OUTER << SH_SHIFT, 64),
@@ -96,6 +97,16 @@ class ArmP2MUpstream(RiscvP2MUpstream):
         return ((e & TYPE_MASK) >> TYPE_SHIFT).trunc(TYPE_BITS)
 
     mfn_limit = 1 << 36  # a 48-bit PADDR_MASK
+
+    def split_metadata(self, st: P2MState, g: Bool, page: Word, oracle):
+        """Types live in the descriptor: no metadata page."""
+        return st, FALSE
+
+    def p2m_free_metadata_page(self, st: P2MState, g: Bool, page: Word) -> P2MState:
+        return st
+
+    def md_missing(self, st: P2MState, e: Word, page: Word) -> Bool:
+        return FALSE
 
     def type_consistent(self, st: P2MState, e: Word, level: int, page: Word, idx: Word) -> Bool:
         """The valid bit and the type agree (p2m_is_valid reads the type, the walker the
@@ -146,7 +157,7 @@ class ArmP2MUpstream(RiscvP2MUpstream):
              "defers the flush; replacing flushes before the write; free the old subtree if "
              "p2m_is_valid(orig) and the MFN in *entry differs")
     def set_entry_update(self, st: P2MState, g: Bool, level: int, page: Word, gfn: Word,
-                         mfn: Word, t: Word):
+                         mfn: Word, t: Word, oracle=None):
         if g.is_concrete and not g.v:
             return st, rc(0)
         idx = self.offset(gfn, level)

@@ -22,7 +22,15 @@ Ghost state (never read by the modelled code):
   refs         references held on one watched guest frame `watch` (every frame
                is like it: the invariant is proved for an arbitrary one).
   events       what happened during the call that an invariant forbids
-               (a freed walkable page, an Arm break-before-make breach).
+               (a freed walkable page, an Arm break-before-make breach), and
+               what the C does that the model cannot go on from: p2m_get_type
+               mapping a metadata page that is not there (a NULL page_info),
+               domain_crash after a failed metadata-page allocation.
+
+Metadata pages (not ghost: p2m.c keeps them in page_info): `md_page[p]` is the
+pool page holding table page p's md_t array (`v.md.pg`, NO_MD when NULL) and
+`used[p]` its `u.md.used_entries`, which nothing resets when p is freed.  The
+slots themselves are `md`, per cell of p (the C keeps them in the md page).
 """
 from __future__ import annotations
 
@@ -36,6 +44,11 @@ PT_FRAME_BASE = 0x80000  # abstract frame number of table page 0
 MFN_BITS = 44
 REF_BITS = 16
 TYPE_BITS = 4
+USED_BITS = 64  # u.md.used_entries: an unsigned long
+#: the step queries assume every used_entries below this before a call (machine.py): it
+#: grows by at most 2 * 512 per call and nothing resets it, so 2^62 is beyond any lifetime
+USED_LIMIT = 1 << 62
+NO_MD = 0xFFFF  # v.md.pg == NULL
 INVALID_MFN = (1 << 64) - 1  # mfn_t INVALID_MFN as the 64-bit argument
 MAX_SUPPORTED_LEVEL = 2  # P2M_MAX_SUPPORTED_LEVEL_MAPPING: 4K, 2M and 1G leaves only
 
@@ -131,10 +144,20 @@ class P2MState:
     need_flush: Bool
     ev_free_walkable: Bool = field(default_factory=lambda: FALSE)
     ev_bbm: Bool = field(default_factory=lambda: FALSE)
+    ev_md_missing: Bool = field(default_factory=lambda: FALSE)
+    ev_crash: Bool = field(default_factory=lambda: FALSE)
+    md_page: tuple = ()  # Word(16) per page: its metadata page (NO_MD: none)
+    used: tuple = ()  # Word(USED_BITS) per page: used_entries
     ghost: bool = True  # False: skip the reachability ghost (full-width split checks)
     # pages filled by one loop over all their entries, read in closed form:
     # (page, fn(idx) -> (entry, md), entry writes since, md writes since)
     uniform: tuple = ()
+
+    def __post_init__(self) -> None:
+        if not self.md_page:  # no metadata page anywhere, nothing counted
+            object.__setattr__(self, "md_page", (bv(NO_MD, 16),) * self.geo.pages)
+        if not self.used:
+            object.__setattr__(self, "used", (bv(0, USED_BITS),) * self.geo.pages)
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -153,10 +176,49 @@ class P2MState:
                    tuple(sym_bool(f"{name}_free{p}") for p in range(geo.pool)),
                    tuple(sym_bool(f"{name}_stale{c}") for c in range(n)),
                    tuple(sym_bool(f"{name}_walk{p}") for p in range(geo.pool)),
-                   sym_word(f"{name}_refs", REF_BITS), sym_word(f"{name}_watch", MFN_BITS), FALSE)
+                   sym_word(f"{name}_refs", REF_BITS), sym_word(f"{name}_watch", MFN_BITS), FALSE,
+                   md_page=tuple(sym_word(f"{name}_mdpg{p}", 16) for p in range(geo.pages)),
+                   used=tuple(sym_word(f"{name}_used{p}", USED_BITS) for p in range(geo.pages)))
 
     def clear_events(self) -> "P2MState":
-        return replace(self, ev_free_walkable=FALSE, ev_bbm=FALSE)
+        return replace(self, ev_free_walkable=FALSE, ev_bbm=FALSE, ev_md_missing=FALSE, ev_crash=FALSE)
+
+    # -- metadata pages -----------------------------------------------------
+    def _per_page(self, values: tuple, page: Word, width: int) -> Word:
+        if page.is_concrete:
+            return values[page.v] if page.v < self.geo.pages else bv(0, width)
+        v = bv(0, width)
+        for p, x in enumerate(values):
+            v = ite(page == p, x, v)
+        return v
+
+    def md_of(self, page: Word) -> Word:
+        """The page's v.md.pg (NO_MD: NULL)."""
+        return self._per_page(self.md_page, page, 16) if not page.is_concrete or page.v < self.geo.pages \
+            else bv(NO_MD, 16)
+
+    def used_of(self, page: Word) -> Word:
+        return self._per_page(self.used, page, USED_BITS)
+
+    def _set_per_page(self, name: str, g: Bool, page: Word, value: Word) -> "P2MState":
+        if g.is_concrete and not g.v:
+            return self
+        old = getattr(self, name)
+        return replace(self, **{name: tuple(ite(g & (page == p), value, x) for p, x in enumerate(old))})
+
+    def set_md_page(self, g: Bool, page: Word, md: Word) -> "P2MState":
+        return self._set_per_page("md_page", g, page, md)
+
+    def set_used(self, g: Bool, page: Word, n: Word) -> "P2MState":
+        return self._set_per_page("used", g, page, n)
+
+    def clear_md_slots(self, g: Bool, page: Word) -> "P2MState":
+        """A fresh metadata page for `page`: every slot p2m_invalid."""
+        if g.is_concrete and not g.v:
+            return self
+        e = self.geo.entries
+        hit = [g & (page == c // e) for c in range(self.geo.cells)]
+        return replace(self, uniform=(), md=tuple(ite(h, bv(0, TYPE_BITS), o) for h, o in zip(hit, self.md)))
 
     # -- cells ------------------------------------------------------------
     def cell(self, page: int, idx: int) -> int:

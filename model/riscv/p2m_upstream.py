@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from model.cite import follows
-from model.riscv.p2m_state import (INVALID_MFN, MAX_SUPPORTED_LEVEL, MFN_BITS,
+from model.riscv.p2m_state import (INVALID_MFN, MAX_SUPPORTED_LEVEL, MFN_BITS, NO_MD,
                                    ROOT_PAGES, TYPE_BITS, Oracle, P2MGeometry, P2MState, count,
                                    frame_of_page, page_of_frame)
 from model.riscv.pte import (PTE_ACCESS_MASK, PTE_ACCESSED, PTE_DIRTY,
@@ -46,6 +46,7 @@ class RiscvP2MUpstream:
     P2M_INVALID, RAM_RW, MMIO_DIRECT_IO, EXT_STORAGE, FOREIGN_RW, FOREIGN_RO = 0, 1, 2, 3, 4, 5
     FIRST_EXTERNAL = 3
     svade = True  # the hart has Svade: leaves get A and D set
+    metadata_pages = True  # external types live in a metadata page per table page
 
     def __init__(self, geo: P2MGeometry):
         self.geo = geo
@@ -93,12 +94,32 @@ class RiscvP2MUpstream:
         return mfn.trunc(MFN_BITS)
 
     # -- types (PTE bits 8-9 and the metadata page) --------------------------
-    @follows(UPSTREAM, "p2m_set_type",
-             "the metadata page is modelled as always present (its allocation, which may "
-             "crash the domain, and used_entries are not modelled)")
-    def p2m_set_type(self, st: P2MState, g: Bool, e: Word, t: Word, page: Word, idx: Word):
-        slot, bits = self.type_encoding(t)
-        return st.set_md(g, page, idx, slot), e | bits
+    @follows(UPSTREAM, "p2m_set_type", "an external type needs the table page's metadata page: "
+             "allocated from the pool on first use (a failure is domain_crash and the PTE keeps "
+             "its type bits as they were), used_entries counted per slot, the page freed when "
+             "the count reaches 0")
+    def p2m_set_type(self, st: P2MState, g: Bool, e: Word, t: Word, page: Word, idx: Word,
+                     oracle: Oracle):
+        if g.is_concrete and not g.v:
+            return st, e
+        ext = t >= self.FIRST_EXTERNAL
+        has = st.md_of(page) != NO_MD
+        need = g & ~has & ext
+        st, got, mdp = self.p2m_alloc_page(st, need, oracle)
+        failed = need & ~got
+        st = st.set_md_page(got, page, mdp).clear_md_slots(got, page).flag("ev_crash", failed)
+        go = g & ~failed
+        present = has | got
+        old = st.read_md(page, idx)
+        used = st.used_of(page)
+        inc = ext & (old == self.P2M_INVALID)
+        dec = ~ext & present & (old != self.P2M_INVALID)
+        used = ite(inc, used + 1, ite(dec, used - 1, used))
+        st = st.set_used(go, page, used)
+        st = st.set_md(go & ext, page, idx, t).set_md(go & ~ext & present, page, idx, bv(0, TYPE_BITS))
+        _, bits = self.type_encoding(t)
+        st = self.p2m_free_metadata_page(st, go & present & (used == 0), page)
+        return st, ite(failed, e, e | bits)
 
     def type_encoding(self, t: Word) -> tuple[Word, Word]:
         """(the metadata slot, the PTE bits 8-9) p2m_set_type writes for type t."""
@@ -109,16 +130,27 @@ class RiscvP2MUpstream:
     #: frames a PTE can name (PADDR_BITS - PAGE_SHIFT)
     mfn_limit = 1 << MFN_BITS
 
-    def type_consistent(self, st: P2MState, e: Word, level: int, page: Word, idx: Word) -> Bool:
-        """A leaf whose bits 8-9 say p2m_ext_storage has an external type in its
-        metadata slot (what p2m_get_type asserts)."""
-        ext = ((e & PTE_RSW) >> PTE_RSW_SHIFT) == self.EXT_STORAGE
-        return ~self.pte_is_mapping(e, level) | ~ext | self.is_foreign(st.read_md(page, idx))
+    def ext_bits(self, e: Word) -> Bool:
+        return ((e & PTE_RSW) >> PTE_RSW_SHIFT) == self.EXT_STORAGE
 
-    @follows(UPSTREAM, "p2m_get_type")
+    def type_consistent(self, st: P2MState, e: Word, level: int, page: Word, idx: Word) -> Bool:
+        """A leaf whose bits 8-9 say p2m_ext_storage has its table page's metadata page
+        (what p2m_get_type maps) and an external type in its slot (what it asserts), at
+        4K or 2M (the caller contract: p2m_put_page has no 1G path)."""
+        return (~self.pte_is_mapping(e, level) | ~self.ext_bits(e)
+                | (~self.md_missing(st, e, page) & self.is_foreign(st.read_md(page, idx))
+                   & (level <= 1)))
+
+    def md_missing(self, st: P2MState, e: Word, page: Word) -> Bool:
+        """p2m_get_type would map a NULL metadata page (ctx->pt_page->v.md.pg)."""
+        return self.ext_bits(e) & (st.md_of(page) == NO_MD)
+
+    @follows(UPSTREAM, "p2m_get_type", "a missing metadata page reads as p2m_invalid here; "
+             "the callers flag that the C maps a NULL page there (ev_md_missing)")
     def p2m_get_type(self, st: P2MState, e: Word, page: Word, idx: Word) -> Word:
         bits = ((e & PTE_RSW) >> PTE_RSW_SHIFT).trunc(TYPE_BITS)
-        return ite(bits == self.EXT_STORAGE, st.read_md(page, idx), bits)
+        slot = ite(st.md_of(page) != NO_MD, st.read_md(page, idx), bv(0, TYPE_BITS))
+        return ite(bits == self.EXT_STORAGE, slot, bits)
 
     # -- PTE construction -----------------------------------------------------
     @follows(UPSTREAM, "p2m_set_permission")
@@ -135,11 +167,11 @@ class RiscvP2MUpstream:
 
     @follows(UPSTREAM, "p2m_pte_from_mfn", "a leaf (ctx != NULL): type bits through p2m_set_type")
     def p2m_pte_from_mfn(self, st: P2MState, g: Bool, mfn: Word, t: Word, level: int,
-                         page: Word, idx: Word):
+                         page: Word, idx: Word, oracle: Oracle):
         e = self.pte_set_mfn(bv(PTE_VALID, 64), mfn)
         e = ite(t == self.MMIO_DIRECT_IO, e | PTE_PBMT_IO, e)
         e = self.p2m_set_permission(e, t)
-        return self.p2m_set_type(st, g, e, t, page, idx)
+        return self.p2m_set_type(st, g, e, t, page, idx, oracle)
 
     @follows(UPSTREAM, "page_to_p2m_table")
     def page_to_p2m_table(self, page: Word) -> Word:
@@ -304,10 +336,20 @@ class RiscvP2MUpstream:
         st = st.set_free(ok, page, FALSE).clear_page(ok, page)
         return st, ok, page
 
-    @follows(UPSTREAM, "p2m_free_table", "p2m_free_metadata_page + p2m_free_page")
+    @follows(UPSTREAM, "p2m_free_table", "p2m_free_metadata_page + p2m_free_page (used_entries "
+             "is left as it is)")
     def p2m_free_table(self, st: P2MState, g: Bool, page: Word) -> P2MState:
         walk = any_of(g & (page == q) & w for q, w in zip(st.geo.pool_pages(), st.walkable))
+        st = self.p2m_free_metadata_page(st, g, page)
         return st.flag("ev_free_walkable", walk).set_free(g, page, TRUE)
+
+    @follows(UPSTREAM, "p2m_free_metadata_page", "if ( *md_pg ): p2m_free_page, *md_pg = NULL")
+    def p2m_free_metadata_page(self, st: P2MState, g: Bool, page: Word) -> P2MState:
+        md = st.md_of(page)
+        g = g & (md != NO_MD)
+        if g.is_concrete and not g.v:
+            return st
+        return st.set_free(g, md, TRUE).set_md_page(g, page, bv(NO_MD, 16))
 
     @follows(UPSTREAM, "p2m_create_table")
     def p2m_create_table(self, st: P2MState, g: Bool, page: Word, idx: Word, oracle: Oracle):
@@ -368,6 +410,7 @@ class RiscvP2MUpstream:
             return st
         leaf = self.pte_is_mapping(e, level)
         t = self.p2m_get_type(st, e, page, idx)
+        st = st.flag("ev_md_missing", g & leaf & self.md_missing(st, e, page))
         st = self.p2m_put_page(st, g & leaf, e, level, t)
         return self.free_table_below(st, g & ~leaf, e, level)
 
@@ -395,13 +438,17 @@ class RiscvP2MUpstream:
         e_fail = self.split_alloc_failed(e)
         mfn = self.pte_get_mfn(e)
         order = self.geo.level_order(level - 1)
-        ext = ((e & PTE_RSW) >> PTE_RSW_SHIFT) == self.EXT_STORAGE
-        old_type = st.read_md(tbl_page, self.offset(gfn, level))
+        ext = self.ext_bits(e)
+        pidx = self.offset(gfn, level)
+        old_type = self.p2m_get_type(st, e, tbl_page, pidx)
+        st = st.flag("ev_md_missing", got & ext & self.md_missing(st, e, tbl_page))
+        st, md_ok = self.split_metadata(st, got & ext & (old_type >= self.FIRST_EXTERNAL), page, oracle)
 
         def child(i: Word):
+            # p2m_set_type(&pte, old_type, ctx(i)): the copy keeps bits 8-9 (ext_storage)
+            # and the slot gets old_type if the new page has a metadata page
             pte = self.split_child(e, mfn, i, order, level - 1)
-            slot, bits = self.type_encoding(old_type)  # p2m_set_type(&pte, old_type, ctx(i))
-            return ite(ext, pte | bits, pte), ite(ext, slot, bv(0, TYPE_BITS))
+            return pte, ite(ext & md_ok, old_type, bv(0, TYPE_BITS))
 
         st = st.fill(got, page, child)  # the new page is not linked yet: no TLB can hold it
         ok = got
@@ -413,6 +460,18 @@ class RiscvP2MUpstream:
             st = self.write_pte(st, got, page, ci, sub)
             ok = got & rv
         return st, ok, ite(got, self.page_to_p2m_table(page), e_fail)
+
+    @follows(UPSTREAM, "p2m_split_superpage", "p2m_set_type on the first child allocates the new "
+             "page's metadata page, every child's slot is counted in used_entries; when that "
+             "allocation fails (domain_crash) every later child's attempt is taken to fail too, "
+             "as with an empty pool")
+    def split_metadata(self, st: P2MState, g: Bool, page: Word, oracle: Oracle):
+        if g.is_concrete and not g.v:
+            return st, FALSE
+        st, ok, mdp = self.p2m_alloc_page(st, g, oracle)
+        st = st.set_md_page(ok, page, mdp).flag("ev_crash", g & ~ok)
+        st = st.set_used(ok, page, st.used_of(page) + st.geo.entries)
+        return st, ok
 
     def split_child(self, e: Word, mfn: Word, i: Word, order: int, next_level: int) -> Word:
         """child[i]: a copy of the superpage entry with mfn + (i << level_order)."""
@@ -443,7 +502,7 @@ class RiscvP2MUpstream:
             ret = ite(sup, r, ret)
             go = go & (res == NORMAL)
             page = ite(res == NORMAL, nxt, page)
-        st, r = self.set_entry_update(st, go, target, page, gfn, mfn, t)
+        st, r = self.set_entry_update(st, go, target, page, gfn, mfn, t, oracle)
         return st, ite(go, r, ret)
 
     @follows(UPSTREAM, "p2m_set_entry", "the split branch: split a copy, free it on failure, "
@@ -459,7 +518,7 @@ class RiscvP2MUpstream:
         good = g & ok
         st = self.install_split(st, good, page, idx, split_pte)
         st, lvl, page = self.descend_after_split(st, good, level, target, page, gfn, oracle)
-        st, r = self.set_entry_update(st, good, lvl, page, gfn, mfn, t)
+        st, r = self.set_entry_update(st, good, lvl, page, gfn, mfn, t, oracle)
         return st, ite(ok, r, rc(-ENOMEM))
 
     def install_split(self, st: P2MState, g: Bool, page: Word, idx: Word, split_pte: Word):
@@ -480,13 +539,14 @@ class RiscvP2MUpstream:
     @follows(UPSTREAM, "p2m_set_entry", "after the walk: write (or clear) the entry, set "
              "need_flush, free the old subtree if the MFN changed or the entry went invalid")
     def set_entry_update(self, st: P2MState, g: Bool, level: int, page: Word, gfn: Word,
-                         mfn: Word, t: Word):
+                         mfn: Word, t: Word, oracle: Oracle):
         if g.is_concrete and not g.v:
             return st, rc(0)
         idx = self.offset(gfn, level)
         orig = st.read(page, idx)
         removing = mfn == INVALID_MFN
-        st, new = self.p2m_pte_from_mfn(st, g & ~removing, self.mfn_arg(mfn), t, level, page, idx)
+        st, new = self.p2m_pte_from_mfn(st, g & ~removing, self.mfn_arg(mfn), t, level, page, idx,
+                                        oracle)
         cur = ite(removing, bv(0, 64), new)
         st = self.write_pte(st, g, page, idx, cur).flag("need_flush", g)
         gone = ~self.pte_is_valid(cur) | (self.pte_get_mfn(cur) != self.pte_get_mfn(orig))

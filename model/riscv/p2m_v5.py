@@ -11,7 +11,7 @@ from model.cite import follows
 from model.riscv.p2m_state import TYPE_BITS, P2MState
 from model.riscv.p2m_upstream import RiscvP2MUpstream
 from model.riscv.pte import PTE_RSW, PTE_RSW_SHIFT
-from model.term import Bool, Word
+from model.term import FALSE, Bool, Word
 
 SEED_003 = "seed 003_531ac80e977a3b1a.txt"
 
@@ -19,8 +19,28 @@ SEED_003 = "seed 003_531ac80e977a3b1a.txt"
 class RiscvP2MV5(RiscvP2MUpstream):
     source = "seed 003: [for 4.22 v5 11/18] xen/riscv: Implement p2m_free_subtree() (rest upstream)"
 
+    metadata_pages = False
+
     def types(self) -> tuple[int, ...]:
         return (self.RAM_RW, self.MMIO_DIRECT_IO)
+
+    @follows(SEED_003, "p2m_set_type", "not in the seed: its p2m_get_type reads PTE bits 8-9 "
+             "only, so this version has no metadata page (none allocated, counted or freed)")
+    def p2m_set_type(self, st: P2MState, g: Bool, e: Word, t: Word, page: Word, idx: Word, oracle):
+        return st, e | self.type_encoding(t)[1]
+
+    def p2m_free_metadata_page(self, st: P2MState, g: Bool, page: Word) -> P2MState:
+        return st
+
+    def split_metadata(self, st: P2MState, g: Bool, page: Word, oracle):
+        return st, FALSE
+
+    def md_missing(self, st: P2MState, e: Word, page: Word) -> Bool:
+        return FALSE
+
+    def type_consistent(self, st: P2MState, e: Word, level: int, page: Word, idx: Word) -> Bool:
+        """No leaf says p2m_ext_storage: this version stores no external type."""
+        return ~self.pte_is_mapping(e, level) | ~self.ext_bits(e)
 
     @follows(SEED_003, "p2m_get_type", "PTE bits 8-9 only; p2m_ext_storage panics (no caller "
              "of this version stores it)")

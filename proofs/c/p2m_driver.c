@@ -211,11 +211,12 @@ static bool is_md_page(const struct page_info *pg)
     return false;
 }
 
+/* a root page, or a pool page in use that is not a metadata page (a free page's bytes are stale) */
 static bool is_table_frame(unsigned long mfn)
 {
     unsigned long k = mfn - PTPROVE_PT_FRAME_BASE;
 
-    return k < ROOT_PAGES + pool_count && !is_md_page(&tables_pages[k]);
+    return k < ROOT_PAGES + pool_count && !tables_pages[k].free && !is_md_page(&tables_pages[k]);
 }
 
 static void print_call(int rc, const char *stopped)
@@ -250,7 +251,7 @@ static void print_state(void)
     for ( i = 0; i < ROOT_PAGES + pool_count; i++ )
         if ( tables_pages[i].v.md.pg )
         {
-            printf("%s[\"0x%lx\", \"0x%lx\", %u]", sep, tables_pages[i].mfn,
+            printf("%s[\"0x%lx\", \"0x%lx\", %lu]", sep, tables_pages[i].mfn,
                    tables_pages[i].v.md.pg->mfn, tables_pages[i].u.md.used_entries);
             sep = ", ";
         }

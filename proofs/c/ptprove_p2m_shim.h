@@ -77,7 +77,7 @@ struct page_info {
     bool free;                        /* in the domain's p2m freelist */
     unsigned long refs;               /* guest pages: references taken */
     struct domain *owner;
-    union { struct { unsigned int used_entries; } md; } u;
+    union { struct { unsigned long used_entries; } md; } u;
     union { struct { struct page_info *pg; } md; } v;
 };
 #define INIT_PAGE_LIST_HEAD(h) ((h)->count = 0)

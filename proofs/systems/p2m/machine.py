@@ -8,16 +8,19 @@ query and in BMC, has its shape fixed: BMC unrolls each sequence of shapes
 Oracle: the k-th attempt fails or not), and the watched frame of the reference
 count is a free parameter of the initial state.
 
-Bounds (in every result): Sv39x4 (3 levels, root of 4 pages), a pool of 2 table
-pages, 2 entries per table (1 index bit per level; Xen has 512), 64-bit
-entries, 44-bit MFNs, BMC depth 2 calls; split-preserves at full width.
+Bounds (in every result): Sv39x4 (3 levels, root of 4 pages), a pool of 2
+pages (3 for riscv-p2m-upstream, whose metadata pages come from the same pool), 2 entries per table (1
+index bit per level; Xen has 512), 64-bit entries, 44-bit MFNs, BMC depth 2
+calls; split-preserves at full width.  Step queries assume used_entries below
+2^62 in the pre-state (`pre_ok`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from model.riscv.p2m_state import INVALID_MFN, MFN_BITS, TYPE_BITS, Oracle, P2MGeometry, P2MState
+from model.riscv.p2m_state import (INVALID_MFN, MFN_BITS, NO_MD, TYPE_BITS, USED_LIMIT, Oracle, P2MGeometry,
+                                   P2MState)
 from model.term import FALSE, Bool, Word, all_of, bv, evaluate, sym_bool, sym_word
 from proofs.engine.settings import Settings
 from proofs.systems.p2m.contract import contract
@@ -29,6 +32,9 @@ from proofs.systems.shared import concretize
 OPS = {"set-4k": 0, "set-2m": 1, "set-1g": 2}
 #: the bounded model every state-machine result states
 GEOMETRY = P2MGeometry(mode="sv39x4", idx_bits=1, pool=2)
+#: a version with metadata pages takes them from the same pool: one more page, so a
+#: foreign leaf's two tables and its metadata page fit (and a split can fail on the fourth)
+METADATA_GEOMETRY = P2MGeometry(mode="sv39x4", idx_bits=1, pool=3)
 DEPTH = 2  # calls
 
 
@@ -97,8 +103,12 @@ def describe_state(m, st: P2MState) -> dict:
             "free": [bool(f) for f in st.free], "walkable": [bool(w) for w in st.walkable],
             "stale": [c for c, s in enumerate(st.stale) if bool(s)],
             "refs": int(st.refs), "watch": hex(int(st.watch)),
+            "md_pages": {p: int(x) for p, x in enumerate(st.md_page) if int(x) != NO_MD},
+            "used_entries": {p: int(u) for p, u in enumerate(st.used) if int(u)},
+            "md_slots": [[c // geo.entries, c % geo.entries, int(t)] for c, t in enumerate(st.md) if int(t)],
             "live_foreign_maps": int(m.live_foreign_maps(st)),
-            "events": {k: bool(getattr(st, k)) for k in ("ev_free_walkable", "ev_bbm")}}
+            "events": {k: bool(getattr(st, k)) for k in ("ev_free_walkable", "ev_bbm", "ev_md_missing",
+                                                         "ev_crash")}}
 
 
 def describe_translation(m, st: P2MState, gfn: int) -> dict:
@@ -147,7 +157,9 @@ class P2MMachine:
         return sym_word(f"p2m_other{tag}", self.m.geo.gfn_bits).zext(64)
 
     def pre_ok(self, s) -> Bool:
-        return Bool(True)
+        """used_entries is never reset (p2m_free_table leaves it), so it only grows: a
+        pre-state has every count below USED_LIMIT (no lifetime reaches it)."""
+        return all_of(u < USED_LIMIT for u in s.used)
 
     def contract(self, s, c: P2MCall) -> Bool:
         return contract(self.m, c.call)
@@ -225,6 +237,10 @@ def geometry_bounds(geo: P2MGeometry, depth: int) -> dict:
 
 
 
+def geometry(name: str) -> P2MGeometry:
+    return METADATA_GEOMETRY if VERSIONS[name].metadata_pages else GEOMETRY
+
+
 def machine(name: str, settings: Settings) -> P2MMachine:
     """A version's p2m on the bounded geometry every state-machine result states."""
-    return P2MMachine(VERSIONS[name](GEOMETRY))
+    return P2MMachine(VERSIONS[name](geometry(name)))

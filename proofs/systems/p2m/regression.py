@@ -2,12 +2,14 @@
 boundaries (4K / 2M / 1G leaves, a superpage split, a split whose allocation
 fails, an exhausted pool, removing what is and is not mapped, foreign pages).
 
-On the bounded geometry every p2m result states (Sv39x4, 2 entries per table,
-a pool of 2 pages: `proofs/systems/p2m/machine.py`), so gfns and mfns are
+On the bounded geometry every p2m result of the version states (Sv39x4, 2
+entries per table, a pool of 2 pages, 3 with metadata pages:
+`proofs/systems/p2m/machine.py`), so gfns and mfns are
 small: a "2M" leaf spans 2 frames.  The model decides each scenario's return
 codes and final tree; the vector records them, so p2m.c (`ptprove replay
 --c-source p2m.c` / `--xen-src`) or a later model change that behaves
-differently is caught.  Names say the scenario and the outcome, e.g. `map-2m-ok`.
+differently is caught.  Names say the scenario and the outcome, e.g. `map-2m-ok`,
+`range-fails-part-way-1-left` (map_regions_p2mt returns the frames it did not map).
 """
 from __future__ import annotations
 
@@ -43,19 +45,34 @@ def vectors(version: str, settings) -> list[dict]:
         ("replace-table-by-1g", "a level-2 leaf over a subtree: the subtree is freed",
          [s(0, 0x4, MFN, ram), s(2, 0x4, MFN, ram)]),
     ]
+    r = lambda gfn, nr, mfn, t, *fails: ConcreteCall(0, gfn, mfn, t, tuple(fails), nr=nr)  # noqa: E731
+    scenarios += [
+        ("range-2m-plus-4k", "map_regions_p2mt of 3 frames, gfn and mfn aligned: a level-1 leaf "
+         "(p2m_mapping_order), then a 4K one", [r(0x4, 3, MFN, ram)]),
+        ("range-unaligned-mfn", "map_regions_p2mt of 2 frames at an odd mfn: two 4K leaves",
+         [r(0x4, 2, MFN + 1, ram)]),
+        ("range-fails-part-way", "the second p2m_set_entry of a range cannot allocate its table: "
+         "map_regions_p2mt returns the frames left, not an errno", [r(0x6, 3, MFN, ram, False, True)]),
+    ]
     if foreign is not None:
         scenarios += [
             ("foreign-4k", "map a foreign frame (the caller holds a reference)",
              [s(0, 0x4, MFN, foreign)]),
             ("foreign-removed", "map a foreign frame, then remove it (its reference is put)",
              [s(0, 0x4, MFN, foreign), s(0, 0x4, INVALID_MFN, 0)]),
+            ("replace-foreign-by-1g", "a level-2 leaf over a subtree with a foreign leaf: the "
+             "tables and the metadata page go back to the pool", [s(0, 0x4, MFN, foreign), s(2, 0x4, MFN, ram)]),
+            ("foreign-2m-split", "map 4K inside a foreign level-1 leaf: the split takes the pool's "
+             "last page, none is left for the new table's metadata page (domain_crash)",
+             [s(1, 0x4, MFN, foreign), s(0, 0x5, MFN + 8, ram)]),
         ]
     where = where_of(vectors)
     out = []
     for name, statement, calls in scenarios:
         v = build(mach, None, None, calls, MFN, 0, mach.bounds(), "none (concrete model)",
                   regression=(name, statement, where))
-        rc = v["calls"][-1]["rc"]
-        v["name"] = f"{name}-{'ok' if rc == '0' else rc.lstrip('-').lower()}"
+        rc, value = v["calls"][-1]["rc"], v["calls"][-1]["rc_value"]
+        outcome = "ok" if value == 0 else f"{value}-left" if value > 0 else rc.lstrip("-").lower()
+        v["name"] = f"{name}-{outcome}"
         out.append(v)
     return out

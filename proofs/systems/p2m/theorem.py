@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from model.riscv.p2m_state import MAX_SUPPORTED_LEVEL, ROOT_PAGES, P2MState, exactly_one_or_none
+from model.riscv.p2m_state import (MAX_SUPPORTED_LEVEL, NO_MD, ROOT_PAGES, USED_BITS, P2MState, count,
+                                   exactly_one_or_none)
 from model.term import Bool, Word, all_of, bv, ite
 from proofs.engine.obligation import Member, Query, StepObligation
 from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN
@@ -48,12 +49,16 @@ class P2MObligation:
 
 def well_formed(m, st: P2MState) -> Bool:
     """A tree: every table entry reachable from the root points to a pool page that
-    is in use, below level 0 there are no pointers, leaves sit at 4K/2M/1G only with
-    their type where p2m_get_type finds it, and no pool page is linked twice (so no
-    page is shared or its own ancestor)."""
+    is in use, below level 0 there are no pointers, leaves sit at 4K/2M/1G only, and
+    no pool page is linked twice (so no page is shared or its own ancestor).  Where
+    the type is in the entry, it is consistent (`type_consistent`); with metadata
+    pages that is the `metadata` obligation, so a failed metadata allocation does
+    not take the tree's proofs with it.  A reachable table page's metadata page is
+    an in-use pool page that is not a table nor another page's metadata page, and
+    its used_entries is at least the number of slots in use."""
     geo = st.geo
     reach = m.reach_levels(st)
-    ok = []
+    ok = metadata_well_formed(m, st, reach)
     links: dict[int, list] = {q: [] for q in geo.pool_pages()}
     for level in range(geo.root_level + 1):
         for p in range(geo.pages):
@@ -68,11 +73,49 @@ def well_formed(m, st: P2MState) -> Bool:
                 ok.append(tbl.implies(in_use & (level > 0)))
                 leaf = r & m.pte_is_mapping(e, level)
                 ok.append(leaf.implies(level <= MAX_SUPPORTED_LEVEL))
-                ok.append(r.implies(m.type_consistent(st, e, level, bv(p, 16), bv(i, 16))))
+                if not m.metadata_pages:  # the type is in the entry (else: `metadata`)
+                    ok.append(r.implies(m.type_consistent(st, e, level, bv(p, 16), bv(i, 16))))
                 for q in geo.pool_pages():
                     links[q].append(tbl & (tgt == q))
     ok.extend(exactly_one_or_none(v) for v in links.values())
     return all_of(ok)
+
+
+def _reached(reach: list, p: int) -> Bool:
+    return Bool(False) if not reach else _any(reach[lv][p] for lv in range(len(reach)))
+
+
+def _any(items) -> Bool:
+    out = Bool(False)
+    for b in items:
+        out = out | b
+    return out
+
+
+def metadata_well_formed(m, st: P2MState, reach: list) -> list:
+    """The metadata pages of the reachable table pages (p2m_set_type's v.md.pg)."""
+    geo = st.geo
+    if not m.metadata_pages:  # types live in the entry: no page has a metadata page
+        return [md == NO_MD for md in st.md_page]
+    ok: list = []
+    table = [_reached(reach, q) for q in range(geo.pages)]
+    # a page back in the pool, or serving as a metadata page, has none itself
+    # (p2m_free_table clears v.md.pg; nothing sets a metadata page's own)
+    for k, f in enumerate(st.free):
+        ok.append(f.implies(st.md_page[ROOT_PAGES + k] == NO_MD))
+    for p in range(geo.pages):
+        md = st.md_page[p]
+        if md.is_concrete and md.v == NO_MD:
+            continue
+        has = table[p] & (md != NO_MD)
+        in_pool = (md >= ROOT_PAGES) & (md < geo.pages) & ~_free_of(st, md)
+        not_table = all_of((md != q) | ~table[q] for q in range(geo.pages))
+        slots = count([st.md[st.cell(p, i)] != 0 for i in range(geo.entries)], USED_BITS)
+        own = all_of((md != q) | (st.md_page[q] == NO_MD) for q in range(geo.pages))
+        ok.append(has.implies(in_pool & not_table & own & (st.used[p] >= slots)))
+        for q in range(p + 1, geo.pages):
+            ok.append((has & table[q] & (st.md_page[q] != NO_MD)).implies(md != st.md_page[q]))
+    return ok
 
 
 def _free_of(st: P2MState, page: Word) -> Bool:
@@ -82,9 +125,29 @@ def _free_of(st: P2MState, page: Word) -> Bool:
     return f
 
 
+def metadata(m, st: P2MState) -> Bool:
+    """Every reachable leaf has its type where p2m_get_type finds it: one whose PTE bits
+    say p2m_ext_storage has its table page's metadata page, with an external type in
+    its slot (Arm: the descriptor's type agrees with its valid bit)."""
+    reach = m.reach_levels(st)
+    return all_of(reach[lv][p].implies(m.type_consistent(st, st.cells[st.cell(p, i)], lv, bv(p, 16),
+                                                         bv(i, 16)))
+                  for lv in range(st.geo.root_level + 1) for p in range(st.geo.pages)
+                  for i in range(st.geo.entries) if not (reach[lv][p].is_concrete and not reach[lv][p].v))
+
+
 def no_leak(m, st: P2MState) -> Bool:
-    """Every page taken from the pool is reachable from the root (or back in the pool)."""
-    return all_of((~f).implies(r) for f, r in zip(st.free, m.reachable(st)))
+    """Every page taken from the pool is reachable from the root, or is the metadata
+    page of a reachable table page (or back in the pool)."""
+    reach = m.reach_levels(st)
+    table = [_reached(reach, q) for q in range(st.geo.pages)]
+    out = []
+    for k, (f, r) in enumerate(zip(st.free, m.reachable(st))):
+        q = ROOT_PAGES + k
+        md_of = _any(table[p] & (st.md_page[p] == q) for p in range(st.geo.pages)
+                     if not (st.md_page[p].is_concrete and st.md_page[p].v == NO_MD))
+        out.append((~f).implies(r | md_of))
+    return all_of(out)
 
 
 def reserved(m, st: P2MState) -> Bool:
@@ -169,14 +232,17 @@ CLAIMS: dict[str, P2MObligation] = {o.id: o for o in (
                   needs=("well-formed", "no-leak")),
     P2MObligation("refcount", "one reference per live foreign leaf mapping a frame; none "
                   "dropped while still mapped", "step", refs_kept,
-                  needs=("well-formed", "refcount")),
+                  needs=("well-formed", "metadata", "refcount")),
     P2MObligation("type-preserved", "a call on one guest frame range leaves the type of every "
                   "other frame unchanged", "step", type_preserved,
-                  needs=("well-formed", "reserved")),
+                  needs=("well-formed", "metadata", "reserved")),
     P2MObligation("well-formed", "the G-stage tree is a tree of in-use pool pages with leaves "
                   "at 4K/2M/1G only", "state", well_formed, needs=("well-formed",)),
+    P2MObligation("metadata", "every reachable leaf's p2m type is where p2m_get_type finds it "
+                  "(p2m_ext_storage: its table page's metadata page, an external type in the slot)",
+                  "state", metadata, needs=("well-formed", "metadata")),
     P2MObligation("footprint", "a call on [gfn, gfn + 2^order) changes no other frame's "
-                  "translation", "step", footprint, needs=("well-formed", "reserved")),
+                  "translation", "step", footprint, needs=("well-formed", "metadata", "reserved")),
     P2MObligation("reserved", "no reachable entry is an encoding the G-stage walk faults on",
                   "state", reserved, needs=("well-formed", "reserved")),
     P2MObligation("bbm", "break-before-make as Arm requires it (informative for RISC-V, "
@@ -187,7 +253,7 @@ CLAIMS: dict[str, P2MObligation] = {o.id: o for o in (
 #: the state invariant an obligation id assumes of the pre-state
 PRE_STATE: dict[str, Callable] = {
     "well-formed": well_formed, "no-leak": no_leak, "reserved": reserved,
-    "refcount": refs_balanced, "flush-before-free": tlb_clean,
+    "refcount": refs_balanced, "flush-before-free": tlb_clean, "metadata": metadata,
 }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
-from model.riscv.p2m_state import INVALID_MFN, PT_FRAME_BASE, ROOT_PAGES, TYPE_BITS, P2MState
+from model.riscv.p2m_state import INVALID_MFN, NO_MD, PT_FRAME_BASE, ROOT_PAGES, TYPE_BITS, P2MState
 from model.term import bv
 from proofs.engine.obligation import where as where_of
 from proofs.systems.p2m.machine import GEOMETRY, OPS, P2MCall, P2MMachine, machine
@@ -34,6 +34,7 @@ class ConcreteCall:
     mfn: int
     t: int
     fails: tuple[bool, ...] = ()  # the outcome of each pool allocation the call attempts
+    nr: Optional[int] = None  # a map_regions_p2mt call of nr frames (regression scenarios)
 
     def p2m_call(self) -> P2MCall:
         return P2MCall(Call(bv(self.gfn, 64), self.target, bv(self.mfn, 64), bv(self.t, TYPE_BITS)),
@@ -41,6 +42,14 @@ class ConcreteCall:
 
     def values(self) -> tuple[int, ...]:
         return (self.gfn, self.mfn, self.t, sum(1 << i for i, f in enumerate(self.fails) if f))
+
+
+def _range_step(m, s: P2MState, c: ConcreteCall) -> tuple[P2MState, int]:
+    """map_regions_p2mt: p2m_set_range under the write lock, then the unlock's flush."""
+    from model.riscv.p2m_state import Oracle
+
+    st, r = m.p2m_set_range(s.clear_events(), c.gfn, c.nr, c.mfn, c.t, Oracle(list(c.fails)))
+    return m.p2m_write_unlock(st), r
 
 
 def _obligations() -> dict:
@@ -71,6 +80,12 @@ class Run:
     rcs: list[int]
     broke: Optional[int]  # index of the first call that breaks the obligation
 
+    def events(self, i: int) -> list[str]:
+        """What call i did that the C reports beside its return code."""
+        post = self.states[i + 1]
+        return [name for name, flag in (("domain_crash", post.ev_crash),
+                                        ("maps a NULL metadata page", post.ev_md_missing)) if bool(flag)]
+
 
 def _rc(w) -> int:
     v = int(w)
@@ -87,6 +102,11 @@ def run(mach: P2MMachine, ob, calls: list[ConcreteCall], watch: int, other: int,
     s = mach.initial(hex(watch))
     states, rcs, broke = [s], [], None
     for i, c in enumerate(calls):
+        if c.nr is not None:  # regression scenarios only: no obligation is judged on it
+            s, r = _range_step(m, s, c)
+            rcs.append(r)
+            states.append(s)
+            continue
         st = mach.step(s, c.p2m_call())
         rcs.append(_rc(st.rc))
         if ob is not None and broke is None \
@@ -101,7 +121,9 @@ def run(mach: P2MMachine, ob, calls: list[ConcreteCall], watch: int, other: int,
 
 
 def contract_ok(mach: P2MMachine, calls: list[ConcreteCall]) -> bool:
-    return all(bool(mach.contract(None, c.p2m_call())) for c in calls)
+    """Every p2m_set_entry call inside the caller contract (a map_regions_p2mt call is
+    split by p2m_mapping_order into calls that are, for the aligned mfns scenarios use)."""
+    return all(bool(mach.contract(None, c.p2m_call())) for c in calls if c.nr is None)
 
 
 # ---------------------------------------------------------------------------
@@ -215,11 +237,19 @@ def frame(page: int) -> int:
     return PT_FRAME_BASE + page
 
 
+def in_use(st: P2MState, p: int) -> bool:
+    """A root page, or a pool page not back in the pool (what a free page holds is stale)."""
+    return p < ROOT_PAGES or not bool(st.free[p - ROOT_PAGES])
+
+
 def tables(m, st: P2MState) -> list[dict[str, Any]]:
-    """Every table page with a nonzero entry, by frame, with the level it is reachable at."""
+    """Every table page in use with a nonzero entry, by frame, with the level it is
+    reachable at (a metadata page's entries stay 0 here: its slots are `metadata`)."""
     geo, levels = st.geo, _levels(m, st)
     out = []
     for p in range(geo.pages):
+        if not in_use(st, p):
+            continue
         entries = [{"index": i, "raw": hex(int(st.cells[st.cell(p, i)])),
                     "decoded": _decode(m, int(st.cells[st.cell(p, i)]), levels.get(p))}
                    for i in range(geo.entries) if int(st.cells[st.cell(p, i)])]
@@ -229,18 +259,20 @@ def tables(m, st: P2MState) -> list[dict[str, Any]]:
 
 
 def metadata(st: P2MState) -> list[dict[str, Any]]:
-    """The nonzero metadata slots (the type p2m_set_type stores outside the PTE)."""
+    """The nonzero metadata slots of the table pages in use that have a metadata page
+    (the types p2m_set_type stores outside the PTE)."""
     geo = st.geo
     return [{"frame": hex(frame(c // geo.entries)), "index": c % geo.entries, "type": int(t)}
-            for c, t in enumerate(st.md) if int(t)]
+            for c, t in enumerate(st.md) if int(t) and in_use(st, c // geo.entries)
+            and int(st.md_page[c // geo.entries]) != NO_MD]
 
 
-def in_use(st: P2MState) -> int:
+def pool_in_use(st: P2MState) -> int:
     return sum(not bool(f) for f in st.free)
 
 
 def expected(m, st: P2MState) -> dict[str, Any]:
-    return {"after": "returned", "pool_handed_out": in_use(st),
+    return {"after": "returned", "pool_handed_out": pool_in_use(st),
             "tlb_stale": any(bool(s) for s in st.stale), "need_flush": bool(st.need_flush),
             "refs_watched": int(st.refs), "metadata": metadata(st), "tables": tables(m, st)}
 
@@ -257,14 +289,22 @@ def _changed(m, pre: P2MState, post: P2MState) -> list[dict[str, Any]]:
     return out
 
 
-def call_out(m, c: ConcreteCall, rc: Optional[int]) -> dict[str, Any]:
+def call_out(m, c: ConcreteCall, rc: Optional[int], events: list[str]) -> dict[str, Any]:
     names = m.type_names()
+    if c.nr is not None:
+        return {"call": "map_regions_p2mt", "function": "map_regions_p2mt (p2m_set_range under the "
+                "write lock; it returns the frames left when a p2m_set_entry fails)",
+                "args": {"gfn": hex(c.gfn), "nr": hex(c.nr),
+                         "mfn": "INVALID_MFN" if c.mfn == INVALID_MFN else hex(c.mfn),
+                         "t": names.get(c.t, hex(c.t))},
+                "alloc_fails": [i + 1 for i, f in enumerate(c.fails) if f],
+                "steps": 1, "rc": _rc_name(rc), "rc_value": rc, "events": events}
     return {"call": "p2m_set_entry", "function": FUNCTION,
             "args": {"gfn": hex(c.gfn), "order": m.geo.level_order(c.target),
                      "mfn": "INVALID_MFN" if c.mfn == INVALID_MFN else hex(c.mfn),
                      "t": names.get(c.t, hex(c.t))},
             "alloc_fails": [i + 1 for i, f in enumerate(c.fails) if f],
-            "steps": 1, "rc": _rc_name(rc), "rc_value": rc}
+            "steps": 1, "rc": _rc_name(rc), "rc_value": rc, "events": events}
 
 
 def _rc_name(rc: Optional[int]) -> str:
@@ -306,7 +346,7 @@ def build(mach: P2MMachine, ob, engine_ob, calls: list[ConcreteCall], watch: int
         "initial_state": {"from": "p2m_init and p2m_set_allocation: an empty 4-page root, every "
                                   "pool page free", "root": hex(frame(0)), "pool_base": hex(frame(ROOT_PAGES)),
                           "watch": hex(watch), "tables": []},
-        "calls": [call_out(m, c, rc) for c, rc in zip(calls, r.rcs)],
+        "calls": [call_out(m, c, rc, r.events(i)) for i, (c, rc) in enumerate(zip(calls, r.rcs))],
         "violation": violation,
         "expected": expected(m, r.states[-1]),
     }
@@ -325,6 +365,12 @@ def calls_of(vector: dict) -> list[ConcreteCall]:
     for c in vector["calls"]:
         a = c.get("args", {})
         try:
+            if c.get("call") == "map_regions_p2mt":
+                t = by_name[a["t"]] if a["t"] in by_name else int(a["t"], 16)
+                mfn = INVALID_MFN if a["mfn"] == "INVALID_MFN" else int(a["mfn"], 16)
+                fails = tuple(k + 1 in c["alloc_fails"] for k in range(max(c["alloc_fails"], default=0)))
+                out.append(ConcreteCall(0, int(a["gfn"], 16), mfn, t, fails, nr=int(a["nr"], 16)))
+                continue
             order = int(a["order"])
             if order % m.geo.idx_bits or order // m.geo.idx_bits not in SHAPES:
                 raise ValueError
@@ -375,6 +421,9 @@ def replay(vector: dict) -> list[str]:
         if want.get("rc_value") != rc:
             problems.append(f"call {i + 1} ({want['call']}) returns {_rc_name(rc)}, the vector says "
                             f"{want.get('rc')}")
+        if want.get("events", []) != r.events(i):
+            problems.append(f"call {i + 1} ({want['call']}): events {r.events(i)}, the vector says "
+                            f"{want.get('events', [])}")
     got = expected(mach.m, r.states[-1])
     for key, value in got.items():
         if vector["expected"].get(key) != value:
@@ -444,8 +493,10 @@ def render(vector: dict, color: bool = False) -> str:
     for i, c in enumerate(vector["calls"]):
         a = c["args"]
         fails = f", allocations {c['alloc_fails']} fail" if c["alloc_fails"] else ""
-        lines.append(f"  call {i + 1}: p2m_set_entry(gfn={a['gfn']}, order={a['order']}, "
-                     f"mfn={a['mfn']}, t={a['t']}){fails} -> {c['rc']}")
+        events = f" ({', '.join(c['events'])})" if c.get("events") else ""
+        size = f"nr={a['nr']}" if c["call"] == "map_regions_p2mt" else f"order={a['order']}"
+        lines.append(f"  call {i + 1}: {c['call']}(gfn={a['gfn']}, {size}, "
+                     f"mfn={a['mfn']}, t={a['t']}){fails} -> {c['rc']}{events}")
     v = vector.get("violation")
     if v:
         lines.append(f"  breaks at call {v['call'] + 1}, witness gfn {v['witness_va']}:")
