@@ -153,5 +153,8 @@ def test_a_call_that_never_returns_runs_on_the_c_to_the_iteration_cap(cc, capsys
         v["expected"]["after"] = "returned"  # not a capped vector: the C's stop is a difference
         assert f"call 2 (destroy): model (did not return within the replay limit), C {c_harness.CAP_MESSAGE}" \
             in h.compare(v)
+        v = vec.load(capped[0])  # the model does not return, but this C call does (an empty range)
+        v["calls"][-1]["args"] = {"s": "0x2000", "e": "0x2000"}
+        assert "call 2 (destroy): the model does not return, the C returns -22" in h.compare(v)
     finally:
         h.close()
