@@ -131,3 +131,30 @@ def test_merged_versions_replay_on_xen_pt_c(version, cc, capsys):
     out = capsys.readouterr().out
     assert f"{len(files)} of {len(files)} vectors reproduce" in out
     assert out.count("reproduces on the model and C (same return codes and tables)") == len(returning) >= 19
+
+
+def test_a_call_that_never_returns_runs_on_the_c_to_the_iteration_cap(cc, capsys):
+    """Upstream's overrun (destroy inside a superpage: `left` wraps): the model's replay
+    stops at its limit, the C runs to the iteration cap; both count as not returning,
+    counted apart, never as a return code that matches."""
+    from proofs import c_harness
+
+    pt_c = xen_file("riscv-pt-upstream", "xen/arch/riscv/pt.c")
+    upstream = ROOT / "counterexamples" / "riscv-pt-upstream"
+    capped = [upstream / "footprint.json", upstream / "regression" / "destroy-inside-2m-no-return.json"]
+    assert main(["replay", "--c-source", str(pt_c), *map(str, capped)]) == 0
+    out = capsys.readouterr().out
+    assert "2 of 2 vectors reproduce: 2 on the model and C, 2 of them with a call that returns on " \
+           "neither (the C ran to the iteration cap), 0 on the model only" in out
+    h = c_harness.Harness(str(pt_c), cc)
+    try:
+        v = vec.load(capped[0])
+        assert h.run(v)["calls"][-1]["failed"] == c_harness.CAP_MESSAGE
+        v["expected"]["after"] = "returned"  # not a capped vector: the C's stop is a difference
+        assert f"call 2 (destroy): model (did not return within the replay limit), C {c_harness.CAP_MESSAGE}" \
+            in h.compare(v)
+        v = vec.load(capped[0])  # the model does not return, but this C call does (an empty range)
+        v["calls"][-1]["args"] = {"s": "0x2000", "e": "0x2000"}
+        assert "call 2 (destroy): the model does not return, the C returns -22" in h.compare(v)
+    finally:
+        h.close()

@@ -124,3 +124,38 @@ def test_a_p2m_c_that_does_not_compile_is_one_line(cc, tmp_path, capsys):
     assert main(["replay", "--c-source", str(tmp_path / "p2m.c"), str(REGRESSION / "map-4k-ok.json")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "does not compile with the C harness" in err[0]
+
+
+def _agreeing_c_run(v: dict) -> dict:
+    """What the driver prints when the C does what the vector says the model does."""
+    x = v["expected"]
+    return {"calls": [{"rc": c["rc_value"], "stopped": None, "crashed": "domain_crash" in c["events"],
+                       "allocs": 0, "notes": [], "hfences": []} for c in v["calls"]],
+            "pool_in_use": x["pool_handed_out"], "md_pages": [], "need_flush": x["need_flush"],
+            "write_locked": False, "refs": {v["initial_state"]["watch"]: x["refs_watched"]} if x["refs_watched"] else {},
+            "md": [[e["frame"], e["index"], e["type"]] for e in x["metadata"]],
+            "tables": [{"frame": t["frame"], "entries": [[e["index"], e["raw"]] for e in t["entries"]]}
+                       for t in x["tables"]]}
+
+
+@pytest.mark.parametrize("change, says", [
+    (lambda g: g["calls"][0].update(rc=-12), "call 1: model returns 0, C returns -12"),
+    (lambda g: g["calls"][0].update(stopped="BUG_ON(x)"), "call 1: the C stopped (BUG_ON(x))"),
+    (lambda g: g["calls"][0].update(crashed=True), "call 1: domain_crash in the C True, in the model False"),
+    (lambda g: g["calls"][0]["notes"].append("put_page on a page without a reference"),
+     "call 1: in the C, put_page on a page without a reference"),
+    (lambda g: g["tables"][-1]["entries"][0].__setitem__(1, "0x1"), "model 0x"),
+    (lambda g: g["md"].clear(), "metadata 0x80005[0]: model type 4, C 0"),
+    (lambda g: g.update(pool_in_use=0), "pool pages in use: model 3, C 0"),
+    (lambda g: g.update(refs={}), "references on the watched frame 0x40: model 1, C 0"),
+    (lambda g: g.update(need_flush=True), "need_flush after the unlock: model False, C True"),
+])
+def test_every_field_the_c_reports_is_compared(change, says):
+    """No compiler: the comparison itself, field by field, on the foreign-4k vector."""
+    from proofs.systems.p2m.c_harness import differences
+
+    v = vec.load(REGRESSION / "foreign-4k-ok.json")
+    got = _agreeing_c_run(v)
+    assert differences(v, got) == []
+    change(got)
+    assert any(says in p for p in differences(v, got)), differences(v, got)

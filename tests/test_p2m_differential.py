@@ -117,9 +117,11 @@ def test_a_broken_model_is_caught(mutation, inv):
 
 def test_overwriting_a_foreign_page_keeps_its_reference():
     """Concrete example: upstream maps a foreign 4K page then overwrites it with RAM
-    at another frame: the reference is never put (refcount, the seed finding)."""
+    at another frame: the reference is never put (refcount, the seed finding), and the
+    type of the old leaf is read from the metadata page p2m_set_type just freed (metadata)."""
     m = model("riscv-p2m-upstream")
     seq = [P2MCall(0, 0x3, WATCHES[0], m.FOREIGN_RW), P2MCall(0, 0x3, 0x1002, m.RAM_RW)]
     found = run_calls(m, seq, WATCHES[0])
-    assert {(x.invariant, x.operation, x.steps) for x in found} == {("refcount", "set-4k", 2), ("bbm", "set-4k", 2)}
+    assert {(x.invariant, x.operation, x.steps) for x in found} == {
+        ("refcount", "set-4k", 2), ("bbm", "set-4k", 2), ("metadata", "set-4k", 2)}
     assert run_calls(m, seq[:1], WATCHES[0]) == []

@@ -10,7 +10,7 @@ from model.riscv.p2m_state import INVALID_MFN, ROOT_PAGES, Oracle, P2MGeometry, 
 from model.riscv.p2m_upstream import RiscvP2MUpstream
 from model.riscv.p2m_v2 import RiscvP2MV2
 from model.term import FALSE, TRUE, bv
-from proofs.systems.p2m.theorem import CLAIMS as OBLIGATIONS, Call
+from proofs.systems.p2m.theorem import CLAIMS as OBLIGATIONS, Call, metadata
 from proofs.systems.p2m.split import _claim
 
 GEO = P2MGeometry(idx_bits=1, pool=2)
@@ -63,11 +63,11 @@ def test_well_formed_clause_by_clause():
     assert not holds("well-formed", m, replace(st, free=(st.free[0], TRUE)))  # the level-0 table freed
     leaf = st.cells[st.cell(ROOT_PAGES + 1, 1)].v
     external = set_cell(st, ROOT_PAGES + 1, 1, (leaf & ~0x300) | (m.EXT_STORAGE << 8))
-    assert holds("well-formed", m, external) and holds("metadata", m, st)
-    assert not holds("metadata", m, external)  # no metadata page
+    assert holds("well-formed", m, external) and bool(metadata(m, st))
+    assert not bool(metadata(m, external))  # no metadata page
     with_page = replace(external, md_page=external.md_page[:ROOT_PAGES + 1] + (bv(ROOT_PAGES + 1, 16),)
                         + external.md_page[ROOT_PAGES + 2:])
-    assert not holds("metadata", m, with_page)  # a metadata page, p2m_invalid in the slot
+    assert not bool(metadata(m, with_page))  # a metadata page, p2m_invalid in the slot
     geo3 = P2MGeometry(idx_bits=1, pool=3)
     m3 = RiscvP2MUpstream(geo3)
     st3, _ = call(m3, P2MState.initial(geo3, bv(0x31, 44)), 1, 0, 0x30, m3.RAM_RW)
@@ -241,7 +241,20 @@ def test_a_foreign_leaf_whose_metadata_page_cannot_be_allocated_crashes_the_doma
     leaf = int(post.cells[post.cell(ROOT_PAGES + 1, 0)])
     assert leaf & 1 and (leaf >> 8) & 3 == 0
     assert not holds("refcount", m, st, post, c)
-    assert holds("metadata", m, post)  # no leaf says p2m_ext_storage
+    assert bool(metadata(m, post))  # no leaf says p2m_ext_storage
+
+
+def test_replacing_the_last_foreign_leaf_of_a_table_frees_the_metadata_page_it_then_reads():
+    """p2m_set_type for the new RAM leaf clears the last external slot: used_entries drops
+    to 0 and the metadata page is freed; p2m_free_subtree of the replaced foreign leaf then
+    calls p2m_get_type, which maps v.md.pg: NULL (2 calls, no allocation failing)."""
+    geo = P2MGeometry(idx_bits=1, pool=3)
+    m = RiscvP2MUpstream(geo)
+    st, _ = call(m, P2MState.initial(geo, bv(0x40, 44)), 4, 0, 0x40, m.FOREIGN_RW)
+    post, c = call(m, st, 4, 0, 0x41, m.RAM_RW)
+    assert bool(post.ev_md_missing) and not bool(post.ev_crash)
+    assert bool(metadata(m, post)) and not holds("metadata", m, st, post, c)
+    assert sum(not bool(f) for f in post.free) == 2  # the metadata page went back to the pool
 
 
 def test_a_failed_split_metadata_allocation_leaves_children_without_their_page():
@@ -251,7 +264,7 @@ def test_a_failed_split_metadata_allocation_leaves_children_without_their_page()
     geo = P2MGeometry(idx_bits=1, pool=3)
     m = RiscvP2MUpstream(geo)
     st, _ = call(m, P2MState.initial(geo, bv(0x40, 44)), 4, 1, 0x40, m.FOREIGN_RW)
-    assert holds("metadata", m, st) and not bool(st.ev_crash)
+    assert bool(metadata(m, st)) and not bool(st.ev_crash)
     post, c = call(m, st, 5, 0, 0x48, m.RAM_RW)
     assert bool(post.ev_crash) and bool(post.ev_md_missing)
-    assert not holds("metadata", m, post) and holds("well-formed", m, post) and holds("no-leak", m, post)
+    assert not bool(metadata(m, post)) and holds("well-formed", m, post) and holds("no-leak", m, post)

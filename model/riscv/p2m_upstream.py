@@ -466,6 +466,11 @@ class RiscvP2MUpstream:
              "allocation fails (domain_crash) every later child's attempt is taken to fail too, "
              "as with an empty pool")
     def split_metadata(self, st: P2MState, g: Bool, page: Word, oracle: Oracle):
+        """In the C each child whose p2m_set_type finds no metadata page tries again (512
+        attempts at full width, the C harness counts them).  One attempt is exact on the
+        bounds the results state: an external superpage's table has a metadata page, so
+        with the new page 3 pool pages are in use and the pool of 3 is empty for every
+        retry; the full-width split check's allocations all succeed."""
         if g.is_concrete and not g.v:
             return st, FALSE
         st, ok, mdp = self.p2m_alloc_page(st, g, oracle)

@@ -60,6 +60,9 @@ def vectors(version: str, settings) -> list[dict]:
              [s(0, 0x4, MFN, foreign)]),
             ("foreign-removed", "map a foreign frame, then remove it (its reference is put)",
              [s(0, 0x4, MFN, foreign), s(0, 0x4, INVALID_MFN, 0)]),
+            ("foreign-replaced-by-ram", "a foreign leaf replaced by RAM at another frame: the "
+             "last external slot cleared frees the metadata page, then freeing the old leaf reads "
+             "its type from it", [s(0, 0x4, MFN, foreign), s(0, 0x4, MFN + 1, ram)]),
             ("replace-foreign-by-1g", "a level-2 leaf over a subtree with a foreign leaf: the "
              "tables and the metadata page go back to the pool", [s(0, 0x4, MFN, foreign), s(2, 0x4, MFN, ram)]),
             ("foreign-2m-split", "map 4K inside a foreign level-1 leaf: the split takes the pool's "

@@ -136,6 +136,12 @@ def metadata(m, st: P2MState) -> Bool:
                   for i in range(st.geo.entries) if not (reach[lv][p].is_concrete and not reach[lv][p].v))
 
 
+def metadata_kept(m, pre: P2MState, post: P2MState, call: Call, other: Word) -> Bool:
+    """metadata after the call, and no p2m_get_type during it mapped a metadata page
+    that is not there (the C dereferences a NULL page_info)."""
+    return metadata(m, post) & ~post.ev_md_missing
+
+
 def no_leak(m, st: P2MState) -> Bool:
     """Every page taken from the pool is reachable from the root, or is the metadata
     page of a reachable table page (or back in the pool)."""
@@ -239,8 +245,9 @@ CLAIMS: dict[str, P2MObligation] = {o.id: o for o in (
     P2MObligation("well-formed", "the G-stage tree is a tree of in-use pool pages with leaves "
                   "at 4K/2M/1G only", "state", well_formed, needs=("well-formed",)),
     P2MObligation("metadata", "every reachable leaf's p2m type is where p2m_get_type finds it "
-                  "(p2m_ext_storage: its table page's metadata page, an external type in the slot)",
-                  "state", metadata, needs=("well-formed", "metadata")),
+                  "(p2m_ext_storage: its table page's metadata page, an external type in the slot), "
+                  "and no call maps a metadata page that is not there", "step", metadata_kept,
+                  needs=("well-formed", "metadata")),
     P2MObligation("footprint", "a call on [gfn, gfn + 2^order) changes no other frame's "
                   "translation", "step", footprint, needs=("well-formed", "metadata", "reserved")),
     P2MObligation("reserved", "no reachable entry is an encoding the G-stage walk faults on",
