@@ -207,8 +207,7 @@ class Decision:
         found: dict[tuple, Found] = {k: o.certified for k, o in out.items() if o.certified is not None}
         open_ = {v: [(o, op) for o in steps for op in ops[v] if (v, o, op) not in sound
                      and (v, o, op) not in found] for v in versions}
-        search_jobs = [(module, v, part, settings) for v, t in open_.items() if t
-                       for part in _search_parts(_machine(module, v, settings), t)]
+        search_jobs = [(module, v, tuple(t), settings) for v, t in open_.items() if t]
         self.total += len(search_jobs)
         for job, fs in self.pool.submit(_search_job, search_jobs, priority(SEARCH, self.rank)).completed():
             for (o, op), f in zip(job[2], fs):
@@ -226,13 +225,6 @@ class Decision:
                     results.append(_result(m, self.mod.ID, v, obligations[o], op, out[(v, o, op)],
                                            (v, o, op) in sound, found.get((v, o, op)), settings))
         return results
-
-
-def _search_parts(m: Machine, targets: list[tuple[str, str]]) -> list[tuple]:
-    """A version's open targets as search jobs: one job sharing one unrolling, or, for a
-    machine whose queries cost far more than its unrolling (`search_each`: the lifted C),
-    a job per target, so that both cores take them."""
-    return [(t,) for t in targets] if getattr(m, "search_each", False) else [tuple(targets)]
 
 
 def _result(m: Machine, system: str, version: str, ob: StepObligation, op: str, o: StepOutcome,

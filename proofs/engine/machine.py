@@ -21,8 +21,6 @@ class Machine(Protocol):
     operations: dict[str, str]
     depth: int  # BMC bound
     # optional: `assumptions`, a tuple of sentences every result of the machine states (extra.assumptions)
-    # optional: `search_each`, True when a search per target beats one shared unrolling (its
-    # queries, not its unrolling, are the cost: the lifted C, whose step is instantiated per depth)
     # optional: `traces_from`, other versions whose committed traces are replayed on this one when it
     # has none of its own (a lifted C version: its base's; `proofs/engine/certificates.py`)
     unit: str  # what one BMC step is called in details ("steps", "calls")

@@ -208,11 +208,6 @@ class RiscvPtMachine:
         return {**bounds(self.settings), **(extra() if extra else {})}
 
     @property
-    def search_each(self) -> bool:
-        """The lifted C: one instantiated step per depth is cheap, its BMC queries are not."""
-        return hasattr(self.v, "base_name")
-
-    @property
     def traces_from(self) -> tuple:
         """The lifted C's base: its committed traces are run on the C (calls from the initial state)."""
         base = getattr(self.v, "base_name", None)
