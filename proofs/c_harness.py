@@ -109,7 +109,11 @@ def find_cc(cc: Optional[str]) -> tuple[list[str], str]:
     return host_compiler(cc or os.environ.get("CC") or None)
 
 
-class Harness:
+class CFile:
+    """One C file compiled with a harness into a temporary directory (removed by close)."""
+
+    prefix = "ptprove-c-"
+
     def __init__(self, c_source: str, cc: Optional[str] = None):
         self.source = Path(c_source)
         if not self.source.is_file():
@@ -117,11 +121,24 @@ class Harness:
         self.compiler = find_cc(cc)
         self.cc = self.compiler[1]
         self.text = self.source.read_text(encoding="utf-8", errors="replace")
-        self.tmp = Path(tempfile.mkdtemp(prefix="ptprove-c-"))
-        self.binaries: dict[str, Path] = {}
+        self.tmp = Path(tempfile.mkdtemp(prefix=self.prefix))
+        self.binaries: dict = {}
 
     def close(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def compare(self, vector: dict) -> list[str]:
+        """Differences between the C code and the model's prediction (empty: identical)."""
+        if self.not_comparable(vector):
+            return []
+        got = self.run(vector)
+        if "error" in got:
+            return [got["error"]]
+        return self.differences(vector, got)
+
+
+class Harness(CFile):
+    """pt.c, built once per shim flavour (v5's, the merged versions')."""
 
     # -- building -----------------------------------------------------------
     def _flavour(self, version: str) -> str:
@@ -159,13 +176,7 @@ class Harness:
             lines.append(f"call {shown['call']} " + " ".join(f"{a:x}" for a in c.args))
         return run_driver(self.binary(vector["version"]), lines, self.tmp / "calls.txt", seconds)
 
-    def compare(self, vector: dict) -> list[str]:
-        """Differences between the C code and the model's prediction (empty: identical)."""
-        if self.not_comparable(vector):
-            return []
-        got = self.run(vector)
-        if "error" in got:
-            return [got["error"]]
+    def differences(self, vector: dict, got: dict) -> list[str]:
         problems = []
         model_calls = vector["calls"]
         if len(got["calls"]) != len([c for c in model_calls if "not run" not in c["rc"]]):

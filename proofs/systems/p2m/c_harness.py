@@ -14,13 +14,11 @@ the references on the watched frame and need_flush after the unlock.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
 from model.riscv.p2m_state import ROOT_PAGES
-from proofs.c_harness import RUN_SECONDS, compile_driver, find_cc, run_driver, stage_headers
-from proofs.errors import UsageError
+from proofs.c_harness import RUN_SECONDS, CFile, compile_driver, run_driver, stage_headers
 
 SHIM = "ptprove_p2m_shim.h"
 NULL_MD = "__map_domain_page(NULL)"  # how the driver reports a missing metadata page mapped
@@ -29,23 +27,11 @@ DRIVER = "p2m_driver.c"
 RISCV_VERSIONS = ("riscv-p2m-upstream", "riscv-p2m-v5", "riscv-p2m-v2")
 
 
-class P2MHarness:
+class P2MHarness(CFile):
     """One p2m.c, built once per table width."""
 
     system = "p2m"
-
-    def __init__(self, c_source: str, cc: Optional[str] = None):
-        self.source = Path(c_source)
-        if not self.source.is_file():
-            raise UsageError(f"{c_source}: no such C file")
-        self.compiler = find_cc(cc)
-        self.cc = self.compiler[1]
-        self.text = self.source.read_text(encoding="utf-8", errors="replace")
-        self.tmp = Path(tempfile.mkdtemp(prefix="ptprove-p2m-c-"))
-        self.binaries: dict[int, Path] = {}
-
-    def close(self) -> None:
-        shutil.rmtree(self.tmp, ignore_errors=True)
+    prefix = "ptprove-p2m-c-"
 
     def binary(self, idx_bits: int) -> Path:
         if idx_bits not in self.binaries:
@@ -78,13 +64,7 @@ class P2MHarness:
                 lines.append(f"call set {c.gfn:x} {m.geo.level_order(c.target):x} {c.mfn:x} {c.t:x} {fails:x}")
         return run_driver(self.binary(int(b["index_bits"])), lines, self.tmp / "calls.txt", seconds)
 
-    def compare(self, vector: dict) -> list[str]:
-        """Differences between p2m.c and the model's prediction (empty: identical)."""
-        if self.not_comparable(vector):
-            return []
-        got = self.run(vector)
-        if "error" in got:
-            return [got["error"]]
+    def differences(self, vector: dict, got: dict) -> list[str]:
         return differences(vector, got)
 
 
