@@ -135,7 +135,8 @@ class CVersion:
         return {**self.lifted.bounds(), "base": self.base_name}
 
     def replay_compiled(self, calls: list) -> dict:
-        """The calls (from the initial state) run on the compiled C (the C harness, built with zig's clang for this machine unless CC names another)
+        """The calls (from the initial state) run on the compiled C (the C harness, built with
+        zig's clang for this machine unless CC names another)
         and compared with what the lifted C did: return codes, ASSERTs, tables, pool, TLB."""
         from proofs.errors import PtproveError
         from proofs.systems.riscv_pt import vectors
