@@ -315,7 +315,8 @@ def _prove(args: argparse.Namespace) -> int:
 
     with interrupt.on_abort(abort):  # until the report is saved, whoever saves it
         try:
-            with Progress(versions=ALL_VARIANTS, systems=len(selection)) as progress, \
+            with Progress(versions=ALL_VARIANTS + [c.name for c in args.c_versions],
+                          systems=len(selection)) as progress, \
                     pool_for(settings) as pool:
                 # every system's queries are submitted now: one pool keeps both cores busy
                 # across the systems' phases, whose results are shown system by system

@@ -219,6 +219,24 @@ def _nap(job):
     return job
 
 
+def _scratch(job: int) -> str:
+    import tempfile
+    return tempfile.mkdtemp(prefix=f"job{job}-")
+
+
+def test_the_pools_workers_leave_no_temporary_files():
+    """A worker ends without atexit, so what it makes (a compiled C harness) goes under the
+    pool's directory, which the pool removes."""
+    from pathlib import Path
+
+    from proofs.engine.workers import Pool
+
+    with Pool(2) as pool:
+        made = [Path(d) for d in pool.submit(_scratch, [0, 1, 2]).completed()]
+        assert all(d.is_dir() and d.parent == Path(pool.scratch) for d in made), made
+    assert not Path(pool.scratch).exists()
+
+
 def test_the_pool_runs_a_later_higher_priority_job_before_the_queued_ones():
     from proofs.engine.workers import SEARCH, STEP, Pool, priority
 

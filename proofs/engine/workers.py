@@ -11,6 +11,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import os
+import shutil
+import tempfile
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Callable, Iterator
@@ -22,6 +24,17 @@ SEARCH, STEP, QUERY = 2, 1, 1
 def priority(kind: int, rank: int) -> int:
     """Higher first: searches, then the earlier system's jobs (the report shows systems in order)."""
     return kind * 1000 - rank
+
+
+def _worker_start(scratch: str) -> None:
+    """A worker ignores Ctrl-C (the CLI terminates the workers) and keeps its temporary
+    files (compiled C harnesses, extracted seeds) under the pool's directory: a worker
+    ends without running `atexit`, so the pool removes them when it closes."""
+    from proofs.interrupt import ignore_interrupts
+
+    ignore_interrupts()
+    tempfile.tempdir = scratch
+    os.environ["TMPDIR"] = scratch
 
 
 class Batch:
@@ -49,17 +62,20 @@ class Pool:
         self.order = itertools.count()
         self.running = 0
         self.lock = threading.Lock()
+        self.scratch = ""
 
     def __enter__(self) -> "Pool":
         if self.workers > 1:
-            from proofs.interrupt import ignore_interrupts  # Ctrl-C: the CLI terminates the workers
-
-            self.executor = ProcessPoolExecutor(max_workers=self.workers, initializer=ignore_interrupts)
+            self.scratch = tempfile.mkdtemp(prefix="ptprove-workers-")
+            self.executor = ProcessPoolExecutor(max_workers=self.workers, initializer=_worker_start,
+                                                initargs=(self.scratch,))
         return self
 
     def __exit__(self, *exc) -> None:
         if self.executor is not None:
             self.executor.shutdown(wait=exc[0] is None, cancel_futures=True)
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
     def submit(self, fn: Callable, jobs: list, priority: int = QUERY) -> Batch:
         if self.executor is None:
