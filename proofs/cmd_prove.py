@@ -77,7 +77,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="run the obligations on the dask.distributed scheduler at ADDRESS "
                         "(e.g. tcp://host:8786; its workers need ptprove installed), or on a local "
                         "cluster of --jobs processes when no address is given")
-    bounds.add_argument("--solver", choices=SOLVERS, default="z3", help="solver for the proofs (default z3)")
+    bounds.add_argument("--solver", choices=SOLVERS, default="z3",
+                        help="solver for the step, initial-state and query obligations (default z3)")
+    bounds.add_argument("--search-solver", choices=SOLVERS, default=None,
+                        help="solver for the BMC search from the initial state (default bitwuzla, "
+                             "faster there; with --rlimit, the --solver)")
     bounds.add_argument("--timeout", type=_positive, default=300,
                         help="seconds per solver query (default %(default)s; a timeout is unknown, exit 3)")
     bounds.add_argument("--rlimit", type=_positive, default=None,
@@ -207,7 +211,12 @@ def _check_options(args: argparse.Namespace) -> None:
         _lifted_c(args)
     if args.record_expectations:
         check_file(args.expectations, "--expectations")
-    for flag, name in (("--solver", args.solver), ("--confirm", args.confirm)):
+    if args.search_solver is None:  # --rlimit asks for deterministic limits: z3's, in every query
+        args.search_solver = args.solver if args.rlimit else "bitwuzla"
+    if args.rlimit and args.search_solver == "bitwuzla":
+        raise UsageError("--rlimit is z3's resource limit; Bitwuzla has none (--search-solver z3)")
+    for flag, name in (("--solver", args.solver), ("--search-solver", args.search_solver),
+                       ("--confirm", args.confirm)):
         if name and not available(name):
             raise SolverError(f"{flag} {name}: solver not installed (pip install {name})")
     check_file(args.json, "--json")
@@ -301,7 +310,8 @@ def _prove(args: argparse.Namespace) -> int:
     # a lifted C version's violated verdicts are first sought by replaying its base's committed
     # traces on it (the project's counterexamples/ when no --vectors DIR is given)
     traces = args.vectors or (str(COUNTEREXAMPLES) if args.c_versions and COUNTEREXAMPLES.is_dir() else None)
-    settings = Settings(solver=args.solver, timeout_ms=args.timeout * 1000, depth=args.depth,
+    settings = Settings(solver=args.solver, search_solver=args.search_solver,
+                        timeout_ms=args.timeout * 1000, depth=args.depth,
                         mode=args.mode, pool=args.pool, jobs=args.jobs or 0,
                         rlimit=args.rlimit, xen_src=args.xen_src, c_source=args.c_source,
                         certificates=None if args.search_all else traces, scheduler=args.scheduler,

@@ -277,7 +277,7 @@ def _how(j: Judge, key: Key, base_v: str, mine: str) -> str:
 
 def _trace(j: Judge, key: Key, depth: int, s: Settings) -> str:
     oid, op = key
-    r, = search(j.machine, [(OBLIGATIONS[oid], op)], depth, s.solver, s.timeout_ms, s.rlimit)
+    r, = search(j.machine, [(OBLIGATIONS[oid], op)], depth, s.search_solver, s.timeout_ms, s.rlimit)
     if r.status == "violated":
         calls = ", ".join(c["call"] for c in r.decoded.get("calls", [])) if r.decoded else ""
         return f"violated: {r.depth}-step trace from the initial state ({calls})"

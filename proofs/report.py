@@ -38,7 +38,7 @@ from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Resul
 CELL = {PROVED: "proved", VIOLATED: "VIOLATED", NOT_INDUCTIVE: "not-inductive", UNKNOWN: "UNKNOWN"}
 STYLE = {PROVED: "green", VIOLATED: "bold red", NOT_INDUCTIVE: "yellow", UNKNOWN: "bold magenta"}
 DIFFERS = " *"  # appended to a cell whose verdict differs from the expectations
-SOLVER_PACKAGES = {"z3": "z3-solver", "cvc5": "cvc5"}
+SOLVER_PACKAGES = {"z3": "z3-solver", "cvc5": "cvc5", "bitwuzla": "bitwuzla"}
 WIDTH = 100  # columns of every line the report prints
 REPORT_FORMAT = "ptprove-report"
 REPORT_VERSION = 1
@@ -77,6 +77,11 @@ def bounds_summary(results: Iterable[Result]) -> str:
     return ", ".join(_fmt_values(k, vs) for k, vs in values.items()) or "none"
 
 
+def solvers_of(results: Iterable[Result]) -> list[str]:
+    """Every solver a verdict rests on: the proofs' and, where a search ran, the search's."""
+    return [name for r in results for name in (r.solver, (r.extra or {}).get("search_solver")) if name]
+
+
 def solver_versions(names: Iterable[str]) -> dict[str, str]:
     out = {}
     for name in dict.fromkeys(names):
@@ -99,7 +104,7 @@ def bounds_text(results: Sequence[Result]) -> str:
 
 def bounds_and_solver_line(results: Sequence[Result]) -> str:
     """"bounds: encodings: ...; calls: ...; solver z3 5.4.0.0"."""
-    solvers = ", ".join(f"{n} {v}" for n, v in solver_versions(r.solver for r in results).items())
+    solvers = ", ".join(f"{n} {v}" for n, v in solver_versions(solvers_of(results)).items())
     return f"bounds: {bounds_text(results)}; solver {solvers or 'none'}"
 
 
@@ -341,7 +346,7 @@ def build_meta(results: Sequence[Result], wall_seconds: Optional[float] = None, 
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = "?"
-    solvers = solver_versions(r.solver for r in results)
+    solvers = solver_versions(solvers_of(results))
     return {
         "solvers": solvers,
         "versions": {**versions, **{SOLVER_PACKAGES.get(n, n): v for n, v in solvers.items()}},

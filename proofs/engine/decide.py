@@ -78,7 +78,7 @@ def _search_job(job: tuple) -> tuple:
     module, version, targets, settings = job
     m = _machine(module, version, settings)
     obs = system_module(module).OBLIGATIONS
-    found = search(m, [(obs[o], op) for o, op in targets], m.depth, settings.solver,
+    found = search(m, [(obs[o], op) for o, op in targets], m.depth, settings.search_solver,
                    settings.timeout_ms, settings.rlimit)
     return job, found
 
@@ -232,6 +232,8 @@ def _result(m: Machine, system: str, version: str, ob: StepObligation, op: str, 
     base = dict(variant=version, invariant=ob.id, operation=m.operations[op], bounds=m.bounds(),
                 solver=settings.solver, statement=ob.statement, where=ob.where, system=system)
     stated = {"assumptions": list(m.assumptions)} if getattr(m, "assumptions", ()) else {}
+    if f and not f.committed:  # the verdict rests on this run's search too
+        stated["search_solver"] = settings.search_solver
     if sound:
         lemmas = f"; assumes lemmas {', '.join(ob.needs)}" if ob.needs else ""
         return Result(verdict=PROVED, seconds=o.seconds, vacuity=o.vacuity,

@@ -10,7 +10,8 @@ class Settings:
     """What every system is decided with.  `mode` and `pool` are the page-table
     systems' geometry; a system that fixes its own says so in its bounds."""
 
-    solver: str = "z3"
+    solver: str = "z3"  # step, initial-state and query obligations (and the models a CTI needs)
+    search_solver: str = "bitwuzla"  # the BMC search from the initial state: it wins there (make bench)
     timeout_ms: int = 300_000
     depth: int = 6  # BMC bound, in atomic steps (a call's prologue or one loop iteration)
     mode: str = "sv39"

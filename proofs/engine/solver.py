@@ -12,7 +12,7 @@ from model.term import TRUE, Bool, any_of
 from proofs.errors import SolverError
 
 SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
-SOLVERS = ("z3", "cvc5")
+SOLVERS = ("z3", "cvc5", "bitwuzla")  # bitwuzla: its own package (proofs/engine/bitwuzla.py)
 
 
 @dataclass
@@ -36,6 +36,9 @@ class _Model:
 
 
 def available(name: str) -> bool:
+    if name == "bitwuzla":
+        from proofs.engine import bitwuzla
+        return bitwuzla.installed()
     try:
         return name in S.get_env().factory.all_solvers()
     except Exception:  # a broken optional solver must not break the factory user
@@ -49,17 +52,28 @@ def _options(solver: str, timeout_ms: int, rlimit: Optional[int]) -> dict:
     return {"timeout": timeout_ms, **({"rlimit": rlimit} if rlimit else {})}
 
 
-def check(formula: FNode, solver: str = "z3", timeout_ms: int = 60_000,
-          rlimit: Optional[int] = None) -> Answer:
-    """Is `formula` satisfiable?  With a model of its free symbols when it is."""
+def _open(solver: str, timeout_ms: int, rlimit: Optional[int], incremental: bool = False):
+    """A solver object with pysmt's interface (add_assertion, push, pop, solve, get_model)."""
     if solver not in SOLVERS:
         raise SolverError(f"unknown solver {solver!r} (known: {', '.join(SOLVERS)})")
     if not available(solver):
         raise SolverError(f"solver {solver!r} is not installed (pip install {solver})")
-    opts = _options(solver, timeout_ms, rlimit)
-    from pysmt.logics import QF_AUFBV
     try:
-        with S.Solver(name=solver, logic=QF_AUFBV, solver_options=opts) as s:
+        if solver == "bitwuzla":
+            from proofs.engine import bitwuzla
+            return bitwuzla.solver(timeout_ms, rlimit)
+        from pysmt.logics import QF_AUFBV
+        return S.Solver(name=solver, logic=QF_AUFBV, solver_options=_options(solver, timeout_ms, rlimit),
+                        incremental=incremental)
+    except PysmtException as e:
+        raise SolverError(f"solver {solver!r}: {str(e).splitlines()[0]}") from None
+
+
+def check(formula: FNode, solver: str = "z3", timeout_ms: int = 60_000,
+          rlimit: Optional[int] = None) -> Answer:
+    """Is `formula` satisfiable?  With a model of its free symbols when it is."""
+    try:
+        with _open(solver, timeout_ms, rlimit) as s:
             s.add_assertion(formula)
             try:
                 sat = s.solve()
@@ -107,14 +121,8 @@ class Incremental:
     """One solver kept across queries (BMC deepens the same unrolling)."""
 
     def __init__(self, solver: str = "z3", timeout_ms: int = 60_000, rlimit: Optional[int] = None):
-        if solver not in SOLVERS:
-            raise SolverError(f"unknown solver {solver!r} (known: {', '.join(SOLVERS)})")
-        if not available(solver):
-            raise SolverError(f"solver {solver!r} is not installed (pip install {solver})")
-        from pysmt.logics import QF_AUFBV
-        opts = _options(solver, timeout_ms, rlimit)
         self.name = solver
-        self.s = S.Solver(name=solver, logic=QF_AUFBV, solver_options=opts, incremental=True)
+        self.s = _open(solver, timeout_ms, rlimit, incremental=True)
 
     def add(self, formula: FNode) -> None:
         try:
