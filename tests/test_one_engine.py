@@ -22,7 +22,7 @@ CHEAP = {
     "riscv-pt": ("riscv-pt-upstream", "refusal"),
     "arm-pt": ("arm-pt-upstream", "lemma-pool"),
     "riscv-fixmap": ("riscv-fixmap-upstream", "layout-slots"),
-    "p2m": ("riscv-p2m-upstream", "well-formed"),
+    "p2m": ("riscv-p2m-v5", "refcount"),
 }
 
 

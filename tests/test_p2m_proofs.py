@@ -34,14 +34,14 @@ def test_wrong_way_descend_loop_is_a_two_call_trace():
     search chooses); upstream's only trace within two calls is the failed split of a
     foreign superpage (its children's type is read from a metadata page that is not there)."""
     (found,) = search(machine("riscv-p2m-v2", Settings()), [(OBLIGATIONS["footprint"], "set-4k")],
-                      2, "z3", 120_000)
+                      2, Settings().search_solver, 120_000)
     assert (found.status, found.depth) == ("violated", 2)
     trace = found.decoded
     assert [s["order"] for s in trace["steps"]][-1] == 0 and trace["steps"][0]["order"] > 0
     assert trace["other_gfn"]["ok"] and trace["other_gfn"]["after"] != {
         k: v for k, v in trace["other_gfn"].items() if k != "after"}
     (up,) = search(machine("riscv-p2m-upstream", Settings()),
-                   [(OBLIGATIONS["footprint"], "set-4k")], 2, "z3", 120_000)
+                   [(OBLIGATIONS["footprint"], "set-4k")], 2, Settings().search_solver, 120_000)
     assert (up.status, up.depth) == ("violated", 2)
     first, last = up.decoded["steps"]
     assert first["type"].startswith("p2m_map_foreign") and first["order"] == 1 and last["order"] == 0
