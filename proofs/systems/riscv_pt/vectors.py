@@ -9,6 +9,13 @@ record each call's return code, the entries that break the obligation and the
 tables the model predicts when every call has returned.  The shrink depends
 only on its input, so the same trace always gives the same bytes, and a
 canonical vector is a fixpoint of it.
+
+The same machinery makes arm-pt's vectors (Arm's xen_pt_update runs on this
+machine's State and Step, `model/arm/pt.py`): what differs between the two is
+a `TraceArch` (the initial state, the MMU's view, the contract, the entry
+format and the walk's levels, the entry points' names and flags), riscv-pt's
+`RISCV` here and arm-pt's `ARM` in `proofs/systems/arm_pt/vectors.py`; each
+function takes it from the version it is given (`arch_of`).
 """
 from __future__ import annotations
 
@@ -68,6 +75,101 @@ def variant_of(version: str, mode: str, pool: int):
     return cls(Geometry(MODES[mode], pool=pool))
 
 
+class TraceArch:
+    """What trace vectors need of a system whose machine is `model/riscv/machine.py`'s
+    (State, Step, calls as an op and four arguments): riscv-pt's, the defaults here."""
+
+    system = SYSTEM
+    arch = "riscv"
+    arg_names = ARG_NAMES
+    #: op -> the arguments that are virtual addresses
+    address_args = {0: (0,), 1: (0, 1), 2: (0,), 3: (0,)}
+    #: a request flag that selects the mapping size (tried beside each preset)
+    size_flag = PTE_SMALL
+    contract_where = "proofs/systems/riscv_pt/contract.py"
+
+    def obligations(self) -> dict[str, Invariant]:
+        return _obligations()
+
+    def variant(self, version: str, mode: str, pool: int):
+        return variant_of(version, mode, pool)
+
+    def machine(self, version: str, settings):
+        return rvm.machine(version, settings)
+
+    def initial(self, v) -> State:
+        return initial_state(v.geo)
+
+    def view(self, v, st: Step, va) -> View:
+        return View(v, st, va)
+
+    def contract(self, v, call) -> Bool:
+        return call_ok(call, v)
+
+    def function(self, op: int) -> str:
+        return OPS[op].split(" ")[0]
+
+    def op_of(self, r) -> int:
+        """The operation of a result, as the shrink orders them (the entry point's op id)."""
+        return next(k for k, name in OPS.items() if name == r.operation)
+
+    def op_key(self, op: int) -> str:
+        """The engine's key of that operation (search, committed traces)."""
+        return OP_NAMES[op]
+
+    def concrete(self, call) -> ConcreteCall:
+        return call  # riscv-pt's traces hold ConcreteCalls already
+
+    # -- the tables and the MMU's walk
+    def va_bits(self, v) -> int:
+        return v.geo.mode.va_bits
+
+    def root_level(self, v) -> int:
+        return v.geo.top
+
+    def next_level(self, level: int) -> int:
+        return level - 1
+
+    def level_shift(self, v, level: int) -> int:
+        """log2 of the bytes one entry at `level` maps."""
+        return PAGE_SHIFT + PAGETABLE_ORDER * level
+
+    def child(self, v, x: int, level: int) -> Optional[int]:
+        """The table frame entry `x` at `level` points to (None: not a table pointer)."""
+        if level > 0 and bool(classify(pte_word(x), level, v.geo.mode).pointer):
+            return x >> PTE_PPN_SHIFT & ((1 << FRAME_BITS) - 1)
+        return None
+
+    def format_entry(self, v, x: int, level: Optional[int]) -> str:
+        return format_pte(x, v.geo.mode, min(level if level is not None else 0, v.geo.top))
+
+    def translation(self, t) -> dict[str, Any]:
+        return _tr(t)
+
+
+RISCV = TraceArch()
+
+
+def arch_named(system: str) -> TraceArch:
+    """The TraceArch of a system id (a vector's `system`)."""
+    if system == "arm-pt":
+        from proofs.systems.arm_pt.vectors import ARM
+
+        return ARM
+    return RISCV
+
+
+def arch_of(v) -> TraceArch:
+    """The TraceArch of a version (a model instance)."""
+    return arch_named("arm-pt" if getattr(v, "arch", "riscv") == "arm" else SYSTEM)
+
+
+def arch_of_version(version: str) -> TraceArch:
+    from proofs.systems.arm_pt.versions import VERSIONS as ARM_VERSIONS
+
+    return arch_named("arm-pt" if version in ARM_VERSIONS else SYSTEM)
+
+
 # ---------------------------------------------------------------------------
 # running calls concretely
 
@@ -91,7 +193,8 @@ def run(v, inv: Optional[Invariant], calls: list[ConcreteCall], va: int,
     """Offer the calls one after another, each run until it returns (or halts).
     With an obligation, stop at the first step that breaks it (not judged on a
     step that halts), or after `max_steps` steps."""
-    s = start or initial_state(v.geo)
+    a = arch_of(v)
+    s = start or a.initial(v)
     steps: list[Step] = []
     owner: list[int] = []
     broke = None
@@ -107,7 +210,7 @@ def run(v, inv: Optional[Invariant], calls: list[ConcreteCall], va: int,
             owner.append(i)
             s = st.post
             if (broke is None and inv is not None and int(s.pc) != PC_HALTED
-                    and not bool(inv.holds(View(v, st, bv(va, 64))))):
+                    and not bool(inv.holds(a.view(v, st, bv(va, 64))))):
                 broke = len(steps) - 1
                 if stop_at_break:
                     return Run(steps, owner, broke, s)
@@ -118,7 +221,8 @@ def run(v, inv: Optional[Invariant], calls: list[ConcreteCall], va: int,
 
 
 def _contract(v, calls: list[ConcreteCall]) -> bool:
-    return all(bool(call_ok(c.call(), v)) for c in calls)
+    a = arch_of(v)
+    return all(bool(a.contract(v, c.call())) for c in calls)
 
 
 # ---------------------------------------------------------------------------
@@ -131,8 +235,7 @@ def _popcount(x: int) -> int:
 #: obligations about pt_update's loop variables (vfn, left, mfn): their
 #: breaking step is judged on those, not on the entry it writes
 LOOP_OBLIGATIONS = ("lemma-progress", "lemma-frame")
-#: op -> the arguments that are virtual addresses
-ADDRESS_ARGS = {0: (0,), 1: (0, 1), 2: (0,), 3: (0,)}
+ADDRESS_ARGS = TraceArch.address_args
 
 
 def breaking_writes(st: Step) -> list:
@@ -143,21 +246,21 @@ def breaking_writes(st: Step) -> list:
 def mmu_place(v, state: State, frame: int, idx: int) -> Optional[tuple[int, int]]:
     """(first virtual address, level) of the entry at (frame, idx) as the MMU
     reaches it from the root in `state`, or None when no walk reaches it."""
-    mode, seen = v.geo.mode, set()
+    a, seen = arch_of(v), set()
 
     def walk(f: int, level: int, base: int) -> Optional[tuple[int, int]]:
         if f == frame:
-            return canonical_va(base | idx << (PAGE_SHIFT + PAGETABLE_ORDER * level), mode.va_bits), level
+            return canonical_va(base | idx << a.level_shift(v, level), a.va_bits(v)), level
         seen.add(f)
         for i, x in state.mem.frame_entries(f).items():
-            child = x >> PTE_PPN_SHIFT & ((1 << FRAME_BITS) - 1)
-            if level > 0 and bool(classify(pte_word(x), level, mode).pointer) and child not in seen:
-                got = walk(child, level - 1, base | i << (PAGE_SHIFT + PAGETABLE_ORDER * level))
+            child = a.child(v, x, level)
+            if child is not None and child not in seen:
+                got = walk(child, a.next_level(level), base | i << a.level_shift(v, level))
                 if got:
                     return got
         return None
 
-    return walk(v.geo.root, v.geo.top, 0)
+    return walk(v.geo.root, a.root_level(v), 0)
 
 
 def entry_place(v, st: Step, w) -> tuple[int, int]:
@@ -168,15 +271,15 @@ def entry_place(v, st: Step, w) -> tuple[int, int]:
     got = mmu_place(v, st.post, frame, idx) or mmu_place(v, st.pre, frame, idx)
     if got:
         return got
-    level = int(w.level)
-    size = 1 << (PAGE_SHIFT + PAGETABLE_ORDER * level)
-    return canonical_va((int(st.pre.vfn) << PAGE_SHIFT) & ~(size - 1), v.geo.mode.va_bits), level
+    level, a = int(w.level), arch_of(v)
+    size = 1 << a.level_shift(v, level)
+    return canonical_va((int(st.pre.vfn) << PAGE_SHIFT) & ~(size - 1), a.va_bits(v)), level
 
 
 def entry_range(v, st: Step, w) -> tuple[int, int]:
     """[first, last] virtual address the entry written by `w` maps (`entry_place`)."""
     first, level = entry_place(v, st, w)
-    return first, first + (1 << (PAGE_SHIFT + PAGETABLE_ORDER * level)) - 1
+    return first, first + (1 << arch_of(v).level_shift(v, level)) - 1
 
 
 def meaningful(inv: Invariant, st: Step) -> bool:
@@ -193,7 +296,7 @@ def witness_inside(v, st: Step, va: int) -> bool:
     writes = breaking_writes(st)
     changed = [w for w in writes if int(w.old) != int(w.new)] or writes
     if not writes:
-        page = canonical_va(int(st.pre.vfn) << PAGE_SHIFT, v.geo.mode.va_bits)
+        page = canonical_va(int(st.pre.vfn) << PAGE_SHIFT, arch_of(v).va_bits(v))
         return int(st.pre.pc) != PC_LOOP or page <= va < page + (1 << PAGE_SHIFT)
     return any(lo <= va <= hi for lo, hi in (entry_range(v, st, w) for w in changed))
 
@@ -226,7 +329,7 @@ def _candidates(x: int) -> list[int]:
 def _witnesses(v, x: int, r: Optional[Run]) -> list[int]:
     """Witness addresses to try: canonical ones (the MMU's view of `x`'s
     smaller values), the first address of each entry the breaking step wrote first."""
-    bits = v.geo.mode.va_bits
+    bits = arch_of(v).va_bits(v)
     st = r.steps[r.broke] if r else None
     starts = [entry_range(v, st, w)[0] for w in breaking_writes(st)] if st else []
     if st is not None and not starts and int(st.pre.pc) == PC_LOOP:
@@ -236,7 +339,7 @@ def _witnesses(v, x: int, r: Optional[Run]) -> list[int]:
 
 
 def _flag_candidates(v, x: int) -> list[int]:
-    presets = [p | s for p in v.FLAG_PRESETS for s in (0, PTE_SMALL)]
+    presets = [p | s for p in v.FLAG_PRESETS for s in (0, arch_of(v).size_flag)]
     return [c for c in sorted(set(presets), key=lambda f: (_popcount(f), f)) if c != x]
 
 
@@ -251,13 +354,14 @@ def _try(v, inv, calls, va, best) -> Optional[tuple]:
     return (c, calls, va) if c < best else None
 
 
-def _moved(calls: list[ConcreteCall], va: int, delta: int, va_bits: int) -> tuple[list[ConcreteCall], int]:
+def _moved(calls: list[ConcreteCall], va: int, delta: int, va_bits: int,
+           address_args: dict = ADDRESS_ARGS) -> tuple[list[ConcreteCall], int]:
     """The whole scenario `delta` lower in the address space (every virtual
     address argument and the witness)."""
     mask = (1 << 64) - 1
     out = []
     for c in calls:
-        args = tuple((a - delta) & mask if k in ADDRESS_ARGS[c.op] else a for k, a in enumerate(c.args))
+        args = tuple((a - delta) & mask if k in address_args[c.op] else a for k, a in enumerate(c.args))
         out.append(ConcreteCall(c.op, args))
     return out, canonical_va((va - delta) & mask, va_bits)
 
@@ -289,7 +393,8 @@ def canonical(v, inv: Invariant, calls: list[ConcreteCall], va: int) -> tuple[li
                           "when replayed concretely")
     calls = calls[:r.call_of_step[r.broke] + 1]
     best = cost(calls, va, r, v, inv)
-    bits = v.geo.mode.va_bits
+    a = arch_of(v)
+    bits = a.va_bits(v)
     changed = True
     while changed:
         changed = False
@@ -331,10 +436,10 @@ def canonical(v, inv: Invariant, calls: list[ConcreteCall], va: int) -> tuple[li
                 if attempt(moved, canonical_va(sub(va), bits)):
                     break
         # the whole scenario lower in the address space
-        addresses = sorted({c.args[k] for c in calls for k in ADDRESS_ARGS[c.op]})
+        addresses = sorted({c.args[k] for c in calls for k in a.address_args[c.op]})
         for old in addresses:
             for x in _candidates(old):
-                moved, moved_va = _moved(calls, va, old - x, bits)
+                moved, moved_va = _moved(calls, va, old - x, bits, a.address_args)
                 if attempt(moved, moved_va) or attempt(moved, va):
                     break
     return calls, va
@@ -343,8 +448,8 @@ def canonical(v, inv: Invariant, calls: list[ConcreteCall], va: int) -> tuple[li
 # ---------------------------------------------------------------------------
 # vectors
 
-def _hex_args(c: ConcreteCall) -> dict[str, str]:
-    return {n: hex(x) for n, x in zip(ARG_NAMES[c.op], c.args)}
+def _hex_args(c: ConcreteCall, arg_names: dict = ARG_NAMES) -> dict[str, str]:
+    return {n: hex(x) for n, x in zip(arg_names[c.op], c.args)}
 
 
 def _rc_name(rc: int) -> str:
@@ -355,7 +460,7 @@ def table_level(v, s: State, frame: int) -> Optional[int]:
     """The level a frame is a table at (root or a pool page handed out), else None."""
     geo = v.geo
     if frame == geo.root:
-        return geo.top
+        return arch_of(v).root_level(v)
     k = frame - geo.pool_base
     if 0 <= k < int(s.next_free):
         return int(s.pool_level[k])
@@ -365,12 +470,11 @@ def table_level(v, s: State, frame: int) -> Optional[int]:
 def tables(v, s: State) -> list[dict[str, Any]]:
     """Every frame with a nonzero entry: the root first, then by frame number."""
     frames = sorted({f for (f, _), x in s.mem.cells.items() if x}, key=lambda f: (f != v.geo.root, f))
-    out = []
+    out, a = [], arch_of(v)
     for f in frames:
         lvl = table_level(v, s, f)
-        shown = min(lvl if lvl is not None else 0, v.geo.top)
         out.append({"frame": hex(f), "level": lvl,
-                    "entries": [{"index": i, "raw": hex(x), "decoded": format_pte(x, v.geo.mode, shown)}
+                    "entries": [{"index": i, "raw": hex(x), "decoded": a.format_entry(v, x, lvl)}
                                 for i, x in s.mem.frame_entries(f).items()]})
     return out
 
@@ -382,12 +486,12 @@ def _assert_hit(st: Step) -> Optional[str]:
     return None
 
 
-def _calls_out(calls: list[ConcreteCall], r: Run) -> list[dict[str, Any]]:
+def _calls_out(calls: list[ConcreteCall], r: Run, a: TraceArch = RISCV) -> list[dict[str, Any]]:
     out = []
     for i, c in enumerate(calls):
         mine = [st for st, o in zip(r.steps, r.call_of_step) if o == i]
-        item: dict[str, Any] = {"call": OP_NAMES[c.op], "function": OPS[c.op].split(" ")[0],
-                                "args": _hex_args(c), "steps": len(mine)}
+        item: dict[str, Any] = {"call": OP_NAMES[c.op], "function": a.function(c.op),
+                                "args": _hex_args(c, a.arg_names), "steps": len(mine)}
         last = mine[-1] if mine else None
         if last is not None and int(last.post.pc) == PC_IDLE:
             rc = rc_value(last.post.rc)
@@ -403,13 +507,13 @@ def _calls_out(calls: list[ConcreteCall], r: Run) -> list[dict[str, Any]]:
 
 
 def _writes(v, st: Step) -> list[dict[str, Any]]:
-    out = []
+    out, a = [], arch_of(v)
     for w in st.writes:
         if bool(w.guard):
-            lvl = min(int(w.level), v.geo.top)
+            lvl = int(w.level)
             out.append({"table": hex(int(w.frame)), "index": int(w.idx), "level": int(w.level), "by": w.why,
-                        "old": hex(int(w.old)), "old_decoded": format_pte(int(w.old), v.geo.mode, lvl),
-                        "new": hex(int(w.new)), "new_decoded": format_pte(int(w.new), v.geo.mode, lvl)})
+                        "old": hex(int(w.old)), "old_decoded": a.format_entry(v, int(w.old), lvl),
+                        "new": hex(int(w.new)), "new_decoded": a.format_entry(v, int(w.new), lvl)})
     return out
 
 
@@ -420,13 +524,13 @@ def _expected(v, r: Run) -> dict[str, Any]:
 
 
 def _violation(v, r: Run, va: int) -> dict[str, Any]:
-    bst = r.steps[r.broke]
-    view = View(v, bst, bv(va, 64))
+    bst, a = r.steps[r.broke], arch_of(v)
+    view = a.view(v, bst, bv(va, 64))
     ci = r.call_of_step[r.broke]
     return {"witness_va": hex(va), "step": r.broke, "call": ci,
             "iteration": sum(1 for o in r.call_of_step[:r.broke] if o == ci),
             "entries": _writes(v, bst),
-            "translation_before": _tr(view.before), "translation_after": _tr(view.after)}
+            "translation_before": a.translation(view.before), "translation_after": a.translation(view.after)}
 
 
 def build(v, inv: Optional[Invariant], calls: list[ConcreteCall], va: int, bounds: dict,
@@ -434,10 +538,10 @@ def build(v, inv: Optional[Invariant], calls: list[ConcreteCall], va: int, bound
     """The vector of canonical (calls, va), replayed, decoded, with the state the
     model predicts once every call has returned.  Without an obligation it is a
     regression vector: `regression` is (name, statement, where)."""
-    r = run(v, inv, calls, va, stop_at_break=False)
+    r, a = run(v, inv, calls, va, stop_at_break=False), arch_of(v)
     if inv is not None and r.broke is None:
         raise VectorError(f"the calls do not break {inv.id} on {v.name}")
-    head: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION, "system": SYSTEM,
+    head: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION, "system": a.system,
                             "version": v.name, "source": v.source}
     if inv is not None:
         head["obligation"] = {"id": inv.id, "statement": inv.statement, "where": inv.where,
@@ -452,27 +556,27 @@ def build(v, inv: Optional[Invariant], calls: list[ConcreteCall], va: int, bound
         head["verdict"] = "holds"
         bounds = {**bounds, "trace_steps": len(r.steps)}
     return {
-        **head, "kind": "trace", "arch": "riscv", "mode": v.geo.mode.name, "bounds": bounds,
+        **head, "kind": "trace", "arch": a.arch, "mode": v.geo.mode.name, "bounds": bounds,
         "solver": solver,
         "initial_state": {"from": "initial: root table allocated and empty, no pool page handed out",
                           "root": hex(v.geo.root), "pool_base": hex(v.geo.pool_base), "tables": []},
-        "calls": _calls_out(calls, r),
+        "calls": _calls_out(calls, r, a),
         "violation": _violation(v, r, va) if inv is not None else None,
         "expected": _expected(v, r),
     }
 
 
 def calls_of(vector: dict) -> list[ConcreteCall]:
-    out = []
+    out, names = [], arch_named(vector["system"]).arg_names
     for c in vector["calls"]:
         op = OP_IDS.get(c["call"])
         if op is None:
             raise VectorError(f"unknown call {c['call']!r} in vector")
         try:
-            args = tuple(int(c["args"][n], 16) for n in ARG_NAMES[op])
+            args = tuple(int(c["args"][n], 16) for n in names[op])
         except (KeyError, ValueError):
             raise VectorError(f"call {c['call']}: arguments {sorted(c['args'])} are not "
-                              f"{', '.join(ARG_NAMES[op])} in hex") from None
+                              f"{', '.join(names[op])} in hex") from None
         out.append(ConcreteCall(op, args + (0,) * (4 - len(args))))
     return out
 
@@ -481,7 +585,7 @@ def variant_for(vector: dict):
     _need(vector)
     if vector["version"] not in VARIANTS and "c_file" in vector["bounds"]:
         return _lifted_version(vector)
-    return variant_of(vector["version"], vector["mode"], int(vector["bounds"]["pool"]))
+    return arch_named(vector["system"]).variant(vector["version"], vector["mode"], int(vector["bounds"]["pool"]))
 
 
 def _lifted_version(vector: dict):
@@ -510,9 +614,9 @@ def _lifted_version(vector: dict):
 def obligation_of(vector: dict) -> Optional[Invariant]:
     if vector["verdict"] == "holds":
         return None
-    inv = _obligations().get(vector["obligation"]["id"])
+    inv = arch_named(vector["system"]).obligations().get(vector["obligation"]["id"])
     if inv is None:
-        raise VectorError(f"unknown riscv-pt obligation {vector['obligation']['id']!r} in vector")
+        raise VectorError(f"unknown {vector['system']} obligation {vector['obligation']['id']!r} in vector")
     return inv
 
 
@@ -531,24 +635,25 @@ def fresh_counterexample(job: tuple) -> tuple:
     vectors are made here, where the solver's input depends on nothing else."""
     from proofs.engine.search import search
     from proofs.engine.step import step_check
-    from proofs.systems.riscv_pt.machine import machine
 
     kind, version, ob, op, settings, depth = job
-    m = machine(version, settings)
+    a = arch_of_version(version)
+    m = a.machine(version, settings)
     v = m.v
-    inv = _obligations()[ob]
+    inv = a.obligations()[ob]
     if kind == "step":
-        out = step_check(m, inv, OP_NAMES[op], settings.solver, settings.timeout_ms, settings.rlimit)
+        out = step_check(m, inv, a.op_key(op), settings.solver, settings.timeout_ms, settings.rlimit)
         if out.status != "cti":
-            raise VectorError(f"internal error: {version} {ob} {OP_NAMES[op]}: no counterexample to the "
+            raise VectorError(f"internal error: {version} {ob} {a.op_key(op)}: no counterexample to the "
                               f"step in a fresh run ({out.status})")
         return kind, out.cti["pre_state"], int(out.cti["witness_va"], 16)
     # the run found no shorter trace for this operation: ask only at its depth
-    out, = search(m, [(inv, OP_NAMES[op])], depth, settings.solver, settings.timeout_ms,
+    out, = search(m, [(inv, a.op_key(op))], depth, settings.solver, settings.timeout_ms,
                   settings.rlimit, first=depth)
     if out.status != "violated":
-        raise VectorError(f"internal error: {version} {ob} {OP_NAMES[op]}: no trace in a fresh run ({out.status})")
-    return (kind, *canonical(v, inv, started_calls(v, out.trace.calls), out.trace.va))
+        raise VectorError(f"internal error: {version} {ob} {a.op_key(op)}: no trace in a fresh run ({out.status})")
+    calls = [a.concrete(c) for c in out.trace.calls]
+    return (kind, *canonical(v, inv, started_calls(v, calls), out.trace.va))
 
 
 def _fresh(jobs: list[tuple], workers: int) -> list[tuple]:
@@ -584,36 +689,38 @@ def from_results(results: Iterable, settings) -> list[dict]:
             steps.setdefault((r.variant, r.invariant), []).append(r)
     jobs, meta = [], []
     for (version, ob), rs in sorted(traces.items()):
-        r = min(rs, key=lambda r: (r.extra["trace_steps"], _op_id(r)))
-        jobs.append(("trace", version, ob, _op_id(r), settings, r.extra["trace_steps"]))
+        a = arch_of_version(version)
+        r = min(rs, key=lambda r: (r.extra["trace_steps"], a.op_of(r)))
+        jobs.append(("trace", version, ob, a.op_of(r), settings, r.extra["trace_steps"]))
         meta.append((rs, r.solver))
     for (version, ob), rs in sorted(steps.items()):
         if (version, ob) not in traces:
-            r = min(rs, key=_op_id)
-            jobs.append(("step", version, ob, _op_id(r), settings, 0))
+            r = min(rs, key=arch_of_version(version).op_of)
+            jobs.append(("step", version, ob, arch_of_version(version).op_of(r), settings, 0))
             meta.append((rs, r.solver))
-    fresh = [j for j, (rs, _) in zip(jobs, meta) if _committed(rs, j[3]) is None]
+    fresh = [j for j, (rs, _) in zip(jobs, meta) if _committed(rs, j[3], arch_of_version(j[1])) is None]
     made = dict(zip((j[1:4] for j in fresh), _fresh(fresh, settings.jobs or 2)))
     out = []
     for (kind, version, ob, op, _, _), (rs, solver) in zip(jobs, meta):
-        m, inv = rvm.machine(version, settings), _obligations()[ob]
+        a = arch_of_version(version)
+        m, inv = a.machine(version, settings), a.obligations()[ob]
         v, bounds = m.v, {**m.bounds()}
-        got = made.get((version, ob, op)) or _from_committed(v, inv, _committed(rs, op))
+        got = made.get((version, ob, op)) or _from_committed(v, inv, _committed(rs, op, a))
         if kind == "step":
             vec = step_vector(v, inv, got[1], got[2], bounds, solver)
         else:
             vec = build(v, inv, got[1], got[2], bounds, solver)
             _replayed_on_compiled(v, got[1], vec)
-        vec["obligation"]["violated_in"] = [OP_NAMES[k] for k in sorted(map(_op_id, rs))]
-        vec["obligation"]["vector_from"] = OP_NAMES[op]
+        vec["obligation"]["violated_in"] = [a.op_key(k) for k in sorted(map(a.op_of, rs))]
+        vec["obligation"]["vector_from"] = a.op_key(op)
         out.append(vec)
     return out
 
 
-def _committed(rs: list, op: int) -> Optional[dict]:
+def _committed(rs: list, op: int, a: TraceArch = RISCV) -> Optional[dict]:
     """The committed trace that established the operation's verdict, if one did
     (`proofs/engine/certificates.py`): the vector's own, so no fresh search is needed."""
-    r = next(r for r in rs if _op_id(r) == op)
+    r = next(r for r in rs if a.op_of(r) == op)
     return r.extra["replay"] if r.extra.get("established_by") == "committed trace" else None
 
 
@@ -660,7 +767,7 @@ def _replayed_on_compiled(v, calls: list[ConcreteCall], vec: dict) -> None:
 
 def started_calls(v, step_calls: list[ConcreteCall]) -> list[ConcreteCall]:
     """The calls a step trace started (the call offered while the machine was idle)."""
-    s = initial_state(v.geo)
+    s = arch_of(v).initial(v)
     out = []
     for cc in step_calls:
         if int(s.pc) == PC_IDLE:
@@ -672,7 +779,8 @@ def started_calls(v, step_calls: list[ConcreteCall]) -> list[ConcreteCall]:
 def _need(vector: dict) -> None:
     missing = [k for k in ("initial_state", "calls", "violation", "expected") if k not in vector]
     if vector["kind"] not in ("trace", "step") or missing:
-        raise VectorError(f"a riscv-pt vector needs kind 'trace' or 'step' and {', '.join(missing) or 'calls'}")
+        raise VectorError(f"a {vector['system']} vector needs kind 'trace' or 'step' and "
+                          f"{', '.join(missing) or 'calls'}")
     if vector["kind"] == "step" and "machine" not in vector["initial_state"]:
         raise VectorError("a riscv-pt step vector needs initial_state.machine")
 
@@ -688,7 +796,7 @@ def replay(vector: dict) -> list[str]:
     va = int(vector["violation"]["witness_va"], 16) if vector.get("violation") else 0
     problems = []
     if not _contract(v, calls):
-        problems.append("a call is outside the caller contract (proofs/systems/riscv_pt/contract.py)")
+        problems.append(f"a call is outside the caller contract ({arch_of(v).contract_where})")
     if inv is not None:
         r = run(v, inv, calls, va, stop_at_break=False)
         if r.broke is None:
@@ -699,7 +807,7 @@ def replay(vector: dict) -> list[str]:
                             f"{vector['violation']['step'] + 1}")  # 1-based, as every trace prints
     else:
         r = run(v, None, calls, 0)
-    got = {"calls": _calls_out(calls, r), "expected": _expected(v, r)}
+    got = {"calls": _calls_out(calls, r, arch_of(v)), "expected": _expected(v, r)}
     for i, (want, have) in enumerate(zip(vector["calls"], got["calls"])):
         if want.get("rc") != have.get("rc"):
             problems.append(f"call {i + 1} ({want['call']}) returns {have.get('rc')}, the vector says "
