@@ -82,6 +82,10 @@ class TraceArch:
     system = SYSTEM
     arch = "riscv"
     arg_names = ARG_NAMES
+    #: a call's name in a vector -> its op
+    op_ids = OP_IDS
+    #: op -> the argument that holds the PAGE_HYPERVISOR_* flags
+    flag_arg = FLAG_ARG
     #: op -> the arguments that are virtual addresses
     address_args = {0: (0,), 1: (0, 1), 2: (0,), 3: (0,)}
     #: a request flag that selects the mapping size (tried beside each preset)
@@ -105,6 +109,14 @@ class TraceArch:
 
     def contract(self, v, call) -> Bool:
         return call_ok(call, v)
+
+    def contract_calls(self, v, calls: list[ConcreteCall]) -> bool:
+        """Every call is one the caller contract allows (riscv-pt's and arm-pt's do
+        not depend on the state a call is made in)."""
+        return all(bool(self.contract(v, c.call())) for c in calls)
+
+    def call_name(self, op: int) -> str:
+        return OP_NAMES[op]
 
     def function(self, op: int) -> str:
         return OPS[op].split(" ")[0]
@@ -156,18 +168,26 @@ def arch_named(system: str) -> TraceArch:
         from proofs.systems.arm_pt.vectors import ARM
 
         return ARM
+    if system == "riscv-fixmap":
+        from proofs.systems.riscv_fixmap.vectors import FIXMAP
+
+        return FIXMAP
     return RISCV
+
+
+def arch_of_version(version: str) -> TraceArch:
+    """The TraceArch of a version by name (a lifted C version is riscv-pt's)."""
+    from proofs.systems.arm_pt.versions import VERSIONS as ARM_VERSIONS
+    from proofs.systems.riscv_fixmap.versions import VERSIONS as FIXMAP_VERSIONS
+
+    if version in ARM_VERSIONS:
+        return arch_named("arm-pt")
+    return arch_named("riscv-fixmap" if version in FIXMAP_VERSIONS else SYSTEM)
 
 
 def arch_of(v) -> TraceArch:
     """The TraceArch of a version (a model instance)."""
-    return arch_named("arm-pt" if getattr(v, "arch", "riscv") == "arm" else SYSTEM)
-
-
-def arch_of_version(version: str) -> TraceArch:
-    from proofs.systems.arm_pt.versions import VERSIONS as ARM_VERSIONS
-
-    return arch_named("arm-pt" if version in ARM_VERSIONS else SYSTEM)
+    return arch_of_version(v.name)
 
 
 # ---------------------------------------------------------------------------
@@ -221,8 +241,7 @@ def run(v, inv: Optional[Invariant], calls: list[ConcreteCall], va: int,
 
 
 def _contract(v, calls: list[ConcreteCall]) -> bool:
-    a = arch_of(v)
-    return all(bool(a.contract(v, c.call())) for c in calls)
+    return arch_of(v).contract_calls(v, calls)
 
 
 # ---------------------------------------------------------------------------
@@ -415,7 +434,7 @@ def canonical(v, inv: Invariant, calls: list[ConcreteCall], va: int) -> tuple[li
                 if i >= len(calls):
                     break
                 c = calls[i]
-                cands = (_flag_candidates(v, c.args[k]) if FLAG_ARG.get(c.op) == k
+                cands = (_flag_candidates(v, c.args[k]) if a.flag_arg.get(c.op) == k
                          else _candidates(c.args[k]))
                 for x in cands:
                     c = calls[i]
@@ -490,7 +509,7 @@ def _calls_out(calls: list[ConcreteCall], r: Run, a: TraceArch = RISCV) -> list[
     out = []
     for i, c in enumerate(calls):
         mine = [st for st, o in zip(r.steps, r.call_of_step) if o == i]
-        item: dict[str, Any] = {"call": OP_NAMES[c.op], "function": a.function(c.op),
+        item: dict[str, Any] = {"call": a.call_name(c.op), "function": a.function(c.op),
                                 "args": _hex_args(c, a.arg_names), "steps": len(mine)}
         last = mine[-1] if mine else None
         if last is not None and int(last.post.pc) == PC_IDLE:
@@ -567,9 +586,10 @@ def build(v, inv: Optional[Invariant], calls: list[ConcreteCall], va: int, bound
 
 
 def calls_of(vector: dict) -> list[ConcreteCall]:
-    out, names = [], arch_named(vector["system"]).arg_names
+    a = arch_named(vector["system"])
+    out, names = [], a.arg_names
     for c in vector["calls"]:
-        op = OP_IDS.get(c["call"])
+        op = a.op_ids.get(c["call"])
         if op is None:
             raise VectorError(f"unknown call {c['call']!r} in vector")
         try:
