@@ -52,15 +52,17 @@ def stage_headers(text: str, inc: Path, shim: str) -> None:
         stub.write_text(f'#include "{shim}"\n', encoding="utf-8")
 
 
-def stage(source: Path, text: str, d: Path, version: str) -> tuple[Path, list[str]]:
-    """Lay out `d` for compiling pt.c with the shim: `d/pt.c`, `d/include/` (the shim, and
-    every Xen header pt.c includes as a one-line include of it; `ptprove_page.h` when pt.c
+def stage(source: Path, text: str, d: Path, version: str, shim: str = "ptprove_shim.h") -> tuple[Path, list[str]]:
+    """Lay out `d` for compiling pt.c with the shim (`shim`: pt.c's, or one that includes
+    it): `d/pt.c`, `d/include/` (the shim, and every Xen header pt.c includes as a
+    one-line include of it; `ptprove_page.h` when pt.c
     sits in a tree with its asm/page.h, `proofs/c_header.py`).  Returns the include
     directory and the -D defines (the version's flavour, the tree's header, the entry
     points pt.c has)."""
     inc = d / "include"
-    stage_headers(text, inc, "ptprove_shim.h")
-    shutil.copy(HERE / "ptprove_entries.h", inc)
+    stage_headers(text, inc, shim)
+    for h in sorted({"ptprove_shim.h", "ptprove_entries.h"} - {shim}):  # a shim that extends pt.c's
+        shutil.copy(HERE / h, inc)
     shutil.copy(source, d / "pt.c")
     defines = ["-DPTPROVE_V5"] if version == "riscv-pt-v5" else []
     if c_header.write(source, inc) is not None:  # the tree's own asm/page.h definitions

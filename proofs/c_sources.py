@@ -33,9 +33,12 @@ TREE_PATHS: dict[str, Optional[Path]] = {
     "riscv-p2m-v2": None,  # seed 004 likewise
     "arm-pt-upstream": Path("upstream") / ARM_PT_C,
     "arm-pt-rfc": None,  # seed 001 is a partial patch of 2020's mm.c
+    "riscv-fixmap-upstream": Path("upstream") / PT_C,  # with mm.c's setup_fixmap_mappings
+    "riscv-fixmap-v5": None,  # seed 002 is a patch series
 }
 #: version -> its C in one checkout (the upstream versions)
-CHECKOUT_PATHS = {"riscv-pt-upstream": PT_C, "riscv-p2m-upstream": P2M_C, "arm-pt-upstream": ARM_PT_C}
+CHECKOUT_PATHS = {"riscv-pt-upstream": PT_C, "riscv-p2m-upstream": P2M_C, "arm-pt-upstream": ARM_PT_C,
+                  "riscv-fixmap-upstream": PT_C}
 
 
 def _harness_class(system: str):
@@ -45,6 +48,9 @@ def _harness_class(system: str):
     if system == "arm-pt":
         from proofs.systems.arm_pt.c_harness import ArmPtHarness
         return ArmPtHarness
+    if system == "riscv-fixmap":
+        from proofs.systems.riscv_fixmap.c_harness import FixmapHarness
+        return FixmapHarness
     from proofs.c_harness import Harness
     return Harness
 
@@ -71,7 +77,7 @@ class CSources:
             raise UsageError(f"--xen-src {xen_src}: not a directory")
         self.c_source, self.xen_src, self.cc = c_source, xen_src, cc
         self.system_of_file = _system_of_file(c_source) if c_source else "riscv-pt"
-        self.harnesses: dict[Path, Any] = {}
+        self.harnesses: dict[tuple[str, Path], Any] = {}  # (system, file): pt.c serves two
 
     @property
     def any(self) -> bool:
@@ -112,9 +118,10 @@ class CSources:
         path, why = self.file_for(vector)
         if path is None:
             return None, why
-        if path not in self.harnesses:
-            self.harnesses[path] = _harness_class(vector["system"])(str(path), self.cc)
-        h = self.harnesses[path]
+        key = (vector["system"], path)
+        if key not in self.harnesses:
+            self.harnesses[key] = _harness_class(vector["system"])(str(path), self.cc)
+        h = self.harnesses[key]
         why = h.not_comparable(vector)
         return (None, why) if why else (h, None)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from model.memory import Memory
-from model.riscv.fixmap import FIXMAP_OPS, OP_CLEAR_FIXMAP, OP_SET_FIXMAP, OP_SETUP_FIXMAP
+from model.riscv.fixmap import FIXMAP_OPS, OP_CLEAR_FIXMAP, OP_SET_FIXMAP, OP_SETUP_FIXMAP, XEN_FIXMAP_FRAME
 from model.riscv.machine import PC_HALTED, PC_IDLE, Geometry
 from model.riscv.pte import SV39
 from proofs.systems import trace_show
@@ -31,6 +31,7 @@ from proofs.systems.riscv_pt.vectors import (
     is_canonical,
     obligation_of,
     replay,
+    tables,
     variant_for,
 )
 from proofs.vector import VectorError
@@ -72,6 +73,12 @@ class FixmapTraceArch(TraceArch):
         for w in s.mem.log:
             mem = mem.write(w.guard, w.frame, w.idx, w.value)
         return replace(s, mem=mem)
+
+    def initial_json(self, v) -> dict:
+        return {"from": "the boot state: root slot -> the boot level-1 table -> the Xen image's "
+                        "level-0 tables (their leaves not modelled), no pool page handed out",
+                "root": hex(v.geo.root), "pool_base": hex(v.geo.pool_base),
+                "xen_fixmap": hex(XEN_FIXMAP_FRAME), "tables": tables(v, self.initial(v))}
 
     def contract_calls(self, v, calls: list[ConcreteCall]) -> bool:
         m, s = FixmapMachine(v), self.initial(v)

@@ -158,6 +158,11 @@ class TraceArch:
     def translation(self, t) -> dict[str, Any]:
         return _tr(t)
 
+    def initial_json(self, v) -> dict[str, Any]:
+        """A trace vector's `initial_state`: where every call sequence starts."""
+        return {"from": "initial: root table allocated and empty, no pool page handed out",
+                "root": hex(v.geo.root), "pool_base": hex(v.geo.pool_base), "tables": []}
+
 
 RISCV = TraceArch()
 
@@ -577,8 +582,7 @@ def build(v, inv: Optional[Invariant], calls: list[ConcreteCall], va: int, bound
     return {
         **head, "kind": "trace", "arch": a.arch, "mode": v.geo.mode.name, "bounds": bounds,
         "solver": solver,
-        "initial_state": {"from": "initial: root table allocated and empty, no pool page handed out",
-                          "root": hex(v.geo.root), "pool_base": hex(v.geo.pool_base), "tables": []},
+        "initial_state": a.initial_json(v),
         "calls": _calls_out(calls, r, a),
         "violation": _violation(v, r, va) if inv is not None else None,
         "expected": _expected(v, r),
