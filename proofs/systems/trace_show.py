@@ -5,7 +5,7 @@ decoded), the tables the model predicts at the end, and those tables as DOT.
 vector is replayed first: one that does not reproduce is refused."""
 from __future__ import annotations
 
-from proofs.systems.riscv_pt.vectors import arch_named, replay, variant_for
+from proofs.systems.trace_vectors import arch_named, replay, variant_for
 from proofs.vector import VectorError
 
 

@@ -23,9 +23,7 @@ from model.arm.pt import (
 from model.riscv.machine import OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE
 from proofs.engine.obligation import where as where_of
 from proofs.systems.arm_pt.machine import machine
-from proofs.systems.riscv_pt.regression import _outcome
-from proofs.systems.riscv_pt.trace import ConcreteCall
-from proofs.systems.riscv_pt.vectors import build
+from proofs.systems.trace_vectors import ConcreteCall, build, outcome
 
 PAGE = 0x1000
 GIB = 0x4000_0000
@@ -100,6 +98,6 @@ def vectors(version: str, settings) -> list[dict]:
     out = []
     for name, statement, calls in SCENARIOS:
         vec = build(m.v, None, calls, 0, m.bounds(), "none (concrete model)", regression=(name, statement, where))
-        vec["name"] = f"{name}-{_outcome(vec['calls'][-1]['rc'])}"
+        vec["name"] = f"{name}-{outcome(vec['calls'][-1]['rc'])}"
         out.append(vec)
     return out

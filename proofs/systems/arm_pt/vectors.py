@@ -4,7 +4,7 @@ calls, canonical and replayed.
 
 Arm's xen_pt_update runs on riscv-pt's machine (State, Step, calls as an op
 and four arguments: `model/arm/pt.py`), so its vectors are made, shrunk and
-replayed by riscv-pt's machinery (`proofs/systems/riscv_pt/vectors.py`); what
+replayed by the trace machinery (`proofs/systems/trace_vectors.py`); what
 is Arm's is the `TraceArch` below: the LPAE walk's levels (0 is the root, 3
 the 4 KiB level) and descriptors, the MMU's view (`ArmView`), the caller
 contract, the entry points' argument names (modify_xen_mappings takes s, e,
@@ -28,8 +28,8 @@ from proofs.systems.arm_pt.contract import call_ok
 from proofs.systems.arm_pt.machine import ARG_NAMES, ARM_OPS, ARM_VA_BITS, machine
 from proofs.systems import trace_show
 from proofs.systems.arm_pt.versions import VERSIONS
-from proofs.systems.riscv_pt.trace import ConcreteCall
-from proofs.systems.riscv_pt.vectors import (
+from proofs.systems.trace_vectors import (
+    ConcreteCall,
     TraceArch,
     calls_of,
     certificate,

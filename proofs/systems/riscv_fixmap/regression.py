@@ -12,10 +12,8 @@ from model.riscv.fixmap import OP_CLEAR_FIXMAP, OP_SET_FIXMAP, OP_SETUP_FIXMAP
 from model.riscv.pte import PAGE_HYPERVISOR_RO, PAGE_HYPERVISOR_RW, PAGE_HYPERVISOR_RX
 from proofs.engine.obligation import where as where_of
 from proofs.systems.riscv_fixmap.machine import machine
-from proofs.systems.riscv_pt.contract import WX_REQUEST
-from proofs.systems.riscv_pt.regression import _outcome
-from proofs.systems.riscv_pt.trace import ConcreteCall
-from proofs.systems.riscv_pt.vectors import build
+from proofs.systems.shared import WX_REQUEST
+from proofs.systems.trace_vectors import ConcreteCall, build, outcome
 
 MFN = 0x80200
 
@@ -57,6 +55,6 @@ def vectors(version: str, settings) -> list[dict]:
     out = []
     for name, statement, calls in scenarios(m.v.layout().fix_last):
         vec = build(m.v, None, calls, 0, m.bounds(), "none (concrete model)", regression=(name, statement, where))
-        vec["name"] = f"{name}-{_outcome(vec['calls'][-1]['rc'])}"
+        vec["name"] = f"{name}-{outcome(vec['calls'][-1]['rc'])}"
         out.append(vec)
     return out

@@ -3,7 +3,7 @@ setup_fixmap_mappings / set_fixmap / clear_fixmap calls from the boot state.
 
 The fixmap's entry points run on the riscv-pt upstream machine
 (`model/riscv/fixmap.py`), so its vectors are made and replayed by riscv-pt's
-machinery (`proofs/systems/riscv_pt/vectors.py`) with this `TraceArch`: the
+machinery (`proofs/systems/trace_vectors.py`) with this `TraceArch`: the
 boot state (root slot -> the boot level-1 table -> the Xen image's level-0
 tables, as concrete entries), the fixmap's three calls and their arguments,
 and the caller contract, which depends on the state (set/clear only once
@@ -22,8 +22,8 @@ from model.riscv.pte import SV39
 from proofs.systems import trace_show
 from proofs.systems.riscv_fixmap.machine import FixmapMachine, machine
 from proofs.systems.riscv_fixmap.versions import VERSIONS
-from proofs.systems.riscv_pt.trace import ConcreteCall
-from proofs.systems.riscv_pt.vectors import (
+from proofs.systems.trace_vectors import (
+    ConcreteCall,
     TraceArch,
     calls_of,
     certificate,
