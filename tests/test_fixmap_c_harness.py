@@ -78,6 +78,24 @@ def test_a_changed_fixmap_c_is_a_fidelity_failure(cc, pt_c, tmp_path, capsys, na
     assert "FAIL" in out and says in out, out
 
 
+def test_a_changed_model_is_caught_by_the_c(cc, pt_c, monkeypatch):
+    """The model puts FIXMAP_ADDR(n) one page further: its scenarios differ from the C."""
+    from model.riscv.fixmap import RiscvFixmapUpstream
+    from proofs.engine.settings import Settings
+    from proofs.systems.riscv_fixmap.c_harness import FixmapHarness
+    from proofs.systems.riscv_fixmap.regression import vectors
+
+    real = RiscvFixmapUpstream.fixmap_addr
+    monkeypatch.setattr(RiscvFixmapUpstream, "fixmap_addr", lambda self, n: real(self, n + 1))
+    made = {v["name"]: v for v in vectors("riscv-fixmap-upstream", Settings())}
+    h = FixmapHarness(str(pt_c), cc)
+    try:
+        assert h.compare(vec.load(UPSTREAM / "set-rw-ok.json")) == []
+        assert "table 0x1900[2]: model 0x200800c7, C 0x0" in h.compare(made["set-rw-ok"])
+    finally:
+        h.close()
+
+
 def test_regression_vectors_are_what_ptprove_vectors_writes(tmp_path):
     for version, d in (("riscv-fixmap-upstream", UPSTREAM), ("riscv-fixmap-v5", V5)):
         assert main(["vectors", "--variant", version, "--out", str(tmp_path)]) == 0

@@ -25,8 +25,6 @@ from proofs.c_harness import (ITERATION_CAP, RUN_SECONDS, CFile, compile_driver,
 
 SHIM = "ptprove_arm_shim.h"
 DRIVER = "arm_driver.c"
-#: the arm-pt versions whose C is a whole mmu/pt.c (arm-pt-rfc's, seed 001, is a partial patch of mm.c)
-WHOLE_FILE_VERSIONS = ("arm-pt-upstream",)
 
 
 class ArmPtHarness(CFile):
@@ -43,7 +41,7 @@ class ArmPtHarness(CFile):
             # the Xen headers pt.c and asm/lpae.h include become one-line includes of the shim
             extra = lpae.read_text(encoding="utf-8", errors="replace") if lpae.is_file() else ""
             stage_headers(self.text + extra, inc, SHIM)
-            self.tree_headers = c_header.write_arm(self.source, inc)
+            c_header.write_arm(self.source, inc)
             shutil.copy(self.source, d / "pt.c")
             self.binaries["pt"] = compile_driver(self.compiler, self.source, d, inc, SHIM, DRIVER,
                                                  [f"-DPTPROVE_ITERATION_CAP={ITERATION_CAP}"])

@@ -23,8 +23,6 @@ from proofs.errors import UsageError
 
 SHIM = "ptprove_fixmap_shim.h"
 SETUP = re.compile(r"^void\s+(?:__init\s+)?setup_fixmap_mappings\s*\(void\)\s*\n\{.*?^\}\n", re.M | re.S)
-#: the fixmap versions whose C is whole files of a tree (v5's, seed 002, is a patch)
-WHOLE_FILE_VERSIONS = ("riscv-fixmap-upstream",)
 
 
 def setup_fixmap_function(mm_c: Path) -> str:
