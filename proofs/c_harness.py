@@ -52,15 +52,17 @@ def stage_headers(text: str, inc: Path, shim: str) -> None:
         stub.write_text(f'#include "{shim}"\n', encoding="utf-8")
 
 
-def stage(source: Path, text: str, d: Path, version: str) -> tuple[Path, list[str]]:
-    """Lay out `d` for compiling pt.c with the shim: `d/pt.c`, `d/include/` (the shim, and
-    every Xen header pt.c includes as a one-line include of it; `ptprove_page.h` when pt.c
+def stage(source: Path, text: str, d: Path, version: str, shim: str = "ptprove_shim.h") -> tuple[Path, list[str]]:
+    """Lay out `d` for compiling pt.c with the shim (`shim`: pt.c's, or one that includes
+    it): `d/pt.c`, `d/include/` (the shim, and every Xen header pt.c includes as a
+    one-line include of it; `ptprove_page.h` when pt.c
     sits in a tree with its asm/page.h, `proofs/c_header.py`).  Returns the include
     directory and the -D defines (the version's flavour, the tree's header, the entry
     points pt.c has)."""
     inc = d / "include"
-    stage_headers(text, inc, "ptprove_shim.h")
-    shutil.copy(HERE / "ptprove_entries.h", inc)
+    stage_headers(text, inc, shim)
+    for h in sorted({"ptprove_shim.h", "ptprove_entries.h"} - {shim}):  # a shim that extends pt.c's
+        shutil.copy(HERE / h, inc)
     shutil.copy(source, d / "pt.c")
     defines = ["-DPTPROVE_V5"] if version == "riscv-pt-v5" else []
     if c_header.write(source, inc) is not None:  # the tree's own asm/page.h definitions
@@ -101,6 +103,17 @@ def run_driver(exe: Path, lines: list[str], calls_file: Path, seconds: int) -> d
     if p.returncode != 0:
         return {"error": f"the harness exited {p.returncode}: {p.stderr.strip()[:200]}"}
     return json.loads(p.stdout)
+
+
+def trace_lines(vector: dict, calls: list) -> list[str]:
+    """The driver's input for a trace vector (driver.c, arm_driver.c): the root, the
+    pool, one line per call (`calls`: the vector's, as its plugin reads them)."""
+    b = vector["bounds"]
+    root, base = int(vector["initial_state"]["root"], 16), int(vector["initial_state"]["pool_base"], 16)
+    lines = [f"root {root:x}", f"pool {base:x} {int(b['pool']):x}"]
+    for c, shown in zip(calls, vector["calls"]):
+        lines.append(f"call {shown['call']} " + " ".join(f"{a:x}" for a in c.args))
+    return lines
 
 
 def find_cc(cc: Optional[str]) -> tuple[list[str], str]:
@@ -169,48 +182,50 @@ class Harness(CFile):
         return None
 
     def run(self, vector: dict, seconds: int = RUN_SECONDS) -> dict[str, Any]:
-        b = vector["bounds"]
-        root, base = int(vector["initial_state"]["root"], 16), int(vector["initial_state"]["pool_base"], 16)
-        lines = [f"root {root:x}", f"pool {base:x} {int(b['pool']):x}"]
-        for c, shown in zip(calls_of(vector), vector["calls"]):
-            lines.append(f"call {shown['call']} " + " ".join(f"{a:x}" for a in c.args))
-        return run_driver(self.binary(vector["version"]), lines, self.tmp / "calls.txt", seconds)
+        return run_driver(self.binary(vector["version"]), trace_lines(vector, calls_of(vector)),
+                          self.tmp / "calls.txt", seconds)
 
     def differences(self, vector: dict, got: dict) -> list[str]:
-        problems = []
-        model_calls = vector["calls"]
-        if len(got["calls"]) != len([c for c in model_calls if "not run" not in c["rc"]]):
-            problems.append(f"C ran {len(got['calls'])} calls, the model {len(model_calls)}")
-        limit = vector["expected"]["after"] == "limit"
-        for i, (m, c) in enumerate(zip(model_calls, got["calls"])):
-            if limit and i == len(model_calls) - 1:  # neither returns: the C ran to the cap
-                if c["failed"] != CAP_MESSAGE:
-                    problems.append(f"call {i + 1} ({m['call']}): the model does not return, the C "
-                                    f"{'stops at ' + c['failed'] if c['failed'] else 'returns ' + str(c['rc'])}")
-                continue
-            if m["rc"] == "ASSERT" or c["failed"]:
-                if not (m["rc"] == "ASSERT" and c["failed"]):
-                    problems.append(f"call {i + 1} ({m['call']}): model {m['rc']}"
-                                    f"{' ' + m['assert_failed'] if m.get('assert_failed') else ''}, "
-                                    f"C {c['failed'] or c['rc']}")
-            elif m["rc_value"] != c["rc"]:
-                problems.append(f"call {i + 1} ({m['call']}): model returns {m['rc']}, "
-                                f"C returns {ERRNO_NAMES.get(c['rc'], c['rc'])}")
-        if limit:  # the tables at the model's replay limit and at the C's cap are not one point
-            return problems
-        want = {int(t["frame"], 16): {e["index"]: int(e["raw"], 16) for e in t["entries"]}
-                for t in vector["expected"]["tables"]}
-        have = {int(t["frame"], 16): {i: int(x, 16) for i, x in t["entries"]} for t in got["tables"]}
-        for f in sorted(set(want) | set(have)):
-            for i in sorted(set(want.get(f, {})) | set(have.get(f, {}))):
-                m, c = want.get(f, {}).get(i, 0), have.get(f, {}).get(i, 0)
-                if m != c:
-                    problems.append(f"table {f:#x}[{i}]: model {m:#x}, C {c:#x}")
-        if vector["expected"]["pool_handed_out"] != got["pool_handed_out"]:
-            problems.append(f"table pages handed out: model {vector['expected']['pool_handed_out']}, "
-                            f"C {got['pool_handed_out']}")
-        if got["calls"] and vector["expected"]["after"] == "returned" \
-                and vector["expected"]["tlb_stale"] != got["calls"][-1]["stale"]:
-            problems.append(f"TLB stale at the end: model {vector['expected']['tlb_stale']}, "
-                            f"C {got['calls'][-1]['stale']}")
+        return trace_differences(vector, got)
+
+
+def trace_differences(vector: dict, got: dict) -> list[str]:
+    """Each way a driver's run `got` differs from a trace vector's calls and expected
+    state (riscv-pt's and arm-pt's: the same vector shape and driver output)."""
+    problems = []
+    model_calls = vector["calls"]
+    if len(got["calls"]) != len([c for c in model_calls if "not run" not in c["rc"]]):
+        problems.append(f"C ran {len(got['calls'])} calls, the model {len(model_calls)}")
+    limit = vector["expected"]["after"] == "limit"
+    for i, (m, c) in enumerate(zip(model_calls, got["calls"])):
+        if limit and i == len(model_calls) - 1:  # neither returns: the C ran to the cap
+            if c["failed"] != CAP_MESSAGE:
+                problems.append(f"call {i + 1} ({m['call']}): the model does not return, the C "
+                                f"{'stops at ' + c['failed'] if c['failed'] else 'returns ' + str(c['rc'])}")
+            continue
+        if m["rc"] == "ASSERT" or c["failed"]:
+            if not (m["rc"] == "ASSERT" and c["failed"]):
+                problems.append(f"call {i + 1} ({m['call']}): model {m['rc']}"
+                                f"{' ' + m['assert_failed'] if m.get('assert_failed') else ''}, "
+                                f"C {c['failed'] or c['rc']}")
+        elif m["rc_value"] != c["rc"]:
+            problems.append(f"call {i + 1} ({m['call']}): model returns {m['rc']}, "
+                            f"C returns {ERRNO_NAMES.get(c['rc'], c['rc'])}")
+    if limit:  # the tables at the model's replay limit and at the C's cap are not one point
         return problems
+    want = {int(t["frame"], 16): {e["index"]: int(e["raw"], 16) for e in t["entries"]}
+            for t in vector["expected"]["tables"]}
+    have = {int(t["frame"], 16): {i: int(x, 16) for i, x in t["entries"]} for t in got["tables"]}
+    for f in sorted(set(want) | set(have)):
+        for i in sorted(set(want.get(f, {})) | set(have.get(f, {}))):
+            m, c = want.get(f, {}).get(i, 0), have.get(f, {}).get(i, 0)
+            if m != c:
+                problems.append(f"table {f:#x}[{i}]: model {m:#x}, C {c:#x}")
+    if vector["expected"]["pool_handed_out"] != got["pool_handed_out"]:
+        problems.append(f"table pages handed out: model {vector['expected']['pool_handed_out']}, "
+                        f"C {got['pool_handed_out']}")
+    if got["calls"] and vector["expected"]["after"] == "returned" \
+            and vector["expected"]["tlb_stale"] != got["calls"][-1]["stale"]:
+        problems.append(f"TLB stale at the end: model {vector['expected']['tlb_stale']}, "
+                        f"C {got['calls'][-1]['stale']}")
+    return problems

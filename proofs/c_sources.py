@@ -1,13 +1,16 @@
 """Which C each vector replays on: `ptprove replay --c-source FILE` or `--xen-src DIR`.
 
 `--c-source FILE` names one file; its name says which system it is (`p2m.c`:
-the p2m system's RISC-V versions; anything else: pt.c, as before), and every
-vector of that system runs on it.  `--xen-src DIR` names a Xen tree: either one
+the p2m system's RISC-V versions; a pt.c that defines `xen_pt_update` over
+`lpae_t`: Arm's mmu/pt.c, arm-pt; anything else: RISC-V pt.c, as before), and
+every vector of that system runs on it.  `--xen-src DIR` names a Xen tree: either one
 checkout (`DIR/xen/arch/riscv/pt.c` ...), whose files are the upstream
 versions' C, or a directory of trees as `../shared/xen` is (`upstream/`, `v9/`),
 each version's C at its place (`TREE_PATHS`; v5's pt.c is seed 000's).  Each
 system picks its own file; a version whose C is not there (a seed patch, Arm's
 p2m without a harness) is replayed on the model only and counted apart.
+Arm's mmu/pt.c is built with its tree's asm/lpae.h and asm/page.h
+(`proofs/systems/arm_pt/c_harness.py`).
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from proofs.errors import UsageError
 
 PT_C = Path("xen/arch/riscv/pt.c")
 P2M_C = Path("xen/arch/riscv/p2m.c")
+ARM_PT_C = Path("xen/arch/arm/mmu/pt.c")
 
 #: version -> its C under a directory of trees (None: not a whole file anywhere)
 TREE_PATHS: dict[str, Optional[Path]] = {
@@ -27,17 +31,39 @@ TREE_PATHS: dict[str, Optional[Path]] = {
     "riscv-p2m-upstream": Path("upstream") / P2M_C,
     "riscv-p2m-v5": None,  # seed 003 is a patch series, not a whole p2m.c
     "riscv-p2m-v2": None,  # seed 004 likewise
+    "arm-pt-upstream": Path("upstream") / ARM_PT_C,
+    "arm-pt-rfc": None,  # seed 001 is a partial patch of 2020's mm.c
+    "riscv-fixmap-upstream": Path("upstream") / PT_C,  # with mm.c's setup_fixmap_mappings
+    "riscv-fixmap-v5": None,  # seed 002 is a patch series
 }
 #: version -> its C in one checkout (the upstream versions)
-CHECKOUT_PATHS = {"riscv-pt-upstream": PT_C, "riscv-p2m-upstream": P2M_C}
+CHECKOUT_PATHS = {"riscv-pt-upstream": PT_C, "riscv-p2m-upstream": P2M_C, "arm-pt-upstream": ARM_PT_C,
+                  "riscv-fixmap-upstream": PT_C}
 
 
 def _harness_class(system: str):
     if system == "p2m":
         from proofs.systems.p2m.c_harness import P2MHarness
         return P2MHarness
+    if system == "arm-pt":
+        from proofs.systems.arm_pt.c_harness import ArmPtHarness
+        return ArmPtHarness
+    if system == "riscv-fixmap":
+        from proofs.systems.riscv_fixmap.c_harness import FixmapHarness
+        return FixmapHarness
     from proofs.c_harness import Harness
     return Harness
+
+
+def _system_of_file(c_source: str) -> str:
+    """Which system a C file named on the command line is the C of."""
+    if Path(c_source).name == "p2m.c":
+        return "p2m"
+    try:
+        text = Path(c_source).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "riscv-pt"  # the harness names the missing file
+    return "arm-pt" if "lpae_t" in text and "xen_pt_update" in text else "riscv-pt"
 
 
 class CSources:
@@ -50,8 +76,8 @@ class CSources:
         if xen_src and not Path(xen_src).is_dir():
             raise UsageError(f"--xen-src {xen_src}: not a directory")
         self.c_source, self.xen_src, self.cc = c_source, xen_src, cc
-        self.system_of_file = ("p2m" if c_source and Path(c_source).name == "p2m.c" else "riscv-pt")
-        self.harnesses: dict[Path, Any] = {}
+        self.system_of_file = _system_of_file(c_source) if c_source else "riscv-pt"
+        self.harnesses: dict[tuple[str, Path], Any] = {}  # (system, file): pt.c serves two
 
     @property
     def any(self) -> bool:
@@ -65,7 +91,7 @@ class CSources:
                 return None, f"{self.c_source} is {self.system_of_file}'s C, not {system}'s"
             return Path(self.c_source), None
         root = Path(self.xen_src)
-        if (root / PT_C).is_file() or (root / P2M_C).is_file():
+        if any((root / p).is_file() for p in (PT_C, P2M_C, ARM_PT_C)):
             rel = CHECKOUT_PATHS.get(version)
             where = f"a Xen checkout holds the upstream versions' C, not {version}'s"
         else:
@@ -92,9 +118,10 @@ class CSources:
         path, why = self.file_for(vector)
         if path is None:
             return None, why
-        if path not in self.harnesses:
-            self.harnesses[path] = _harness_class(vector["system"])(str(path), self.cc)
-        h = self.harnesses[path]
+        key = (vector["system"], path)
+        if key not in self.harnesses:
+            self.harnesses[key] = _harness_class(vector["system"])(str(path), self.cc)
+        h = self.harnesses[key]
         why = h.not_comparable(vector)
         return (None, why) if why else (h, None)
 

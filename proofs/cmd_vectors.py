@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     g = sub.add_parser("vectors", help="regression vectors (one per operation and outcome at the boundaries)")
     g.add_argument("--variant", type=_csv(ALL_VARIANTS, "variant"), required=True, metavar="NAMES",
-                   help="comma list of versions whose system has regression vectors (riscv-pt, p2m)")
+                   help="comma list of versions whose system has regression vectors (riscv-pt, p2m, arm-pt)")
     g.add_argument("--out", metavar="DIR", required=True,
                    help="write DIR/<version>/regression/<name>.json (checked writable first)")
     g.add_argument("--mode", choices=("sv39", "sv48", "sv57"), default=Settings.mode,

@@ -4,8 +4,13 @@
  * Input (a file the Python side writes from the vector), one item a line:
  *     root <frame>            the root table's frame (satp.PPN)
  *     pool <base> <count>     table pages alloc_domheap_page() hands out, then NULL
+ *     cell <frame> <index> <value>
+ *                             an entry of the initial state (the fixmap's boot tables)
+ *     fixmap <frame>          xen_fixmap[]'s frame (PTPROVE_FIXMAP builds)
  *     call <op> <a0> <a1> <a2> <a3>
- *                             op: map, destroy, populate, modify (numbers in hex)
+ *                             op: map, destroy, populate, modify; with PTPROVE_FIXMAP
+ *                             also setup_fixmap_mappings, set_fixmap, clear_fixmap
+ *                             (numbers in hex)
  * Output (stdout), one JSON object:
  *     {"calls": [{"rc": <int or null>, "failed": <string or null>, "stale": <bool>}, ...],
  *      "pool_handed_out": <n>, "tables": [{"frame": "0x..", "entries": [[index, "0x.."], ...]}, ...]}
@@ -17,6 +22,9 @@
 #include <stdlib.h>
 
 #include "pt.c"
+#ifdef PTPROVE_FIXMAP
+#include "setup_fixmap.c"   /* mm.c's setup_fixmap_mappings, taken from the tree */
+#endif
 #include "ptprove_frames.h"
 
 jmp_buf ptprove_stop;
@@ -26,6 +34,21 @@ unsigned long ptprove_flushes, ptprove_fences, ptprove_messages;
 int system_state = SYS_STATE_active;
 
 static unsigned long root_frame, pool_base, pool_count, pool_next, maps;
+unsigned long ptprove_root_frame, ptprove_fixmap_frame;
+
+#ifdef PTPROVE_FIXMAP
+paddr_t ptprove_virt_to_maddr(const void *p)
+{
+    unsigned int i;
+
+    for ( i = 0; i < nr_frames; i++ )
+        if ( (const char *)p >= (const char *)frames[i].page
+             && (const char *)p < (const char *)frames[i].page + PAGE_SIZE )
+            return mfn_to_maddr(_mfn(frames[i].mfn)) + ((const char *)p - (const char *)frames[i].page);
+    ptprove_fail("virt_to_maddr of an address outside every frame");
+    return 0;
+}
+#endif
 
 #define CAP_MESSAGE "the iteration cap (the call did not return)"
 
@@ -63,7 +86,7 @@ unsigned long ptprove_csr_read(unsigned int csr)
 int main(int argc, char **argv)
 {
     char line[512], op[32];
-    unsigned long a[4];
+    unsigned long a[4], cell[3];
     const char *sep = "";
     FILE *in;
 
@@ -76,7 +99,17 @@ int main(int argc, char **argv)
     while ( fgets(line, sizeof(line), in) )
     {
         if ( sscanf(line, "root %lx", &root_frame) == 1 )
+        {
+            ptprove_root_frame = root_frame;
             continue;
+        }
+        if ( sscanf(line, "fixmap %lx", &ptprove_fixmap_frame) == 1 )
+            continue;
+        if ( sscanf(line, "cell %lx %lx %lx", &cell[0], &cell[1], &cell[2]) == 3 )
+        {
+            ((uint64_t *)ptprove_frame(_mfn(cell[0])))[cell[1]] = cell[2];
+            continue;
+        }
         if ( sscanf(line, "pool %lx %lx", &pool_base, &pool_count) == 2 )
             continue;
         if ( sscanf(line, "call %31s %lx %lx %lx %lx", op, &a[0], &a[1], &a[2], &a[3]) != 5 )
@@ -98,6 +131,14 @@ int main(int argc, char **argv)
                 rc = populate_pt_range(a[0], a[1]);
             else if ( !strcmp(op, "modify") )   /* no wrapper calls it: pt_update directly */
                 rc = pt_update(a[0], INVALID_MFN, a[1], a[2]);
+#ifdef PTPROVE_FIXMAP
+            else if ( !strcmp(op, "setup_fixmap_mappings") )
+                rc = (setup_fixmap_mappings(), 0);
+            else if ( !strcmp(op, "set_fixmap") )
+                rc = (set_fixmap(a[0], _mfn(a[1]), a[2]), 0);
+            else if ( !strcmp(op, "clear_fixmap") )
+                rc = (clear_fixmap(a[0]), 0);
+#endif
             else
             {
                 fprintf(stderr, "ptprove harness: unknown call %s\n", op);

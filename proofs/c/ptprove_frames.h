@@ -6,11 +6,12 @@
 #ifndef PTPROVE_FRAMES_H
 #define PTPROVE_FRAMES_H
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #define MAX_FRAMES 256
-static struct { unsigned long mfn; pte_t *page; } frames[MAX_FRAMES];
+static struct { unsigned long mfn; uint64_t *page; } frames[MAX_FRAMES];  /* raw 64-bit entries */
 static unsigned int nr_frames;
 
 void *ptprove_frame(mfn_t mfn)
@@ -51,19 +52,19 @@ static void print_tables(bool (*shown)(unsigned long mfn))
     printf("\"tables\": [");
     for ( i = 0; i < n; i++ )
     {
-        pte_t *t = ptprove_frame(_mfn(mfns[i]));
+        const uint64_t *t = ptprove_frame(_mfn(mfns[i]));
         const char *esep = "";
         bool any = false;
 
         for ( j = 0; j < PAGETABLE_ENTRIES; j++ )
-            any = any || t[j].pte;
+            any = any || t[j];
         if ( !any )
             continue;
         printf("%s{\"frame\": \"0x%lx\", \"entries\": [", sep, mfns[i]);
         for ( j = 0; j < PAGETABLE_ENTRIES; j++ )
-            if ( t[j].pte )
+            if ( t[j] )
             {
-                printf("%s[%u, \"0x%lx\"]", esep, j, t[j].pte);
+                printf("%s[%u, \"0x%" PRIx64 "\"]", esep, j, t[j]);
                 esep = ", ";
             }
         printf("]}");

@@ -3,11 +3,14 @@ and the contiguous hint.
 
 theorem.py  what must hold (read first)       contract.py  what callers may pass
 machine.py  the machine the engine decides    versions.py  the modelled versions
+vectors.py  counterexample vectors            regression.py  boundary scenarios
+c_harness.py mmu/pt.c compiled with the shim, vectors replayed on it
 """
 from proofs.systems.arm_pt.theorem import OBLIGATIONS
 from proofs.systems.arm_pt.versions import VERSIONS
 
 ID = "arm-pt"
 TITLE = "Arm hypervisor page tables (mmu/pt.c xen_pt_update)"
+VECTORS = "proofs.systems.arm_pt.vectors"
 
-__all__ = ["ID", "TITLE", "VERSIONS", "OBLIGATIONS"]
+__all__ = ["ID", "TITLE", "VECTORS", "VERSIONS", "OBLIGATIONS"]

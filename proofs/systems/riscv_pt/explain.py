@@ -17,9 +17,9 @@ from model.riscv.pte import classify, fault_text, format_pte
 from model.riscv.walk import translate
 from model.term import bv
 from proofs.systems.cstatement import CStatement, write_statement
-from proofs.systems.riscv_pt.vectors import (_one_step, breaking_writes, calls_of,
-                                             entry_place, obligation_of, run, step_machine, table_level,
-                                             variant_for)
+from proofs.systems.trace_vectors import (_one_step, breaking_writes, calls_of,
+                                          entry_place, obligation_of, run, step_machine, table_level,
+                                          variant_for)
 from proofs.systems.xen_names import RISCV_FLAGS, call_text, mfn_name, va_name
 
 

@@ -16,7 +16,7 @@ from proofs.systems.riscv_pt.contract import WX_REQUEST
 from proofs.systems.riscv_pt.trace import ConcreteCall
 from proofs.engine.obligation import where as where_of
 from proofs.systems.riscv_pt import machine as rvm
-from proofs.systems.riscv_pt.vectors import build
+from proofs.systems.riscv_pt.vectors import build, outcome
 
 PAGE = 0x1000
 GIB = 0x4000_0000
@@ -71,12 +71,12 @@ SCENARIOS: tuple[tuple[str, str, list[ConcreteCall]], ...] = (
 
 
 def _outcome(rc: str) -> str:
-    """The rc as a file name: ok, einval, enomem, ..., assert, no-return."""
-    if rc == "0":
-        return "ok"
-    if rc.startswith("-E"):
-        return rc[1:].lower()
-    return "assert" if rc == "ASSERT" else "no-return"
+    """The rc as a file name: ok, einval, enomem, ..., assert, no-return.
+
+    The same names arm-pt's and the fixmap's scenarios
+    take: `outcome` of proofs/systems/trace_vectors.py,
+    which this is."""
+    return outcome(rc)
 
 
 def vectors(version: str, settings) -> list[dict]:

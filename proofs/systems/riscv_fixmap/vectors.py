@@ -1,0 +1,131 @@
+"""riscv-fixmap's vector plugin (the interface `proofs/vector.py` calls): traces of
+setup_fixmap_mappings / set_fixmap / clear_fixmap calls from the boot state.
+
+The fixmap's entry points run on the riscv-pt upstream machine
+(`model/riscv/fixmap.py`), so its vectors are made and replayed by riscv-pt's
+machinery (`proofs/systems/trace_vectors.py`) with this `TraceArch`: the
+boot state (root slot -> the boot level-1 table -> the Xen image's level-0
+tables, as concrete entries), the fixmap's three calls and their arguments,
+and the caller contract, which depends on the state (set/clear only once
+setup_fixmap_mappings has installed xen_fixmap[]), so it is checked along a
+replay.  Every fixmap obligation is proved today: its vectors are the
+boundary scenarios of `regression.py`.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from model.memory import Memory
+from model.riscv.fixmap import FIXMAP_OPS, OP_CLEAR_FIXMAP, OP_SET_FIXMAP, OP_SETUP_FIXMAP, XEN_FIXMAP_FRAME
+from model.riscv.machine import PC_HALTED, PC_IDLE, Geometry
+from model.riscv.pte import SV39
+from proofs.systems import trace_show
+from proofs.systems.riscv_fixmap.machine import FixmapMachine, machine
+from proofs.systems.riscv_fixmap.versions import VERSIONS
+from proofs.systems.trace_vectors import (
+    ConcreteCall,
+    TraceArch,
+    calls_of,
+    certificate,
+    from_results,
+    is_canonical,
+    obligation_of,
+    replay,
+    tables,
+    variant_for,
+)
+from proofs.vector import VectorError
+
+SYSTEM = "riscv-fixmap"
+
+
+class FixmapTraceArch(TraceArch):
+    """riscv-pt's trace vectors on the fixmap's entry points, from the boot state."""
+
+    system = SYSTEM
+    arg_names = {OP_SETUP_FIXMAP: (), OP_SET_FIXMAP: ("map", "mfn", "flags"), OP_CLEAR_FIXMAP: ("map",)}
+    op_ids = {name: op for op, name in FIXMAP_OPS.items()}
+    flag_arg = {OP_SET_FIXMAP: 2}
+    address_args = {op: () for op in FIXMAP_OPS}  # a slot number, not an address
+    contract_where = "proofs/systems/riscv_fixmap/machine.py FixmapMachine.call_ok"
+
+    def obligations(self) -> dict:
+        from proofs.systems.riscv_fixmap.theorem import STATE_OBLIGATIONS
+
+        return STATE_OBLIGATIONS
+
+    def variant(self, version: str, mode: str, pool: int):
+        cls = VERSIONS.get(version)
+        if cls is None:
+            raise VectorError(f"unknown riscv-fixmap version {version!r} in vector")
+        if mode != SV39.name:
+            raise VectorError(f"unknown mode {mode!r} in a riscv-fixmap vector (it is sv39)")
+        return cls(Geometry(SV39, pool=pool))
+
+    def machine(self, version: str, settings):
+        return machine(version, settings)
+
+    def initial(self, v):
+        """The boot state with its entries as concrete cells (the model keeps them as
+        guarded writes, for symbolic reads)."""
+        s = v.boot_state()
+        mem = Memory.zero()
+        for w in s.mem.log:
+            mem = mem.write(w.guard, w.frame, w.idx, w.value)
+        return replace(s, mem=mem)
+
+    def initial_json(self, v) -> dict:
+        return {"from": "the boot state: root slot -> the boot level-1 table -> the Xen image's "
+                        "level-0 tables (their leaves not modelled), no pool page handed out",
+                "root": hex(v.geo.root), "pool_base": hex(v.geo.pool_base),
+                "xen_fixmap": hex(XEN_FIXMAP_FRAME), "tables": tables(v, self.initial(v))}
+
+    def contract_calls(self, v, calls: list[ConcreteCall]) -> bool:
+        m, s = FixmapMachine(v), self.initial(v)
+        for c in calls:
+            if int(s.pc) == PC_HALTED:
+                return True  # calls after an ASSERT are not run
+            if not bool(m.call_ok(s, c.call())):
+                return False
+            s = v.step(s, c.call()).post
+            while int(s.pc) not in (PC_IDLE, PC_HALTED):
+                s = v.step(s, c.call()).post
+        return True
+
+    def call_name(self, op: int) -> str:
+        return FIXMAP_OPS[op]
+
+    def function(self, op: int) -> str:
+        return FIXMAP_OPS[op]
+
+    def op_of(self, r) -> int:
+        return 0
+
+    def op_key(self, op: int) -> str:
+        from proofs.engine.machine import ANY
+
+        return ANY
+
+    def concrete(self, call) -> ConcreteCall:
+        return ConcreteCall(int(call.op), tuple(int(a) for a in call.a))
+
+
+FIXMAP = FixmapTraceArch()
+
+
+def render(vector: dict, color: bool = False) -> str:
+    return trace_show.render(vector, color)
+
+
+def dot(vector: dict) -> str:
+    return trace_show.dot(vector)
+
+
+def regression(version: str, settings) -> list[dict]:
+    from proofs.systems.riscv_fixmap.regression import vectors
+
+    return vectors(version, settings)
+
+
+__all__ = ["FIXMAP", "from_results", "replay", "render", "dot", "certificate", "is_canonical", "regression",
+           "calls_of", "obligation_of", "variant_for"]
