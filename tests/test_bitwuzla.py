@@ -12,8 +12,9 @@ from proofs.cli import main
 from proofs.engine.solver import SAT, UNSAT, Incremental, check
 from proofs.errors import SolverError
 
-x, y = S.Symbol("x", BV8), S.Symbol("y", BV8)
-f = S.Symbol("f", FunctionType(BV8, [BV8]))
+# names of their own: pysmt's symbols are global to the process (another test may use "x")
+x, y = S.Symbol("bitwuzla_test_x", BV8), S.Symbol("bitwuzla_test_y", BV8)
+f = S.Symbol("bitwuzla_test_f", FunctionType(BV8, [BV8]))
 
 # (formula, z3's answer): each pins one operator's meaning (a swapped operand, a wrong
 # index or kind turns sat into unsat or back); the models are checked on the formula
@@ -56,7 +57,7 @@ def test_each_operator_means_what_z3_says_and_the_model_satisfies_it(k):
 def test_a_model_survives_the_frame_it_was_found_in():
     """The BMC takes the model after `check_with` popped its frame."""
     solver("bitwuzla")
-    a = S.Symbol("a", BV64)
+    a = S.Symbol("bitwuzla_test_a", BV64)
     inc = Incremental("bitwuzla", 10_000)
     inc.add(S.BVUGT(a, S.BV(10, 64)))
     ans = inc.check_with(S.BVULT(a, S.BV(12, 64)))
@@ -66,7 +67,7 @@ def test_a_model_survives_the_frame_it_was_found_in():
 
 def test_a_term_bitwuzla_is_not_given_is_one_error():
     solver("bitwuzla")
-    n = S.Symbol("n", S.INT)
+    n = S.Symbol("bitwuzla_test_n", S.INT)
     with pytest.raises(SolverError, match="bitwuzla"):
         check(S.GT(n, S.Int(0)), "bitwuzla")
 
