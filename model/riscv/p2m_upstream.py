@@ -388,9 +388,12 @@ class RiscvP2MUpstream:
                                 & self.is_foreign(t) & covers)
         return count(hits)
 
+    @follows(UPSTREAM, "p2m_put_2m_superpage", "for ( i = 0; i < PAGETABLE_ENTRIES; i++, pg++ ): "
+             "the frames mfn + i as 64-bit numbers, which do not wrap at the 44-bit MFN width "
+             "(found by the refinement of p2m_put_page, proofs/refine/p2m.py)")
     def put_refs(self, st: P2MState, g: Bool, first: Word, n: int) -> P2MState:
         """put_page on frames [first, first + n): the watched frame loses one reference."""
-        hit = g & ((st.watch - first) < n)
+        hit = g & ((st.watch.zext(64) - first.zext(64)) < n)
         return replace(st, refs=ite(hit, st.refs - 1, st.refs))
 
     @follows(UPSTREAM, "p2m_put_page", "with p2m_put_4k_page and p2m_put_2m_superpage: "
