@@ -28,4 +28,5 @@ const unsigned long ptprove_layout[] = {
     sizeof(struct p2m_pte_ctx),
     sizeof(struct page_info), offsetof(struct page_info, mfn), offsetof(struct page_info, listed),
     offsetof(struct page_info, u.md.used_entries), offsetof(struct page_info, v.md.pg),
+    offsetof(struct p2m_domain, lock.writers),
 };

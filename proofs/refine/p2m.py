@@ -95,7 +95,7 @@ LAYOUT = ("p2m_domain.pages", "p2m_domain.mode", "p2m_domain.domain", "p2m_domai
           "gstage_mode_desc.paging_levels", "sizeof gstage_mode_desc", "p2m_pte_ctx.p2m",
           "p2m_pte_ctx.pt_page", "p2m_pte_ctx.index", "p2m_pte_ctx.level", "sizeof p2m_pte_ctx",
           "sizeof page_info", "page_info.mfn", "page_info.listed", "page_info.used_entries",
-          "page_info.md_pg")
+          "page_info.md_pg", "p2m_domain.lock.writers")
 
 
 def layout(lifted: LiftedC) -> dict[str, int]:
@@ -210,6 +210,7 @@ def p2m_objects(setup: P2MSetup, inp: dict, page: Optional[Word] = None, idx: Op
         mask = ex.new_object(path, "cpumask_t d->dirty_cpumask", {0: bv(1, 64)})
         dom = ex.new_object(path, "struct domain", {o("domain.dirty_cpumask"): mask}, size=o("sizeof domain"))
         p2m = ex.new_object(path, "struct p2m_domain", {
+            o("p2m_domain.lock.writers"): bv(1, 32),  # the caller holds the write lock
             o("p2m_domain.pages"): bv(0, 32), o("p2m_domain.mode"): mode, o("p2m_domain.domain"): dom,
             o("p2m_domain.need_flush"): ite(inp["need_flush"], bv(1, 8), bv(0, 8)),
             o("p2m_domain.clean_dcache"): bv(0, 8)}, size=o("sizeof p2m_domain"))
@@ -240,8 +241,10 @@ def c_post(setup: P2MSetup, c: Summary) -> tuple[tuple, tuple, tuple, tuple]:
             tuple(c.ghost[E.free_key(q)] for q in geo.pool_pages()), table_cells(geo, c.mem))
 
 
-def state_claims(setup: P2MSetup, c: Summary, post: P2MState, oracle: Oracle) -> list:
-    """Every output the model keeps of the C's state."""
+def state_claims(setup: P2MSetup, c: Summary, post: P2MState, oracle: Oracle,
+                 unless: Bool = FALSE) -> list:
+    """Every output the model keeps of the C's state; `unless`: when the C has stopped
+    (the harness stops at __map_domain_page(NULL)) and only md-null is compared."""
     geo = setup.geo
     md_pg, used, free, cells = c_post(setup, c)
     tables = []
@@ -253,17 +256,18 @@ def state_claims(setup: P2MSetup, c: Summary, post: P2MState, oracle: Oracle) ->
             tables.append(shown.implies(cells[k] == post.cells[k]))
     slots = [(post.md_page[p] != NO_MD).implies(md_slot(c.mem, md_pg[p], i) == post.md[p * geo.entries + i])
              for p in range(geo.pages) for i in range(geo.entries)]
-    return [Claim("tables", all_of(tables)),
-            Claim("md-slots", all_of(slots)),
-            Claim("md-pages", all_of(a == b for a, b in zip(md_pg, post.md_page))),
-            Claim("used-entries", all_of(a == b for a, b in zip(used, post.used))),
-            Claim("pool", all_of(a.iff(b) for a, b in zip(free, post.free))),
-            Claim("refs", c.ghost[E.REFS] == post.refs),
-            Claim("domain-crash", c.ghost[E.CRASH].iff(post.ev_crash)),
-            Claim("allocator", c.ghost[E.ATTEMPTS] == oracle.made),
+    ran = ~unless
+    return [Claim("tables", ran.implies(all_of(tables))),
+            Claim("md-slots", ran.implies(all_of(slots))),
+            Claim("md-pages", ran.implies(all_of(a == b for a, b in zip(md_pg, post.md_page)))),
+            Claim("used-entries", ran.implies(all_of(a == b for a, b in zip(used, post.used)))),
+            Claim("pool", ran.implies(all_of(a.iff(b) for a, b in zip(free, post.free)))),
+            Claim("refs", ran.implies(c.ghost[E.REFS] == post.refs)),
+            Claim("domain-crash", ran.implies(c.ghost[E.CRASH].iff(post.ev_crash))),
+            Claim("allocator", ran.implies(c.ghost[E.ATTEMPTS] == oracle.made)),
             Claim("md-null", c.ghost[E.MD_NULL].iff(post.ev_md_missing)),
             Claim("stops", ~c.stopped),
-            Claim("memory-safe", c.safety_holds())]
+            Claim("memory-safe", ran.implies(c.safety_holds()))]
 
 
 def assumptions(c: Summary, extra: list) -> list:
@@ -363,9 +367,77 @@ def put_page(setup: P2MSetup, level: int) -> Obligation:
                       {**state_inputs(setup.geo), "e": 64, "t": 32}, build, where="proofs/refine/p2m.py")
 
 
+def pte_from_mfn(setup: P2MSetup) -> Obligation:
+    def build(setup: P2MSetup, inp: dict, mem: Memory) -> Built:
+        st = abstract(setup.geo, mem, inp)
+        mfn, t, page, idx = inp["mfn"], inp["t"], inp["page"], inp["idx"]
+        objs = p2m_objects(setup, inp, page, idx)
+        c = run_c(setup, "p2m_pte_from_mfn", lambda ex, path: [mfn, t, objs(ex, path)["ctx"]], mem, inp)
+        oracle = InputOracle(fails(inp))
+        post, m = setup.model.p2m_pte_from_mfn(st, TRUE, setup.model.mfn_arg(mfn), t.trunc(TYPE_BITS), 0,
+                                               page, idx, oracle)
+        claims = [Claim("pte", word_eq(c.ret, m))] + state_claims(setup, c, post, oracle)
+        assume = in_tables(setup, page, idx) + p2m_type(t) + consistent(setup.geo, st) + [
+            (not_md_page(st, page), "the entry's table page is no metadata page")]
+        return Built(assumptions(c, assume), claims, {"pte": (c.ret, m)})
+    return Obligation("p2m_pte_from_mfn", "p2m_pte_from_mfn(mfn, t, ctx) for a leaf: the entry (PPN, "
+                      "PBMT_IO for MMIO, permissions, type bits) and p2m_set_type's metadata",
+                      {**state_inputs(setup.geo), "mfn": 64, "t": 32, "page": 16, "idx": 16}, build,
+                      where="proofs/refine/p2m.py")
+
+
+def well_formed_below(setup: P2MSetup, st: P2MState, e: Word, level: int, page: Word) -> list:
+    """What p2m_free_subtree may assume of the tree below `e` (the well-formed invariant):
+    a table entry names an in-use pool page that is no metadata page, and no level-0
+    entry is a table pointer (a reserved encoding the model does not walk)."""
+    m = setup.model
+    if level == 0:
+        return [(~m.pte_is_table(e, 0), "no level-0 entry is a table pointer (well-formed)")]
+    child = m.pte_page(e)
+    named = any_of((child == q) & ~st.free[q - ROOT_PAGES] for q in setup.geo.pool_pages())
+    out = [(m.pte_is_table(e, level).implies(named & not_md_page(st, child) & (child != page)),
+            "a table entry names an in-use pool page that is no metadata page (well-formed)")]
+    for i in range(setup.geo.entries):
+        ci = bv(i, 16)
+        sub = st.read(child, ci)
+        out += [(m.pte_is_table(e, level).implies(c), w)
+                for c, w in well_formed_below(setup, st, sub, level - 1, child)]
+    return out
+
+
+def free_subtree(setup: P2MSetup, level: int) -> Obligation:
+    def build(setup: P2MSetup, inp: dict, mem: Memory) -> Built:
+        st = abstract(setup.geo, mem, inp)
+        e, page, idx = inp["e"], inp["page"], inp["idx"]
+        made: dict = {}
+
+        def args(ex, path):
+            made.update(p2m_objects(setup, inp, page, idx, level)(ex, path))
+            return [made["p2m"], e, made["ctx"]]
+        shape = well_formed_below(setup, st, e, level, page)
+        c = run_c(setup, "p2m_free_subtree", args, mem, inp, pc=all_of(x for x, _ in shape))
+        oracle = InputOracle(fails(inp))
+        post = setup.model.p2m_free_subtree(st, TRUE, e, level, page, idx)
+        flush = c.objs[made["p2m"].base][setup.offset("p2m_domain.need_flush")]
+        fenced = c.ghost[E.HFENCES] != 0
+        claims = state_claims(setup, c, post, oracle, unless=post.ev_md_missing) + [
+            Claim("need_flush", (~post.ev_md_missing).implies(flush.any().iff(post.need_flush))),
+            Claim("hfence", (~post.ev_md_missing).implies(fenced.iff(st.need_flush & ~post.need_flush)))]
+        assume = in_tables(setup, page, idx) + consistent(setup.geo, st) + shape + [
+            (not_md_page(st, page), "the entry's table page is no metadata page")]
+        return Built(assumptions(c, assume), claims,
+                     {"refs": (c.ghost[E.REFS], post.refs), "maps NULL": (c.ghost[E.MD_NULL], post.ev_md_missing)})
+    return Obligation(f"p2m_free_subtree level {level}",
+                      f"p2m_free_subtree(p2m, entry, ctx) at level {level}: the references put, every "
+                      "table below freed with its metadata page after a flush (if need_flush), "
+                      "the NULL metadata page mapped where the model flags it",
+                      {**state_inputs(setup.geo), "e": 64, "page": 16, "idx": 16}, build,
+                      where="proofs/refine/p2m.py")
+
+
 def obligations(setup: P2MSetup) -> list[Obligation]:
     return [set_permission(setup), page_to_table(setup), get_type(setup), set_type(setup),
-            *(put_page(setup, lv) for lv in (0, 1, 2))]
+            *(put_page(setup, lv) for lv in (0, 1, 2)), *(free_subtree(setup, lv) for lv in (0, 1))]
 
 
 def setup_for(version: str, c_source: Path, geo: Optional[P2MGeometry] = None,
