@@ -241,6 +241,9 @@ class Executor:
         self.restart: Optional[Callable] = None  # see execute(restart=...)
         self.restarted = False
         self.entry_fn = ""
+        #: callee name -> summary(ex, path, args, what): the call's effect on the path and its
+        #: value, used instead of inlining the callee (NOT_SUMMARISED: inline it after all)
+        self.summaries: dict = {}
 
     # -- objects ------------------------------------------------------------
     def new_object(self, path: Path, name: str, cells: Optional[dict] = None, size: int = 8) -> Ptr:
@@ -641,6 +644,10 @@ class Executor:
             return None
         if name.startswith("llvm.memset."):
             return self._memset(path, args, what)
+        if name in self.summaries:
+            v = self.summaries[name](self, path, args, what)
+            if v is not NOT_SUMMARISED:
+                return v
         target = self.m.functions.get(name)
         if target is not None and not target.declaration:
             return self.inline(target, args, path, what)
@@ -714,6 +721,10 @@ def substitute(v, sub: dict) -> object:
     return Bool(n.constant_value() if n.is_bool_constant() else n)
 
 
+#: what a summary returns for a call it does not stand for (the callee is inlined)
+NOT_SUMMARISED = object()
+
+
 class _Dead(Exception):
     """Every path of an inlined callee stopped: the caller's path is over."""
 
@@ -743,7 +754,8 @@ SIGNED_CONCRETE = {"slt": lambda a, b: a < b, "sle": lambda a, b: a <= b,
 def execute(module: Module, fn_name: str, args: list, path: Path, stubs, *,
             globals_init: Optional[dict] = None, cut: Optional[tuple[str, str]] = None,
             start: Optional[tuple] = None, restart: Optional[Callable] = None,
-            feasibility: bool = True, observer: Optional["Observer"] = None) -> Summary:
+            feasibility: bool = True, observer: Optional["Observer"] = None,
+            summaries: Optional[dict] = None) -> Summary:
     """Run `fn_name` to the end of every path and merge the outcomes.
 
     `cut`: (function, loop header block), wherever that function is inlined: a path entering
@@ -751,12 +763,15 @@ def execute(module: Module, fn_name: str, args: list, path: Path, stubs, *,
     (block, env) to begin inside the function.  `restart(executor, path) -> {"mem",
     "ghost", "phis"}`: the first path to reach the cut header begins there again from
     that state (one loop iteration from a loop state, with the prologue's values); only
-    what happens after the restart is summarised.
+    what happens after the restart is summarised.  `summaries`: callee name ->
+    summary(executor, path, args, what), run in place of the callee (a unit proved
+    already standing for its call, e.g. the next level of a recursion).
     """
     fn = module.functions.get(fn_name)
     if fn is None or fn.declaration:
         raise UnsupportedIR(f"function {fn_name} is not defined in this C file")
     ex = Executor(module, stubs, globals_init=globals_init, feasibility=feasibility, observer=observer)
+    ex.summaries = dict(summaries or {})
     ex.entry_fn = fn_name
     ex.stack.append(fn_name)
     ex.restart = restart

@@ -28,7 +28,7 @@ from typing import Callable, Optional
 
 from model.c import p2m_env as E
 from model.c.execute import Path as CPath
-from model.c.execute import Ptr, Summary, execute
+from model.c.execute import NOT_SUMMARISED, Executor, Ptr, Summary, execute
 from model.c.ir import Function, UnsupportedIR, parse_module
 from model.c.toolchain import compile_to_ir
 from model.memory import FRAME_BITS, Memory
@@ -225,12 +225,118 @@ def p2m_objects(setup: P2MSetup, inp: dict, page: Optional[Word] = None, idx: Op
     return make
 
 
-def run_c(setup: P2MSetup, fn: str, args, mem: Memory, inp: dict, pc: Bool = TRUE) -> Summary:
+def run_c(setup: P2MSetup, fn: str, args, mem: Memory, inp: dict, pc: Bool = TRUE,
+          summaries: Optional[dict] = None) -> Summary:
     """The lifted C from the C pre-state (`mem`, the inputs' page fields); `pc`: what the
-    path assumes from the start (so a branch it excludes is not explored)."""
+    path assumes from the start (so a branch it excludes is not explored); `summaries`:
+    callees a proved unit stands for."""
     path = CPath(pc, pc, mem, {}, ghost_of(setup, inp), conds=() if pc.is_concrete else (pc,))
     return execute(setup.lifted.module, fn, args, path, environment(setup, inp),
-                   globals_init={"ptprove_stale": bv(0, 8), "ptprove_messages": bv(0, 64)})
+                   globals_init={"ptprove_stale": bv(0, 8), "ptprove_messages": bv(0, 64)},
+                   summaries=summaries)
+
+
+# ---------------------------------------------------------------------------
+# summaries: a unit proved already stands for its function's call (assume-guarantee:
+# the call site must meet the unit's assumptions, a memory-safety condition of the caller)
+
+
+def state_at(setup: P2MSetup, path: CPath, p2m: Ptr, inp: dict) -> P2MState:
+    """The model's view of the C's state in the middle of a run (at a call)."""
+    geo, g = setup.geo, path.ghost
+    view = {f"md_pg{p}": g[E.md_key(p)] for p in range(geo.pages)}
+    view.update({f"used{p}": g[E.used_key(p)] for p in range(geo.pages)})
+    view.update({f"free{q}": g[E.free_key(q)] for q in geo.pool_pages()})
+    flush = path.objs[p2m.base][setup.offset("p2m_domain.need_flush")]
+    view.update(refs=g[E.REFS], watch=inp["watch"], need_flush=flush.any())
+    return abstract(geo, path.mem, view)
+
+
+def ctx_fields(setup: P2MSetup, ex: Executor, path: CPath, ctx: Ptr, what: str) -> tuple:
+    """(p2m, table page, index, level) of a struct p2m_pte_ctx."""
+    o = setup.offset
+    at = lambda name, ty: ex.load(path, ctx.plus(bv(o(f"p2m_pte_ctx.{name}"), 64)), ty, what)  # noqa: E731
+    p2m, pt = at("p2m", "ptr"), at("pt_page", "ptr")
+    if not (isinstance(pt, Ptr) and pt.region == "record" and isinstance(p2m, Ptr)):
+        raise UnsupportedIR(f"{what}: a p2m_pte_ctx without a page_info or p2m")
+    off = pt.base - PT_FRAME_BASE
+    ex.require(path, ~pt.null & (pt.off == 0) & (off < setup.geo.pages),
+               f"ctx->pt_page is a modelled table page ({what})")
+    return p2m, off.trunc(16), at("index", "i32").zext(32).trunc(16), at("level", "i32")
+
+
+def require_all(ex: Executor, path: CPath, conds: list, unit: str) -> None:
+    for c, why in conds:
+        ex.require(path, c, f"{unit}'s assumption at its call: {why}")
+
+
+def write_back(setup: P2MSetup, path: CPath, p2m: Ptr, post: P2MState) -> None:
+    """The page fields, pool, references and events of the model's post-state, into the C's."""
+    g = path.ghost
+    for p in range(setup.geo.pages):
+        g[E.md_key(p)], g[E.used_key(p)] = post.md_page[p], post.used[p]
+    for k, q in enumerate(setup.geo.pool_pages()):
+        g[E.free_key(q)] = post.free[k]
+    g[E.REFS] = post.refs
+    g[E.MD_NULL] = g[E.MD_NULL] | post.ev_md_missing
+    g[E.CRASH] = g[E.CRASH] | post.ev_crash
+    path.objs[p2m.base][setup.offset("p2m_domain.need_flush")] = ite(post.need_flush, bv(1, 8), bv(0, 8))
+
+
+def free_subtree_summary(setup: P2MSetup, inp: dict, level: int) -> Callable:
+    """p2m_free_subtree at `level`, as its proved unit (the model's p2m_free_subtree)."""
+    unit = f"p2m_free_subtree level {level}"
+
+    def summary(ex: Executor, path: CPath, args: list, what: str):
+        _, entry, ctx = args
+        p2m, page, idx, lv = ctx_fields(setup, ex, path, ctx, what)
+        if not (lv.is_concrete and lv.v == level):
+            return NOT_SUMMARISED
+        st = state_at(setup, path, p2m, inp)
+        require_all(ex, path, in_tables(setup, page, idx) + consistent(setup.geo, st)
+                    + well_formed_below(setup, st, entry, level, page)
+                    + [(not_md_page(st, page), "the entry's table page is no metadata page")], unit)
+        post = setup.model.p2m_free_subtree(st, TRUE, entry, level, page, idx)
+        write_back(setup, path, p2m, post)
+        flushed = st.need_flush & ~post.need_flush
+        path.ghost[E.HFENCES] = path.ghost[E.HFENCES] + ite(flushed, bv(1, 8), bv(0, 8))
+        return None
+    return summary
+
+
+def set_type_summary(setup: P2MSetup, inp: dict) -> Callable:
+    """p2m_set_type as its proved unit (the model's p2m_set_type), metadata page writes included."""
+    geo = setup.geo
+
+    def summary(ex: Executor, path: CPath, args: list, what: str):
+        pte, t, ctx = args
+        p2m, page, idx, _ = ctx_fields(setup, ex, path, ctx, what)
+        st = state_at(setup, path, p2m, inp)
+        require_all(ex, path, in_tables(setup, page, idx) + p2m_type(t) + consistent(geo, st)
+                    + [(not_md_page(st, page), "the entry's table page is no metadata page")], "p2m_set_type")
+        oracle = InputOracle(fails(inp))
+        oracle.made = path.ghost[E.ATTEMPTS]
+        post, e = setup.model.p2m_set_type(st, TRUE, ex.load(path, pte, "i64", what), t.trunc(TYPE_BITS),
+                                           page, idx, oracle)
+        ex.store(path, pte, e, "i64", what)
+        mem = path.mem
+        for q in range(geo.pages):
+            at = page == q
+            before, after = st.md_page[q], post.md_page[q]
+            fresh = at & (before == NO_MD) & (after != NO_MD)
+            mem = mem.clear(fresh, E.frame_of(after).trunc(FRAME_BITS))  # clear_and_clean_page
+            held = ite(after != NO_MD, after, before)  # a page freed at used_entries 0 got its slot first
+            for i in range(geo.entries):
+                word_at = (E.frame_of(held).trunc(FRAME_BITS), bv((4 * i) // 8, 9))
+                shift = (4 * i) % 8 * 8
+                word = mem.read(*word_at)
+                new = (word & ~bv(0xF << shift, 64)) | (post.md[q * geo.entries + i].zext(64) << shift)
+                mem = mem.write(at & (held != NO_MD), *word_at, new)
+        path.mem = mem
+        write_back(setup, path, p2m, post)
+        path.ghost[E.ATTEMPTS] = oracle.made
+        return None
+    return summary
 
 
 def c_post(setup: P2MSetup, c: Summary) -> tuple[tuple, tuple, tuple, tuple]:
@@ -372,7 +478,8 @@ def pte_from_mfn(setup: P2MSetup) -> Obligation:
         st = abstract(setup.geo, mem, inp)
         mfn, t, page, idx = inp["mfn"], inp["t"], inp["page"], inp["idx"]
         objs = p2m_objects(setup, inp, page, idx)
-        c = run_c(setup, "p2m_pte_from_mfn", lambda ex, path: [mfn, t, objs(ex, path)["ctx"]], mem, inp)
+        c = run_c(setup, "p2m_pte_from_mfn", lambda ex, path: [mfn, t, objs(ex, path)["ctx"]], mem, inp,
+                  summaries={"p2m_set_type": set_type_summary(setup, inp)})
         oracle = InputOracle(fails(inp))
         post, m = setup.model.p2m_pte_from_mfn(st, TRUE, setup.model.mfn_arg(mfn), t.trunc(TYPE_BITS), 0,
                                                page, idx, oracle)
@@ -381,7 +488,8 @@ def pte_from_mfn(setup: P2MSetup) -> Obligation:
             (not_md_page(st, page), "the entry's table page is no metadata page")]
         return Built(assumptions(c, assume), claims, {"pte": (c.ret, m)})
     return Obligation("p2m_pte_from_mfn", "p2m_pte_from_mfn(mfn, t, ctx) for a leaf: the entry (PPN, "
-                      "PBMT_IO for MMIO, permissions, type bits) and p2m_set_type's metadata",
+                      "PBMT_IO for MMIO, permissions, type bits) and p2m_set_type's metadata (its call "
+                      "summarised by the p2m_set_type unit)",
                       {**state_inputs(setup.geo), "mfn": 64, "t": 32, "page": 16, "idx": 16}, build,
                       where="proofs/refine/p2m.py")
 
@@ -415,7 +523,8 @@ def free_subtree(setup: P2MSetup, level: int) -> Obligation:
             made.update(p2m_objects(setup, inp, page, idx, level)(ex, path))
             return [made["p2m"], e, made["ctx"]]
         shape = well_formed_below(setup, st, e, level, page)
-        c = run_c(setup, "p2m_free_subtree", args, mem, inp, pc=all_of(x for x, _ in shape))
+        below = {"p2m_free_subtree": free_subtree_summary(setup, inp, level - 1)} if level > 1 else None
+        c = run_c(setup, "p2m_free_subtree", args, mem, inp, pc=all_of(x for x, _ in shape), summaries=below)
         oracle = InputOracle(fails(inp))
         post = setup.model.p2m_free_subtree(st, TRUE, e, level, page, idx)
         flush = c.objs[made["p2m"].base][setup.offset("p2m_domain.need_flush")]
@@ -430,14 +539,16 @@ def free_subtree(setup: P2MSetup, level: int) -> Obligation:
     return Obligation(f"p2m_free_subtree level {level}",
                       f"p2m_free_subtree(p2m, entry, ctx) at level {level}: the references put, every "
                       "table below freed with its metadata page after a flush (if need_flush), "
-                      "the NULL metadata page mapped where the model flags it",
+                      "the NULL metadata page mapped where the model flags it"
+                      + (f" (each call at level {level - 1} summarised by its unit)" if level > 1 else ""),
                       {**state_inputs(setup.geo), "e": 64, "page": 16, "idx": 16}, build,
                       where="proofs/refine/p2m.py")
 
 
 def obligations(setup: P2MSetup) -> list[Obligation]:
     return [set_permission(setup), page_to_table(setup), get_type(setup), set_type(setup),
-            *(put_page(setup, lv) for lv in (0, 1, 2)), *(free_subtree(setup, lv) for lv in (0, 1))]
+            pte_from_mfn(setup), *(put_page(setup, lv) for lv in (0, 1, 2)),
+            *(free_subtree(setup, lv) for lv in (0, 1, 2))]
 
 
 def setup_for(version: str, c_source: Path, geo: Optional[P2MGeometry] = None,
