@@ -319,19 +319,16 @@ def set_type_summary(setup: P2MSetup, inp: dict) -> Callable:
         post, e = setup.model.p2m_set_type(st, TRUE, ex.load(path, pte, "i64", what), t.trunc(TYPE_BITS),
                                            page, idx, oracle)
         ex.store(path, pte, e, "i64", what)
-        mem = path.mem
-        for q in range(geo.pages):
-            at = page == q
-            before, after = st.md_page[q], post.md_page[q]
-            fresh = at & (before == NO_MD) & (after != NO_MD)
-            mem = mem.clear(fresh, E.frame_of(after).trunc(FRAME_BITS))  # clear_and_clean_page
-            held = ite(after != NO_MD, after, before)  # a page freed at used_entries 0 got its slot first
-            for i in range(geo.entries):
-                word_at = (E.frame_of(held).trunc(FRAME_BITS), bv((4 * i) // 8, 9))
-                shift = (4 * i) % 8 * 8
-                word = mem.read(*word_at)
-                new = (word & ~bv(0xF << shift, 64)) | (post.md[q * geo.entries + i].zext(64) << shift)
-                mem = mem.write(at & (held != NO_MD), *word_at, new)
+        # only the entry's table page's metadata page is written: cleared when it is new
+        # (clear_and_clean_page), then its slots (a page freed at used_entries 0 got its slot first)
+        before, after = st.md_of(page), post.md_of(page)
+        mem = path.mem.clear((before == NO_MD) & (after != NO_MD), E.frame_of(after).trunc(FRAME_BITS))
+        held = ite(after != NO_MD, after, before)
+        for i in range(geo.entries):
+            word_at = (E.frame_of(held).trunc(FRAME_BITS), bv((4 * i) // 8, 9))
+            shift = (4 * i) % 8 * 8
+            new = (mem.read(*word_at) & ~bv(0xF << shift, 64)) | (post.read_md(page, bv(i, 16)).zext(64) << shift)
+            mem = mem.write(held != NO_MD, *word_at, new)
         path.mem = mem
         write_back(setup, path, p2m, post)
         path.ghost[E.ATTEMPTS] = oracle.made
