@@ -145,3 +145,20 @@ def test_versions_without_a_whole_p2m_c_say_so_in_one_line(capsys):
     err = capsys.readouterr().err.splitlines()
     assert any("partial patch (seed 003)" in ln for ln in err) and any("seed 004" in ln for ln in err)
     assert all(ln.startswith("ptprove: refines: ") for ln in err)
+
+
+def test_the_root_level_free_on_the_compiled_c_at_full_width(upstream):
+    """The same finding as a whole call sequence on p2m.c compiled with the harness at 512
+    entries a table: a 4K mapping, then the 1G range removed: freeing the root entry's
+    level-1 table reads past its 4 KiB page and frees a page twice."""
+    from proofs.c_harness import run_driver
+    from proofs.systems.p2m.c_harness import P2MHarness
+
+    h = P2MHarness(str(P.UPSTREAM_P2M_C))
+    try:
+        out = run_driver(h.binary(9), ["mode 2", "pool 8", "call set 0 0 1000 1 0",
+                                       "call set 0 12 ffffffffffffffff 0 0"], h.tmp / "calls.txt", 30)
+    finally:
+        h.close()
+    assert out["calls"][0]["rc"] == 0
+    assert out["calls"][1]["stopped"] == "paging_free_page of a page already free"
