@@ -194,4 +194,4 @@ def initial_ghost(pages: int, md_pg: Sequence[Word], used: Sequence[Word], free:
     return g
 
 
-__all__ = ["P2MEnv", "initial_ghost", "frame_of", "TRUE"]
+__all__ = ["P2MEnv", "initial_ghost", "frame_of", "md_key", "used_key", "free_key"]
