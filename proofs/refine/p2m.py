@@ -120,6 +120,7 @@ def state_inputs(geo: P2MGeometry) -> dict:
         out[f"free{q}"] = 0
     out.update({"refs": REF_BITS, "watch": MFN_BITS, "need_flush": 0})
     out.update({f"allocfail{k + 1}": 0 for k in range(ATTEMPTS)})
+    out.update(cell_page=16, cell_idx=16)  # the table cell and metadata slot compared (any one)
     return out
 
 
@@ -140,10 +141,11 @@ def fails(inp: dict) -> list:
     return [inp[f"allocfail{k + 1}"] for k in range(ATTEMPTS)]
 
 
-def md_slot(mem: Memory, md_pg: Word, idx: int) -> Word:
+def md_slot(mem: Memory, md_pg: Word, idx) -> Word:
     """struct md_t md[idx] of the metadata page md_pg: byte 4 * idx, its low 4 bits."""
-    word = mem.read(E.frame_of(md_pg).trunc(FRAME_BITS), bv((4 * idx) // 8, 9))
-    return ite(md_pg == NO_MD, bv(0, TYPE_BITS), (word >> ((4 * idx) % 8 * 8)).trunc(TYPE_BITS))
+    byte = (bv(idx, 16) if isinstance(idx, int) else idx).zext(64) * 4
+    word = mem.read(E.frame_of(md_pg).trunc(FRAME_BITS), (byte >> 3).trunc(9))
+    return ite(md_pg == NO_MD, bv(0, TYPE_BITS), (word >> ((byte & 7) * 8)).trunc(TYPE_BITS))
 
 
 def table_cells(geo: P2MGeometry, mem: Memory) -> tuple:
@@ -344,24 +346,24 @@ def c_post(setup: P2MSetup, c: Summary) -> tuple[tuple, tuple, tuple, tuple]:
             tuple(c.ghost[E.free_key(q)] for q in geo.pool_pages()), table_cells(geo, c.mem))
 
 
-def state_claims(setup: P2MSetup, c: Summary, post: P2MState, oracle: Oracle,
+def state_claims(setup: P2MSetup, c: Summary, post: P2MState, oracle: Oracle, cell: tuple,
                  unless: Bool = FALSE) -> list:
-    """Every output the model keeps of the C's state; `unless`: when the C has stopped
-    (the harness stops at __map_domain_page(NULL)) and only md-null is compared."""
-    geo = setup.geo
-    md_pg, used, free, cells = c_post(setup, c)
-    tables = []
-    for p in range(geo.pages):
-        in_use = TRUE if p < ROOT_PAGES else ~post.free[p - ROOT_PAGES]
-        shown = in_use & not_md_page(post, bv(p, 16))
-        for i in range(geo.entries):
-            k = p * geo.entries + i
-            tables.append(shown.implies(cells[k] == post.cells[k]))
-    slots = [(post.md_page[p] != NO_MD).implies(md_slot(c.mem, md_pg[p], i) == post.md[p * geo.entries + i])
-             for p in range(geo.pages) for i in range(geo.entries)]
+    """Every output the model keeps of the C's state: the table entry and metadata slot at
+    `cell` (any in-use table page, any index: a free input), every page field; `unless`:
+    when the C has stopped (the harness stops at __map_domain_page(NULL)) and only md-null
+    is compared."""
+    md_pg, used, free, _ = c_post(setup, c)
+    page, idx = cell
+    in_use = (page < ROOT_PAGES) | any_of((page == q) & ~post.free[q - ROOT_PAGES] for q in setup.geo.pool_pages())
+    shown = in_use & not_md_page(post, page)
+    c_entry = c.mem.read(E.frame_of(page).trunc(FRAME_BITS), idx.trunc(9))
+    c_md = bv(NO_MD, 16)
+    for p in reversed(range(setup.geo.pages)):
+        c_md = ite(page == p, md_pg[p], c_md)
     ran = ~unless
-    return [Claim("tables", ran.implies(all_of(tables))),
-            Claim("md-slots", ran.implies(all_of(slots))),
+    return [Claim("tables", ran.implies(shown.implies(c_entry == post.read(page, idx)))),
+            Claim("md-slots", ran.implies((post.md_of(page) != NO_MD).implies(
+                md_slot(c.mem, c_md, idx) == post.read_md(page, idx)))),
             Claim("md-pages", ran.implies(all_of(a == b for a, b in zip(md_pg, post.md_page)))),
             Claim("used-entries", ran.implies(all_of(a == b for a, b in zip(used, post.used)))),
             Claim("pool", ran.implies(all_of(a.iff(b) for a, b in zip(free, post.free)))),
@@ -375,6 +377,15 @@ def state_claims(setup: P2MSetup, c: Summary, post: P2MState, oracle: Oracle,
 
 def assumptions(c: Summary, extra: list) -> list:
     return list(extra) + list(c.assumptions)
+
+
+def chosen(setup: P2MSetup, inp: dict) -> tuple:
+    return inp["cell_page"], inp["cell_idx"]
+
+
+def chosen_cell(setup: P2MSetup, inp: dict) -> list:
+    return [(inp["cell_page"] < setup.geo.pages, "the compared cell is in a modelled table page"),
+            (inp["cell_idx"] < setup.geo.entries, "the compared cell's index is below PAGETABLE_ENTRIES")]
 
 
 def in_tables(setup: P2MSetup, page: Word, idx: Word) -> list:
@@ -446,8 +457,8 @@ def set_type(setup: P2MSetup) -> Obligation:
         oracle = InputOracle(fails(inp))
         post, m = setup.model.p2m_set_type(st, TRUE, e, t.trunc(TYPE_BITS), page, idx, oracle)
         after = c.objs[slot["id"]][0]
-        claims = [Claim("pte", word_eq(after, m))] + state_claims(setup, c, post, oracle)
-        assume = in_tables(setup, page, idx) + p2m_type(t) + consistent(setup.geo, st) + [
+        claims = [Claim("pte", word_eq(after, m))] + state_claims(setup, c, post, oracle, chosen(setup, inp))
+        assume = in_tables(setup, page, idx) + chosen_cell(setup, inp) + p2m_type(t) + consistent(setup.geo, st) + [
             (not_md_page(st, page), "the entry's table page is no metadata page")]
         return Built(assumptions(c, assume), claims, {"*pte": (after, m), "crash": (c.ghost[E.CRASH], post.ev_crash)})
     return Obligation("p2m_set_type", "p2m_set_type(&pte, t, ctx): the type bits, the metadata page "
@@ -480,8 +491,8 @@ def pte_from_mfn(setup: P2MSetup) -> Obligation:
         oracle = InputOracle(fails(inp))
         post, m = setup.model.p2m_pte_from_mfn(st, TRUE, setup.model.mfn_arg(mfn), t.trunc(TYPE_BITS), 0,
                                                page, idx, oracle)
-        claims = [Claim("pte", word_eq(c.ret, m))] + state_claims(setup, c, post, oracle)
-        assume = in_tables(setup, page, idx) + p2m_type(t) + consistent(setup.geo, st) + [
+        claims = [Claim("pte", word_eq(c.ret, m))] + state_claims(setup, c, post, oracle, chosen(setup, inp))
+        assume = in_tables(setup, page, idx) + chosen_cell(setup, inp) + p2m_type(t) + consistent(setup.geo, st) + [
             (not_md_page(st, page), "the entry's table page is no metadata page")]
         return Built(assumptions(c, assume), claims, {"pte": (c.ret, m)})
     return Obligation("p2m_pte_from_mfn", "p2m_pte_from_mfn(mfn, t, ctx) for a leaf: the entry (PPN, "
@@ -526,10 +537,10 @@ def free_subtree(setup: P2MSetup, level: int) -> Obligation:
         post = setup.model.p2m_free_subtree(st, TRUE, e, level, page, idx)
         flush = c.objs[made["p2m"].base][setup.offset("p2m_domain.need_flush")]
         fenced = c.ghost[E.HFENCES] != 0
-        claims = state_claims(setup, c, post, oracle, unless=post.ev_md_missing) + [
+        claims = state_claims(setup, c, post, oracle, chosen(setup, inp), unless=post.ev_md_missing) + [
             Claim("need_flush", (~post.ev_md_missing).implies(flush.any().iff(post.need_flush))),
             Claim("hfence", (~post.ev_md_missing).implies(fenced.iff(st.need_flush & ~post.need_flush)))]
-        assume = in_tables(setup, page, idx) + consistent(setup.geo, st) + shape + [
+        assume = in_tables(setup, page, idx) + chosen_cell(setup, inp) + consistent(setup.geo, st) + shape + [
             (not_md_page(st, page), "the entry's table page is no metadata page")]
         return Built(assumptions(c, assume), claims,
                      {"refs": (c.ghost[E.REFS], post.refs), "maps NULL": (c.ghost[E.MD_NULL], post.ev_md_missing)})
