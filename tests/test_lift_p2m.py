@@ -51,7 +51,8 @@ def test_each_unit_of_upstream_p2m_c_is_what_the_model_does(upstream, name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["p2m_set_type", "p2m_pte_from_mfn"])
+@pytest.mark.parametrize("name", ["p2m_set_type", "p2m_pte_from_mfn", "p2m_split_superpage level 1 to 0",
+                                  "p2m_split_superpage level 2 to 1"])
 def test_the_metadata_units_are_what_the_model_does(upstream, name):
     r = prove(upstream, unit(upstream, name))
     assert r.verdict == PROVED and r.vacuity is True, (r.detail, r.counterexample)
@@ -94,6 +95,14 @@ def test_a_one_line_mutant_of_the_c_is_refuted_by_its_unit(tmp_path, upstream, n
     failing = {c["claim"] for c in r.extra["claims"] if c["verdict"] == VIOLATED}
     assert claim in failing, failing
     assert "replayed concretely" in r.detail and claim in r.counterexample["replay"]["failing_claims"]
+
+
+@pytest.mark.slow
+def test_a_split_that_keeps_the_superpage_on_failure_is_refuted(tmp_path, upstream):
+    setup = mutant(tmp_path, "memset(entry, 0, sizeof(*entry));", "(void)entry;")
+    r = prove(setup, unit(setup, "p2m_split_superpage level 1 to 0"))
+    assert r.verdict == VIOLATED
+    assert "entry" in {c["claim"] for c in r.extra["claims"] if c["verdict"] == VIOLATED}
 
 
 @pytest.mark.slow

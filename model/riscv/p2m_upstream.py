@@ -477,6 +477,10 @@ class RiscvP2MUpstream:
         if g.is_concrete and not g.v:
             return st, FALSE
         st, ok, mdp = self.p2m_alloc_page(st, g, oracle)
+        # each later child's p2m_set_type tries again (and fails, as above): counted as the C
+        # counts them, so a later allocation of the call reads the outcome the C's does
+        # (found by refining p2m_split_superpage, proofs/refine/p2m.py)
+        oracle.made = ite(g & ~ok, oracle.made + (st.geo.entries - 1), oracle.made)
         st = st.set_md_page(ok, page, mdp).flag("ev_crash", g & ~ok)
         st = st.set_used(ok, page, st.used_of(page) + st.geo.entries)
         return st, ok

@@ -33,6 +33,7 @@ from model.c.ir import Function, UnsupportedIR, parse_module
 from model.c.toolchain import compile_to_ir
 from model.memory import FRAME_BITS, Memory
 from model.riscv.p2m_state import (MFN_BITS, NO_MD, PT_FRAME_BASE, REF_BITS, ROOT_PAGES, TYPE_BITS, USED_BITS,
+                                   USED_LIMIT,
                                    Oracle, P2MGeometry, P2MState)
 from model.term import FALSE, TRUE, Bool, Word, all_of, any_of, bv, ite
 from proofs.c_harness import HERE as C_DIR
@@ -163,10 +164,17 @@ def abstract(geo: P2MGeometry, mem: Memory, inp: dict) -> P2MState:
                     md_page=md_pg, used=tuple(inp[f"used{p}"] for p in range(geo.pages)))
 
 
-def consistent(geo: P2MGeometry, st: P2MState) -> list:
+#: what p2m_set_type's unit assumes of every used_entries: twice the step queries' bound, so a
+#: caller's unit (a split counting 512 slots) meets it at each call from below the step bound
+SET_TYPE_USED_LIMIT = 2 * USED_LIMIT
+
+
+def consistent(geo: P2MGeometry, st: P2MState, used_limit: int = USED_LIMIT) -> list:
     """What p2m.c's pages are between calls (p2m_set_type takes a metadata page from the
     pool and it is no other page's), as assumptions."""
-    out = []
+    out = [(all_of(u < used_limit for u in st.used),
+            f"every used_entries below 2^{used_limit.bit_length() - 1} (the step queries assume 2^62: "
+            "nothing resets it, it only grows)")]
     for p, md in enumerate(st.md_page):
         pool = any_of((md == q) & ~st.free[q - ROOT_PAGES] for q in geo.pool_pages())
         out.append((((md == NO_MD) | pool) & (md != p),
@@ -314,7 +322,7 @@ def set_type_summary(setup: P2MSetup, inp: dict) -> Callable:
         pte, t, ctx = args
         p2m, page, idx, _ = ctx_fields(setup, ex, path, ctx, what)
         st = state_at(setup, path, p2m, inp)
-        require_all(ex, path, in_tables(setup, page, idx) + p2m_type(t) + consistent(geo, st)
+        require_all(ex, path, in_tables(setup, page, idx) + p2m_type(t) + consistent(geo, st, SET_TYPE_USED_LIMIT)
                     + [(not_md_page(st, page), "the entry's table page is no metadata page")], "p2m_set_type")
         oracle = InputOracle(fails(inp))
         oracle.made = path.ghost[E.ATTEMPTS]
@@ -458,8 +466,9 @@ def set_type(setup: P2MSetup) -> Obligation:
         post, m = setup.model.p2m_set_type(st, TRUE, e, t.trunc(TYPE_BITS), page, idx, oracle)
         after = c.objs[slot["id"]][0]
         claims = [Claim("pte", word_eq(after, m))] + state_claims(setup, c, post, oracle, chosen(setup, inp))
-        assume = in_tables(setup, page, idx) + chosen_cell(setup, inp) + p2m_type(t) + consistent(setup.geo, st) + [
-            (not_md_page(st, page), "the entry's table page is no metadata page")]
+        assume = (in_tables(setup, page, idx) + chosen_cell(setup, inp) + p2m_type(t)
+                  + consistent(setup.geo, st, SET_TYPE_USED_LIMIT)
+                  + [(not_md_page(st, page), "the entry's table page is no metadata page")])
         return Built(assumptions(c, assume), claims, {"*pte": (after, m), "crash": (c.ghost[E.CRASH], post.ev_crash)})
     return Obligation("p2m_set_type", "p2m_set_type(&pte, t, ctx): the type bits, the metadata page "
                       "(allocated on first external type, freed at used_entries 0), its slot and count, "
@@ -553,10 +562,53 @@ def free_subtree(setup: P2MSetup, level: int) -> Obligation:
                       where="proofs/refine/p2m.py")
 
 
+def monotone_failures(inp: dict) -> list:
+    return [(inp[f"allocfail{k}"].implies(inp[f"allocfail{k + 1}"]),
+             "once an allocation of the call fails, every later one does (the pool is empty: "
+             "the model's one metadata attempt a split, p2m_upstream.split_metadata)")
+            for k in range(1, ATTEMPTS)]
+
+
+def split_superpage(setup: P2MSetup, level: int, target: int) -> Obligation:
+    geo = setup.geo
+
+    def build(setup: P2MSetup, inp: dict, mem: Memory) -> Built:
+        st = abstract(geo, mem, inp)
+        m = setup.model
+        e, gfn, tbl = inp["e"], inp["gfn"], inp["tbl_page"]
+        slot: dict = {}
+
+        def args(ex, path):
+            p2m = p2m_objects(setup, inp)(ex, path)["p2m"]
+            offsets = ex.new_object(path, "unsigned int offsets[P2M_MAX_ROOT_LEVEL]", {
+                4 * lv: m.offset(gfn, lv).zext(32) for lv in range(geo.root_level + 1)}, size=4 * 5)
+            rest = [bv(level, 32), bv(target, 32), offsets, Ptr("record", E.frame_of(tbl), bv(0, 64))]
+            return [p2m, *slot_args([("slot", e)], slot)(ex, path), *rest]
+        c = run_c(setup, "p2m_split_superpage", args, mem, inp,
+                  summaries={"p2m_set_type": set_type_summary(setup, inp)})
+        oracle = InputOracle(fails(inp))
+        post, ok, new = m.p2m_split_superpage(st, TRUE, e, level, target, gfn, tbl, oracle)
+        after = c.objs[slot["id"]][0]
+        pidx = m.offset(gfn, level)
+        claims = [Claim("result", word_eq(c.ret, ok)), Claim("entry", word_eq(after, new))]
+        claims += state_claims(setup, c, post, oracle, chosen(setup, inp), unless=post.ev_md_missing)
+        assume = in_tables(setup, tbl, pidx) + chosen_cell(setup, inp) + consistent(geo, st) + monotone_failures(inp) + [
+            (not_md_page(st, tbl), "the entry's table page is no metadata page"),
+            (m.pte_is_mapping(e, level), f"*entry is a superpage at level {level} (p2m_set_entry's ASSERT)"),
+            (gfn < (1 << geo.gfn_bits), "the gfn is inside the G-stage address space")]
+        return Built(assumptions(c, assume), claims, {"result": (c.ret, ok), "*entry": (after, new)})
+    return Obligation(f"p2m_split_superpage level {level} to {target}",
+                      f"p2m_split_superpage(p2m, entry, {level}, {target}, offsets, tbl_pg): the result, *entry, "
+                      "the new table's entries and metadata (each child's p2m_set_type summarised by its unit), "
+                      "the pool, domain_crash", {**state_inputs(geo), "e": 64, "gfn": 64, "tbl_page": 16},
+                      build, where="proofs/refine/p2m.py")
+
+
 def obligations(setup: P2MSetup) -> list[Obligation]:
     return [set_permission(setup), page_to_table(setup), get_type(setup), set_type(setup),
             pte_from_mfn(setup), *(put_page(setup, lv) for lv in (0, 1, 2)),
-            *(free_subtree(setup, lv) for lv in (0, 1, 2))]
+            *(free_subtree(setup, lv) for lv in (0, 1, 2)), split_superpage(setup, 1, 0),
+            split_superpage(setup, 2, 1)]
 
 
 def setup_for(version: str, c_source: Path, geo: Optional[P2MGeometry] = None,
