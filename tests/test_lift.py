@@ -94,3 +94,36 @@ def test_a_file_that_does_not_compile_is_one_usage_error(tmp_path):
 def test_a_missing_compiler_is_one_usage_error(tmp_path):
     with pytest.raises(UsageError, match="C compiler 'no-such-cc' not found"):
         compile_to_ir(tmp_path / "x.c", cc="no-such-cc")
+
+
+def test_a_narrow_frame_access_reads_and_rewrites_part_of_its_entry(tmp_path):
+    """A byte or 32-bit access to a page frame (p2m.c's struct md_t slots) is part of the
+    64-bit entry it falls in, little-endian, and must be aligned to its size."""
+    src = tmp_path / "narrow.c"
+    src.write_text("void *ptprove_frame(unsigned long mfn);\n"
+                   "unsigned setb(unsigned long i, unsigned char v)"
+                   " { unsigned char *p = ptprove_frame(5); p[i] = v; return p[i ^ 1]; }\n"
+                   "unsigned get32(unsigned long i) { unsigned *p = ptprove_frame(5); return p[i]; }\n")
+    m = parse_module(compile_to_ir(src).text)
+    mem = Memory.zero().write(TRUE, bv(5, 44), bv(1, 9), bv(0x1122334455667788, 64))
+    s = run(m, "setb", [bv(9, 64), bv(0xAB, 8)], mem)
+    assert int(s.mem.read(bv(5, 44), bv(1, 9))) == 0x112233445566AB88 and int(s.ret) == 0x88
+    hi = run(m, "get32", [bv(3, 64)], mem)
+    assert int(hi.ret) == 0x11223344 and bool(hi.safety_holds())
+
+
+def test_a_summary_stands_for_its_callee_and_may_decline(tmp_path):
+    from model.c.execute import NOT_SUMMARISED
+
+    src = tmp_path / "calls.c"
+    src.write_text("__attribute__((noinline)) int inc(int x) { return x + 1; }\n"
+                   "int twice(int x) { return inc(inc(x)); }\n")
+    m = parse_module(compile_to_ir(src).text)
+    seen = []
+
+    def summary(ex, path, args, what):
+        seen.append(int(args[0]))
+        return bv(int(args[0]) + 10, 32) if int(args[0]) == 1 else NOT_SUMMARISED
+    path = CPath(TRUE, TRUE, Memory.zero(), {}, {})
+    s = execute(m, "twice", [bv(1, 32)], path, XenEnv(0, 0, 0), summaries={"inc": summary})
+    assert seen == [1, 11] and int(s.ret) == 12  # 1 -> 11 by the summary, 11 -> 12 inlined

@@ -5,11 +5,15 @@ if it is feasible: decided from the path's own branch facts, else by z3), phis a
 taken simultaneously on block entry, defined callees are inlined and their returning
 paths merged back into one with `ite` (so forks do not multiply across calls).
 
-Pointers live in two regions: a page frame (a 64-bit frame number, an offset) read
-and written through the model's `Memory`, and an object (a stack slot, a global or a
-stub's record: an id, an offset) whose cells hold values at concrete byte offsets.
-Every frame access records its memory-safety condition (8-byte aligned, inside the
-4 KiB frame) and the assumption that the frame number fits the model's 44 bits.
+Pointers live in three regions: a page frame (a 64-bit frame number, an offset) read
+and written through the model's `Memory`, an object (a stack slot, a global or a
+stub's record: an id, an offset) whose cells hold values at concrete byte offsets,
+and a record (a 64-bit number, a byte offset: e.g. p2m.c's `struct page_info` of a
+frame) whose fields the environment (the stubs' `record_load`, `record_store`)
+keeps as the model keeps them.  Every frame access records its memory-safety
+condition (aligned to its size, inside the 4 KiB frame; an access narrower than an
+entry reads or rewrites part of the entry's word) and the assumption that the
+frame number fits the model's 44 bits.
 
 What the executor does not model (an unknown opcode, an indirect call, inline asm,
 a pointer merged from two objects) stops it with one `UnsupportedIR` line naming
@@ -35,8 +39,8 @@ MAX_BLOCK_VISITS = 64  # per path: a loop the executor cannot bound is an error
 
 @dataclass(frozen=True)
 class Ptr:
-    """A pointer: region "frame" (base: 64-bit frame number), "obj" (base: object id) or
-    "null".  `null` is when a frame or object pointer is NULL instead (a stub's
+    """A pointer: region "frame" (base: 64-bit frame number), "obj" (base: object id),
+    "record" (base: a 64-bit record number, see `record_load`) or "null".  `null` is when a frame or object pointer is NULL instead (a stub's
     failure, e.g. the allocator's), so a pointer that may be NULL needs no fork."""
 
     region: str
@@ -53,6 +57,7 @@ class Ptr:
 
 
 NULL = Ptr("null", None, bv(0, 64), TRUE)
+NUMBERED = ("frame", "record")  # regions whose base is a symbolic number
 Value = Union[Word, Bool, Ptr]
 
 
@@ -145,7 +150,7 @@ def ite_value(c: Bool, a, b, what: str) -> "Value":
             raise UnsupportedIR(f"{what}: a pointer merged from two regions ({a.region}, {b.region})")
         if a.region == "obj" and a.base != b.base:
             raise UnsupportedIR(f"{what}: a pointer merged from two objects")
-        base = ite(c, a.base, b.base) if a.region == "frame" else a.base
+        base = ite(c, a.base, b.base) if a.region in NUMBERED else a.base
         return Ptr(a.region, base, ite(c, a.off, b.off), ite(c, a.null, b.null))
     if isinstance(a, dict):
         return {k: ite_value(c, a[k], b.get(k, a[k]), what) for k in a}
@@ -236,6 +241,9 @@ class Executor:
         self.restart: Optional[Callable] = None  # see execute(restart=...)
         self.restarted = False
         self.entry_fn = ""
+        #: callee name -> summary(ex, path, args, what): the call's effect on the path and its
+        #: value, used instead of inlining the callee (NOT_SUMMARISED: inline it after all)
+        self.summaries: dict = {}
 
     # -- objects ------------------------------------------------------------
     def new_object(self, path: Path, name: str, cells: Optional[dict] = None, size: int = 8) -> Ptr:
@@ -257,6 +265,12 @@ class Executor:
             init = self.globals_init.get(name)
             path.objs[oid] = {0: init} if init is not None else {}
         return Ptr("obj", oid, bv(0, 64))
+
+    def _record(self, path: Path, p: Ptr):
+        """The environment that keeps records (struct page_info): the stubs."""
+        if not hasattr(self.stubs, "record_load"):
+            raise UnsupportedIR("a record pointer, but the environment keeps no records")
+        return self.stubs
 
     # -- safety ---------------------------------------------------------------
     def require(self, path: Path, cond: Bool, what: str) -> None:
@@ -285,11 +299,16 @@ class Executor:
 
     # -- memory access --------------------------------------------------------
     def _frame_slot(self, path: Path, p: Ptr, size: int, what: str) -> tuple[Word, Word]:
-        if size != ENTRY_BYTES:
+        if size not in (1, 2, 4, ENTRY_BYTES):
             raise UnsupportedIR(f"{what}: a {size}-byte access to a page frame")
-        self.require(path, ((p.off & (ENTRY_BYTES - 1)) == 0) & (p.off < PAGE_BYTES),
-                     f"frame access inside the 4 KiB frame, 8-byte aligned ({what})")
+        self.require(path, ((p.off & (size - 1)) == 0) & (p.off < PAGE_BYTES),
+                     f"frame access inside the 4 KiB frame, {size}-byte aligned ({what})")
         return p.base.trunc(FRAME_BITS), p.off.bits(11, 3)
+
+    @staticmethod
+    def _part(p: Ptr, size: int) -> tuple[Word, int]:
+        """(bit shift, mask) of a `size`-byte access within its entry's word (little-endian)."""
+        return (p.off & (ENTRY_BYTES - 1)) * 8, (1 << (8 * size)) - 1
 
     def _cells_at(self, path: Path, p: Ptr, size: int, what: str) -> list[int]:
         cells = path.objs.get(p.base)
@@ -311,8 +330,10 @@ class Executor:
             self.require(path, FALSE, f"load through a null or integer pointer ({what})")
             return self.zero(ty)  # the path is already unsafe; a fixed value keeps replays concrete
         self.require(path, ~p.null, f"load through a pointer that may be NULL ({what})")
+        if p.region == "record":
+            return self._record(path, p).record_load(self, path, p, ty, what)
         if p.region == "frame":
-            if ty != "i64":
+            if ty == "ptr" or int_width(ty) == 1:
                 raise UnsupportedIR(f"{what}: a {ty} load from a page frame")
             frame, idx = self._frame_slot(path, p, size, what)
             try:
@@ -321,7 +342,10 @@ class Executor:
                 raise UnsupportedIR(f"{what}: {e}") from None
             if self.observer is not None:
                 self.observer.frame_load(self, path, frame, idx, value)
-            return value
+            if size == ENTRY_BYTES:
+                return value
+            shift, mask = self._part(p, size)
+            return (value >> shift).trunc(8 * size)
         offs = self._cells_at(path, p, size, what)
         if not offs:
             return self.zero(ty)
@@ -345,12 +369,19 @@ class Executor:
             self.require(path, FALSE, f"store through a null or integer pointer ({what})")
             return
         self.require(path, ~p.null, f"store through a pointer that may be NULL ({what})")
+        if p.region == "record":
+            self._record(path, p).record_store(self, path, p, value, ty, what)
+            return
         if p.region == "frame":
-            if not isinstance(value, Word) or value.width != 64:
+            if not isinstance(value, Word) or value.width != 8 * size:
                 raise UnsupportedIR(f"{what}: a {ty} store to a page frame")
             frame, idx = self._frame_slot(path, p, size, what)
+            old = path.mem.read(frame, idx) if size != ENTRY_BYTES or self.observer is not None else None
+            if size != ENTRY_BYTES:
+                shift, mask = self._part(p, size)
+                value = (old & ~(bv(mask, 64) << shift)) | (value.zext(64) << shift)
             if self.observer is not None:
-                self.observer.frame_store(self, path, frame, idx, path.mem.read(frame, idx), value)
+                self.observer.frame_store(self, path, frame, idx, old, value)
             path.mem = path.mem.write(path.pc, frame, idx, value)
             return
         offs = self._cells_at(path, p, size, what)
@@ -544,7 +575,7 @@ class Executor:
             if a.region != b.region or a.region == "null":
                 eq = both_null
             else:
-                same = (a.base == b.base) if a.region == "frame" else Bool(a.base == b.base)
+                same = (a.base == b.base) if a.region in NUMBERED else Bool(a.base == b.base)
                 eq = both_null | (~a.is_null & ~b.is_null & same & (a.off == b.off))
             return eq if pred == "eq" else ~eq
         if isinstance(a, Bool):
@@ -613,6 +644,10 @@ class Executor:
             return None
         if name.startswith("llvm.memset."):
             return self._memset(path, args, what)
+        if name in self.summaries:
+            v = self.summaries[name](self, path, args, what)
+            if v is not NOT_SUMMARISED:
+                return v
         target = self.m.functions.get(name)
         if target is not None and not target.declaration:
             return self.inline(target, args, path, what)
@@ -686,6 +721,10 @@ def substitute(v, sub: dict) -> object:
     return Bool(n.constant_value() if n.is_bool_constant() else n)
 
 
+#: what a summary returns for a call it does not stand for (the callee is inlined)
+NOT_SUMMARISED = object()
+
+
 class _Dead(Exception):
     """Every path of an inlined callee stopped: the caller's path is over."""
 
@@ -715,7 +754,8 @@ SIGNED_CONCRETE = {"slt": lambda a, b: a < b, "sle": lambda a, b: a <= b,
 def execute(module: Module, fn_name: str, args: list, path: Path, stubs, *,
             globals_init: Optional[dict] = None, cut: Optional[tuple[str, str]] = None,
             start: Optional[tuple] = None, restart: Optional[Callable] = None,
-            feasibility: bool = True, observer: Optional["Observer"] = None) -> Summary:
+            feasibility: bool = True, observer: Optional["Observer"] = None,
+            summaries: Optional[dict] = None) -> Summary:
     """Run `fn_name` to the end of every path and merge the outcomes.
 
     `cut`: (function, loop header block), wherever that function is inlined: a path entering
@@ -723,12 +763,15 @@ def execute(module: Module, fn_name: str, args: list, path: Path, stubs, *,
     (block, env) to begin inside the function.  `restart(executor, path) -> {"mem",
     "ghost", "phis"}`: the first path to reach the cut header begins there again from
     that state (one loop iteration from a loop state, with the prologue's values); only
-    what happens after the restart is summarised.
+    what happens after the restart is summarised.  `summaries`: callee name ->
+    summary(executor, path, args, what), run in place of the callee (a unit proved
+    already standing for its call, e.g. the next level of a recursion).
     """
     fn = module.functions.get(fn_name)
     if fn is None or fn.declaration:
         raise UnsupportedIR(f"function {fn_name} is not defined in this C file")
     ex = Executor(module, stubs, globals_init=globals_init, feasibility=feasibility, observer=observer)
+    ex.summaries = dict(summaries or {})
     ex.entry_fn = fn_name
     ex.stack.append(fn_name)
     ex.restart = restart

@@ -286,6 +286,11 @@ def _param_ranges(fn_text: str, nparams: int) -> list[Optional[tuple[int, int]]]
     return out
 
 
+def _type_name(t) -> str:
+    """A field's type as the IR names it (a named struct by its name, not its definition)."""
+    return f"%{t.name}" if t.is_struct and t.name else str(t)
+
+
 def parse_module(text: str) -> Module:
     """Parse and verify IR text (llvmlite) into a `Module`."""
     import llvmlite.binding as llvm
@@ -310,7 +315,7 @@ def parse_module(text: str) -> Module:
         ret = str(f.global_value_type).split("(", 1)[0].strip()
         functions[f.name] = Function(f.name, params, ret, blocks, f.is_declaration)
     # from the parsed module, not the text: LLVM renames a struct (pte_t.1) it has seen before
-    structs = {t.name: [str(e) for e in t.elements] for t in mod.struct_types}
+    structs = {t.name: [_type_name(e) for e in t.elements] for t in mod.struct_types}
     globs, strings = {}, {}
     for g in mod.global_variables:
         globs[g.name] = str(g.global_value_type)

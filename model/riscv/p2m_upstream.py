@@ -388,9 +388,12 @@ class RiscvP2MUpstream:
                                 & self.is_foreign(t) & covers)
         return count(hits)
 
+    @follows(UPSTREAM, "p2m_put_2m_superpage", "for ( i = 0; i < PAGETABLE_ENTRIES; i++, pg++ ): "
+             "the frames mfn + i as 64-bit numbers, which do not wrap at the 44-bit MFN width "
+             "(found by the refinement of p2m_put_page, proofs/refine/p2m.py)")
     def put_refs(self, st: P2MState, g: Bool, first: Word, n: int) -> P2MState:
         """put_page on frames [first, first + n): the watched frame loses one reference."""
-        hit = g & ((st.watch - first) < n)
+        hit = g & ((st.watch.zext(64) - first.zext(64)) < n)
         return replace(st, refs=ite(hit, st.refs - 1, st.refs))
 
     @follows(UPSTREAM, "p2m_put_page", "with p2m_put_4k_page and p2m_put_2m_superpage: "
@@ -474,6 +477,10 @@ class RiscvP2MUpstream:
         if g.is_concrete and not g.v:
             return st, FALSE
         st, ok, mdp = self.p2m_alloc_page(st, g, oracle)
+        # each later child's p2m_set_type tries again (and fails, as above): counted as the C
+        # counts them, so a later allocation of the call reads the outcome the C's does
+        # (found by refining p2m_split_superpage, proofs/refine/p2m.py)
+        oracle.made = ite(g & ~ok, oracle.made + (st.geo.entries - 1), oracle.made)
         st = st.set_md_page(ok, page, mdp).flag("ev_crash", g & ~ok)
         st = st.set_used(ok, page, st.used_of(page) + st.geo.entries)
         return st, ok

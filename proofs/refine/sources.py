@@ -9,6 +9,7 @@ shim as the C harness stages it, and compiled with `proofs/c/ptprove_lift.c`.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tempfile
 from dataclasses import dataclass
@@ -51,7 +52,13 @@ def extract_seed_pt_c(seed: Path, dest: Path) -> Optional[Path]:
             break
         body.append(line[1:])
     out = dest / "pt.c"
-    out.write_text("\n".join(body) + "\n", encoding="utf-8")
+    text = "\n".join(body) + "\n"
+    # forked workers share the scratch directory: never truncate a file another process may be
+    # reading (a torn read would make lift_header miss v5's header: a worker would see fewer units)
+    if not out.is_file() or out.read_text(encoding="utf-8") != text:
+        tmp = dest / f".pt.c.{os.getpid()}"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
     return out
 
 

@@ -16,9 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from model.term import all_of
-from proofs.engine.obligation import Member, Query
+from proofs.engine.obligation import Member
 from proofs.engine.settings import Settings
+from proofs.refine.query import member, refines_query, say_missing
 
 
 @lru_cache(maxsize=8)
@@ -54,31 +54,13 @@ def members(cls, settings: Settings) -> list[Member]:
     return [_member(setup, ob, settings) for ob in obs]
 
 
-@lru_cache(maxsize=None)
 def _say_missing(version: str, settings: Settings) -> None:
-    import sys
-
     where = settings.xen_src or "../shared/xen (and seeds/ for v5)"
-    print(f"ptprove: refines: no C of {version} at hand under {where}: nothing refined",
-          file=sys.stderr)
+    say_missing(version, f"no C of {version} at hand under {where}")
 
 
 def _member(setup, ob, settings: Settings) -> Member:
-    from proofs.refine.check import prove, symbolic_inputs
-    from model.memory import Memory
-
-    def formula():
-        built = ob.build(setup, symbolic_inputs(ob.inputs), Memory.arbitrary("refine.mem"))
-        return (all_of(c for c, _ in built.assumptions), all_of(c.holds for c in built.claims))
-
-    def decide(ask) -> tuple:
-        r = prove(setup, ob, settings.solver, settings.timeout_ms, settings.rlimit)
-        return r.verdict, r.counterexample, r.detail, r.extra, r.vacuity
-
-    return Member(ob.operation, {**setup.bounds(), **ob.bounds}, formula, decide,
-                  statement=ob.statement, name=ob.operation.replace(" ", "-").replace("/", "-"))
+    return member(setup, ob, settings)
 
 
-REFINES = Query("refines", "the version's C, lifted from LLVM IR, does what its model does, unit by "
-                "unit (every output a claim)", members)
-
+REFINES = refines_query(members)

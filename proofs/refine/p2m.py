@@ -1,0 +1,620 @@
+"""The refinement obligations of RISC-V p2m.c: each function run as lifted C and as the
+p2m model (`model/riscv/p2m_upstream.py`) on the same inputs, compared output by output.
+
+p2m.c is staged as its C harness stages it (`proofs/systems/p2m/c_harness.py`: the
+shim `ptprove_p2m_shim.h`, PAGETABLE_ORDER = the model's index bits, so every loop
+and P2M_* macro has the table width the result states) and compiled inside
+`proofs/c/ptprove_p2m_lift.c`; its undefined functions are `model.c.p2m_env`'s.
+
+The pre-state is one arbitrary C state (every frame's memory, each table page's
+page_info fields, the pool, the watched frame's references) and the model's state is
+read off it (`abstract`): a table page's entries are its frame, a metadata slot the
+low 4 bits of byte 4 * index of the page's metadata page (`struct md_t`), the page
+fields the model keeps are the ones of the C.  The post-states are compared the same
+way: the table pages in use (a root page, or a pool page in use that is no metadata
+page, as the harness compares them), the metadata slots of every page that has a
+metadata page, each page's metadata page and used_entries, the pool, the references,
+domain_crash, the allocation attempts, and whether the C maps a NULL metadata page
+where the model flags it.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from model.c import p2m_env as E
+from model.c.execute import Path as CPath
+from model.c.execute import NOT_SUMMARISED, Executor, Ptr, Summary, execute
+from model.c.ir import Function, UnsupportedIR, parse_module
+from model.c.toolchain import compile_to_ir
+from model.memory import FRAME_BITS, Memory
+from model.riscv.p2m_state import (MFN_BITS, NO_MD, PT_FRAME_BASE, REF_BITS, ROOT_PAGES, TYPE_BITS, USED_BITS,
+                                   USED_LIMIT,
+                                   Oracle, P2MGeometry, P2MState)
+from model.term import FALSE, TRUE, Bool, Word, all_of, any_of, bv, ite
+from proofs.c_harness import HERE as C_DIR
+from proofs.c_harness import stage_headers
+from proofs.errors import UsageError
+from proofs.refine.obligations import Built, Claim, Obligation, slot_args, word_eq
+from proofs.refine.sources import SHARED, LiftedC
+
+UPSTREAM_P2M_C = SHARED / "xen" / "upstream" / "xen" / "arch" / "riscv" / "p2m.c"
+SHIM = "ptprove_p2m_shim.h"
+LIFT_UNIT = "ptprove_p2m_lift.c"
+#: the versions whose p2m.c is at hand, and where (v5, v2: partial patches in seeds 003, 004)
+VERSIONS = ("riscv-p2m-upstream",)
+ATTEMPTS = 3  # allocation attempts a unit's inputs decide (p2m_set_type makes at most one)
+
+
+def lift_p2m(c_source: Path, idx_bits: int, cc: Optional[str] = None) -> LiftedC:
+    """Compile `c_source` (a p2m.c) with its harness's shim at `idx_bits` index bits and parse its IR."""
+    c_source = Path(c_source)
+    if not c_source.is_file():
+        raise UsageError(f"{c_source}: no such C file")
+    data = c_source.read_bytes()
+    with tempfile.TemporaryDirectory(prefix="ptprove-lift-p2m-") as tmp:
+        d = Path(tmp)
+        stage_headers(data.decode("utf-8", errors="replace"), d / "include", SHIM)
+        shutil.copy(c_source, d / "p2m.c")
+        shutil.copy(C_DIR / LIFT_UNIT, d / LIFT_UNIT)
+        build = compile_to_ir(d / LIFT_UNIT, include_dirs=[d, d / "include"],
+                              defines=[f"PTPROVE_PAGETABLE_ORDER={idx_bits}"], pre_includes=[SHIM], cc=cc,
+                              shown_as=str(c_source))
+    return LiftedC(c_source, hashlib.sha256(data).hexdigest(), build, parse_module(build.text))
+
+
+@dataclass
+class P2MSetup:
+    """One p2m version's lifted C and model, and the geometry both run in."""
+
+    version: str
+    lifted: LiftedC
+    model: object
+    geo: P2MGeometry
+
+    def fn(self, name: str) -> Function:
+        f = self.lifted.module.functions.get(name)
+        if f is None or f.declaration:
+            raise UnsupportedIR(f"{self.lifted.path}: function {name} is not defined")
+        return f
+
+    def bounds(self) -> dict:
+        return {**self.lifted.bounds(), **self.geo.bounds(), "index_bits": self.geo.idx_bits}
+
+    def offset(self, name: str) -> int:
+        """A field offset or size of LAYOUT, as the compiler laid the structure out."""
+        return layout(self.lifted)[name]
+
+
+#: `ptprove_layout` of proofs/c/ptprove_p2m_lift.c, in order
+LAYOUT = ("p2m_domain.pages", "p2m_domain.mode", "p2m_domain.domain", "p2m_domain.need_flush",
+          "p2m_domain.clean_dcache", "sizeof p2m_domain", "domain.dirty_cpumask", "sizeof domain",
+          "gstage_mode_desc.paging_levels", "sizeof gstage_mode_desc", "p2m_pte_ctx.p2m",
+          "p2m_pte_ctx.pt_page", "p2m_pte_ctx.index", "p2m_pte_ctx.level", "sizeof p2m_pte_ctx",
+          "sizeof page_info", "page_info.mfn", "page_info.listed", "page_info.used_entries",
+          "page_info.md_pg", "p2m_domain.lock.writers")
+
+
+def layout(lifted: LiftedC) -> dict[str, int]:
+    """name -> bytes, read from the initialiser of `ptprove_layout` in the IR."""
+    import re
+    m = re.search(r"^@ptprove_layout = .*?\[((?:i64 \d+(?:, )?)+)\]", lifted.build.text, re.M)
+    values = [int(x) for x in re.findall(r"i64 (\d+)", m.group(1))] if m else []
+    if len(values) != len(LAYOUT):
+        raise UnsupportedIR(f"{lifted.path}: the structure layout (ptprove_layout) is not in the IR")
+    return dict(zip(LAYOUT, values))
+
+
+# ---------------------------------------------------------------------------
+# the state: inputs, the model's view of the C's, the environment
+
+
+def state_inputs(geo: P2MGeometry) -> dict:
+    out: dict = {}
+    for p in range(geo.pages):
+        out[f"md_pg{p}"], out[f"used{p}"] = 16, USED_BITS
+    for q in geo.pool_pages():
+        out[f"free{q}"] = 0
+    out.update({"refs": REF_BITS, "watch": MFN_BITS, "need_flush": 0})
+    out.update({f"allocfail{k + 1}": 0 for k in range(ATTEMPTS)})
+    out.update(cell_page=16, cell_idx=16)  # the table cell and metadata slot compared (any one)
+    return out
+
+
+class InputOracle(Oracle):
+    """The model's allocation oracle reading the unit's inputs (the C's stub reads the same)."""
+
+    def __init__(self, fails: list):
+        super().__init__()
+        self.inputs = fails
+
+    def next(self, g: Bool) -> Bool:
+        k = self.made
+        self.made = ite(g, k + 1, k)
+        return any_of((k == i) & f for i, f in enumerate(self.inputs))
+
+
+def fails(inp: dict) -> list:
+    return [inp[f"allocfail{k + 1}"] for k in range(ATTEMPTS)]
+
+
+def md_slot(mem: Memory, md_pg: Word, idx) -> Word:
+    """struct md_t md[idx] of the metadata page md_pg: byte 4 * idx, its low 4 bits."""
+    byte = (bv(idx, 16) if isinstance(idx, int) else idx).zext(64) * 4
+    word = mem.read(E.frame_of(md_pg).trunc(FRAME_BITS), (byte >> 3).trunc(9))
+    return ite(md_pg == NO_MD, bv(0, TYPE_BITS), (word >> ((byte & 7) * 8)).trunc(TYPE_BITS))
+
+
+def table_cells(geo: P2MGeometry, mem: Memory) -> tuple:
+    return tuple(mem.read(bv(PT_FRAME_BASE + p, FRAME_BITS), bv(i, 9))
+                 for p in range(geo.pages) for i in range(geo.entries))
+
+
+def abstract(geo: P2MGeometry, mem: Memory, inp: dict) -> P2MState:
+    """The model's pre-state, read off the C's."""
+    md_pg = tuple(inp[f"md_pg{p}"] for p in range(geo.pages))
+    md = tuple(md_slot(mem, md_pg[p], i) for p in range(geo.pages) for i in range(geo.entries))
+    n = geo.cells
+    return P2MState(geo, table_cells(geo, mem), md, tuple(inp[f"free{q}"] for q in geo.pool_pages()),
+                    (FALSE,) * n, (FALSE,) * geo.pool, inp["refs"], inp["watch"], inp["need_flush"],
+                    md_page=md_pg, used=tuple(inp[f"used{p}"] for p in range(geo.pages)))
+
+
+#: what p2m_set_type's unit assumes of every used_entries: twice the step queries' bound, so a
+#: caller's unit (a split counting 512 slots) meets it at each call from below the step bound
+SET_TYPE_USED_LIMIT = 2 * USED_LIMIT
+
+
+def consistent(geo: P2MGeometry, st: P2MState, used_limit: int = USED_LIMIT) -> list:
+    """What p2m.c's pages are between calls (p2m_set_type takes a metadata page from the
+    pool and it is no other page's), as assumptions."""
+    out = [(all_of(u < used_limit for u in st.used),
+            f"every used_entries below 2^{used_limit.bit_length() - 1} (the step queries assume 2^62: "
+            "nothing resets it, it only grows)")]
+    for p, md in enumerate(st.md_page):
+        pool = any_of((md == q) & ~st.free[q - ROOT_PAGES] for q in geo.pool_pages())
+        out.append((((md == NO_MD) | pool) & (md != p),
+                    "a table page's metadata page is none or a pool page in use, not the page itself"))
+        if p >= ROOT_PAGES:
+            out.append((st.free[p - ROOT_PAGES].implies(md == NO_MD),
+                        "a free pool page has no metadata page (p2m_free_table frees it first)"))
+        for r in range(p + 1, geo.pages):
+            out.append(((md == NO_MD) | (md != st.md_page[r]), "no two table pages share a metadata page"))
+    return out
+
+
+def not_md_page(st: P2MState, page: Word) -> Bool:
+    return all_of(md != page for md in st.md_page)
+
+
+def environment(setup: P2MSetup, inp: dict) -> E.P2MEnv:
+    """The stubs of one run (a unit without the pool's inputs: every allocation succeeds)."""
+    o = setup.offset
+    fields = {o("page_info.mfn"): "mfn", o("page_info.listed"): "listed",
+              o("page_info.used_entries"): "used_entries", o("page_info.md_pg"): "md_pg"}
+    return E.P2MEnv(setup.geo.pages, inp.get("watch", bv(0, MFN_BITS)).zext(64),
+                    fails(inp) if "allocfail1" in inp else [], o("sizeof page_info"), fields)
+
+
+def ghost_of(setup: P2MSetup, inp: dict) -> dict:
+    """The page fields from the inputs (a unit that reads none has none: no metadata page
+    anywhere, the pool free)."""
+    geo = setup.geo
+    return E.initial_ghost(geo.pages, [inp.get(f"md_pg{p}", bv(NO_MD, 16)) for p in range(geo.pages)],
+                           [inp.get(f"used{p}", bv(0, USED_BITS)) for p in range(geo.pages)],
+                           [inp.get(f"free{q}", TRUE) for q in geo.pool_pages()], inp.get("refs", bv(0, REF_BITS)))
+
+
+def p2m_objects(setup: P2MSetup, inp: dict, page: Optional[Word] = None, idx: Optional[Word] = None,
+                level: int = 0) -> Callable:
+    """The C's `struct p2m_domain` (its domain, G-stage mode, need_flush, clean_dcache 0) and,
+    with `page`, a `struct p2m_pte_ctx` for the entry at (page, idx) of a level-`level` table."""
+    def make(ex, path) -> dict:
+        o = setup.offset
+        mode = ex.new_object(path, "struct gstage_mode_desc", {
+            o("gstage_mode_desc.paging_levels"): bv(setup.geo.root_level, 32)}, size=o("sizeof gstage_mode_desc"))
+        mask = ex.new_object(path, "cpumask_t d->dirty_cpumask", {0: bv(1, 64)})
+        dom = ex.new_object(path, "struct domain", {o("domain.dirty_cpumask"): mask}, size=o("sizeof domain"))
+        p2m = ex.new_object(path, "struct p2m_domain", {
+            o("p2m_domain.lock.writers"): bv(1, 32),  # the caller holds the write lock
+            o("p2m_domain.pages"): bv(0, 32), o("p2m_domain.mode"): mode, o("p2m_domain.domain"): dom,
+            o("p2m_domain.need_flush"): ite(inp["need_flush"], bv(1, 8), bv(0, 8)),
+            o("p2m_domain.clean_dcache"): bv(0, 8)}, size=o("sizeof p2m_domain"))
+        out = {"p2m": p2m}
+        if page is not None:
+            out["ctx"] = ex.new_object(path, "struct p2m_pte_ctx", {
+                o("p2m_pte_ctx.p2m"): p2m,
+                o("p2m_pte_ctx.pt_page"): Ptr("record", E.frame_of(page), bv(0, 64)),
+                o("p2m_pte_ctx.index"): idx.zext(32) if idx.width < 32 else idx.trunc(32),
+                o("p2m_pte_ctx.level"): bv(level, 32)}, size=o("sizeof p2m_pte_ctx"))
+        return out
+    return make
+
+
+def run_c(setup: P2MSetup, fn: str, args, mem: Memory, inp: dict, pc: Bool = TRUE,
+          summaries: Optional[dict] = None) -> Summary:
+    """The lifted C from the C pre-state (`mem`, the inputs' page fields); `pc`: what the
+    path assumes from the start (so a branch it excludes is not explored); `summaries`:
+    callees a proved unit stands for."""
+    path = CPath(pc, pc, mem, {}, ghost_of(setup, inp), conds=() if pc.is_concrete else (pc,))
+    return execute(setup.lifted.module, fn, args, path, environment(setup, inp),
+                   globals_init={"ptprove_stale": bv(0, 8), "ptprove_messages": bv(0, 64)},
+                   summaries=summaries)
+
+
+# ---------------------------------------------------------------------------
+# summaries: a unit proved already stands for its function's call (assume-guarantee:
+# the call site must meet the unit's assumptions, a memory-safety condition of the caller)
+
+
+def state_at(setup: P2MSetup, path: CPath, p2m: Ptr, inp: dict) -> P2MState:
+    """The model's view of the C's state in the middle of a run (at a call)."""
+    geo, g = setup.geo, path.ghost
+    view = {f"md_pg{p}": g[E.md_key(p)] for p in range(geo.pages)}
+    view.update({f"used{p}": g[E.used_key(p)] for p in range(geo.pages)})
+    view.update({f"free{q}": g[E.free_key(q)] for q in geo.pool_pages()})
+    flush = path.objs[p2m.base][setup.offset("p2m_domain.need_flush")]
+    view.update(refs=g[E.REFS], watch=inp["watch"], need_flush=flush.any())
+    return abstract(geo, path.mem, view)
+
+
+def ctx_fields(setup: P2MSetup, ex: Executor, path: CPath, ctx: Ptr, what: str) -> tuple:
+    """(p2m, table page, index, level) of a struct p2m_pte_ctx."""
+    o = setup.offset
+    at = lambda name, ty: ex.load(path, ctx.plus(bv(o(f"p2m_pte_ctx.{name}"), 64)), ty, what)  # noqa: E731
+    p2m, pt = at("p2m", "ptr"), at("pt_page", "ptr")
+    if not (isinstance(pt, Ptr) and pt.region == "record" and isinstance(p2m, Ptr)):
+        raise UnsupportedIR(f"{what}: a p2m_pte_ctx without a page_info or p2m")
+    off = pt.base - PT_FRAME_BASE
+    ex.require(path, ~pt.null & (pt.off == 0) & (off < setup.geo.pages),
+               f"ctx->pt_page is a modelled table page ({what})")
+    return p2m, off.trunc(16), at("index", "i32").zext(32).trunc(16), at("level", "i32")
+
+
+def require_all(ex: Executor, path: CPath, conds: list, unit: str) -> None:
+    for c, why in conds:
+        ex.require(path, c, f"{unit}'s assumption at its call: {why}")
+
+
+def write_back(setup: P2MSetup, path: CPath, p2m: Ptr, post: P2MState) -> None:
+    """The page fields, pool, references and events of the model's post-state, into the C's."""
+    g = path.ghost
+    for p in range(setup.geo.pages):
+        g[E.md_key(p)], g[E.used_key(p)] = post.md_page[p], post.used[p]
+    for k, q in enumerate(setup.geo.pool_pages()):
+        g[E.free_key(q)] = post.free[k]
+    g[E.REFS] = post.refs
+    g[E.MD_NULL] = g[E.MD_NULL] | post.ev_md_missing
+    g[E.CRASH] = g[E.CRASH] | post.ev_crash
+    path.objs[p2m.base][setup.offset("p2m_domain.need_flush")] = ite(post.need_flush, bv(1, 8), bv(0, 8))
+
+
+def free_subtree_summary(setup: P2MSetup, inp: dict, level: int) -> Callable:
+    """p2m_free_subtree at `level`, as its proved unit (the model's p2m_free_subtree)."""
+    unit = f"p2m_free_subtree level {level}"
+
+    def summary(ex: Executor, path: CPath, args: list, what: str):
+        _, entry, ctx = args
+        p2m, page, idx, lv = ctx_fields(setup, ex, path, ctx, what)
+        if not (lv.is_concrete and lv.v == level):
+            return NOT_SUMMARISED
+        st = state_at(setup, path, p2m, inp)
+        require_all(ex, path, in_tables(setup, page, idx) + consistent(setup.geo, st)
+                    + well_formed_below(setup, st, entry, level, page)
+                    + [(not_md_page(st, page), "the entry's table page is no metadata page")], unit)
+        post = setup.model.p2m_free_subtree(st, TRUE, entry, level, page, idx)
+        write_back(setup, path, p2m, post)
+        flushed = st.need_flush & ~post.need_flush
+        path.ghost[E.HFENCES] = path.ghost[E.HFENCES] + ite(flushed, bv(1, 8), bv(0, 8))
+        return None
+    return summary
+
+
+def set_type_summary(setup: P2MSetup, inp: dict) -> Callable:
+    """p2m_set_type as its proved unit (the model's p2m_set_type), metadata page writes included."""
+    geo = setup.geo
+
+    def summary(ex: Executor, path: CPath, args: list, what: str):
+        pte, t, ctx = args
+        p2m, page, idx, _ = ctx_fields(setup, ex, path, ctx, what)
+        st = state_at(setup, path, p2m, inp)
+        require_all(ex, path, in_tables(setup, page, idx) + p2m_type(t) + consistent(geo, st, SET_TYPE_USED_LIMIT)
+                    + [(not_md_page(st, page), "the entry's table page is no metadata page")], "p2m_set_type")
+        oracle = InputOracle(fails(inp))
+        oracle.made = path.ghost[E.ATTEMPTS]
+        post, e = setup.model.p2m_set_type(st, TRUE, ex.load(path, pte, "i64", what), t.trunc(TYPE_BITS),
+                                           page, idx, oracle)
+        ex.store(path, pte, e, "i64", what)
+        # only the entry's table page's metadata page is written: cleared when it is new
+        # (clear_and_clean_page), then its slots (a page freed at used_entries 0 got its slot first)
+        before, after = st.md_of(page), post.md_of(page)
+        mem = path.mem.clear((before == NO_MD) & (after != NO_MD), E.frame_of(after).trunc(FRAME_BITS))
+        held = ite(after != NO_MD, after, before)
+        for i in range(geo.entries):
+            word_at = (E.frame_of(held).trunc(FRAME_BITS), bv((4 * i) // 8, 9))
+            shift = (4 * i) % 8 * 8
+            new = (mem.read(*word_at) & ~bv(0xF << shift, 64)) | (post.read_md(page, bv(i, 16)).zext(64) << shift)
+            mem = mem.write(held != NO_MD, *word_at, new)
+        path.mem = mem
+        write_back(setup, path, p2m, post)
+        path.ghost[E.ATTEMPTS] = oracle.made
+        return None
+    return summary
+
+
+def c_post(setup: P2MSetup, c: Summary) -> tuple[tuple, tuple, tuple, tuple]:
+    """(md_pg per page, used per page, free per pool page, table cells) after the C."""
+    geo = setup.geo
+    return (tuple(c.ghost[E.md_key(p)] for p in range(geo.pages)),
+            tuple(c.ghost[E.used_key(p)] for p in range(geo.pages)),
+            tuple(c.ghost[E.free_key(q)] for q in geo.pool_pages()), table_cells(geo, c.mem))
+
+
+def state_claims(setup: P2MSetup, c: Summary, post: P2MState, oracle: Oracle, cell: tuple,
+                 unless: Bool = FALSE) -> list:
+    """Every output the model keeps of the C's state: the table entry and metadata slot at
+    `cell` (any in-use table page, any index: a free input), every page field; `unless`:
+    when the C has stopped (the harness stops at __map_domain_page(NULL)) and only md-null
+    is compared."""
+    md_pg, used, free, _ = c_post(setup, c)
+    page, idx = cell
+    in_use = (page < ROOT_PAGES) | any_of((page == q) & ~post.free[q - ROOT_PAGES] for q in setup.geo.pool_pages())
+    shown = in_use & not_md_page(post, page)
+    c_entry = c.mem.read(E.frame_of(page).trunc(FRAME_BITS), idx.trunc(9))
+    c_md = bv(NO_MD, 16)
+    for p in reversed(range(setup.geo.pages)):
+        c_md = ite(page == p, md_pg[p], c_md)
+    ran = ~unless
+    return [Claim("tables", ran.implies(shown.implies(c_entry == post.read(page, idx)))),
+            Claim("md-slots", ran.implies((post.md_of(page) != NO_MD).implies(
+                md_slot(c.mem, c_md, idx) == post.read_md(page, idx)))),
+            Claim("md-pages", ran.implies(all_of(a == b for a, b in zip(md_pg, post.md_page)))),
+            Claim("used-entries", ran.implies(all_of(a == b for a, b in zip(used, post.used)))),
+            Claim("pool", ran.implies(all_of(a.iff(b) for a, b in zip(free, post.free)))),
+            Claim("refs", ran.implies(c.ghost[E.REFS] == post.refs)),
+            Claim("domain-crash", ran.implies(c.ghost[E.CRASH].iff(post.ev_crash))),
+            Claim("allocator", ran.implies(c.ghost[E.ATTEMPTS] == oracle.made)),
+            Claim("md-null", c.ghost[E.MD_NULL].iff(post.ev_md_missing)),
+            Claim("stops", ~c.stopped),
+            Claim("memory-safe", ran.implies(c.safety_holds()))]
+
+
+def assumptions(c: Summary, extra: list) -> list:
+    return list(extra) + list(c.assumptions)
+
+
+def chosen(setup: P2MSetup, inp: dict) -> tuple:
+    return inp["cell_page"], inp["cell_idx"]
+
+
+def chosen_cell(setup: P2MSetup, inp: dict) -> list:
+    return [(inp["cell_page"] < setup.geo.pages, "the compared cell is in a modelled table page"),
+            (inp["cell_idx"] < setup.geo.entries, "the compared cell's index is below PAGETABLE_ENTRIES")]
+
+
+def in_tables(setup: P2MSetup, page: Word, idx: Word) -> list:
+    return [(page < setup.geo.pages, "the entry's table is a modelled table page (a root or pool page)"),
+            (idx < setup.geo.entries, "the entry's index is below PAGETABLE_ENTRIES (calc_offset)")]
+
+
+def p2m_type(t: Word) -> list:
+    return [(t < 16, "t is a p2m_type_t: it fits struct md_t's 4-bit field")]
+
+
+# ---------------------------------------------------------------------------
+# the units
+
+
+def set_permission(setup: P2MSetup) -> Obligation:
+    def build(setup: P2MSetup, inp: dict, mem: Memory) -> Built:
+        slot: dict = {}
+        c = run_c(setup, "p2m_set_permission", slot_args([("slot", inp["e"]), inp["t"]], slot), mem, inp)
+        after = c.objs[slot["id"]][0]
+        m = setup.model.p2m_set_permission(inp["e"], inp["t"])
+        return Built(assumptions(c, []), [Claim("pte", word_eq(after, m)), Claim("stops", ~c.stopped),
+                                          Claim("memory-safe", c.safety_holds())], {"*e": (after, m)})
+    return Obligation("p2m_set_permission", "p2m_set_permission(&e, t): the same permission bits, "
+                      "A/D (Svade), V cleared for p2m_invalid", {"e": 64, "t": 32}, build,
+                      where="proofs/refine/p2m.py")
+
+
+def page_to_table(setup: P2MSetup) -> Obligation:
+    def build(setup: P2MSetup, inp: dict, mem: Memory) -> Built:
+        page = inp["page"]
+        c = run_c(setup, "page_to_p2m_table", [Ptr("record", E.frame_of(page), bv(0, 64))], mem, inp)
+        m = setup.model.page_to_p2m_table(page)
+        return Built(assumptions(c, []), [Claim("result", word_eq(c.ret, m)), Claim("stops", ~c.stopped),
+                                          Claim("memory-safe", c.safety_holds())], {"result": (c.ret, m)})
+    return Obligation("page_to_p2m_table", "page_to_p2m_table(page) (p2m_pte_from_mfn with no ctx): "
+                      "the table entry the model links", {"page": 16}, build, where="proofs/refine/p2m.py")
+
+
+def get_type(setup: P2MSetup) -> Obligation:
+    def build(setup: P2MSetup, inp: dict, mem: Memory) -> Built:
+        st = abstract(setup.geo, mem, inp)
+        e, page, idx = inp["e"], inp["page"], inp["idx"]
+        objs = p2m_objects(setup, inp, page, idx)
+        c = run_c(setup, "p2m_get_type", lambda ex, path: [e, objs(ex, path)["ctx"]], mem, inp)
+        m = setup.model.p2m_get_type(st, e, page, idx)
+        missing = setup.model.md_missing(st, e, page)
+        claims = [Claim("md-null", c.ghost[E.MD_NULL].iff(missing)),
+                  Claim("result", (~missing).implies(word_eq(c.ret, m))),
+                  Claim("stops", ~c.stopped), Claim("memory-safe", (~missing).implies(c.safety_holds()))]
+        return Built(assumptions(c, in_tables(setup, page, idx) + consistent(setup.geo, st)), claims,
+                     {"type": (c.ret, m), "maps NULL": (c.ghost[E.MD_NULL], missing)})
+    return Obligation("p2m_get_type", "p2m_get_type(pte, ctx): the type (bits 8-9, or the metadata "
+                      "slot for p2m_ext_storage); the C maps a NULL metadata page where the model flags it",
+                      {**state_inputs(setup.geo), "e": 64, "page": 16, "idx": 16}, build,
+                      where="proofs/refine/p2m.py")
+
+
+def set_type(setup: P2MSetup) -> Obligation:
+    def build(setup: P2MSetup, inp: dict, mem: Memory) -> Built:
+        st = abstract(setup.geo, mem, inp)
+        e, t, page, idx = inp["e"], inp["t"], inp["page"], inp["idx"]
+        objs = p2m_objects(setup, inp, page, idx)
+        slot: dict = {}
+
+        def args(ex, path):
+            return slot_args([("slot", e), t, objs(ex, path)["ctx"]], slot)(ex, path)
+        c = run_c(setup, "p2m_set_type", args, mem, inp)
+        oracle = InputOracle(fails(inp))
+        post, m = setup.model.p2m_set_type(st, TRUE, e, t.trunc(TYPE_BITS), page, idx, oracle)
+        after = c.objs[slot["id"]][0]
+        claims = [Claim("pte", word_eq(after, m))] + state_claims(setup, c, post, oracle, chosen(setup, inp))
+        assume = (in_tables(setup, page, idx) + chosen_cell(setup, inp) + p2m_type(t)
+                  + consistent(setup.geo, st, SET_TYPE_USED_LIMIT)
+                  + [(not_md_page(st, page), "the entry's table page is no metadata page")])
+        return Built(assumptions(c, assume), claims, {"*pte": (after, m), "crash": (c.ghost[E.CRASH], post.ev_crash)})
+    return Obligation("p2m_set_type", "p2m_set_type(&pte, t, ctx): the type bits, the metadata page "
+                      "(allocated on first external type, freed at used_entries 0), its slot and count, "
+                      "the pool, domain_crash", {**state_inputs(setup.geo), "e": 64, "t": 32, "page": 16,
+                                                 "idx": 16}, build, where="proofs/refine/p2m.py")
+
+
+def put_page(setup: P2MSetup, level: int) -> Obligation:
+    def build(setup: P2MSetup, inp: dict, mem: Memory) -> Built:
+        st = abstract(setup.geo, mem, inp)
+        e, t = inp["e"], inp["t"]
+        c = run_c(setup, "p2m_put_page", [e, bv(level, 32), t], mem, inp)
+        post = setup.model.p2m_put_page(st, TRUE, e, level, t.trunc(TYPE_BITS))
+        claims = [Claim("refs", c.ghost[E.REFS] == post.refs), Claim("stops", ~c.stopped),
+                  Claim("memory-safe", c.safety_holds())]
+        return Built(assumptions(c, p2m_type(t)), claims, {"refs on the watched frame": (c.ghost[E.REFS], post.refs)})
+    return Obligation(f"p2m_put_page level {level}", f"p2m_put_page(pte, {level}, t): the references "
+                      "put on the watched frame (p2m_put_4k_page, p2m_put_2m_superpage, nothing at level 2)",
+                      {**state_inputs(setup.geo), "e": 64, "t": 32}, build, where="proofs/refine/p2m.py")
+
+
+def pte_from_mfn(setup: P2MSetup) -> Obligation:
+    def build(setup: P2MSetup, inp: dict, mem: Memory) -> Built:
+        st = abstract(setup.geo, mem, inp)
+        mfn, t, page, idx = inp["mfn"], inp["t"], inp["page"], inp["idx"]
+        objs = p2m_objects(setup, inp, page, idx)
+        c = run_c(setup, "p2m_pte_from_mfn", lambda ex, path: [mfn, t, objs(ex, path)["ctx"]], mem, inp,
+                  summaries={"p2m_set_type": set_type_summary(setup, inp)})
+        oracle = InputOracle(fails(inp))
+        post, m = setup.model.p2m_pte_from_mfn(st, TRUE, setup.model.mfn_arg(mfn), t.trunc(TYPE_BITS), 0,
+                                               page, idx, oracle)
+        claims = [Claim("pte", word_eq(c.ret, m))] + state_claims(setup, c, post, oracle, chosen(setup, inp))
+        assume = in_tables(setup, page, idx) + chosen_cell(setup, inp) + p2m_type(t) + consistent(setup.geo, st) + [
+            (not_md_page(st, page), "the entry's table page is no metadata page")]
+        return Built(assumptions(c, assume), claims, {"pte": (c.ret, m)})
+    return Obligation("p2m_pte_from_mfn", "p2m_pte_from_mfn(mfn, t, ctx) for a leaf: the entry (PPN, "
+                      "PBMT_IO for MMIO, permissions, type bits) and p2m_set_type's metadata (its call "
+                      "summarised by the p2m_set_type unit)",
+                      {**state_inputs(setup.geo), "mfn": 64, "t": 32, "page": 16, "idx": 16}, build,
+                      where="proofs/refine/p2m.py")
+
+
+def well_formed_below(setup: P2MSetup, st: P2MState, e: Word, level: int, page: Word) -> list:
+    """What p2m_free_subtree may assume of the tree below `e` (the well-formed invariant):
+    a table entry names an in-use pool page that is no metadata page, and no level-0
+    entry is a table pointer (a reserved encoding the model does not walk)."""
+    m = setup.model
+    if level == 0:
+        return [(~m.pte_is_table(e, 0), "no level-0 entry is a table pointer (well-formed)")]
+    child = m.pte_page(e)
+    named = any_of((child == q) & ~st.free[q - ROOT_PAGES] for q in setup.geo.pool_pages())
+    out = [(m.pte_is_table(e, level).implies(named & not_md_page(st, child) & (child != page)),
+            "a table entry names an in-use pool page that is no metadata page (well-formed)")]
+    for i in range(setup.geo.entries):
+        ci = bv(i, 16)
+        sub = st.read(child, ci)
+        out += [(m.pte_is_table(e, level).implies(c), w)
+                for c, w in well_formed_below(setup, st, sub, level - 1, child)]
+    return out
+
+
+def free_subtree(setup: P2MSetup, level: int) -> Obligation:
+    def build(setup: P2MSetup, inp: dict, mem: Memory) -> Built:
+        st = abstract(setup.geo, mem, inp)
+        e, page, idx = inp["e"], inp["page"], inp["idx"]
+        made: dict = {}
+
+        def args(ex, path):
+            made.update(p2m_objects(setup, inp, page, idx, level)(ex, path))
+            return [made["p2m"], e, made["ctx"]]
+        shape = well_formed_below(setup, st, e, level, page)
+        below = {"p2m_free_subtree": free_subtree_summary(setup, inp, level - 1)} if level > 1 else None
+        c = run_c(setup, "p2m_free_subtree", args, mem, inp, pc=all_of(x for x, _ in shape), summaries=below)
+        oracle = InputOracle(fails(inp))
+        post = setup.model.p2m_free_subtree(st, TRUE, e, level, page, idx)
+        flush = c.objs[made["p2m"].base][setup.offset("p2m_domain.need_flush")]
+        fenced = c.ghost[E.HFENCES] != 0
+        claims = state_claims(setup, c, post, oracle, chosen(setup, inp), unless=post.ev_md_missing) + [
+            Claim("need_flush", (~post.ev_md_missing).implies(flush.any().iff(post.need_flush))),
+            Claim("hfence", (~post.ev_md_missing).implies(fenced.iff(st.need_flush & ~post.need_flush)))]
+        assume = in_tables(setup, page, idx) + chosen_cell(setup, inp) + consistent(setup.geo, st) + shape + [
+            (not_md_page(st, page), "the entry's table page is no metadata page")]
+        return Built(assumptions(c, assume), claims,
+                     {"refs": (c.ghost[E.REFS], post.refs), "maps NULL": (c.ghost[E.MD_NULL], post.ev_md_missing)})
+    return Obligation(f"p2m_free_subtree level {level}",
+                      f"p2m_free_subtree(p2m, entry, ctx) at level {level}: the references put, every "
+                      "table below freed with its metadata page after a flush (if need_flush), "
+                      "the NULL metadata page mapped where the model flags it"
+                      + (f" (each call at level {level - 1} summarised by its unit)" if level > 1 else ""),
+                      {**state_inputs(setup.geo), "e": 64, "page": 16, "idx": 16}, build,
+                      where="proofs/refine/p2m.py")
+
+
+def monotone_failures(inp: dict) -> list:
+    return [(inp[f"allocfail{k}"].implies(inp[f"allocfail{k + 1}"]),
+             "once an allocation of the call fails, every later one does (the pool is empty: "
+             "the model's one metadata attempt a split, p2m_upstream.split_metadata)")
+            for k in range(1, ATTEMPTS)]
+
+
+def split_superpage(setup: P2MSetup, level: int, target: int) -> Obligation:
+    geo = setup.geo
+
+    def build(setup: P2MSetup, inp: dict, mem: Memory) -> Built:
+        st = abstract(geo, mem, inp)
+        m = setup.model
+        e, gfn, tbl = inp["e"], inp["gfn"], inp["tbl_page"]
+        slot: dict = {}
+
+        def args(ex, path):
+            p2m = p2m_objects(setup, inp)(ex, path)["p2m"]
+            offsets = ex.new_object(path, "unsigned int offsets[P2M_MAX_ROOT_LEVEL]", {
+                4 * lv: m.offset(gfn, lv).zext(32) for lv in range(geo.root_level + 1)}, size=4 * 5)
+            rest = [bv(level, 32), bv(target, 32), offsets, Ptr("record", E.frame_of(tbl), bv(0, 64))]
+            return [p2m, *slot_args([("slot", e)], slot)(ex, path), *rest]
+        c = run_c(setup, "p2m_split_superpage", args, mem, inp,
+                  summaries={"p2m_set_type": set_type_summary(setup, inp)})
+        oracle = InputOracle(fails(inp))
+        post, ok, new = m.p2m_split_superpage(st, TRUE, e, level, target, gfn, tbl, oracle)
+        after = c.objs[slot["id"]][0]
+        pidx = m.offset(gfn, level)
+        claims = [Claim("result", word_eq(c.ret, ok)), Claim("entry", word_eq(after, new))]
+        claims += state_claims(setup, c, post, oracle, chosen(setup, inp), unless=post.ev_md_missing)
+        assume = in_tables(setup, tbl, pidx) + chosen_cell(setup, inp) + consistent(geo, st) + monotone_failures(inp) + [
+            (not_md_page(st, tbl), "the entry's table page is no metadata page"),
+            (m.pte_is_mapping(e, level), f"*entry is a superpage at level {level} (p2m_set_entry's ASSERT)"),
+            (gfn < (1 << geo.gfn_bits), "the gfn is inside the G-stage address space")]
+        return Built(assumptions(c, assume), claims, {"result": (c.ret, ok), "*entry": (after, new)})
+    return Obligation(f"p2m_split_superpage level {level} to {target}",
+                      f"p2m_split_superpage(p2m, entry, {level}, {target}, offsets, tbl_pg): the result, *entry, "
+                      "the new table's entries and metadata (each child's p2m_set_type summarised by its unit), "
+                      "the pool, domain_crash", {**state_inputs(geo), "e": 64, "gfn": 64, "tbl_page": 16},
+                      build, where="proofs/refine/p2m.py")
+
+
+def obligations(setup: P2MSetup) -> list[Obligation]:
+    return [set_permission(setup), page_to_table(setup), get_type(setup), set_type(setup),
+            pte_from_mfn(setup), *(put_page(setup, lv) for lv in (0, 1, 2)),
+            *(free_subtree(setup, lv) for lv in (0, 1, 2)), split_superpage(setup, 1, 0),
+            split_superpage(setup, 2, 1)]
+
+
+def setup_for(version: str, c_source: Path, geo: Optional[P2MGeometry] = None,
+              cc: Optional[str] = None) -> P2MSetup:
+    from proofs.systems.p2m.machine import METADATA_GEOMETRY
+    from proofs.systems.p2m.versions import VERSIONS as MODELS
+
+    geo = geo or METADATA_GEOMETRY
+    return P2MSetup(version, lift_p2m(c_source, geo.idx_bits, cc), MODELS[version](geo), geo)
