@@ -177,7 +177,14 @@ def merge_cell(c: Bool, a, b, what: str) -> object:
 class Feasibility:
     """Is a path's condition plus one more satisfiable?  One incremental z3 whose
     assertion stack follows the path being explored (the paths are explored depth
-    first, so consecutive checks share most of their conjuncts)."""
+    first, so consecutive checks share most of their conjuncts).  Answers are kept
+    for the process (`ANSWERS`): a machine step of the lifted C is executed again for
+    every obligation and operation, asking the same questions (pt.c's footprint: 13000
+    questions, 524 different ones); pysmt's terms are hash-consed, so equal questions
+    are equal keys."""
+
+    ANSWERS: dict[tuple, bool] = {}
+    KEPT = 200_000  # answers kept before the memo starts afresh
 
     def __init__(self, enabled: bool = True):
         self.enabled = enabled
@@ -191,6 +198,14 @@ class Feasibility:
         if not self.enabled:
             return True
         nodes = [x.node() for x in conds if not x.is_concrete]
+        key = (tuple(nodes), c.node())
+        if key not in self.ANSWERS:
+            if len(self.ANSWERS) >= self.KEPT:
+                self.ANSWERS.clear()
+            self.ANSWERS[key] = self._ask(nodes, c)
+        return self.ANSWERS[key]
+
+    def _ask(self, nodes: list, c: Bool) -> bool:
         keep = 0
         while keep < min(len(nodes), len(self.stack)) and nodes[keep] is self.stack[keep]:
             keep += 1
