@@ -30,6 +30,7 @@ class StepOutcome:
     cti: Optional[dict] = None
     detail: list = field(default_factory=list)
     certified: Any = None  # a committed trace's replay (search.Found) that settles it: violated
+    proved_by: str = ""  # not asked: proved by the same obligation's proof under this version (any callers)
 
 
 @dataclass
