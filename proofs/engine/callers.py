@@ -153,12 +153,18 @@ def lines(rows: list[dict]) -> list[str]:
            "but violated under any: its callers):"]
     for row in rows:
         what = row["guaranteed_by"]
-        text = {CODE: "the code (proved under any callers"
-                      + (f"; {row['proofs_shared']} of its presets proofs are those)" if row.get("proofs_shared")
-                         else ")"),
-                CALLERS: f"its callers (proved under presets, violated under any in "
-                         f"{len(row['violated_in'])}: {row['operation']}: {row['trace']})",
-                NEITHER: "neither (violated under presets callers too)",
-                OPEN: "presets callers (proved); under any not proved and no trace within the bound"}.get(what, what)
+        if what == CODE:
+            shared = row.get("proofs_shared")
+            text = "the code (proved under any callers" + (
+                f"; {shared} of its presets proofs are those)" if shared else ")")
+        elif what == CALLERS:
+            text = (f"its callers (proved under presets, violated under any in {len(row['violated_in'])}: "
+                    f"{row['operation']}: {row['trace']})")
+        elif what == NEITHER:
+            text = "neither (violated under presets callers too)"
+        elif what == OPEN:
+            text = "presets callers (proved); under any not proved and no trace within the bound"
+        else:
+            text = what
         out.append(f"  {row['version']} {row['invariant']}: {text}")
     return out

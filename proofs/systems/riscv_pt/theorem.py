@@ -93,6 +93,22 @@ def refusal(v: View) -> Bool:
     return refused.implies((v.post.pc == PC_IDLE) & (v.post.rc == rc_word(-EINVAL)))
 
 
+#: xen/include/xen/err.h: the largest errno (an error is -MAX_ERRNO .. -1)
+MAX_ERRNO = 4095
+
+
+def return_value(v: View) -> Bool:
+    # A call returns 0 exactly when it did all it was asked (pt_update's loop
+    # covered the whole request: `left` is 0), and a negative errno otherwise
+    # (an error part way leaves the earlier iterations applied: atomicity says
+    # whether that happens).  A request its entry point must reject is refusal's.
+    post = v.post
+    returns = v.step.ended & (post.pc == PC_IDLE) & ~(v.step.kind & must_refuse(v.step.call))
+    covered = post.left == 0
+    errno = (post.rc != 0) & (post.rc >= rc_word(-MAX_ERRNO))
+    return returns.implies(ite(post.rc == 0, covered, ~covered & errno))
+
+
 # -- the lemmas ---------------------------------------------------------------------
 
 def loop_frame(s: State, variant) -> Bool:
@@ -168,6 +184,8 @@ INVARIANTS: dict[str, StepObligation] = {o.id: o for o in (
     StepObligation("small", "a PTE_SMALL request creates 4K leaves only", small, ("frame",)),
     StepObligation("refusal", "a request the entry point must reject (unaligned, W+X, s >= e) "
                    "returns -EINVAL at once", refusal),
+    StepObligation("return", "a call returns 0 exactly when it did all it was asked (its loop "
+                   "covered the whole request), else a negative errno", return_value, ("frame",)),
     StepObligation("atomicity", "a failing call leaves no earlier iteration applied "
                    "(informative)", atomicity, ("frame",), informative=True),
 )}
