@@ -150,11 +150,11 @@ class Decision:
         self.rank = rank  # the system's place in the run: its jobs go before later systems'
         mod = self.mod = system_module(module)
         self.versions, lacking = callers.expand(mod, versions, settings.callers)
-        why = getattr(mod, "callers_missing", None)
-        self.notes = [callers.note(mod.ID, m, vs, settings.callers, why(vs[0], m) if why else "")
-                      for m, vs in lacking.items()]
         obligations = mod.OBLIGATIONS
         self.steps = [o for o in wanted if obligations[o].kind == "step"]
+        why = getattr(mod, "callers_missing", None)  # (queries have no callers: no note for them)
+        self.notes = [callers.note(mod.ID, m, vs, settings.callers, why(vs[0], m) if why else "")
+                      for m, vs in lacking.items()] if self.steps else []
         self.lemma_of = {ob.lemma: oid for oid, ob in obligations.items()
                          if ob.kind == "step" and ob.lemma}
         self.needed = list(dict.fromkeys(self.steps + [self.lemma_of[n] for o in self.steps
