@@ -11,6 +11,8 @@ p2m without a harness) is replayed on the model only and counted apart.
 """
 from __future__ import annotations
 
+from proofs.engine import callers
+
 from pathlib import Path
 from typing import Any, Optional
 
@@ -59,7 +61,8 @@ class CSources:
 
     def file_for(self, vector: dict) -> tuple[Optional[Path], Optional[str]]:
         """(the C file this vector runs on, None) or (None, why it runs on the model only)."""
-        system, version = vector["system"], vector["version"]
+        system = vector["system"]
+        version = callers.split(vector["version"])[0]  # under any callers: the same C
         if self.c_source:
             if system != self.system_of_file:
                 return None, f"{self.c_source} is {self.system_of_file}'s C, not {system}'s"

@@ -142,3 +142,17 @@ def test_any_first_proofs_serve_presets_and_traces_replay():
     r = by[(f"{UP}@any", "reserved", "map_pages_to_xen")]
     assert r.verdict == "violated" and r.extra["established_by"] == "committed trace"
     assert by[(UP, "reserved", "map_pages_to_xen")].verdict == "proved"
+
+
+def test_a_vector_under_any_runs_on_its_versions_c():
+    """`replay --xen-src`: the C of `<version>@any` is the version's own pt.c."""
+    from pathlib import Path
+
+    from proofs.c_sources import CSources
+
+    tree = Path(__file__).resolve().parents[2] / "shared" / "xen"
+    if not (tree / "upstream").is_dir():
+        pytest.skip("../shared/xen not at hand")
+    src = CSources(xen_src=str(tree))
+    both = [src.file_for({"system": "riscv-pt", "version": v}) for v in (UP, f"{UP}@any")]
+    assert both[0] == both[1] and both[0][0] is not None and both[0][0].name == "pt.c"
