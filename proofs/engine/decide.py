@@ -51,17 +51,18 @@ def _step_job(job: tuple) -> tuple:
     """The one-step check, unless a committed trace still breaks the obligation:
     then that replay is the verdict (violated), and neither the step query
     (whose counterexample would go unused) nor the search runs."""
-    module, version, oid, op, settings = job
+    module, version, oid, op, settings, *rest = job
+    without = tuple(rest[0]) if rest else ()  # asked again without the lemmas it lost
     m = _machine(module, version, settings)
     ob = system_module(module).OBLIGATIONS[oid]
     committed = certificates.candidate(settings.certificates, version, (oid, op),
                                        tuple(getattr(m, "traces_from", ())))
-    if committed is not None:
+    if committed is not None and not without:
         f = certified(m, ob, committed[1], m.depth, source=committed[0])
         if f is not None:
             return job, StepOutcome("certified", 0.0, certified=f)
     return job, step_check(m, ob, op, settings.solver, settings.timeout_ms, settings.rlimit,
-                           settings.by_case)
+                           settings.by_case, without)
 
 
 def _initial_job(job: tuple) -> tuple:
@@ -214,17 +215,41 @@ class Decision:
             if out[key].proved_by:  # proved under any: that fixpoint stands for it
                 return None
             for n in obligations[o].needs:
+                if n in out[key].without:
+                    continue
                 provider = obligations[lemma_of[n]]
                 scope = [op] if provider.per_operation else ops[v]
                 if any((v, provider.id, p) not in now for p in scope):
                     return n
             return None
 
+        def missing(key: tuple, now: set) -> tuple:
+            """Every lemma `key` assumed that is not standing in `now`."""
+            v, o, op = key
+            return tuple(n for n in obligations[o].needs if n not in out[key].without and any(
+                (v, lemma_of[n], p) not in now
+                for p in ([op] if obligations[lemma_of[n]].per_operation else ops[v])))
+
         def settle(keys: list) -> set:
             """The fixpoint over `keys` (one version's keys all in or all out), and their
-            searches submitted: what is neither proved nor settled by a committed trace."""
+            searches submitted: what is neither proved nor settled by a committed trace.
+            Under a contract other than presets, a step whose proof lost lemmas is asked
+            again without them (`any` breaks lemmas the presets proofs lean on; a step
+            that needs none of them is proved without a search), until none is lost anew."""
             initial_check(keys)
-            sound, lost = standing((k for k in keys if out[k].status == PROVED), first_lost)
+            while True:
+                sound, lost = standing((k for k in keys if out[k].status == PROVED), first_lost)
+                again = [(self.module, *k, settings, out[k].without + missing(k, sound)) for k in lost
+                         if callers.split(k[0])[1] != callers.PRESETS and out[k].certified is None]
+                if not again:
+                    break
+                self.total += len(again)
+                for job, o in self.pool.submit(_step_job, again, priority(STEP, self.rank)).completed():
+                    dropped = ", ".join(f"'{n}'" for n in job[5])
+                    o.detail.append(f"asked again without lemma {dropped} (not proved for this version)")
+                    out[job[1:4]] = o
+                    tick(f"step {job[1]} {job[2]} {job[3]} (without {dropped})")
+                initial_check([j[1:4] for j in again])
             for key, n in lost.items():
                 out[key].detail.append(f"its step proof assumes lemma '{n}' ({lemma_of[n]}), "
                                        "not proved for this version")
@@ -291,9 +316,12 @@ def _result(m: Machine, system: str, version: str, ob: StepObligation, op: str, 
         return Result(verdict=PROVED, seconds=0.0, vacuity=o.vacuity, detail="; ".join(o.detail),
                       extra={**stated, callers.PROVED_UNDER: o.proved_by}, **base)
     if sound:
-        lemmas = f"; assumes lemmas {', '.join(ob.needs)}" if ob.needs else ""
+        assumed = [n for n in ob.needs if n not in o.without]
+        lemmas = f"; assumes lemmas {', '.join(assumed)}" if assumed else ""
+        again = f" (asked again without lemma {', '.join(o.without)}, not proved for this version)" \
+            if o.without else ""
         return Result(verdict=PROVED, seconds=o.seconds, vacuity=o.vacuity,
-                      detail="one-step inductive" + lemmas, extra=stated, **base)
+                      detail="one-step inductive" + lemmas + again, extra=stated, **base)
     secs = o.seconds + (f.seconds if f else 0.0)
     detail = "; ".join(o.detail)
     if f and f.status == FOUND:
