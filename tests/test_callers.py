@@ -156,3 +156,23 @@ def test_a_vector_under_any_runs_on_its_versions_c():
     src = CSources(xen_src=str(tree))
     both = [src.file_for({"system": "riscv-pt", "version": v}) for v in (UP, f"{UP}@any")]
     assert both[0] == both[1] and both[0][0] is not None and both[0][0].name == "pt.c"
+
+
+@pytest.mark.slow
+def test_a_step_that_lost_a_lemma_under_any_is_asked_again_without_it():
+    """v9 breaks well-formed (the `tree` lemma) under any callers; reserved assumes it, but a
+    destroy step writes only 0: asked again without `tree`, it is proved, with no search.
+    The same step under presets keeps its lemma (nothing lost there)."""
+    from pathlib import Path
+
+    from proofs.systems import system
+
+    vectors = str(Path(__file__).resolve().parents[1] / "counterexamples")
+    s = Settings(jobs=1, certificates=vectors, callers=(callers.PRESETS, callers.ANY))
+    rs = system("riscv-pt").run(["riscv-pt-v9"], ["reserved"], s)
+    by = {(r.variant, r.operation): r for r in rs}
+    r = by[("riscv-pt-v9@any", "destroy_xen_mappings")]
+    assert r.verdict == "proved" and "asked again without lemma tree" in r.detail
+    assert "assumes lemmas frame, pool" in r.detail
+    assert by[("riscv-pt-v9@any", "map_pages_to_xen")].verdict == "violated"
+    assert "asked again" not in by[("riscv-pt-v9", "destroy_xen_mappings")].detail

@@ -233,14 +233,14 @@ class Decision:
         def settle(keys: list) -> set:
             """The fixpoint over `keys` (one version's keys all in or all out), and their
             searches submitted: what is neither proved nor settled by a committed trace.
-            Under a contract other than presets, a step whose proof lost lemmas is asked
-            again without them (`any` breaks lemmas the presets proofs lean on; a step
-            that needs none of them is proved without a search), until none is lost anew."""
+            A step whose proof lost lemmas is asked again without them (`any` callers break
+            lemmas the presets proofs lean on; a step that needs none of them is proved
+            without a search), until none is lost anew."""
             initial_check(keys)
             while True:
                 sound, lost = standing((k for k in keys if out[k].status == PROVED), first_lost)
                 again = [(self.module, *k, settings, out[k].without + missing(k, sound)) for k in lost
-                         if callers.split(k[0])[1] != callers.PRESETS and out[k].certified is None]
+                         if out[k].certified is None]
                 if not again:
                     break
                 self.total += len(again)
