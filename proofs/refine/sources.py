@@ -9,6 +9,7 @@ shim as the C harness stages it, and compiled with `proofs/c/ptprove_lift.c`.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tempfile
 from dataclasses import dataclass
@@ -51,7 +52,14 @@ def extract_seed_pt_c(seed: Path, dest: Path) -> Optional[Path]:
             break
         body.append(line[1:])
     out = dest / "pt.c"
-    out.write_text("\n".join(body) + "\n", encoding="utf-8")
+    text = "\n".join(body) + "\n"
+    if out.is_file() and out.read_text(encoding="utf-8") == text:
+        return out
+    # forked workers share their parent's scratch directory and extract the same file: write
+    # a file of this process's own, then rename it over (atomic), so no reader sees it half-written
+    tmp = dest / f".pt.c.{os.getpid()}"
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, out)
     return out
 
 
