@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 prove: $(STAMP)
-	$(BIN)/ptprove prove --json build/report.json --junit build/junit.xml --vectors counterexamples --lifted-c
+	$(BIN)/ptprove prove --json build/report.json --junit build/junit.xml --vectors counterexamples --lifted-c --callers presets,any
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -14,6 +14,8 @@ Arm's mmu/pt.c is built with its tree's asm/lpae.h and asm/page.h
 """
 from __future__ import annotations
 
+from proofs.engine import callers
+
 from pathlib import Path
 from typing import Any, Optional
 
@@ -85,7 +87,8 @@ class CSources:
 
     def file_for(self, vector: dict) -> tuple[Optional[Path], Optional[str]]:
         """(the C file this vector runs on, None) or (None, why it runs on the model only)."""
-        system, version = vector["system"], vector["version"]
+        system = vector["system"]
+        version = callers.split(vector["version"])[0]  # under any callers: the same C
         if self.c_source:
             if system != self.system_of_file:
                 return None, f"{self.c_source} is {self.system_of_file}'s C, not {system}'s"

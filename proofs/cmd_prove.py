@@ -11,7 +11,7 @@ from typing import Callable, Optional
 from model.cite import citations
 from model.riscv.machine import OP_IDS, OPS
 from proofs import interrupt, systems
-from proofs.engine import Settings
+from proofs.engine import Settings, callers
 from proofs.errors import EXIT_INTERRUPTED, EXIT_MISMATCH, Interrupted, PtproveError, SolverError, UsageError
 from proofs.expectations import against_base, aggregate, exit_status, inherit, load_expectations, record
 from proofs.outputs import check_dir, check_file
@@ -48,6 +48,13 @@ def _positive(text: str) -> int:
 
 
 SYSTEM_IDS = [s.id for s in systems.SYSTEMS]
+
+
+def _callers(text: str) -> tuple[str, ...]:
+    try:
+        return callers.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -103,6 +110,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "(--xen-src), that pt.c lifted from LLVM IR as a version of its own "
                              "(<version>-c), expected to give the version's verdicts on every obligation "
                              "(the cross-check line of the report)")
+    bounds.add_argument("--callers", type=_callers, default=Settings.callers, metavar="CONTRACTS",
+                        help="comma list of caller contracts each version is decided under: presets "
+                        "(the system's contract: riscv-pt's PAGE_HYPERVISOR_* presets), any (every value "
+                        "the entry points' C signatures admit; a version under it is <version>@any); "
+                        "default presets; make prove: presets,any")
     bounds.add_argument("--confirm", choices=("cvc5",), default=None,
                         help="re-check proved step/vacuity queries and violated traces afterwards")
     out = p.add_argument_group("outputs (checked writable before any work starts)")
@@ -226,7 +238,8 @@ def _check_options(args: argparse.Namespace) -> None:
         from proofs.engine import certificates
 
         for v in args.variant or ALL_VARIANTS:
-            certificates.load(args.vectors, v)
+            for mode in args.callers:
+                certificates.load(args.vectors, callers.name(v, mode))
 
 
 def _c_version(args: argparse.Namespace) -> None:
@@ -315,7 +328,8 @@ def _prove(args: argparse.Namespace) -> int:
                         mode=args.mode, pool=args.pool, jobs=args.jobs or 0,
                         rlimit=args.rlimit, xen_src=args.xen_src, c_source=args.c_source,
                         certificates=None if args.search_all else traces, scheduler=args.scheduler,
-                        c_versions=tuple((c.path, c.name, c.base) for c in args.c_versions))
+                        c_versions=tuple((c.path, c.name, c.base) for c in args.c_versions),
+                        callers=args.callers)
     run = Run(expectations.path, complete=False,
               extra={"argv": sys.argv[1:], "state_machine_bounds": {
                   "mode": settings.mode, "pool": settings.pool, "depth": settings.depth}})
@@ -332,8 +346,10 @@ def _prove(args: argparse.Namespace) -> int:
                 # across the systems' phases, whose results are shown system by system
                 decisions = [s.decision(variants, obligations, settings, pool, rank)
                              for rank, (s, variants, obligations) in enumerate(selection)]
+                for line in (n for d in decisions for n in d.notes):
+                    print(line)
                 for (s, variants, obligations), decision in zip(selection, decisions):
-                    run.requested |= {(v, i) for v in variants for i in obligations}
+                    run.requested |= {(v, i) for v in decision.versions for i in obligations}
                     what = f"{_count(variants, 'version')} x {_count(obligations, 'obligation')}"
                     with progress.running(s.id, what) as finished:
                         for r in decision.results(progress.callback):
@@ -365,13 +381,19 @@ def _report(args: argparse.Namespace, run: Run, settings: Settings, expectations
         run.differences = against_base(aggregate(run.results), run.differences, base)
     vectors = []
     lifted = {c.name for c in args.c_versions} if args.lifted_c else set()
-    committed = [r for r in run.results if r.variant not in lifted]  # --lifted-c: no vectors of its own
+    # --lifted-c: no vectors of its own; nor a version's under any callers whose violation is its
+    # presets version's trace (that vector and trace are the presets version's)
+    committed = [r for r in run.results if r.variant not in lifted and not _borrowed(r)]
     if args.vectors:  # before the report, which shows their shrunk traces
         from proofs.vector import from_results
 
         vectors = from_results(committed, settings)
     print(render(run.results, run.differences, sys.stdout.isatty(), against=base,
                  vector_of=_vector_of(args.vectors, vectors), unlisted=lifted), end="")
+    rows = callers.standing(run.results)
+    if rows:
+        run.extra["callers"] = {"contracts": list(settings.callers), "by_invariant": rows}
+        print("\n".join(callers.lines(rows)))
     if args.record_expectations:
         added = record(expectations.path, aggregate(run.results), expectations)
         print(f"recorded {len(added)} expectations in {expectations.path}: write each one's reason "
@@ -402,6 +424,12 @@ def _report(args: argparse.Namespace, run: Run, settings: Settings, expectations
             status = max(status, EXIT_MISMATCH)
     save(args, run, status, time.perf_counter() - clock)
     return status
+
+
+def _borrowed(r) -> bool:
+    from proofs.engine import certificates
+
+    return callers.split(r.variant)[1] != callers.PRESETS and certificates.TRACE_OF in r.extra
 
 
 def _sync_traces(results: list, requested: set, vectors: list[dict], args: argparse.Namespace) -> int:

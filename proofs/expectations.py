@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
 from proofs.errors import EXIT_MISMATCH, EXIT_OK, EXIT_SOLVER, UsageError
+from proofs.engine.callers import split as split_callers
 from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
 
 FORMAT_VERSION = 1
@@ -93,7 +94,7 @@ def parse_expectations(data: Any, path: str = "<expectations>") -> Expectations:
     entries: dict[Pair, Expectation] = {}
     for variant, per_inv in obj(top.get("variants"), "variants").items():
         vkey = f"variants.{variant}"
-        if variant not in variants:
+        if split_callers(variant)[0] not in variants:
             raise fail(vkey, f"unknown variant (known: {', '.join(variants)})")
         for inv, entry in obj(per_inv, vkey).items():
             key = f"{vkey}.{inv}"

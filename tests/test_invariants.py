@@ -274,6 +274,14 @@ CASES = [
     Case("atomicity", "second-iteration-enomem", False, at(VA, last_step(UPSTREAM, ACROSS_2M, pool=2))),
     Case("atomicity", "first-iteration-einval", True, at(VA, last_step(UPSTREAM, TWICE))),
     Case("atomicity", "success", True, at(VA, last_step(UPSTREAM, SECOND_FAILS[1:]))),
+    # return: 0 exactly when the loop covered the request, else a negative errno
+    Case("return", "failed-call-returns-0", False,
+         at(VA, last_step(mutant("riscv-pt-upstream~epilogue-returns-zero"), ACROSS_2M, pool=2))),
+    Case("return", "positive-errno", False,
+         at(VA, last_step(mutant("riscv-pt-upstream~update-entry-positive-errno"), SECOND_FAILS))),
+    Case("return", "upstream-enomem-part-way", True, at(VA, last_step(UPSTREAM, ACROSS_2M, pool=2))),
+    Case("return", "upstream-einval", True, at(VA, last_step(UPSTREAM, SECOND_FAILS))),
+    Case("return", "upstream-success", True, at(VA, last_step(UPSTREAM, SECOND_FAILS[1:]))),
 ]
 
 
@@ -319,6 +327,9 @@ CLAUSES = {
     ("refusal", "an unaligned map is rejected"): ("unaligned-map-accepted", "upstream-unaligned-map"),
     ("atomicity", "a failing call leaves no earlier iteration applied"):
         ("second-iteration-einval", "success"),
+    ("return", "0 only when the loop covered the request"):
+        ("failed-call-returns-0", "upstream-enomem-part-way"),
+    ("return", "an error is a negative errno"): ("positive-errno", "upstream-einval"),
 }
 
 

@@ -310,3 +310,28 @@ def test_a_v_w_entry_at_the_target_halts_on_the_predicate_assert(name, spec):
                    [(1, (ROOT, vpn2)), (0, (L1_TABLE, vpn1))])
     steps = call_steps(v, s, spec)
     assert pc(steps[-1].post) == PC_HALTED
+
+
+@pytest.mark.parametrize("name", [V9, UPSTREAM])
+@pytest.mark.parametrize("mode", ["sv39", "sv48", "sv57"])
+def test_every_table_allocation_can_fail_and_every_invariant_holds_there(name, mode):
+    """The pool is the allocator: with `pool` pages left, a 4K map from the empty tree
+    gets `pool` tables and fails at the next create_table, one level further down per
+    page; each such path returns -ENOMEM, writes nothing for the failed table, and keeps
+    every invariant at every step (the step proofs take the pool count free, so they
+    cover a failure at any level from any state)."""
+    from helpers import CLASSES, holds, run_steps
+    from model.riscv.machine import Geometry
+    from model.riscv.pte import MODES
+    from proofs.systems.riscv_pt.theorem import INVARIANTS
+
+    levels = MODES[mode].levels
+    for pool in range(levels - 1):
+        v = CLASSES[name](Geometry(MODES[mode], pool=pool))
+        steps = run_steps(v, [map_(VA, MFN, 1, PAGE_HYPERVISOR_RW)])
+        last = steps[-1].post
+        assert (rc(last), int(last.next_free)) == (-ENOMEM, pool)
+        assert [int(w.level) for w in steps[-1].writes if bool(w.guard)] == \
+            list(range(levels - 1, levels - 1 - pool, -1))  # one table link per page had
+        for st in steps:
+            assert all(holds(i, v, st, VA) for i in INVARIANTS), (mode, pool)

@@ -183,7 +183,6 @@ def test_the_statement_is_read_from_the_model_citation(monkeypatch):
             return entry
 
     monkeypatch.setitem(versions.VERSIONS, "riscv-pt-v5", Cited)
-    monkeypatch.setitem(rv.VARIANTS, "riscv-pt-v5", Cited)
     f = explain.finding(vec.load(COMMITTED / "riscv-pt-v5" / "wx.json"))
     [change] = f.changes
     assert change.stmt.text.startswith("pte = our_own_statement;") and change.stmt.branch == "modify"

@@ -70,6 +70,11 @@ class RiscvPtUpstream:
     arch = "riscv"
     source = f"{UPSTREAM}: xen/arch/riscv/pt.c @ b3d5fad63a, asm/page.h @ 72a516613f"
 
+    #: the width of the entry points' `flags` (pt.c: `pte_attr_t flags`; the copy of the tree at
+    #: hand does not define pte_attr_t, the C harness's header has it unsigned long,
+    #: proofs/c/ptprove_riscv_page.h): what the `any` caller contract lets callers pass
+    FLAGS_BITS = 64
+
     #: the PAGE_HYPERVISOR_* flag values callers use (asm/page.h)
     FLAG_PRESETS = (PAGE_HYPERVISOR_RO, PAGE_HYPERVISOR_RW, PAGE_HYPERVISOR_RX,
                     PAGE_HYPERVISOR_NOCACHE, PAGE_HYPERVISOR_WC)

@@ -28,7 +28,7 @@ from proofs.engine.fixpoint import standing
 from proofs.engine.machine import Machine
 from proofs.engine.obligation import Query, StepObligation
 from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
-from proofs.engine import certificates
+from proofs.engine import callers, certificates
 from proofs.engine.search import VIOLATED as FOUND, Found, certified, search
 from proofs.engine.settings import Settings
 from proofs.engine.solver import SAT, UNSAT, check
@@ -51,17 +51,18 @@ def _step_job(job: tuple) -> tuple:
     """The one-step check, unless a committed trace still breaks the obligation:
     then that replay is the verdict (violated), and neither the step query
     (whose counterexample would go unused) nor the search runs."""
-    module, version, oid, op, settings = job
+    module, version, oid, op, settings, *rest = job
+    without = tuple(rest[0]) if rest else ()  # asked again without the lemmas it lost
     m = _machine(module, version, settings)
     ob = system_module(module).OBLIGATIONS[oid]
     committed = certificates.candidate(settings.certificates, version, (oid, op),
                                        tuple(getattr(m, "traces_from", ())))
-    if committed is not None:
+    if committed is not None and not without:
         f = certified(m, ob, committed[1], m.depth, source=committed[0])
         if f is not None:
             return job, StepOutcome("certified", 0.0, certified=f)
     return job, step_check(m, ob, op, settings.solver, settings.timeout_ms, settings.rlimit,
-                           settings.by_case)
+                           settings.by_case, without)
 
 
 def _initial_job(job: tuple) -> tuple:
@@ -136,35 +137,50 @@ def decide(module: str, versions: list[str], wanted: list[str], settings: Settin
 class Decision:
     """One system's decision on a pool shared with other systems: its queries,
     steps and initial-state checks are submitted when it is made (so they can run
-    while an earlier system finishes), its searches once its fixpoint is known."""
+    while an earlier system finishes), its searches once its fixpoint is known.
+
+    Each version is decided under every caller contract of `settings.callers` its
+    system has (`proofs/engine/callers.py`).  A version decided under both is
+    decided under `any` first: the steps it proves there (and its fixpoint keeps)
+    are proved under presets by that proof, so only the rest (and the obligations
+    stated `by_callers`) get a presets step query, once the any fixpoint is known."""
 
     def __init__(self, module: str, versions: list[str], wanted: list[str], settings: Settings,
                  pool: Pool, rank: int = 0):
-        self.module, self.versions, self.wanted, self.settings, self.pool = \
-            module, versions, wanted, settings, pool
+        self.module, self.wanted, self.settings, self.pool = module, wanted, settings, pool
         self.rank = rank  # the system's place in the run: its jobs go before later systems'
         mod = self.mod = system_module(module)
+        self.versions, lacking = callers.expand(mod, versions, settings.callers)
         obligations = mod.OBLIGATIONS
         self.steps = [o for o in wanted if obligations[o].kind == "step"]
+        why = getattr(mod, "callers_missing", None)  # (queries have no callers: no note for them)
+        self.notes = [callers.note(mod.ID, m, vs, settings.callers, why(vs[0], m) if why else "")
+                      for m, vs in lacking.items()] if self.steps else []
         self.lemma_of = {ob.lemma: oid for oid, ob in obligations.items()
                          if ob.kind == "step" and ob.lemma}
-        needed = list(dict.fromkeys(self.steps + [self.lemma_of[n] for o in self.steps
-                                                  for n in obligations[o].needs]))
-        self.ops = {v: list(_machine(module, v, settings).operations) for v in versions} if self.steps else {}
-        step_jobs = [(module, v, o, op, settings) for v in versions for o in needed for op in self.ops[v]]
-        lemmas = sorted({n for o in needed for n in obligations[o].needs})
-        init_jobs = [(module, v, n, settings) for v in versions for n in lemmas]
-        query_jobs = [(module, v, o, k, settings) for v in versions for o in wanted
-                      if obligations[o].kind == "query"
+        self.needed = list(dict.fromkeys(self.steps + [self.lemma_of[n] for o in self.steps
+                                                       for n in obligations[o].needs]))
+        self.ops = ({v: list(_machine(module, v, settings).operations) for v in self.versions}
+                    if self.steps else {})
+        #: presets version -> its any version, whose proofs serve it (its steps wait for them)
+        self.partner = {v: p for v in self.versions if (p := callers.partner(v, self.versions))}
+        jobs = [(module, v, o, op, settings) for v in self.versions for o in self.needed
+                for op in self.ops[v]]
+        first = [j for j in jobs if j[1] not in self.partner or obligations[j[2]].by_callers]
+        self.later = [j for j in jobs if j not in first]
+        lemmas = sorted({n for o in self.needed for n in obligations[o].needs})
+        init_jobs = [(module, v, n, settings) for v in self.versions for n in lemmas]
+        query_jobs = [(module, v, o, k, settings) for v in self.versions for o in wanted
+                      if obligations[o].kind == "query" and callers.split(v)[1] == callers.PRESETS
                       for k in range(len(members(mod, v, obligations[o], settings)))]
-        self.total = len(step_jobs) + len(init_jobs) + len(query_jobs)
+        self.total = len(first) + len(init_jobs) + len(query_jobs)
         self.done = 0
         self.batches = (pool.submit(_query_job, query_jobs, priority(QUERY, rank)),
-                        pool.submit(_step_job, step_jobs, priority(STEP, rank)),
+                        pool.submit(_step_job, first, priority(STEP, rank)),
                         pool.submit(_initial_job, init_jobs, priority(STEP, rank)))
 
     def results(self, progress: Progress = None) -> list[Result]:
-        module, versions, settings = self.module, self.versions, self.settings
+        settings, versions = self.settings, self.versions
         obligations, lemma_of, ops, steps = self.mod.OBLIGATIONS, self.lemma_of, self.ops, self.steps
 
         def tick(label: str) -> None:
@@ -185,37 +201,101 @@ class Decision:
         for job, status in init_batch.completed():
             initially[job[1:3]] = status
             tick(f"initial state {job[1]} lemma {job[2]}")
-        for (v, o, op), st in out.items():
-            lemma = obligations[o].lemma
-            if lemma and st.status == PROVED and initially.get((v, lemma)) != UNSAT:
-                st.status = "cti" if initially.get((v, lemma)) == SAT else UNKNOWN
-                st.detail.append(f"lemma '{lemma}' does not hold in the initial state")
+
+        def initial_check(keys) -> None:
+            for key in keys:
+                v, o, _ = key
+                st, lemma = out[key], obligations[o].lemma
+                if lemma and st.status == PROVED and not st.proved_by and initially.get((v, lemma)) != UNSAT:
+                    st.status = "cti" if initially.get((v, lemma)) == SAT else UNKNOWN
+                    st.detail.append(f"lemma '{lemma}' does not hold in the initial state")
 
         def first_lost(key: tuple, now: set) -> Optional[str]:
             v, o, op = key
+            if out[key].proved_by:  # proved under any: that fixpoint stands for it
+                return None
             for n in obligations[o].needs:
+                if n in out[key].without:
+                    continue
                 provider = obligations[lemma_of[n]]
                 scope = [op] if provider.per_operation else ops[v]
                 if any((v, provider.id, p) not in now for p in scope):
                     return n
             return None
 
-        sound, lost = standing((k for k, o in out.items() if o.status == PROVED), first_lost)
-        for key, n in lost.items():
-            out[key].detail.append(f"its step proof assumes lemma '{n}' ({lemma_of[n]}), "
-                                   "not proved for this version")
-        found: dict[tuple, Found] = {k: o.certified for k, o in out.items() if o.certified is not None}
-        open_ = {v: [(o, op) for o in steps for op in ops[v] if (v, o, op) not in sound
-                     and (v, o, op) not in found] for v in versions}
-        search_jobs = [(module, v, tuple(t), settings) for v, t in open_.items() if t]
-        self.total += len(search_jobs)
-        for job, fs in self.pool.submit(_search_job, search_jobs, priority(SEARCH, self.rank)).completed():
-            for (o, op), f in zip(job[2], fs):
-                found[(job[1], o, op)] = f
-            tick(f"search {job[1]} ({len(job[2])} open)")
+        def missing(key: tuple, now: set) -> tuple:
+            """Every lemma `key` assumed that is not standing in `now`."""
+            v, o, op = key
+            return tuple(n for n in obligations[o].needs if n not in out[key].without and any(
+                (v, lemma_of[n], p) not in now
+                for p in ([op] if obligations[lemma_of[n]].per_operation else ops[v])))
+
+        def settle(keys: list) -> set:
+            """The fixpoint over `keys` (one version's keys all in or all out), and their
+            searches submitted: what is neither proved nor settled by a committed trace.
+            A step whose proof lost lemmas is asked again without them (`any` callers break
+            lemmas the presets proofs lean on; a step that needs none of them is proved
+            without a search), until none is lost anew."""
+            initial_check(keys)
+            while True:
+                sound, lost = standing((k for k in keys if out[k].status == PROVED), first_lost)
+                again = [(self.module, *k, settings, out[k].without + missing(k, sound)) for k in lost
+                         if out[k].certified is None]
+                if not again:
+                    break
+                self.total += len(again)
+                for job, o in self.pool.submit(_step_job, again, priority(STEP, self.rank)).completed():
+                    dropped = ", ".join(f"'{n}'" for n in job[5])
+                    o.detail.append(f"asked again without lemma {dropped} (not proved for this version)")
+                    out[job[1:4]] = o
+                    tick(f"step {job[1]} {job[2]} {job[3]} (without {dropped})")
+                initial_check([j[1:4] for j in again])
+            for key, n in lost.items():
+                out[key].detail.append(f"its step proof assumes lemma '{n}' ({lemma_of[n]}), "
+                                       "not proved for this version")
+            for k in keys:
+                if out[k].certified is not None:
+                    found[k] = out[k].certified
+            mine = dict.fromkeys(k[0] for k in keys)
+            open_ = {v: [(o, op) for o in steps for op in ops[v] if (v, o, op) not in sound
+                         and (v, o, op) not in found] for v in mine}
+            jobs = [(self.module, v, tuple(t), settings) for v, t in open_.items() if t]
+            self.total += len(jobs)
+            searches.append(self.pool.submit(_search_job, jobs, priority(SEARCH, self.rank)))
+            return sound
+
+        found: dict[tuple, Found] = {}
+        searches: list = []
+        waiting = set(self.partner)
+        sound = settle([k for k in out if k[0] not in waiting])
+        given = {}
+        for v, p in self.partner.items():
+            for o in self.needed:
+                if obligations[o].by_callers:
+                    continue
+                for op in ops[v]:
+                    if (p, o, op) in sound:
+                        proof = out[(p, o, op)]
+                        given[(v, o, op)] = StepOutcome(
+                            PROVED, 0.0, vacuity=proof.vacuity, proved_by=p,
+                            detail=[f"proved under the any caller contract ({p}): that one-step "
+                                    "proof serves presets too (every call presets callers make, "
+                                    "any callers may make)"])
+        out.update(given)
+        later = [j for j in self.later if j[1:4] not in given]
+        self.total += len(later)
+        for job, o in self.pool.submit(_step_job, later, priority(STEP, self.rank)).completed():
+            out[job[1:4]] = o
+            tick(f"step {job[1]} {job[2]} {job[3]}")
+        sound |= settle([k for k in out if k[0] in waiting])
+        for batch in searches:
+            for job, fs in batch.completed():
+                for (o, op), f in zip(job[2], fs):
+                    found[(job[1], o, op)] = f
+                tick(f"search {job[1]} ({len(job[2])} open)")
         results = []
         for v in versions:
-            m = _machine(module, v, settings) if steps else None
+            m = _machine(self.module, v, settings) if steps else None
             for o in self.wanted:
                 if obligations[o].kind == "query":
                     results += [r for (qv, qo, _), r in sorted(queries.items(), key=lambda kv: kv[0][2])
@@ -234,10 +314,16 @@ def _result(m: Machine, system: str, version: str, ob: StepObligation, op: str, 
     stated = {"assumptions": list(m.assumptions)} if getattr(m, "assumptions", ()) else {}
     if f and not f.committed:  # the verdict rests on this run's search too
         stated["search_solver"] = settings.search_solver
+    if sound and o.proved_by:
+        return Result(verdict=PROVED, seconds=0.0, vacuity=o.vacuity, detail="; ".join(o.detail),
+                      extra={**stated, callers.PROVED_UNDER: o.proved_by}, **base)
     if sound:
-        lemmas = f"; assumes lemmas {', '.join(ob.needs)}" if ob.needs else ""
+        assumed = [n for n in ob.needs if n not in o.without]
+        lemmas = f"; assumes lemmas {', '.join(assumed)}" if assumed else ""
+        again = f" (asked again without lemma {', '.join(o.without)}, not proved for this version)" \
+            if o.without else ""
         return Result(verdict=PROVED, seconds=o.seconds, vacuity=o.vacuity,
-                      detail="one-step inductive" + lemmas, extra=stated, **base)
+                      detail="one-step inductive" + lemmas + again, extra=stated, **base)
     secs = o.seconds + (f.seconds if f else 0.0)
     detail = "; ".join(o.detail)
     if f and f.status == FOUND:

@@ -44,7 +44,9 @@ class StepObligation:
     With `by_case`, the step query is asked once per case of the machine's
     `cases` (which cover every pre-state and call) instead of once whole: the
     same claim, which z3 decides far faster case by case for some obligations
-    (`make bench` shows which)."""
+    (`make bench` shows which).  With `by_callers`, the statement itself
+    depends on the caller contract (a lemma restating it): its proof under
+    `any` is not one under `presets` (`proofs/engine/callers.py`)."""
 
     id: str
     statement: str
@@ -55,6 +57,7 @@ class StepObligation:
     informative: bool = False
     cites: Optional[Callable] = None  # the function that states it, if not `holds`
     by_case: bool = False
+    by_callers: bool = False
 
     kind = "step"
 

@@ -26,3 +26,6 @@ class Settings:
     # lifted C files that are versions of their own: (path, name, base) each, the base being the
     # version whose header, contract and expected verdicts the C takes (`prove --c-source`, `--lifted-c`)
     c_versions: tuple[tuple[str, str, str], ...] = ()
+    # the caller contracts each version is decided under (`proofs/engine/callers.py`): presets is
+    # each system's own contract, any every value the entry points' C signatures admit
+    callers: tuple[str, ...] = ("presets",)

@@ -30,6 +30,8 @@ class StepOutcome:
     cti: Optional[dict] = None
     detail: list = field(default_factory=list)
     certified: Any = None  # a committed trace's replay (search.Found) that settles it: violated
+    proved_by: str = ""  # not asked: proved by the same obligation's proof under this version (any callers)
+    without: tuple = ()  # the lemmas this step query did not assume (asked again without them)
 
 
 @dataclass
@@ -41,26 +43,27 @@ class StepQuery:
     va: Any
 
 
-def step_query(m: Machine, ob: StepObligation, op: str) -> StepQuery:
+def step_query(m: Machine, ob: StepObligation, op: str, without: tuple = ()) -> StepQuery:
+    """The step query of `ob` for `op`, assuming its lemmas but those `without`."""
     pre = m.arbitrary(op)
     call = m.fresh_call("", op)
     va = m.witness("")
     st = m.step(pre, call)
     addresses = m.addresses(pre, call, va)
     assumptions = m.pre_ok(pre) & m.contract(pre, call) & all_of(
-        m.lemma(n, pre, addresses) for n in ob.needs)
+        m.lemma(n, pre, addresses) for n in ob.needs if n not in without)
     violation = ~ob.holds(m.view(st, va)) & ~m.halted(st)
     return StepQuery(assumptions, violation, pre, call, va)
 
 
 def step_check(m: Machine, ob: StepObligation, op: str, solver: str, timeout_ms: int,
-               rlimit: Optional[int] = None, by_case: bool = True) -> StepOutcome:
+               rlimit: Optional[int] = None, by_case: bool = True, without: tuple = ()) -> StepOutcome:
     t0 = time.perf_counter()
-    q = step_query(m, ob, op)
+    q = step_query(m, ob, op, without)
     cases = m.cases(q.pre, q.call) if ob.by_case and by_case else ()
     ans = check_step(q.assumptions, q.violation, solver, timeout_ms, rlimit, cases)
     cti = read_cti(m, ob, ans.model, q) if ans.status == "cti" else None
-    return StepOutcome(ans.status, time.perf_counter() - t0, vacuity=ans.vacuity, cti=cti)
+    return StepOutcome(ans.status, time.perf_counter() - t0, vacuity=ans.vacuity, cti=cti, without=without)
 
 
 def read_cti(m: Machine, ob: StepObligation, model, q: StepQuery) -> dict:

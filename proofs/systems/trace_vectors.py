@@ -46,7 +46,7 @@ from model.riscv.machine import (
 from model.riscv.pte import (MODES, PAGE_SHIFT, PAGETABLE_ORDER, PTE_PPN_SHIFT, PTE_SMALL, classify, format_pte,
                              pte_word)
 from model.term import TRUE, Bool, bv
-from proofs.systems.riscv_pt.versions import VERSIONS as VARIANTS
+from proofs.systems.riscv_pt.versions import model_class
 from proofs.systems.riscv_pt.contract import call_ok
 from proofs.engine.obligation import StepObligation as Invariant
 from proofs.systems.walk import View
@@ -71,7 +71,7 @@ def _obligations() -> dict[str, Invariant]:
 
 
 def variant_of(version: str, mode: str, pool: int):
-    cls = VARIANTS.get(version)
+    cls = model_class(version)
     if cls is None or not hasattr(cls, "step"):
         raise VectorError(f"unknown riscv-pt version {version!r} in vector")
     if mode not in MODES:
@@ -620,7 +620,7 @@ def calls_of(vector: dict) -> list[ConcreteCall]:
 
 def variant_for(vector: dict):
     _need(vector)
-    if vector["version"] not in VARIANTS and "c_file" in vector["bounds"]:
+    if model_class(vector["version"]) is None and "c_file" in vector["bounds"]:
         return _lifted_version(vector)
     return arch_named(vector.get("system", SYSTEM)).variant(vector["version"], vector["mode"], int(vector["bounds"]["pool"]))
 

@@ -6,6 +6,7 @@ vectors.py   counterexample vectors           show.py      their rendering
 mutants.py   the mutation catalogue           trace.py     decoded traces
 refines.py   each version is what its C does (proofs/refine/, model/c/)
 """
+from proofs.engine.callers import ANY, PRESETS
 from proofs.systems.riscv_pt.refines import REFINES
 from proofs.systems.riscv_pt.theorem import OBLIGATIONS as THEOREM
 from proofs.systems.riscv_pt.versions import VERSIONS
@@ -17,4 +18,16 @@ ID = "riscv-pt"
 TITLE = "RISC-V hypervisor page tables (pt.c)"
 VECTORS = "proofs.systems.riscv_pt.plugin"
 
-__all__ = ["ID", "TITLE", "VECTORS", "VERSIONS", "OBLIGATIONS"]
+
+
+def callers(version: str) -> tuple[str, ...]:
+    """The caller contracts a version is decided under (contract.py): both for a modelled
+    version, presets only for a lifted pt.c (`callers_missing`)."""
+    return (PRESETS,) if hasattr(VERSIONS.get(version), "spec") else (PRESETS, ANY)
+
+
+def callers_missing(version: str, mode: str) -> str:
+    return "the lifted C is cross-checked against its model under presets only (what make prove costs)"
+
+
+__all__ = ["ID", "TITLE", "VECTORS", "VERSIONS", "OBLIGATIONS", "callers", "callers_missing"]

@@ -19,8 +19,8 @@ with their level and writer, descents, the allocator's hand-outs with level and
 parent; `applied` from the pt_update_entry writes; the stale TLB flag is the
 shim's own (`write_pte` sets it, `flush_tlb_range_va(0, 0)` clears it), counted as
 cleared only when the same step also ran `RISCV_FENCE`.  The request's `start`
-and `nr` are ghost (the C keeps neither): the loop variables at the first header.
-The chunk an iteration covered (`Step.level`) is what the C advanced vfn by.
+and `nr` are ghost (the C keeps neither): the loop variables at the first header,
+or an empty request (nr 0) for a call that returns before it.  The chunk an iteration covered (`Step.level`) is what the C advanced vfn by.
 
 What the C cannot show is taken from the **base** model version (default
 riscv-pt-upstream) and said in every result (`ASSUMPTIONS`): the header's values
@@ -273,8 +273,10 @@ class CVersion:
         cut = lambda var: _w64(c.cut_values.get(self.phis[var]))  # noqa: E731
         flags = c.cut_env.get(self.flags_param)
         writes, descents, post = self._ghost(c, ghost, s, phase=0)
+        # a call that returns before the loop has an empty request (nr 0, nothing left): the C
+        # keeps no request, and the previous call's would be read as this one's (`return`)
         post = replace(post, pc=_pc(c), op=call.op, start=ite(c.cut, cut("vfn"), s.start),
-                       nr=ite(c.cut, cut("left"), s.nr), vfn=ite(c.cut, cut("vfn"), s.vfn),
+                       nr=ite(c.cut, cut("left"), bv(0, 64)), vfn=ite(c.cut, cut("vfn"), s.start),
                        mfn=ite(c.cut, cut("mfn"), s.mfn),
                        flags=ite(c.cut, wide(flags) if isinstance(flags, Word) else s.flags, s.flags),
                        rc=ite(c.returned, _rc(c.ret), rc_word(0)), applied=FALSE)

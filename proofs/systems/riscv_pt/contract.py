@@ -4,12 +4,26 @@ These are the only constraints on the arguments of the public entry points.
 Anything the C code is meant to reject itself (an unaligned address, a W+X
 request, INVALID_MFN given to map_pages_to_xen, s >= e for destroy) stays in
 the domain, so the proofs check that the code rejects it.
+
+Two contracts (`proofs/engine/callers.py`), by the version's `callers`:
+
+* presets (`call_ok`'s default): canonical ranges in one half of the space, frames
+  a PTE can name, and the version's `PAGE_HYPERVISOR_*` presets (| PTE_SMALL) or
+  one W+X request: what Xen's callers pass today;
+* any (`any_call_ok`): every value the C signatures admit (pt.c:
+  `map_pages_to_xen(unsigned long virt, mfn_t mfn, unsigned long nr_mfns, flags)`,
+  `destroy_xen_mappings(unsigned long s, unsigned long e)`,
+  `populate_pt_range(unsigned long virt, unsigned long nr_mfns)`, pt_update's
+  modify path `(virt, INVALID_MFN, nr_mfns, flags)`): any address, count and MFN,
+  any flags word of the version's `FLAGS_BITS`; the arguments an entry point does
+  not have are 0.
 """
 from __future__ import annotations
 
 from model.riscv.machine import INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, Call
 from model.riscv.pte import PAGE_SHIFT, PTE_EXECUTABLE, PTE_VALID, PTE_WRITABLE
 from model.term import Bool, Word, any_of
+from proofs.engine.callers import ANY, PRESETS
 from proofs.systems.shared import PPN_LIMIT, WX_REQUEST, flags_ok
 
 
@@ -32,8 +46,33 @@ def mfn_ok(mfn: Word, nr: Word) -> Bool:
     return (mfn == INVALID_MFN) | ((mfn < PPN_LIMIT) & (nr <= PPN_LIMIT - mfn))
 
 
+def callers_of(variant) -> str:
+    """The contract a version is decided under (`versions.model_class`: `<version>@any`)."""
+    return getattr(variant, "callers", PRESETS)
+
+
+def flags_fit(flags: Word, variant) -> Bool:
+    """A flags word the entry points' parameter type holds (`FLAGS_BITS`)."""
+    bits = getattr(variant, "FLAGS_BITS", 64)
+    return Bool(True) if bits >= 64 else (flags >> bits) == 0
+
+
+def any_call_ok(call: Call, variant) -> Bool:
+    """The `any` contract: what the C signatures admit, by entry point."""
+    a0, a1, a2, a3 = call.a
+    by_op = {
+        OP_MAP: flags_fit(a3, variant),
+        OP_DESTROY: (a2 == 0) & (a3 == 0),
+        OP_POPULATE: (a2 == 0) & (a3 == 0),
+        OP_MODIFY: flags_fit(a2, variant) & (a3 == 0),
+    }
+    return any_of((call.op == op) & c for op, c in by_op.items())
+
+
 def call_ok(call: Call, variant) -> Bool:
-    """The contract for one call, by entry point."""
+    """The contract for one call, by entry point (the version's: presets or any)."""
+    if callers_of(variant) == ANY:
+        return any_call_ok(call, variant)
     va_bits = variant.geo.mode.va_bits
     presets = variant.FLAG_PRESETS
     a0, a1, a2, a3 = call.a
@@ -70,4 +109,4 @@ def must_refuse(call: Call) -> Bool:
 
 
 __all__ = ["PPN_LIMIT", "WX_REQUEST", "flags_ok", "canonical", "range_ok", "mfn_ok", "call_ok", "wx_flags",
-           "must_refuse"]
+           "must_refuse", "callers_of", "flags_fit", "any_call_ok"]

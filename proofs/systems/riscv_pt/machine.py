@@ -18,15 +18,17 @@ from model.riscv.pte import MODES, PAGE_SHIFT, format_pte
 from model.term import Bool, Word, bv, evaluate, sym_word
 from proofs.engine.settings import Settings
 from proofs.systems.riscv_pt import theorem
-from proofs.systems.riscv_pt.contract import call_ok
+from proofs.systems.riscv_pt.contract import call_ok, callers_of
 from proofs.systems.cstatement import write_statement
 from proofs.systems.riscv_pt.trace import ConcreteCall, describe
-from proofs.systems.riscv_pt.versions import VERSIONS
+from proofs.systems.riscv_pt.versions import model_class
+from proofs.engine import callers
 from proofs.systems.shared import arbitrary_state
 from proofs.systems.walk import View, canonical_va
 from proofs.systems.xen_names import RISCV_FLAGS, mfn_name, va_name
 
-CALLERS = "PAGE_HYPERVISOR_* presets (| PTE_SMALL), a W+X request"
+CALLERS = {callers.PRESETS: "PAGE_HYPERVISOR_* presets (| PTE_SMALL), a W+X request",
+           callers.ANY: "any: every value the entry points' C signatures admit"}
 
 
 def geometry(settings: Settings) -> Geometry:
@@ -40,12 +42,15 @@ def version(name: str, settings: Settings):
 
         for path, c_name, base in settings.c_versions:
             register(CSpec(path, c_name, base))
-    return VERSIONS[name](geometry(settings))
+    cls = model_class(name)
+    if cls is None:
+        raise KeyError(name)
+    return cls(geometry(settings))
 
 
-def bounds(settings: Settings) -> dict:
+def bounds(settings: Settings, mode: str = callers.PRESETS) -> dict:
     b = geometry(settings).bounds()
-    b.update(depth=settings.depth, callers=CALLERS)
+    b.update(depth=settings.depth, callers=CALLERS[mode])
     return b
 
 
@@ -205,12 +210,13 @@ class RiscvPtMachine:
 
     def bounds(self) -> dict:
         extra = getattr(self.v, "bounds", None)
-        return {**bounds(self.settings), **(extra() if extra else {})}
+        return {**bounds(self.settings, callers_of(self.v)), **(extra() if extra else {})}
 
     @property
     def traces_from(self) -> tuple:
-        """The lifted C's base: its committed traces are run on the C (calls from the initial state)."""
-        base = getattr(self.v, "base_name", None)
+        """The lifted C's base: its committed traces are run on the C (calls from the initial
+        state); under the any contract, the same version's under presets (a restriction of any)."""
+        base = getattr(self.v, "base_name", None) or getattr(self.v, "under_callers_of", None)
         return (base,) if base else ()
 
     @property

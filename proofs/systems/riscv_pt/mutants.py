@@ -313,6 +313,24 @@ def epilogue_no_flush(self, x, g, rc):
     x.set(g, pc=bv(PC_IDLE, 2), rc=rc)
 
 
+@mutation("pt_update_epilogue", "the loop's rc dropped at return: a failed call returns 0", bases=BOTH)
+def epilogue_returns_zero(self, x, g, rc):
+    self.unmutated.pt_update_epilogue(self, x, g, rc_word(0))
+
+
+@mutation("pt_update_entry", "pt_check_entry's refusal returns EINVAL, not -EINVAL (a positive rc)")
+def update_entry_positive_errno(self, x, g, virt, mfn, target, flags):
+    rc, level = self.unmutated.pt_update_entry(self, x, g, virt, mfn, target, flags)
+    return ite(rc == rc_word(-EINVAL), rc_word(EINVAL), rc), level
+
+
+@mutation("pt_next_level_missing", "create_table's failure unchecked: MAP_NOMEM never returned, "
+          "the walk goes on through the entry it could not link", bases=BOTH)
+def next_level_unchecked_alloc(self, x, g, alloc_tbl, table, offset, level):
+    none, _ = self.unmutated.pt_next_level_missing(self, x, g, alloc_tbl, table, offset, level)
+    return none, FALSE
+
+
 # -- the public wrappers -----------------------------------------------------------------
 
 @mutation("map_pages_to_xen", "the ASSERT with || (v5): INVALID_MFN reaches the modify path")

@@ -22,9 +22,11 @@ from __future__ import annotations
 from model.riscv.machine import (EINVAL, INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE,
                                  PC_IDLE, PC_LOOP, State, rc_word)
 from model.riscv.pte import PAGE_SHIFT, PTE_POPULATE, PTE_SMALL
-from model.term import TRUE, Bool, Word, all_of, ite
+from model.term import TRUE, Bool, Word, all_of, bv, ite
 from proofs.engine.obligation import StepObligation
-from proofs.systems.riscv_pt.contract import PPN_LIMIT, flags_ok, must_refuse, range_ok, wx_flags
+from proofs.engine.callers import ANY
+from proofs.systems.riscv_pt.contract import (PPN_LIMIT, callers_of, flags_fit, flags_ok, must_refuse,
+                                              range_ok, wx_flags)
 from proofs.systems.shared import atomicity, footprint, instantiate, no_overwrite, no_wx, tlb, wx
 from proofs.systems.walk import View, at_level
 
@@ -91,28 +93,52 @@ def refusal(v: View) -> Bool:
     return refused.implies((v.post.pc == PC_IDLE) & (v.post.rc == rc_word(-EINVAL)))
 
 
+#: xen/include/xen/err.h: the largest errno (an error is -MAX_ERRNO .. -1)
+MAX_ERRNO = 4095
+
+
+def return_value(v: View) -> Bool:
+    # A call returns 0 exactly when it did all it was asked (pt_update's loop
+    # covered the whole request: `left` is 0), and a negative errno otherwise
+    # (an error part way leaves the earlier iterations applied: atomicity says
+    # whether that happens).  A request its entry point must reject is refusal's.
+    post = v.post
+    returns = v.step.ended & (post.pc == PC_IDLE) & ~(v.step.kind & must_refuse(v.step.call))
+    covered = post.left == 0
+    errno = (post.rc != 0) & (post.rc >= rc_word(-MAX_ERRNO))
+    return returns.implies(ite(post.rc == 0, covered, ~covered & errno))
+
+
 # -- the lemmas ---------------------------------------------------------------------
 
 def loop_frame(s: State, variant) -> Bool:
     """In a call, pt_update's loop variables hold a request that passed the
-    contract, its entry point's ASSERT and pt_update's own checks, with work left."""
+    contract, its entry point's ASSERT and pt_update's own checks, with work left.
+    Under the `any` contract (`contract.py`) the request is only what the C
+    signatures and those checks let through: no presets, no range or frame bounds,
+    and map's frame may have wrapped to INVALID_MFN (the entry ASSERT saw the first)."""
     geo = variant.geo
     wx = wx_flags(s.flags)
     invalid = s.mfn == INVALID_MFN
+    presets = callers_of(variant) != ANY
     by_op = {
         OP_MAP: flags_ok(s.flags, variant.FLAG_PRESETS)
-        & (invalid | ((s.mfn < PPN_LIMIT) & (s.left <= PPN_LIMIT - s.mfn))),
+        & (invalid | ((s.mfn < PPN_LIMIT) & (s.left <= PPN_LIMIT - s.mfn))) if presets
+        else flags_fit(s.flags, variant),
         OP_DESTROY: invalid & (s.flags == 0),
         OP_POPULATE: invalid & (s.flags == PTE_POPULATE),
-        OP_MODIFY: invalid & flags_ok(s.flags, variant.FLAG_PRESETS),
+        OP_MODIFY: invalid & (flags_ok(s.flags, variant.FLAG_PRESETS) if presets
+                              else flags_fit(s.flags, variant)),
     }
     args = all_of((s.op == op).implies(c) for op, c in by_op.items()) & (s.op <= OP_MODIFY)
     entry_ok, _, _ = variant.map_pages_to_xen(s.start << PAGE_SHIFT, s.mfn, s.left, s.flags)
+    if not presets:  # the ASSERT saw the first frame: mfn + nr may wrap to INVALID_MFN since
+        entry_ok, _, _ = variant.map_pages_to_xen(s.start << PAGE_SHIFT, bv(0, 64), s.left, s.flags)
     args = args & (s.op == OP_MAP).implies(entry_ok)
     virt = s.start << PAGE_SHIFT
+    in_range = range_ok(virt, s.nr, geo.mode.va_bits) if presets else TRUE
     return (s.pc == PC_LOOP).implies(
-        args & ~wx & (s.left != 0) & ((s.start >> (64 - PAGE_SHIFT)) == 0)
-        & range_ok(virt, s.nr, geo.mode.va_bits))
+        args & ~wx & (s.left != 0) & ((s.start >> (64 - PAGE_SHIFT)) == 0) & in_range)
 
 
 def loop_progress(s: State) -> Bool:
@@ -158,6 +184,8 @@ INVARIANTS: dict[str, StepObligation] = {o.id: o for o in (
     StepObligation("small", "a PTE_SMALL request creates 4K leaves only", small, ("frame",)),
     StepObligation("refusal", "a request the entry point must reject (unaligned, W+X, s >= e) "
                    "returns -EINVAL at once", refusal),
+    StepObligation("return", "a call returns 0 exactly when it did all it was asked (its loop "
+                   "covered the whole request), else a negative errno", return_value, ("frame",)),
     StepObligation("atomicity", "a failing call leaves no earlier iteration applied "
                    "(informative)", atomicity, ("frame",), informative=True),
 )}
@@ -166,7 +194,7 @@ LEMMAS: dict[str, StepObligation] = {o.id: o for o in (
     StepObligation("lemma-frame", "while pt_update's loop runs, its arguments are those of a "
                    "request that passed the contract and the entry checks",
                    lambda v: loop_frame(v.post, v.variant), ("frame",), lemma="frame",
-                   per_operation=True, cites=loop_frame, by_case=True),
+                   per_operation=True, cites=loop_frame, by_case=True, by_callers=True),
     StepObligation("lemma-progress", "pt_update's loop never goes past the request: "
                    "vfn - start <= nr (left never wraps below zero) while it runs",
                    lambda v: loop_progress(v.post), ("frame", "progress"), lemma="progress",
