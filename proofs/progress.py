@@ -43,7 +43,7 @@ def split_label(label: str, versions: Iterable[str]) -> tuple[str, str]:
     words = label.split()
     known = set(versions)
     for n, word in enumerate(words):
-        if word in known:
+        if word in known or word.split("@")[0] in known:  # `<version>@any`: a caller contract's
             return " ".join(words[:n]) or "run", " ".join(words[n:])
     return (words[0] if words else "run"), " ".join(words[1:])
 

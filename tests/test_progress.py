@@ -26,6 +26,9 @@ def test_labels_split_into_phase_and_item():
     assert split_label("step riscv-pt-v5 wx map", VERSIONS) == ("step", "riscv-pt-v5 wx map")
     assert split_label("p2m split riscv-p2m-v2 no-leak", VERSIONS) == ("p2m split", "riscv-p2m-v2 no-leak")
     assert split_label("arm-pt", VERSIONS) == ("arm-pt", "")
+    # a version under a caller contract is the version: the phase is still "initial state"
+    assert split_label("initial state riscv-pt-v5@any lemma frame", VERSIONS) == \
+        ("initial state", "riscv-pt-v5@any lemma frame")
     assert verdict_counts(["violated", "proved", "proved"]) == "2 proved, 1 violated"
 
 
