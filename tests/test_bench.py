@@ -87,6 +87,7 @@ def test_a_depth_that_timed_out_is_shown_as_unknown_not_as_a_cost():
     assert "7 steps: 7.50 s" in row and "8 steps: unknown (timeout)" in row and "68.6" not in row
 
 
+@pytest.mark.slow  # three `prove` processes, one in a checkout of the baseline (17 s); make bench runs it
 def test_engines_runs_the_baseline_and_this_engine_side_by_side(tmp_path, capsys):
     """One system through the baseline revision's engine and this one: same verdicts, a ratio."""
     assert bench.main(["--only", "engines", "--systems", "riscv-fixmap", "--out", str(tmp_path)]) == 0

@@ -24,7 +24,9 @@ def test_a_local_cluster_gives_the_same_results_and_report(tmp_path, capsys):
     assert "all 9 verdicts match the expectations" in capsys.readouterr().out
 
 
-def test_an_unreachable_scheduler_is_one_line_exit_2(capsys):
+def test_an_unreachable_scheduler_is_one_line_exit_2(capsys, monkeypatch):
+    from proofs.engine.workers import DaskPool
+    monkeypatch.setattr(DaskPool, "CONNECT_SECONDS", 1)
     assert main([*ARGV, "--scheduler", "tcp://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot reach the scheduler" in err[0]

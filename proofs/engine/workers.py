@@ -120,6 +120,8 @@ class DaskPool:
     processes (pysmt's formula manager is per process and not thread-safe).
     Priorities are dask's own; a remote cluster's workers need ptprove installed."""
 
+    CONNECT_SECONDS = 5  # how long an unreachable scheduler is waited for
+
     def __init__(self, address: str | None, workers: int):
         self.address, self.workers = address, workers
         self.client = self.cluster = None
@@ -133,7 +135,7 @@ class DaskPool:
             raise UsageError("--scheduler needs dask.distributed (pip install -e '.[dist]')") from None
         try:
             if self.address:
-                self.client = Client(self.address, timeout=5)
+                self.client = Client(self.address, timeout=self.CONNECT_SECONDS)
             else:
                 import logging
 
