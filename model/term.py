@@ -53,32 +53,43 @@ class Bool:
         return S.Bool(self.v) if isinstance(self.v, bool) else self.v
 
     # -- connectives ----------------------------------------------------
+    # the connectives are the hottest code of a concrete run (every invariant at every
+    # step): concrete operands are tested with `type(...) is bool`, not `is_concrete`
     def __and__(self, o: BoolLike) -> "Bool":
-        o = as_bool(o)
-        if self.is_concrete and o.is_concrete:
-            return Bool(self.v and o.v)
-        if self.is_concrete:
-            return o if self.v else FALSE
-        if o.is_concrete:
-            return self if o.v else FALSE
-        return Bool(S.And(self.v, o.v))
+        a = self.v
+        if type(o) is not Bool:
+            o = as_bool(o)
+        b = o.v
+        if type(a) is bool:
+            if type(b) is bool:
+                return TRUE if a and b else FALSE
+            return o if a else FALSE
+        if type(b) is bool:
+            return self if b else FALSE
+        return Bool(S.And(a, b))
 
     __rand__ = __and__
 
     def __or__(self, o: BoolLike) -> "Bool":
-        o = as_bool(o)
-        if self.is_concrete and o.is_concrete:
-            return Bool(self.v or o.v)
-        if self.is_concrete:
-            return TRUE if self.v else o
-        if o.is_concrete:
-            return TRUE if o.v else self
-        return Bool(S.Or(self.v, o.v))
+        a = self.v
+        if type(o) is not Bool:
+            o = as_bool(o)
+        b = o.v
+        if type(a) is bool:
+            if type(b) is bool:
+                return TRUE if a or b else FALSE
+            return TRUE if a else o
+        if type(b) is bool:
+            return TRUE if b else self
+        return Bool(S.Or(a, b))
 
     __ror__ = __or__
 
     def __invert__(self) -> "Bool":
-        return Bool(not self.v) if self.is_concrete else Bool(S.Not(self.v))
+        a = self.v
+        if type(a) is bool:
+            return FALSE if a else TRUE
+        return Bool(S.Not(a))
 
     def __xor__(self, o: BoolLike) -> "Bool":
         o = as_bool(o)
@@ -145,12 +156,24 @@ class Word:
         raise TypeError(f"not a Word: {o!r}")
 
     def _bin(self, o: IntLike, conc, sym) -> "Word":
+        a = self.v
+        if type(a) is int:  # the concrete run's fast path: an int operand or a concrete Word
+            if type(o) is int:
+                return Word(conc(a, o & _mask(self.width)), self.width)
+            if type(o) is Word and type(o.v) is int and o.width == self.width:
+                return Word(conc(a, o.v), self.width)
         o = self._co(o)
         if self.is_concrete and o.is_concrete:
             return Word(conc(self.v, o.v), self.width)
         return Word(sym(self.node(), o.node()), self.width)
 
     def _cmp(self, o: IntLike, conc, sym) -> Bool:
+        a = self.v
+        if type(a) is int:
+            if type(o) is int:
+                return TRUE if conc(a, o & _mask(self.width)) else FALSE
+            if type(o) is Word and type(o.v) is int and o.width == self.width:
+                return TRUE if conc(a, o.v) else FALSE
         o = self._co(o)
         if self.is_concrete and o.is_concrete:
             return Bool(conc(self.v, o.v))
@@ -228,8 +251,8 @@ class Word:
         return Word(S.BVExtract(self.v, lo, hi), w)
 
     def bit(self, i: int) -> Bool:
-        if self.is_concrete:
-            return Bool(bool((self.v >> i) & 1))
+        if type(self.v) is int:
+            return TRUE if (self.v >> i) & 1 else FALSE
         return Bool(S.Equals(S.BVExtract(self.v, i, i), S.BV(1, 1)))
 
     def any(self) -> Bool:
@@ -293,16 +316,22 @@ def ite(c: BoolLike, a, b):
 
 
 def all_of(items: Iterable[BoolLike]) -> Bool:
+    """The conjunction; the rest is not built once it is concretely false."""
     r = TRUE
     for b in items:
         r = r & b
+        if r is FALSE:
+            return r
     return r
 
 
 def any_of(items: Iterable[BoolLike]) -> Bool:
+    """The disjunction; the rest is not built once it is concretely true."""
     r = FALSE
     for b in items:
         r = r | b
+        if r is TRUE:
+            return r
     return r
 
 

@@ -18,7 +18,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from pysmt import shortcuts as S
 
-from model.term import Bool, SymbolicBranch, Word, bv, concat, evaluate, ite, sym_bool, sym_word
+from model.term import FALSE, TRUE, Bool, SymbolicBranch, Word, all_of, any_of, bv, concat, evaluate, ite, sym_bool, sym_word
 
 WIDTHS = (1, 8, 64)
 
@@ -163,3 +163,25 @@ def test_symbolic_bool_refuses_python_branch():
         int(sym_word("term.z", 8))
     with pytest.raises(TypeError):
         bv(1, 8) & Word(1, 16)
+
+
+def test_an_int_operand_is_taken_modulo_the_width_as_a_word_of_it_is():
+    """The concrete fast paths (an int operand) agree with Word(int, width)'s masking."""
+    w = bv(5, 8)
+    assert bool(w == 261) and bool(w == bv(261, 8)) and not bool(w < 261)
+    assert int(bv(1, 8) << 257) == int(bv(1, 8) << bv(257, 8)) == 2
+    assert int(bv(3, 8) + -1) == 2 and int(bv(0xF0, 8) & -16) == 0xF0
+
+
+def test_all_of_and_any_of_stop_once_decided_and_say_the_same():
+    def conjuncts(values, seen):
+        for v in values:
+            seen.append(v)
+            yield Bool(v)
+    seen: list = []
+    assert all_of(conjuncts([True, False, True], seen)) is FALSE and seen == [True, False]
+    assert all_of([TRUE, TRUE]) is TRUE and any_of([FALSE, FALSE]) is FALSE
+    seen = []
+    assert any_of(conjuncts([False, True, False], seen)) is TRUE and seen == [False, True]
+    x = sym_bool("short_x")
+    assert all_of([TRUE, x]).node() == x.node() and all_of([x, FALSE]) is FALSE
