@@ -64,6 +64,21 @@ ARG_NAMES = {0: ("virt", "mfn", "nr", "flags"), 1: ("s", "e"), 2: ("virt", "nr")
 FLAG_ARG = {0: 3, 3: 2}  # op -> the argument that holds PAGE_HYPERVISOR_* flags
 
 
+# -- the entry points' calls, as the boundary scenarios (each system's regression.py) write them
+
+def map_(virt: int, mfn: int, nr: int, flags: int) -> ConcreteCall:
+    return ConcreteCall(OP_IDS["map"], (virt, mfn, nr, flags))
+
+
+def destroy(s: int, e: int) -> ConcreteCall:
+    return ConcreteCall(OP_IDS["destroy"], (s, e, 0, 0))
+
+
+def populate(virt: int, nr: int) -> ConcreteCall:
+    return ConcreteCall(OP_IDS["populate"], (virt, nr, 0, 0))
+
+
+
 def _obligations() -> dict[str, Invariant]:
     from proofs.systems.riscv_pt.theorem import OBLIGATIONS
 

@@ -20,10 +20,10 @@ from model.arm.pt import (
     PAGE_HYPERVISOR_RW,
     PAGE_HYPERVISOR_RX,
 )
-from model.riscv.machine import OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE
+from model.riscv.machine import OP_MODIFY
 from proofs.engine.obligation import where as where_of
 from proofs.systems.arm_pt.machine import machine
-from proofs.systems.trace_vectors import ConcreteCall, build, outcome
+from proofs.systems.trace_vectors import ConcreteCall, build, outcome, destroy, map_, populate
 
 PAGE = 0x1000
 GIB = 0x4000_0000
@@ -31,18 +31,6 @@ VA = GIB + 0x20_0000  # 2 MiB aligned, not 1 GiB aligned
 MFN = 0x80200  # 2 MiB aligned frame
 RW, RO, RX, BLOCK = PAGE_HYPERVISOR_RW, PAGE_HYPERVISOR_RO, PAGE_HYPERVISOR_RX, _PAGE_BLOCK
 WX_REQUEST = _PAGE_PRESENT | 0x7  # _PAGE_NORMAL: neither RO nor XN
-
-
-def map_(virt: int, mfn: int, nr: int, flags: int) -> ConcreteCall:
-    return ConcreteCall(OP_MAP, (virt, mfn, nr, flags))
-
-
-def destroy(s: int, e: int) -> ConcreteCall:
-    return ConcreteCall(OP_DESTROY, (s, e, 0, 0))
-
-
-def populate(virt: int, nr: int) -> ConcreteCall:
-    return ConcreteCall(OP_POPULATE, (virt, nr, 0, 0))
 
 
 def modify(s: int, e: int, nf: int) -> ConcreteCall:

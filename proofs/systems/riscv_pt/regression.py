@@ -10,31 +10,19 @@ outcome the model predicts for this version, e.g. `map-2m-ok`,
 """
 from __future__ import annotations
 
-from model.riscv.machine import OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE
+from model.riscv.machine import OP_MODIFY
 from model.riscv.pte import PAGE_HYPERVISOR_RO, PAGE_HYPERVISOR_RW, PAGE_HYPERVISOR_RX, PTE_SMALL
 from proofs.systems.riscv_pt.contract import WX_REQUEST
 from proofs.systems.riscv_pt.trace import ConcreteCall
 from proofs.engine.obligation import where as where_of
 from proofs.systems.riscv_pt import machine as rvm
-from proofs.systems.riscv_pt.vectors import build, outcome
+from proofs.systems.riscv_pt.vectors import build, outcome, destroy, map_, populate
 
 PAGE = 0x1000
 GIB = 0x4000_0000
 VA = GIB + 0x20_0000  # 2 MiB aligned, not 1 GiB aligned
 MFN = 0x80200  # 2 MiB aligned frame
 RW, RO, RX = PAGE_HYPERVISOR_RW, PAGE_HYPERVISOR_RO, PAGE_HYPERVISOR_RX
-
-
-def map_(virt: int, mfn: int, nr: int, flags: int) -> ConcreteCall:
-    return ConcreteCall(OP_MAP, (virt, mfn, nr, flags))
-
-
-def destroy(s: int, e: int) -> ConcreteCall:
-    return ConcreteCall(OP_DESTROY, (s, e, 0, 0))
-
-
-def populate(virt: int, nr: int) -> ConcreteCall:
-    return ConcreteCall(OP_POPULATE, (virt, nr, 0, 0))
 
 
 def modify(virt: int, nr: int, flags: int) -> ConcreteCall:
