@@ -59,10 +59,7 @@ class Setup:
         return XenEnv(self.geo.root, self.geo.pool_base, self.geo.pool)
 
     def fn(self, name: str) -> Function:
-        f = self.lifted.module.functions.get(name)
-        if f is None or f.declaration:
-            raise UnsupportedIR(f"{self.lifted.path}: function {name} is not defined")
-        return f
+        return self.lifted.function(name)
 
     def bounds(self) -> dict:
         return {**self.lifted.bounds(), **self.geo.bounds()}

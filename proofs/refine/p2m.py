@@ -77,10 +77,7 @@ class P2MSetup:
     geo: P2MGeometry
 
     def fn(self, name: str) -> Function:
-        f = self.lifted.module.functions.get(name)
-        if f is None or f.declaration:
-            raise UnsupportedIR(f"{self.lifted.path}: function {name} is not defined")
-        return f
+        return self.lifted.function(name)
 
     def bounds(self) -> dict:
         return {**self.lifted.bounds(), **self.geo.bounds(), "index_bits": self.geo.idx_bits}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from model.c.ir import Module, parse_module
+from model.c.ir import Function, Module, UnsupportedIR, parse_module
 from model.c.toolchain import IRBuild, compile_to_ir
 from proofs.c_harness import HERE as C_DIR
 from proofs.c_harness import stage
@@ -102,6 +102,13 @@ class LiftedC:
     build: IRBuild
     module: Module
     asm_sha256: str = ""  # the tree's asm headers the C was built with (proofs/c_header.py), if any
+
+    def function(self, name: str) -> Function:
+        """A function the file defines (a declaration or a missing one is unsupported)."""
+        f = self.module.functions.get(name)
+        if f is None or f.declaration:
+            raise UnsupportedIR(f"{self.path}: function {name} is not defined")
+        return f
 
     def bounds(self) -> dict:
         out = {"c_file": str(self.path), "c_sha256": self.sha256, "compiler": self.build.compiler,
