@@ -285,28 +285,100 @@ def test_contig_broken_upstream_by_a_group_that_fails_midway():
         assert bool(leaf(v, s, VA).visits[3].entry.bit(52)) == (not ok)
 
 
-#: contig, clause by clause: one entry of a good 64K group changed (in the state the call
-#: returns to) breaks one clause: valid (with it, "a mapping"), the bit itself (with it, "the
-#: same attributes": bit 52 is an attribute), consecutive output, the same attributes
+def _half_group(cls, other_mfn: int):
+    """Page 1 of a 64K group mapped alone (to `other_mfn`), then the 16 pages mapped with
+    _PAGE_BLOCK: upstream writes page 0 with the contiguous bit, then refuses page 1."""
+    v = machine(cls)
+    s = mapped(v, (OP_MAP, VA + PAGE, other_mfn, 1, PAGE_HYPERVISOR_RW))
+    s, steps = run(v, s, OP_MAP, VA, MFN, 16, PAGE_HYPERVISOR_RW | _PAGE_BLOCK)
+    return v, s, steps
+
+
+@pytest.mark.parametrize("other_mfn", [MFN + 1, MFN + 7])
+def test_contig_hazard_seen_by_tlb_bbm_and_no_overwrite_upstream_only(other_mfn):
+    """The page-0 write of a group whose page 1 is live without the bit: a lookup of page 1
+    may now return page 0's contiguous translation (D8.7.1), which the insert does not
+    flush.  With page 1 at the address the group gives it (MFN + 1) no output address
+    changes (no-overwrite keeps), the bit alone differs (bbm, tlb break); at MFN + 7 the
+    address changes too.  The RFC (no hint) keeps all three on the same calls."""
+    for cls in (ArmPtUpstream, ArmPtRfc):
+        v, s, steps = _half_group(cls, other_mfn)
+        up = cls is ArmPtUpstream
+        write0 = steps[1]  # the prologue, then page 0
+        assert holds("bbm", v, write0, VA) == (not up), cls.name
+        assert holds("no-overwrite", v, write0, VA) == (not up or other_mfn == MFN + 1), cls.name
+        assert rc(s) == -EINVAL and holds("tlb", v, steps[-1], VA) == (not up), cls.name
+
+
+def test_contig_hazard_kept_by_a_whole_group_and_by_invalid_members():
+    """A 64K group written into an empty table, and a group next to (not in) a live page:
+    every write agrees with the live members, so nothing is stale and no BBM is due."""
+    v = machine()
+    s = mapped(v, (OP_MAP, VA + 16 * PAGE, MFN + 99, 1, PAGE_HYPERVISOR_RW))
+    s, steps = run(v, s, OP_MAP, VA, MFN, 16, PAGE_HYPERVISOR_RW | _PAGE_BLOCK)
+    assert rc(s) == 0
+    for st in steps:
+        for oid in ("bbm", "no-overwrite", "tlb"):
+            assert holds(oid, v, st, VA + 3 * PAGE), oid
+    assert int(leaf(v, s, VA + 3 * PAGE).visits[3].entry) & PTE_CONTIG
+
+
+def test_group_lookups_return_any_programmed_member():
+    """model/arm/walk.py group_lookups: in the half-set group page 1's lookup may also return
+    page 0's contiguous translation (MFN + 1, with the bit), not only its own (MFN + 7)."""
+    from model.arm.walk import group_lookups
+
+    v, s, _ = _half_group(ArmPtUpstream, MFN + 7)
+    t = leaf(v, s, VA + PAGE)
+    hits = {(int(p), bool(int(a) & PTE_CONTIG)) for h, p, a in group_lookups(s.mem, t, bv(VA + PAGE, 64)) if bool(h)}
+    assert int(t.ppn) == MFN + 7 and hits == {(MFN + 1, True)}
+    v, s, _ = _half_group(ArmPtRfc, MFN + 7)
+    assert not any(bool(h) for h, _, _ in group_lookups(s.mem, leaf(v, s, VA + PAGE), bv(VA + PAGE, 64)))
+
+
+#: contig, clause by clause (the Arm ARM's rule, D8.7.1): one entry of a good 64K group
+#: changed (in the state the call returns to) breaks one clause: a valid member without the
+#: bit, consecutive output, the same attributes
 GROUP_CHANGES = {
-    "every entry valid": lambda e: e & ~1,
-    "every entry has the contiguous bit": lambda e: e & ~(1 << 52),
+    "every valid member has the contiguous bit": lambda e: e & ~(1 << 52),
     "consecutive output addresses": lambda e: e + (1 << 12),
     "the same attributes": lambda e: e ^ (1 << 54),  # XN on one page only
 }
 
 
-@pytest.mark.parametrize("clause", list(GROUP_CHANGES))
-def test_contig_clause_by_clause(clause):
+def _good_group():
     v = machine()
     s, steps = run(v, v.initial_state(), OP_MAP, VA, MFN, 16, PAGE_HYPERVISOR_RW | _PAGE_BLOCK)
     assert rc(s) == 0 and holds("contig", v, steps[-1], VA)
     t = leaf(v, s, VA)
-    frame, idx = t.visits[3].frame, int(t.visits[3].idx) + 5  # page 5 of the group
-    old = s.mem.read(frame, bv(idx, 9))
-    mem = s.mem.write(TRUE, frame, bv(idx, 9), bv(GROUP_CHANGES[clause](int(old)), 64))
-    tampered = replace(steps[-1], post=replace(s, mem=mem))
+    return v, s, steps, t.visits[3].frame, int(t.visits[3].idx)
+
+
+def _tamper(s, steps, frame, changes: dict):
+    mem = s.mem
+    for idx, change in changes.items():
+        mem = mem.write(TRUE, frame, bv(idx, 9), bv(change(int(s.mem.read(frame, bv(idx, 9)))), 64))
+    return replace(steps[-1], post=replace(s, mem=mem))
+
+
+@pytest.mark.parametrize("clause", list(GROUP_CHANGES))
+def test_contig_clause_by_clause(clause):
+    v, s, steps, frame, first = _good_group()
+    tampered = _tamper(s, steps, frame, {first + 5: GROUP_CHANGES[clause]})  # page 5 of the group
     assert not holds("contig", v, tampered, VA)
+
+
+def test_contig_allows_invalid_members_and_wants_an_aligned_range():
+    """pte-encodings.md 4.5: a mix of invalid and valid-with-the-bit members is not
+    misprogramming; 16 consecutive pages whose output range is not 64K-aligned is."""
+    v, s, steps, frame, first = _good_group()
+    holes = _tamper(s, steps, frame, {first + k: (lambda e: e & ~1) for k in (0, 5, 15)}
+                    | {first + 7: lambda e: e & ~2})  # level 3, bits 01: reserved, treated as invalid
+    assert holds("contig", v, holes, VA) and holds("contig", v, holes, VA + 5 * PAGE)
+    shifted = _tamper(s, steps, frame, {first + k: (lambda e: e + (1 << 12)) for k in range(16)})
+    assert not holds("contig", v, shifted, VA)
+    none = _tamper(s, steps, frame, {first + k: (lambda e: e & ~(1 << 52)) for k in range(16)})
+    assert holds("contig", v, none, VA)
 
 
 class ModifyTakesAttr(ArmPtUpstream):
@@ -344,8 +416,12 @@ def test_lemmas_hold_on_real_calls_and_fail_on_hand_made_states():
             assert bool(inv.lemma(lemma, st.post, v, [bv(VA, 64), bv(VA + 3 * PAGE, 64)])), lemma
     assert not bool(inv.loop_progress(_loop(s, start=10, vfn=20, nr=5)))
     assert not bool(inv.idle_clean(replace(s, tlb_stale=TRUE)))
-    group_first = steps[1].post  # one entry of the group written, with the bit: mid-call only
-    assert not bool(inv.lemma("contig", group_first, v, [bv(VA, 64)]))
+    group_first = steps[1].post  # one entry of the group written, the rest invalid: allowed
+    assert bool(inv.lemma("contig", group_first, v, [bv(VA, 64), bv(VA + 3 * PAGE, 64)]))
+    t = leaf(v, group_first, VA)
+    frame, idx = t.visits[3].frame, bv(int(t.visits[3].idx) + 1, 9)
+    alone = group_first.mem.write(TRUE, frame, idx, bv(int(t.visits[3].entry) & ~PTE_CONTIG, 64) + PAGE)
+    assert not bool(inv.lemma("contig", replace(group_first, mem=alone), v, [bv(VA, 64)]))
     assert bool(inv.lemma("contig", s, v, [bv(VA, 64), bv(VA + 15 * PAGE, 64)]))
     assert classify_desc(Word(int(leaf(v, s, VA).visits[3].entry), 64), 3).kind() == "page"
     assert int(leaf(v, s, VA).visits[3].entry) & PTE_CONTIG

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from model.arm.lpae import ArmLpae
-from model.arm.walk import desc_frame, offset
+from model.arm.walk import agree, claims, desc_frame, group_members, offset
 from model.cite import follows
 from model.memory import FRAME_BITS, Memory
 from model.riscv.machine import (
@@ -124,14 +124,26 @@ def arm_initial_state(geo: Geometry) -> ArmState:
 
 
 class ArmExec(Exec):
-    """An Exec whose TLB ghost follows Arm: only a change to a valid entry can be cached stale."""
+    """An Exec whose TLB ghost follows Arm: only a change to a valid entry can be cached
+    stale, or a new entry with the contiguous bit written into a group with a live member
+    it disagrees with (that member's own TLB entry and the group's may both match: the
+    lookup may return either, or a TLB conflict abort; D8.7.1, D8.15.1.6)."""
 
     def write(self, g: Bool, frame: Word, idx: Word, level, value: Word, why: str) -> None:
         stale = self.state.tlb_stale
         old = self.read(frame, idx)
+        members = group_members(self.read, frame, idx)
+        conflict = any_of(_level_is(level, lvl) & claims(value, lvl)
+                          & any_of((pos != idx) & ~agree(value, idx, e, pos, lvl) for pos, e in members)
+                          for lvl in range(1, THIRD + 1))
         super().write(g, frame, idx, level, value, why)
-        changed = g & ~self.halted & old.bit(0) & (old != value)
+        changed = g & ~self.halted & (old != value) & (old.bit(0) | conflict)
         self.state = replace(self.state, tlb_stale=stale | changed)
+
+
+def _level_is(level, lvl: int) -> Bool:
+    """level == lvl, for a write's level (a Python int or a symbolic Word)."""
+    return Bool(level == lvl) if isinstance(level, int) else level == lvl
 
 
 def _by_level(level: Word, pred) -> Bool:

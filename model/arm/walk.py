@@ -12,7 +12,7 @@ from __future__ import annotations
 from model.arm.lpae import DESC_UXN_BIT, LPAE_LEVELS, block_shift, classify_desc, output_address
 from model.memory import FRAME_BITS, Memory
 from model.riscv.walk import Translation, Visit
-from model.term import FALSE, TRUE, Word, bv, ite
+from model.term import FALSE, TRUE, Bool, Word, any_of, bv, ite
 
 LPAE_SHIFT = 9
 PAGE_SHIFT = 12
@@ -65,3 +65,89 @@ def translate(mem: Memory, root: Word, va: Word) -> Translation:
         going = going & c.table
     return Translation(ok, ppn, attrs, level, r, w, x, visits)
 
+
+
+# -- the contiguous bit (Arm ARM D8.7.1; ../shared/reference/pte-encodings.md section 4.5) --------
+#
+# 16 adjacent entries of a table, the group 128-byte aligned, may be cached as ONE TLB entry
+# when they carry the Contiguous bit (52).  A lookup of any address of the group may then
+# return what any *programmed* member (valid, a block or page, the bit and the access flag
+# set) gives for that address: the member's attributes, its output address moved by the
+# distance between the two positions.  Software must make every valid member such a
+# programmed entry, consistent with the others and with the group's output range aligned to
+# 16 entries' size; invalid members are allowed (not misprogramming).
+
+CONTIG_BIT = 52
+NR_CONTIG = 16
+#: bits 58:55 are for software; the hardware ignores them
+SOFTWARE_MASK = 0xF << 55
+
+
+def entry_order(level: int) -> int:
+    """log2 of the 4 KiB pages one entry at `level` maps."""
+    return LPAE_SHIFT * (LPAE_LEVELS - 1 - level)
+
+
+def live(desc: Word, level: int) -> Bool:
+    """A valid entry the walk uses (a table, block or page; not a faulting encoding)."""
+    c = classify_desc(desc, level)
+    return c.table | c.mapping
+
+
+def claims(desc: Word, level: int) -> Bool:
+    """A block or page with the Contiguous bit set (in a table descriptor bit 52 is ignored)."""
+    return classify_desc(desc, level).mapping & desc.bit(CONTIG_BIT)
+
+
+def programmed(desc: Word, level: int) -> Bool:
+    """An entry a TLB may cache as the whole group: it claims the group and has AF set
+    (descriptors with AF clear are never cached, D8.5.1)."""
+    return claims(desc, level) & desc.bit(DESC_AF_BIT)
+
+
+def through(member: Word, k: Word, i: Word, level: int) -> Word:
+    """The descriptor a TLB entry cached from `member` (position k of its group) gives
+    position i of the same group: the member with its output address moved by i - k entries."""
+    delta = (i.zext(64) - k.zext(64)) << (PAGE_SHIFT + entry_order(level))
+    return (member & ~DESC_ADDR_MASK) | ((member + delta) & DESC_ADDR_MASK)
+
+
+def group_aligned(member: Word, k: Word, level: int) -> Bool:
+    """The member's output address is entry k of a range aligned to 16 entries' size."""
+    lo = PAGE_SHIFT + entry_order(level)
+    return member.bits(lo + 3, lo) == k.zext(64).bits(3, 0)
+
+
+def agree(a: Word, i: Word, b: Word, k: Word, level: int) -> Bool:
+    """Members a (position i) and b (position k) of one group are not misprogrammed
+    together: unless one is invalid or neither claims the group, both are programmed,
+    b's range is aligned, and a is what a TLB entry cached from b gives position i
+    (same attributes and permissions, consecutive output; software bits aside)."""
+    consistent = (programmed(a, level) & programmed(b, level) & group_aligned(b, k, level)
+                  & (((a ^ through(b, k, i, level)) & ~SOFTWARE_MASK) == 0))
+    return (live(a, level) & live(b, level) & (claims(a, level) | claims(b, level))).implies(consistent)
+
+
+def group_members(read, frame: Word, idx: Word) -> list[tuple[Word, Word]]:
+    """(position, entry) of the 16 members of the group of `idx` in table `frame`;
+    `read(frame, idx)` reads an entry."""
+    first = idx & ~(NR_CONTIG - 1)
+    return [(first + k, read(frame, first + k)) for k in range(NR_CONTIG)]
+
+
+def group_lookups(mem: Memory, t: Translation, va: Word) -> list[tuple[Bool, Word, Word]]:
+    """What the MMU may return for `va` besides its own walk `t`: (hit, 4 KiB output frame,
+    attributes) through each programmed member of the group of the leaf (or invalid entry)
+    the walk stopped at, one per member; a hit only where that member is programmed."""
+    out = []
+    for lvl in range(1, LPAE_LEVELS):
+        stop = t.visits[lvl]
+        on = stop.on & ~any_of(v.on for v in t.visits[lvl + 1:])
+        for pos, member in group_members(mem.read, stop.frame, stop.idx):
+            seen = through(member, pos, stop.idx, lvl)
+            page = seen.bits(47, PAGE_SHIFT)
+            if entry_order(lvl):
+                page = (page & ~((1 << entry_order(lvl)) - 1)) | va.bits(PAGE_SHIFT + entry_order(lvl) - 1,
+                                                                          PAGE_SHIFT).zext(48 - PAGE_SHIFT)
+            out.append((on & programmed(member, lvl), page.zext(FRAME_BITS), seen & LEAF_ATTR_MASK))
+    return out

@@ -8,7 +8,9 @@
  *                             op: map, destroy, populate, modify (numbers in hex)
  * Output (stdout), one JSON object:
  *     {"calls": [{"rc": <int or null>, "failed": <string or null>, "stale": <bool>,
- *                 "flushes": [["0x<va>", "0x<size>"], ...], "isb": <n>, "dsb": <n>,
+ *                 "flushes": [["0x<va>", "0x<size>"], ...],
+ *                 "events": [["0x<frame>", <index>, "0x<old>", "0x<new>"] or "flush", ...],
+ *                 "isb": <n>, "dsb": <n>,
  *                 "mapped": <map_domain_page calls not unmapped>}, ...],
  *      "pool_handed_out": <n>, "tables": [{"frame": "0x..", "entries": [[index, "0x.."], ...]}, ...]}
  * A failed ASSERT / BUG_ON stops the run (the model halts there too), and so does a
@@ -48,8 +50,42 @@ void ptprove_unmap(const void *p)
     mapped--;
 }
 
+/* the call's writes and flushes in order: [frame, index, old, new], or "flush" */
+#define MAX_EVENTS 64
+static struct { unsigned long frame, idx; uint64_t old, new; bool flush; } events[MAX_EVENTS];
+static unsigned long nr_events;
+
+static void log_event(unsigned long frame, unsigned long idx, uint64_t old, uint64_t new, bool flush)
+{
+    if ( nr_events == MAX_EVENTS )
+    {
+        fprintf(stderr, "ptprove harness: more than %d writes and flushes in one call\n", MAX_EVENTS);
+        exit(2);
+    }
+    events[nr_events].frame = frame;
+    events[nr_events].idx = idx;
+    events[nr_events].old = old;
+    events[nr_events].new = new;
+    events[nr_events++].flush = flush;
+}
+
+void ptprove_log_write(const lpae_t *p, uint64_t old, uint64_t new)
+{
+    unsigned int i;
+
+    for ( i = 0; i < nr_frames; i++ )
+        if ( (const uint64_t *)p >= frames[i].page && (const uint64_t *)p < frames[i].page + 512 )
+        {
+            log_event(frames[i].mfn, (const uint64_t *)p - frames[i].page, old, new, false);
+            return;
+        }
+    fprintf(stderr, "ptprove harness: write_pte outside every table page\n");
+    exit(2);
+}
+
 void ptprove_flush_range(vaddr_t va, unsigned long size)
 {
+    log_event(0, 0, 0, 0, true);
     if ( ptprove_flushes < MAX_FLUSHES )
     {
         flush_va[ptprove_flushes] = va;
@@ -105,6 +141,13 @@ static void print_call(const char *sep, const int *rc)
     printf(", \"stale\": %s, \"flushes\": [", ptprove_stale ? "true" : "false");
     for ( i = 0; i < ptprove_flushes && i < MAX_FLUSHES; i++ )
         printf("%s[\"0x%lx\", \"0x%lx\"]", i ? ", " : "", flush_va[i], flush_size[i]);
+    printf("], \"events\": [");
+    for ( i = 0; i < nr_events; i++ )
+        if ( events[i].flush )
+            printf("%s\"flush\"", i ? ", " : "");
+        else
+            printf("%s[\"0x%lx\", %lu, \"0x%" PRIx64 "\", \"0x%" PRIx64 "\"]", i ? ", " : "",
+                   events[i].frame, events[i].idx, events[i].old, events[i].new);
     printf("], \"isb\": %lu, \"dsb\": %lu, \"mapped\": %ld}", ptprove_isbs, ptprove_dsbs, mapped);
 }
 
@@ -140,7 +183,7 @@ int main(int argc, char **argv)
         ptprove_failed = NULL;
         maps = 0;
         mapped = 0;
-        ptprove_flushes = ptprove_isbs = ptprove_dsbs = 0;
+        ptprove_flushes = ptprove_isbs = ptprove_dsbs = nr_events = 0;
         if ( setjmp(ptprove_stop) == 0 )
         {
             int rc;

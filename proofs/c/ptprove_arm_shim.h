@@ -16,7 +16,9 @@
  * than the iteration cap stops, and an unbalanced unmap is seen), the table
  * pool (alloc_domheap_page hands out the driver's pages, then NULL), TTBR0_EL2
  * (the driver's root), and the CPU: write_pte (a dsb each side; a changed
- * valid entry makes the TLB stale, as the model's ghost says), isb and
+ * valid entry makes the TLB stale, as the model's ghost says; every write is
+ * logged with the flushes, in order, so the Python side applies the ghost's
+ * contiguous-group rule of model/arm/pt.py ArmExec.write to the C's writes), isb and
  * flush_xen_tlb_range_va recorded as events (the flush clears the stale TLB).
  * flags_has_rwx is not in the staged headers: it is restated here from its
  * definition (PRESENT and neither RO nor XN).
@@ -84,11 +86,14 @@ extern unsigned long ptprove_dsbs, ptprove_isbs;
 void ptprove_flush_range(vaddr_t va, unsigned long size);
 #define flush_xen_tlb_range_va(va, size) ptprove_flush_range((va), (size))
 
+void ptprove_log_write(const lpae_t *p, uint64_t old, uint64_t new);
+
 static inline void write_pte(lpae_t *p, lpae_t pte)
 {
     ptprove_dsbs++;
     if ( p->walk.valid && p->bits != pte.bits )  /* Arm TLBs cache valid entries only */
         ptprove_stale = true;
+    ptprove_log_write(p, p->bits, pte.bits);  /* the contiguous-group part of the ghost is the model's */
     *p = pte;
     ptprove_dsbs++;
 }

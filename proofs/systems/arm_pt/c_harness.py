@@ -19,6 +19,9 @@ import shutil
 from pathlib import Path
 from typing import Any, Optional
 
+from model.arm.pt import THIRD
+from model.arm.walk import DESC_ADDR_MASK, agree, claims, group_members
+from model.term import Word
 from proofs import c_header
 from proofs.c_harness import (ITERATION_CAP, RUN_SECONDS, CFile, compile_driver, run_driver, stage_headers,
                               trace_differences, trace_lines)
@@ -67,8 +70,38 @@ class ArmPtHarness(CFile):
         return differences(vector, got)
 
 
+def contiguous_ghost(got: dict) -> None:
+    """Each call's `stale` with the TLB ghost's contiguous-group rule applied to the C's
+    writes in order (model/arm/pt.py ArmExec.write, its functions, not a copy): a
+    write of an entry with the contiguous bit into a group with a live member it
+    disagrees with makes the TLB stale; a flush clears it.  Levels: the first write
+    of the run is into the root (level 0); a table link gives its table's level."""
+    mem: dict[tuple[int, int], int] = {}
+    level: dict[int, int] = {}
+    stale = False
+    for c in got["calls"]:
+        for e in c.get("events", ()):
+            if e == "flush":
+                stale = False
+                continue
+            frame, idx, old, new = int(e[0], 16), e[1], int(e[2], 16), int(e[3], 16)
+            lvl = level.setdefault(frame, 0) if not level else level.get(frame)
+            if lvl is not None and lvl < THIRD and new & 3 == 3:
+                level[(new & DESC_ADDR_MASK) >> 12] = lvl + 1
+            if lvl is not None and 1 <= lvl <= THIRD and bool(claims(Word(new, 64), lvl)):
+                i = Word(idx, 9)
+                read = lambda f, k: Word(mem.get((f, int(k)), 0), 64)  # noqa: E731
+                conflict = any(int(pos) != idx and not bool(agree(Word(new, 64), i, m, pos, lvl))
+                               for pos, m in group_members(read, frame, i))
+                stale = stale or (conflict and old != new)
+            stale = stale or (bool(old & 1) and old != new)
+            mem[(frame, idx)] = new
+        c["stale"] = stale
+
+
 def differences(vector: dict, got: dict) -> list[str]:
     """trace_differences, and a call that returned with a table still mapped."""
+    contiguous_ghost(got)
     problems = trace_differences(vector, got)
     for i, c in enumerate(got["calls"]):
         if c["failed"] is None and c["mapped"] != 0:

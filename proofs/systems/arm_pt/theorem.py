@@ -23,9 +23,10 @@ from model.arm.pt import (
     PTE_XN,
     THIRD,
     XEN_PT_4K_NR_CONTIG,
+    _level_is,
     level_pages_arm,
 )
-from model.arm.walk import LEAF_ATTR_MASK, translate
+from model.arm.walk import LEAF_ATTR_MASK, agree, claims, group_members, live, through, translate
 from model.memory import FRAME_BITS
 from model.riscv.machine import INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, PC_IDLE, PC_LOOP
 from model.riscv.walk import Translation
@@ -75,7 +76,24 @@ def no_overwrite(v: ArmView) -> Bool:
         leaves = at_level(w.old, w.level, "mapping") & at_level(w.new, w.level, "mapping")
         ok = ok & w.guard.implies(~(inserting & w.old.bit(0)))
         ok = ok & w.guard.implies(leaves.implies(w.old.bits(*ADDR_BITS) == w.new.bits(*ADDR_BITS)))
+    # Through the contiguous bit: a new entry that claims its group gives every other live
+    # member's address the output its own entry gives (else a lookup there may return
+    # another address, D8.7.1, with no invalidation in between).
+    for w in v.step.writes:
+        ok = ok & w.guard.implies(group_clause(v.post, w, lambda new, i, e, k, lvl: live(e, lvl).implies(
+            classify_desc(e, lvl).mapping & (through(new, i, k, lvl).bits(*ADDR_BITS) == e.bits(*ADDR_BITS)))))
     return ok
+
+
+def group_clause(state, w, pred) -> Bool:
+    """pred(new, i, member, k, level) for every other member k of the group `w` writes
+    into (read in `state`), when the new entry claims the group; true otherwise."""
+    out = TRUE
+    for lvl in range(1, THIRD + 1):
+        members = group_members(state.mem.read, w.frame, w.idx)
+        each = all_of((pos != w.idx).implies(pred(w.new, w.idx, e, pos, lvl)) for pos, e in members)
+        out = out & (_level_is(w.level, lvl) & claims(w.new, lvl)).implies(each)
+    return out
 
 
 def well_formed(v: ArmView) -> Bool:
@@ -103,18 +121,23 @@ def functional(v: ArmView) -> Bool:
 
 
 def contig(v: ArmView) -> Bool:
-    # When a call returns, the contiguous group of the witness's leaf is 16
-    # valid entries with the bit, consecutive output addresses and the same
-    # attributes, or none of them has the bit.
+    # When a call returns, the contiguous group the witness's walk ends in is not
+    # misprogrammed (the Arm ARM's rule, `group_ok`): if any member has the bit,
+    # every valid member is a block or page with it, the same attributes, and the
+    # output address of its position in a range aligned to 16 entries' size.
     return (v.step.ended & (v.post.pc == PC_IDLE)).implies(group_ok(v.post, v.after, v))
 
 
 def bbm(v: ArmView) -> Bool:
     # A live (valid) entry is only rewritten in ways break-before-make does not
     # require: the same output address, type, memory type, shareability, nG
-    # and contiguous bit; only AP[2] and XN may change.
-    return all_of(w.guard.implies((w.old.bit(0) & w.new.bit(0)).implies(
+    # and contiguous bit; only AP[2] and XN may change.  And an entry that claims
+    # a contiguous group is written only into a group whose live members it agrees
+    # with (pte-encodings.md 4.5-4.6: changing the bit is BBM of the whole group).
+    entry = all_of(w.guard.implies((w.old.bit(0) & w.new.bit(0)).implies(
         ((w.old ^ w.new) & ~(PTE_RO | PTE_XN)) == 0)) for w in v.step.writes)
+    group = all_of(w.guard.implies(group_clause(v.post, w, agree)) for w in v.step.writes)
+    return entry & group
 
 
 def attrs(v: ArmView) -> Bool:
@@ -182,17 +205,23 @@ def stop_slot(t: Translation) -> tuple[Word, Word, Word]:
 
 
 def group_ok(state, t: Translation, v) -> Bool:
-    """The contiguous group of the leaf the walk `t` used is all-or-nothing (see `contig`)."""
+    """The contiguous group of the entry the walk `t` stopped at (its leaf, or the invalid
+    entry that ended it) is not misprogrammed, as the Arm ARM states it (D8.7.1; see
+    ../shared/reference/pte-encodings.md section 4.5): if any member claims the group, every
+    valid member is a programmed block or page, with the attributes of the others and the
+    output address of its position in one range aligned to 16 entries' size.  Invalid
+    members are allowed."""
     frame, idx, level = stop_slot(t)
-    first = idx & ~(XEN_PT_4K_NR_CONTIG - 1)
-    entries = [state.mem.read(frame, first + k) for k in range(XEN_PT_4K_NR_CONTIG)]
-    any_bit = any_of(e.bit(52) for e in entries)
-    base = entries[0].bits(*ADDR_BITS)
-    consistent = all_of(
-        e.bit(0) & e.bit(52) & at_level(e, level, "mapping")
-        & (e.bits(*ADDR_BITS) == base + scaled(bv(k, 36), level)) & ((e & LEAF_ATTR_MASK) == (entries[0] & LEAF_ATTR_MASK))
-        for k, e in enumerate(entries))
-    return t.ok.implies(any_bit.implies(consistent))
+    members = group_members(state.mem.read, frame, idx)
+    ok = TRUE
+    for lvl in range(1, THIRD + 1):
+        any_claim = any_of(claims(e, lvl) for _, e in members)
+        ref, ref_pos = members[-1][1], members[-1][0]  # the first member that claims the group
+        for pos, e in reversed(members[:-1]):
+            ref, ref_pos = ite(claims(e, lvl), (e, pos), (ref, ref_pos))
+        each = all_of(agree(e, pos, ref, ref_pos, lvl) for pos, e in members)
+        ok = ok & ((level == lvl) & any_claim).implies(each)
+    return ok
 
 
 # -- the lemmas ---------------------------------------------------------------------
@@ -268,7 +297,7 @@ OBLIGATIONS: dict[str, StepObligation] = {o.id: o for o in (
     StepObligation("wx", "never W+X: no valid leaf is writable and executable at EL2", wx,
                ("wx",) + _TREE, lemma="wx"),
     StepObligation("no-overwrite", "an insert never replaces a valid entry; a leaf's output address "
-               "never changes without the entry becoming invalid first", no_overwrite, ("frame",)),
+               "never changes without the entry becoming invalid first, through a contiguous group neither", no_overwrite, ("frame",)),
     StepObligation("well-formed", "tables handed out by the allocator, each linked once at its level, "
                "never walked through a block or page", well_formed, _TREE, lemma="tree"),
     StepObligation("footprint", "a call on [virt, virt+nr pages) changes no translation outside it",
@@ -277,10 +306,11 @@ OBLIGATIONS: dict[str, StepObligation] = {o.id: o for o in (
                "entry, and leaves the part already done alone", functional, _TREE + ("progress",)),
     StepObligation("tlb", "TLB coherent at return: no valid entry changed since the last flush", tlb,
                ("idle",)),
-    StepObligation("contig", "at return, a contiguous group is 16 valid entries with the bit, consecutive "
-               "output addresses and equal attributes, or has no bit set", contig, _TREE + ("contig",)),
-    StepObligation("bbm", "a live entry is only changed in AP[2]/XN: nothing break-before-make requires "
-               "is done to a valid entry", bbm, ("frame",)),
+    StepObligation("contig", "at return, no contiguous group is misprogrammed (D8.7.1): if a member has the "
+               "bit, every valid member has it, equal attributes and its place in an aligned output range",
+               contig, _TREE + ("contig",)),
+    StepObligation("bbm", "a live entry is only changed in AP[2]/XN, and the contiguous bit is only written "
+               "into a group it agrees with: nothing break-before-make requires is done to a valid entry", bbm, ("frame",)),
     StepObligation("attrs", "the memory attributes (AttrIndx) of a live mapping never change", attrs,
                ("frame",)),
     StepObligation("atomicity", "a failing call leaves no earlier iteration applied (informative)",
@@ -294,8 +324,7 @@ OBLIGATIONS: dict[str, StepObligation] = {o.id: o for o in (
                by_case=True),
     StepObligation("lemma-idle", "between calls no valid entry has changed since the last flush",
                lambda v: idle_clean(v.post), ("idle",), cites=idle_clean, lemma="idle"),
-    StepObligation("lemma-contig", "after every step, the contiguous group of any leaf is all-or-nothing "
-               "(mid-call too)", lambda v: group_ok(v.post, v.after, v), _TREE + ("contig",),
+    StepObligation("lemma-contig", "after every step, no contiguous group is misprogrammed (mid-call too)", lambda v: group_ok(v.post, v.after, v), _TREE + ("contig",),
                cites=group_ok, lemma="contig"),
     StepObligation("lemma-pool", "the allocator hands out at most its pool, for levels 1-3",
                lambda v: pool_ok(v.post, v.variant), ("pool",), cites=pool_ok, lemma="pool"),
