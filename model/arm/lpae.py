@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from model.cite import follows
 from model.term import FALSE, Bool, Word, any_of, concat, ite
@@ -93,6 +94,17 @@ def block_misaligned(desc: Word, level: int) -> Bool:
 
 def classify_desc(desc: Word, level: int) -> DescClass:
     """Classify a stage-1 descriptor read at `level` (a Python int 0..3)."""
+    if desc.is_concrete:  # a concrete run classifies the same few entries again and again
+        return _classify_concrete(desc.v, desc.width, level)
+    return _classify(desc, level)
+
+
+@lru_cache(maxsize=65536)
+def _classify_concrete(value: int, width: int, level: int) -> DescClass:
+    return _classify(Word(value, width), level)
+
+
+def _classify(desc: Word, level: int) -> DescClass:
     check_level(level)
     valid = desc.bit(0)
     type01 = valid & ~desc.bit(1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 
 from model.term import FALSE, Bool, Word, any_of, concat, ite
@@ -229,6 +230,17 @@ def classify(pte: Word, level: int, mode: Mode, ext: Extensions = Extensions()) 
 
     `level` is a Python int (the walk's i); `pte` may be concrete or symbolic.
     """
+    if pte.is_concrete:  # a concrete run classifies the same few entries again and again
+        return _classify_concrete(pte.v, pte.width, level, mode, ext)
+    return _classify(pte, level, mode, ext)
+
+
+@lru_cache(maxsize=65536)
+def _classify_concrete(value: int, width: int, level: int, mode: Mode, ext: Extensions) -> PteClass:
+    return _classify(Word(value, width), level, mode, ext)
+
+
+def _classify(pte: Word, level: int, mode: Mode, ext: Extensions) -> PteClass:
     mode.check_level(level)
     v = pte.bit(0)
     r, w, x, u = pte.bit(1), pte.bit(2), pte.bit(3), pte.bit(4)

@@ -88,6 +88,13 @@ EDITS: tuple[Edit, ...] = (
     Edit("p2m-put-forgets-reference", "model/riscv/p2m_upstream.py",
          "return replace(st, refs=ite(hit, st.refs - 1, st.refs))", "return st",
          P2M, "put_refs drops no reference"),
+    Edit("riscv-classify-cache-ignores-level", "model/riscv/pte.py",
+         "return _classify_concrete(pte.v, pte.width, level, mode, ext)",
+         "return _classify_concrete(pte.v, pte.width, mode.root_level, mode, ext)",
+         ("tests/test_riscv_pte.py",) + RISCV, "a concrete entry's class is remembered without its level"),
+    Edit("arm-classify-cache-ignores-level", "model/arm/lpae.py",
+         "return _classify_concrete(desc.v, desc.width, level)", "return _classify_concrete(desc.v, desc.width, 1)",
+         ARM, "a concrete descriptor's class is remembered without its level"),
     Edit("arm-table-at-level-3", "model/arm/lpae.py", "return pte.bit(1) & (level < LPAE_MAX_LEVEL)",
          "return pte.bit(1)", ARM, "lpae_is_table true at level 3"),
     # -- invariants, clause by clause -----------------------------------------------------------
