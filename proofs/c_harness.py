@@ -37,7 +37,7 @@ RUN_SECONDS = 60
 ITERATION_CAP = 200_000
 CAP_MESSAGE = "the iteration cap (the call did not return)"
 #: what every harnessed file's shim includes (Xen's lib/mm basics, RISC-V asm/page.h)
-SHARED_HEADERS = ("ptprove_xen.h", "ptprove_riscv_page.h", "ptprove_frames.h")
+SHARED_HEADERS = ("ptprove_xen.h", "ptprove_riscv_page.h", "ptprove_frames.h", "ptprove_pool.h")
 
 
 def stage_headers(text: str, inc: Path, shim: str) -> None:

@@ -29,7 +29,8 @@ bool ptprove_stale;
 unsigned long ptprove_flushes, ptprove_fences, ptprove_messages, ptprove_dsbs, ptprove_isbs;
 int system_state = SYS_STATE_active;
 
-static unsigned long root_frame, pool_base, pool_count, pool_next, maps;
+static unsigned long root_frame, maps;
+#include "ptprove_pool.h"   /* pool_base, pool_count, pool_next and the allocator */
 static long mapped;
 
 #define CAP_MESSAGE "the iteration cap (the call did not return)"
@@ -101,23 +102,6 @@ uint64_t ptprove_read_sysreg(int reg)
     return (uint64_t)root_frame << PAGE_SHIFT;
 }
 
-static struct page_info pool_pages[64];
-
-struct page_info *alloc_domheap_page(struct domain *d, unsigned int memflags)
-{
-    (void)d; (void)memflags;
-    if ( pool_next >= pool_count )
-        return NULL;
-    pool_pages[pool_next].mfn = pool_base + pool_next;
-    return &pool_pages[pool_next++];
-}
-
-mfn_t alloc_boot_pages(unsigned long nr, unsigned long align)
-{
-    (void)nr; (void)align;
-    ptprove_fail("alloc_boot_pages (early boot is not modelled)");
-    return INVALID_MFN;
-}
 
 /* the host compiler lays lpae_t's bit-fields out as AArch64 does (little endian, LSB first) */
 static bool layout_ok(void)

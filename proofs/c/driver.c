@@ -33,7 +33,8 @@ bool ptprove_stale;
 unsigned long ptprove_flushes, ptprove_fences, ptprove_messages;
 int system_state = SYS_STATE_active;
 
-static unsigned long root_frame, pool_base, pool_count, pool_next, maps;
+static unsigned long root_frame, maps;
+#include "ptprove_pool.h"   /* pool_base, pool_count, pool_next and the allocator */
 unsigned long ptprove_root_frame, ptprove_fixmap_frame;
 
 #ifdef PTPROVE_FIXMAP
@@ -57,23 +58,6 @@ void *ptprove_map(mfn_t mfn)
     if ( ++maps > PTPROVE_ITERATION_CAP )
         ptprove_fail(CAP_MESSAGE);
     return ptprove_frame(mfn);
-}
-static struct page_info pool_pages[64];
-
-struct page_info *alloc_domheap_page(struct domain *d, unsigned int memflags)
-{
-    (void)d; (void)memflags;
-    if ( pool_next >= pool_count )
-        return NULL;
-    pool_pages[pool_next].mfn = pool_base + pool_next;
-    return &pool_pages[pool_next++];
-}
-
-mfn_t alloc_boot_pages(unsigned long nr, unsigned long align)
-{
-    (void)nr; (void)align;
-    ptprove_fail("alloc_boot_pages (early boot is not modelled)");
-    return INVALID_MFN;
 }
 
 unsigned long ptprove_csr_read(unsigned int csr)
