@@ -148,7 +148,7 @@ def test_an_entry_is_shown_at_one_level(path, capsys):
 def test_numbers_are_one_based_in_show_and_replay(tmp_path, capsys):
     out = _show(COMMITTED / "riscv-pt-upstream" / "footprint.json", capsys)
     assert "call 1: map_pages_to_xen(" in out and "call 2: destroy_xen_mappings(" in out
-    assert "at step 4 of 68 (loop iteration 1 of call 2)" in out
+    assert "at step 4 of 1028 (loop iteration 1 of call 2)" in out
     v = vec.load(COMMITTED / "riscv-pt-upstream" / "footprint.json")
     v["violation"]["step"] = 2  # 0-based in the file: the third step
     v["calls"][0]["rc"] = "-EINVAL"
