@@ -113,12 +113,8 @@ class FixmapTraceArch(TraceArch):
 FIXMAP = FixmapTraceArch()
 
 
-def render(vector: dict, color: bool = False) -> str:
-    return trace_show.render(vector, color)
-
-
-def dot(vector: dict) -> str:
-    return trace_show.dot(vector)
+#: the plugin's renderers are the shared trace renderers
+render, dot = trace_show.render, trace_show.dot
 
 
 def regression(version: str, settings) -> list[dict]:
