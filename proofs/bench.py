@@ -180,6 +180,34 @@ def _prove_in(tree: Path, system: str, scratch: Path, extra: list[str]) -> tuple
     return wall, p.returncode, data
 
 
+def compare_verdicts(baseline: dict, new: dict, search_all: dict) -> dict:
+    """How the three runs' verdicts, keyed by (version, invariant, operation), agree.
+
+    The baseline tree predates obligations and model fixes added since, so it is held to
+    the obligations both trees decide (`common`); the new engine and `--search-all` run
+    the same tree and must agree on every obligation."""
+    common = sorted(set(baseline) & set(new))
+    differ = [k for k in common if baseline[k] != new[k]]
+    search = sorted(k for k in set(new) | set(search_all) if new.get(k) != search_all.get(k))
+    return {"common": len(common), "baseline_only": len(set(baseline) - set(new)),
+            "new_only": len(set(new) - set(baseline)),
+            "differ_from_baseline": [list(k) + [baseline[k], new[k]] for k in differ],
+            "differ_from_search_all": [list(k) + [new.get(k), search_all.get(k)] for k in search],
+            "same_verdicts": not differ and not search}
+
+
+def verdict_line(row: dict) -> str:
+    """One clause for the bench's line: the verdict agreement `compare_verdicts` found."""
+    d, s = row["differ_from_baseline"], row["differ_from_search_all"]
+    text = (f"{row['common'] - len(d)} of {row['common']} common verdicts the same as the baseline"
+            + (f" ({row['new_only']} new only, {row['baseline_only']} baseline only)"
+               if row["new_only"] or row["baseline_only"] else ""))
+    text += ", --search-all " + ("the same" if not s else f"DIFFERS on {len(s)}")
+    if d:
+        text += "; DIFFER: " + ", ".join(f"{k[0]} {k[1]} {k[2].split(' (')[0]} {k[3]}->{k[4]}" for k in d[:3])
+    return text
+
+
 def engines(args, say) -> dict:
     """Per system: the baseline tree's engine and this one, on the same obligations."""
     import shutil
@@ -205,16 +233,16 @@ def engines(args, say) -> dict:
         row = {"system": sid}
         for name, (tree, extra) in runs.items():
             wall, status, data = _prove_in(tree, sid, scratch / "runs" / name.replace(" ", "_"), extra)
-            verdicts = sorted((r["variant"], r["invariant"], r["operation"], r["verdict"])
-                              for r in data.get("results", []))
-            row[name] = {"wall_s": wall, "exit": status, "verdicts": verdicts}
+            verdicts = {(r["variant"], r["invariant"], r["operation"]): r["verdict"]
+                        for r in data.get("results", [])}
+            row[name] = {"wall_s": wall, "exit": status, "obligations": len(verdicts), "verdicts": verdicts}
             totals[name] += wall
-        same = row["baseline"]["verdicts"] == row["new"]["verdicts"] == row["new --search-all"]["verdicts"]
-        row["same_verdicts"] = same
+        row.update(compare_verdicts(row["baseline"]["verdicts"], row["new"]["verdicts"],
+                                    row["new --search-all"]["verdicts"]))
         row["ratio"] = row["baseline"]["wall_s"] / max(row["new"]["wall_s"], 1e-9)
-        say(f"engines: {sid:13} baseline {row['baseline']['wall_s']:6.1f} s, new {row['new']['wall_s']:6.1f} s "
-            f"(x{row['ratio']:.2f}), new --search-all {row['new --search-all']['wall_s']:6.1f} s; "
-            f"verdicts {'the same' if same else 'DIFFER'}; exits "
+        say(f"engines: {sid:13} baseline {row['baseline']['wall_s']:6.1f} s ({row['baseline']['obligations']}), "
+            f"new {row['new']['wall_s']:6.1f} s ({row['new']['obligations']}) (x{row['ratio']:.2f}), "
+            f"new --search-all {row['new --search-all']['wall_s']:6.1f} s; {verdict_line(row)}; exits "
             + "/".join(str(row[k]["exit"]) for k in runs))
         for k in runs:
             del row[k]["verdicts"]
@@ -589,7 +617,8 @@ def summary_table(report: dict) -> str:
     for row in report.get("engines", {}).get("rows", []):
         rows.append((f"engines: {row['system']}", f"baseline {row['baseline']['wall_s']:.0f} s, new "
                      f"{row['new']['wall_s']:.0f} s (x{row['ratio']:.2f}), from scratch "
-                     f"{row['new --search-all']['wall_s']:.0f} s" + ("" if row["same_verdicts"] else "; VERDICTS DIFFER")))
+                     f"{row['new --search-all']['wall_s']:.0f} s; {row['common']} common verdicts"
+                     + ("" if row["same_verdicts"] else "; VERDICTS DIFFER")))
     if "totals_s" in report.get("engines", {}):
         t = report["engines"]["totals_s"]
         rows.append(("engines: all systems", f"baseline {t['baseline']:.0f} s, new {t['new']:.0f} s "

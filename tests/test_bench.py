@@ -100,6 +100,21 @@ def test_engines_runs_the_baseline_and_this_engine_side_by_side(tmp_path, capsys
     assert "| engines: riscv-fixmap | baseline" in capsys.readouterr().out
 
 
+def test_engines_hold_the_baseline_to_the_obligations_both_trees_decide():
+    """The baseline predates obligations added since: those are counted apart, not a difference;
+    a common obligation with another verdict, or any difference from --search-all, is one."""
+    base = {("v", "wx", "map"): "proved", ("v", "old", "map"): "proved"}
+    new = {("v", "wx", "map"): "proved", ("v", "return", "map"): "violated"}
+    row = bench.compare_verdicts(base, new, dict(new))
+    assert (row["common"], row["new_only"], row["baseline_only"], row["same_verdicts"]) == (1, 1, 1, True)
+    assert "1 of 1 common verdicts the same" in bench.verdict_line(row)
+    changed = bench.compare_verdicts(base, {**new, ("v", "wx", "map"): "violated"}, {**new, ("v", "wx", "map"): "violated"})
+    assert changed["same_verdicts"] is False and changed["differ_from_baseline"] == [["v", "wx", "map", "proved", "violated"]]
+    assert "DIFFER: v wx map proved->violated" in bench.verdict_line(changed)
+    searched = bench.compare_verdicts(base, new, {("v", "wx", "map"): "proved"})
+    assert searched["same_verdicts"] is False and "--search-all DIFFERS on 1" in bench.verdict_line(searched)
+
+
 def test_engines_names_a_revision_it_cannot_read(tmp_path, capsys):
     assert bench.main(["--only", "engines", "--baseline", "no-such-rev", "--out", str(tmp_path)]) == 0
     assert "cannot read revision no-such-rev" in capsys.readouterr().out
