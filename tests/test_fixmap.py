@@ -8,7 +8,8 @@ import pytest
 
 from model.memory import FRAME_BITS
 from model.riscv.fixmap import (BOOT_L1_FRAME, OP_CLEAR_FIXMAP, OP_SET_FIXMAP, OP_SETUP_FIXMAP,
-                                XEN_FIXMAP_FRAME, CommentRow, RiscvFixmapUpstream, RiscvFixmapV5)
+                                XEN_FIXMAP_FRAME, CommentRow, RiscvFixmapUpstream, RiscvFixmapV5,
+                                directmap, frametable, vmap)
 from model.riscv.machine import PC_HALTED, PC_IDLE, PC_LOOP, Call, Geometry
 from model.riscv.pte import PAGE_HYPERVISOR_RW, PAGE_HYPERVISOR_RX, SV39
 from model.riscv.walk import translate
@@ -71,11 +72,68 @@ def test_layouts_differ_as_the_versions_do():
     assert v5.fix_last == up.fix_last == 8
 
 
+#: what each version's constants establish (proofs/expectations.json says why); "-": the
+#: version defines no frametable, so the obligation has no member
+LAYOUT_VERDICTS = {
+    RiscvFixmapV5: {"layout-disjoint": "proved", "layout-slots": "violated", "layout-fixmap-l0": "proved",
+                    "layout-canonical": "violated", "layout-frametable": "-"},
+    RiscvFixmapUpstream: {"layout-disjoint": "proved", "layout-slots": "proved",
+                          "layout-fixmap-l0": "proved", "layout-canonical": "violated",
+                          "layout-frametable": "proved"},
+}
+
+
 @pytest.mark.parametrize("cls", [RiscvFixmapV5, RiscvFixmapUpstream])
-def test_layout_obligations_proved(cls, monkeypatch):
-    for ob in LAYOUT_OBLIGATIONS.values():
-        r = decide_one(cls, ob.id, monkeypatch)
-        assert r.verdict == "proved" and r.vacuity, ob.id
+def test_layout_obligations_decided_as_the_constants_say(cls, monkeypatch):
+    assert set(LAYOUT_VERDICTS[cls]) == set(LAYOUT_OBLIGATIONS)
+    for oid, want in LAYOUT_VERDICTS[cls].items():
+        if want == "-":
+            assert LAYOUT_OBLIGATIONS[oid].members(cls, SETTINGS) == [], oid
+            continue
+        r = decide_one(cls, oid, monkeypatch)
+        assert r.verdict == want, (oid, r.verdict, r.detail)
+        if want == "proved":
+            assert r.vacuity, oid
+        else:  # the value shown breaks the claim on the constants themselves
+            assert not bool(LAYOUT_CLAIMS[oid](cls(Geometry(SV39)), bv(int(r.counterexample["x"], 16), 64)))
+
+
+def test_the_v5_comment_drops_the_directmap_last_slot(monkeypatch):
+    # seed 002's comment row ends at 0x7f40000000 (exclusive) but DIRECTMAP_SLOT_END is 509
+    r = decide_one(RiscvFixmapV5, "layout-slots", monkeypatch)
+    x = int(r.counterexample["x"], 16)
+    assert x >> 30 == 509 and x >= 0x7F40000000
+
+
+def test_directmap_above_slot_255_is_not_canonical(monkeypatch):
+    r = decide_one(RiscvFixmapUpstream, "layout-canonical", monkeypatch)
+    x = int(r.counterexample["x"], 16)
+    assert 256 <= x >> 30 <= 509 and x >> 38 == 1  # bit 38 set, bits 63:39 clear
+
+
+class LowDirectmap(RiscvFixmapUpstream):
+    def layout(self):  # the directmap kept below bit 38: every slot region canonical
+        dm = directmap(200, 255)
+        ft = frametable(200, dm)
+        return replace(super().layout(), slot_regions=(dm, ft, vmap(ft)))
+
+    def layout_comment(self):
+        rows = dict(super().layout_comment())
+        rows["directmap"] = CommentRow("directmap", 0x3200000000, 0x3FFFFFFFFF, 200, 255)
+        return rows
+
+
+class NoSpareFrametableSlot(RiscvFixmapUpstream):
+    def layout(self):  # FRAMETABLE_SIZE_IN_SLOTS without its "+ 1": 3 GiB for 3.63 GiB of page_info
+        lay = super().layout()
+        dm, ft, vm = lay.slot_regions
+        return replace(lay, slot_regions=(dm, replace(ft, size=ft.size - (1 << 30)), vm))
+
+
+def test_layout_canonical_and_frametable_keep_a_good_layout(monkeypatch):
+    for oid in ("layout-canonical", "layout-frametable", "layout-disjoint"):
+        r = decide_one(LowDirectmap, oid, monkeypatch)
+        assert r.verdict == "proved" and r.vacuity, oid
 
 
 class BigFdt(RiscvFixmapUpstream):
@@ -96,7 +154,8 @@ class ManySlots(RiscvFixmapUpstream):
 
 
 @pytest.mark.parametrize("cls,oid", [(BigFdt, "layout-disjoint"), (WrongComment, "layout-slots"),
-                                     (ManySlots, "layout-fixmap-l0")])
+                                     (ManySlots, "layout-fixmap-l0"),
+                                     (NoSpareFrametableSlot, "layout-frametable")])
 def test_layout_obligations_can_fail(cls, oid, monkeypatch):
     r = decide_one(cls, oid, monkeypatch)
     assert r.verdict == "violated" and r.vacuity is None
@@ -106,7 +165,8 @@ def test_layout_obligations_can_fail(cls, oid, monkeypatch):
 
 FIXMAP = "proofs.systems.riscv_fixmap"
 LAYOUT_CLAIMS = {"layout-disjoint": fixmap.disjoint_claim, "layout-slots": fixmap.slots_claim,
-                 "layout-fixmap-l0": lambda v, n: fixmap.fixmap_l0_claim(v, n)}
+                 "layout-fixmap-l0": lambda v, n: fixmap.fixmap_l0_claim(v, n),
+                 "layout-canonical": fixmap.canonical_claim, "layout-frametable": fixmap.frametable_claim}
 
 
 def decide_one(cls, oid, monkeypatch, settings=SETTINGS):
@@ -182,3 +242,16 @@ def test_without_its_lemma_a_proof_is_not_inductive_with_a_replayed_counterexamp
     (r,) = decide(FIXMAP, ["riscv-fixmap-upstream"], [bare.id], Settings(jobs=1, depth=3))
     assert r.verdict == "not-inductive" and r.counterexample["kind"].startswith("not-inductive")
     assert r.counterexample["pre_entries"] and "within 3 steps" in r.detail
+
+
+def test_layout_vectors_replay_on_the_constants_and_catch_a_changed_one():
+    from proofs import vector as vec
+    from proofs.systems.riscv_fixmap import vectors as plugin
+
+    v = vec.load("counterexamples/riscv-fixmap-upstream/layout-canonical.json")
+    assert v["kind"] == "layout" and v["layout"]["in"] == ["directmap"]
+    assert plugin.replay(v) == [] and "root slot 256" in plugin.render(v)
+    canonical = dict(v, layout=dict(v["layout"], x="0x3200000000"))  # slot 200: canonical
+    assert any("does not break layout-canonical" in p for p in plugin.replay(canonical))
+    other = dict(v, version="riscv-fixmap-v5")  # v5 has no frametable or VMAP
+    assert any("not the ones the vector records" in p for p in plugin.replay(other))

@@ -16,6 +16,7 @@ obligations are about the fixmap's slot of the tree.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Optional
 
 from model.cite import follows
 from model.memory import FRAME_BITS, Memory, Write
@@ -68,6 +69,8 @@ class Layout:
     gap_size: int
     boot_fdt_virt_size: int
     num_fix_pmap: int
+    #: the regions config.h defines by root-table slot (directmap, frametable, VMAP), below Xen's
+    slot_regions: tuple[Region, ...] = ()
 
     @property
     def boot_fdt_virt_start(self) -> int:
@@ -85,13 +88,43 @@ class Layout:
         return self.fixmap_base + n * PAGE_SIZE
 
     def regions(self) -> dict[str, Region]:
-        """Xen image, FDT and fixmap ([FIXADDR_START, FIXADDR_TOP)) as the constants define them."""
+        """Xen image, FDT and fixmap ([FIXADDR_START, FIXADDR_TOP)), then the slot regions,
+        as the constants define them."""
         return {
             "xen": Region("xen", self.xen_virt_start, self.xen_virt_size),
             "fdt": Region("fdt", self.boot_fdt_virt_start, self.boot_fdt_virt_size),
             "fixmap": Region("fixmap", self.fixmap_addr(0),
                              self.fixmap_addr(self.fix_last + 1) - self.fixmap_addr(0)),
+            **{r.name: r for r in self.slot_regions},
         }
+
+
+#: SLOTN_ENTRY_BITS for Sv39 (HYP_PT_ROOT_LEVEL 2 * VPN_BITS 9 + PAGE_SHIFT): one root slot is 1 GiB
+SLOT_SHIFT = 2 * 9 + PAGE_SHIFT
+#: sizeof(struct page_info), as config.h's frametable rows are calculated ("= 48")
+PAGE_INFO_SIZE = 48
+
+
+def slotn(slot: int) -> int:
+    """SLOTN(slot): the first address of root slot `slot` (no sign extension, as the C)."""
+    return slot << SLOT_SHIFT
+
+
+def directmap(slot_start: int, slot_end: int) -> Region:
+    """DIRECTMAP_VIRT_START / DIRECTMAP_SIZE from DIRECTMAP_SLOT_START / _END."""
+    return Region("directmap", slotn(slot_start), slotn(slot_end + 1) - slotn(slot_start))
+
+
+def frametable(dm_slot_start: int, dm: Region) -> Region:
+    """FRAMETABLE_VIRT_START / FRAMETABLE_SIZE: (DIRECTMAP_SIZE / SLOTN(1)) / FRAMETABLE_SCALE_FACTOR
+    + 1 slots, below the directmap with one unused slot between."""
+    in_slots = (dm.size // slotn(1)) // (PAGE_SIZE // PAGE_INFO_SIZE) + 1
+    return Region("frametable", slotn(dm_slot_start - in_slots - 1), in_slots * slotn(1))
+
+
+def vmap(ft: Region) -> Region:
+    """VMAP_VIRT_START / VMAP_VIRT_SIZE: one unused slot below the frametable, 1 GiB."""
+    return Region("vmap", slotn((ft.start >> SLOT_SHIFT) - 1 - 1), 1 << 30)
 
 
 @dataclass(frozen=True)
@@ -102,6 +135,11 @@ class CommentRow:
     start: int
     end: int  # inclusive (the v5 comment writes exclusive ends; converted when read)
     slot: int
+    last_slot: Optional[int] = None  # a row of several slots ("L2 200-509"): its last one
+
+    @property
+    def slots(self) -> range:
+        return range(self.slot, (self.slot if self.last_slot is None else self.last_slot) + 1)
 
 
 class RiscvFixmapUpstream(RiscvPtUpstream):
@@ -109,19 +147,24 @@ class RiscvFixmapUpstream(RiscvPtUpstream):
     source = (f"{UPSTREAM}: asm/config.h, asm/fixmap.h, mm.c setup_fixmap_mappings, "
               "pt.c set_fixmap/clear_fixmap (df98c03864) over riscv-pt-upstream")
 
-    @follows(CONFIG_H, "XEN_VIRT_START, XEN_VIRT_SIZE, GAP_SIZE, BOOT_FDT_VIRT_*, FIXMAP_BASE",
+    @follows(CONFIG_H, "XEN_VIRT_START, XEN_VIRT_SIZE, GAP_SIZE, BOOT_FDT_VIRT_*, FIXMAP_BASE; "
+             "DIRECTMAP_SLOT_START/END, DIRECTMAP_*, FRAMETABLE_*, VMAP_*",
              note=f"Sv39; NUM_FIX_PMAP = 8 from {PMAP_H}")
     def layout(self) -> Layout:
+        dm = directmap(200, 509)
+        ft = frametable(200, dm)
         return Layout(xen_virt_start=0xFFFFFFFFC0000000, xen_virt_size=16 * MB, gap_size=2 * MB,
-                      boot_fdt_virt_size=4 * MB, num_fix_pmap=8)
+                      boot_fdt_virt_size=4 * MB, num_fix_pmap=8, slot_regions=(dm, ft, vmap(ft)))
 
-    @follows(CONFIG_H, "RISC-V64 Layout comment (Sv39 rows of slot L2 511)",
-             note="end addresses inclusive")
+    @follows(CONFIG_H, "RISC-V64 Layout comment (Sv39 rows)", note="end addresses inclusive")
     def layout_comment(self) -> dict[str, CommentRow]:
         return {
             "xen": CommentRow("xen", 0xFFFFFFFFC0000000, 0xFFFFFFFFC0FFFFFF, 511),
             "fdt": CommentRow("fdt", 0xFFFFFFFFC1200000, 0xFFFFFFFFC15FFFFF, 511),
             "fixmap": CommentRow("fixmap", 0xFFFFFFFFC1800000, 0xFFFFFFFFC19FFFFF, 511),
+            "directmap": CommentRow("directmap", 0x3200000000, 0x7F7FFFFFFF, 200, 509),
+            "frametable": CommentRow("frametable", 0x30C0000000, 0x31BFFFFFFF, 195, 198),
+            "vmap": CommentRow("vmap", 0x3040000000, 0x307FFFFFFF, 193),
         }
 
     @follows(FIXMAP_H, "FIXMAP_ADDR")
@@ -214,14 +257,16 @@ class RiscvFixmapV5(RiscvFixmapUpstream):
     @follows(f"{V5_SEED}: asm/config.h", "XEN_VIRT_SIZE MB(2), GAP_SIZE, BOOT_FDT_VIRT_*, FIXMAP_BASE",
              note="XEN_VIRT_START unchanged by the patch (0xFFFFFFFFC0000000 for Sv39)")
     def layout(self) -> Layout:
-        return replace(super().layout(), xen_virt_size=2 * MB)
+        return replace(super().layout(), xen_virt_size=2 * MB, slot_regions=(directmap(200, 509),))
 
-    @follows(f"{V5_SEED}: asm/config.h", "RISC-V64 Layout comment", note="end addresses exclusive")
+    @follows(f"{V5_SEED}: asm/config.h", "RISC-V64 Layout comment and DIRECTMAP_SLOT_* (context lines)",
+             note="end addresses exclusive; the frametable and VMAP rows are not in the seed's hunks")
     def layout_comment(self) -> dict[str, CommentRow]:
         return {
             "xen": CommentRow("xen", 0xFFFFFFFFC0000000, 0xFFFFFFFFC0200000 - 1, 511),
             "fdt": CommentRow("fdt", 0xFFFFFFFFC0400000, 0xFFFFFFFFC0800000 - 1, 511),
             "fixmap": CommentRow("fixmap", 0xFFFFFFFFC0A00000, 0xFFFFFFFFC0C00000 - 1, 511),
+            "directmap": CommentRow("directmap", 0x3200000000, 0x7F40000000 - 1, 200, 509),
         }
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from model.memory import FRAME_BITS
-from model.riscv.fixmap import (BOOT_L1_FRAME, OP_CLEAR_FIXMAP, OP_SET_FIXMAP, XEN_FIXMAP_FRAME,
-                                RiscvFixmapUpstream)
+from model.riscv.fixmap import (BOOT_L1_FRAME, OP_CLEAR_FIXMAP, OP_SET_FIXMAP, PAGE_INFO_SIZE,
+                                XEN_FIXMAP_FRAME, RiscvFixmapUpstream)
 from model.riscv.machine import INVALID_MFN, PC_IDLE, PC_LOOP, Geometry
 from model.riscv.pte import (PAGE_SHIFT, PAGETABLE_ENTRIES, PTE_EXECUTABLE, PTE_SMALL, PTE_WRITABLE,
                              SV39, classify)
@@ -62,9 +62,32 @@ def slots_claim(v, x: Word) -> Bool:
     ok = TRUE
     for name, r in v.layout().regions().items():
         row = rows[name]
-        inside = (x >= row.start) & (x <= row.end) & (vpn(x, v.ROOT_LEVEL) == row.slot)
+        slot = vpn(x, v.ROOT_LEVEL)
+        inside = (x >= row.start) & (x <= row.end) & (slot >= row.slots[0]) & (slot <= row.slots[-1])
         ok = ok & _in(x, r.start, r.end).implies(inside)
     return ok
+
+
+def canonical_claim(v, x: Word) -> Bool:
+    # Every address of every region is a valid Sv39 virtual address: bits 63:39 equal
+    # bit 38, else a fetch, load or store through it page-faults (privileged spec,
+    # "Sv39", and pte-encodings.md 1.5 step 1); SLOTN() does not sign-extend.
+    sign = SV39.va_bits - 1  # bit 38
+    top = x >> sign
+    return (top == 0) | (top == (1 << (64 - sign)) - 1)
+
+
+def frametable_domain(v, n: Word) -> Bool:
+    # n: a page of the directmap (a frame the directmap can map)
+    regions = v.layout().regions()
+    return Bool("frametable" in regions) & (n < regions["directmap"].size >> PAGE_SHIFT)
+
+
+def frametable_claim(v, n: Word) -> Bool:
+    # The frametable holds the struct page_info of every page the directmap can map
+    # (setup_frametable_mappings panics past FRAMETABLE_SIZE).
+    ft = v.layout().regions()["frametable"]
+    return ft.start + (n + 1) * PAGE_INFO_SIZE <= ft.end
 
 
 def slot_domain(v, n: Word) -> Bool:
@@ -79,16 +102,46 @@ def fixmap_l0_claim(v, n: Word) -> Bool:
     return (n < PAGETABLE_ENTRIES) & same_table & (vpn(a, 0) == n.trunc(9) + vpn(a0, 0))
 
 
-def layout(oid: str, statement: str, domain: Callable, claim: Callable) -> Query:
-    """A fact about the constants, over a free 64-bit address or slot `x`."""
+@dataclass(frozen=True)
+class LayoutFact:
+    """A layout obligation's statement: `claim(v, x)` for every `x` with `domain(v, x)`."""
+
+    domain: Callable
+    claim: Callable
+
+    def broken_by(self, v, x: int) -> bool:
+        return bool(self.domain(v, bv(x, 64))) and not bool(self.claim(v, bv(x, 64)))
+
+    def shrink(self, v, x: int) -> int:
+        """`x` with its bits cleared, highest first, while it still breaks the claim: the
+        value shown does not depend on which one the solver returned."""
+        for bit in reversed(range(64)):
+            if x >> bit & 1 and self.broken_by(v, x & ~(1 << bit)):
+                x &= ~(1 << bit)
+        return x
+
+
+#: oid -> its statement, for a vector's replay on the constants (`layout_vectors.py`)
+LAYOUT_FACTS: dict[str, LayoutFact] = {}
+
+
+def layout(oid: str, statement: str, domain: Callable, claim: Callable,
+           applies: Callable = lambda layout: True) -> Query:
+    """A fact about the constants, over a free 64-bit address or slot `x`; none for a
+    version whose layout it does not `apply` to (a region the version does not define)."""
+    LAYOUT_FACTS[oid] = LayoutFact(domain, claim)
+
     def members(cls, settings) -> list[Member]:
         v = cls(Geometry(SV39, pool=settings.pool))
+        if not applies(v.layout()):
+            return []
         x = sym_word("x", 64)
 
         def read(model) -> dict:
             xc = int(evaluate(x, model))
-            if bool(claim(v, bv(xc, 64))) or not bool(domain(v, bv(xc, 64))):
+            if not LAYOUT_FACTS[oid].broken_by(v, xc):
                 raise ReplayError(f"{oid}: the solver's value {xc:#x} does not reproduce")
+            xc = LAYOUT_FACTS[oid].shrink(v, xc)
             return {"x": hex(xc), **{n: [hex(r.start), hex(r.end)] for n, r in v.layout().regions().items()}}
 
         return [Member("-", LAYOUT_BOUNDS, lambda: (domain(v, x), claim(v, x)),
@@ -106,6 +159,11 @@ LAYOUT_OBLIGATIONS: dict[str, Query] = {o.id: o for o in (
            "the layout comment claims", disjoint_domain, slots_claim),
     layout("layout-fixmap-l0", "FIX_LAST < 512 and every fixmap slot's address is "
            "mapped through the one level-0 table xen_fixmap[]", slot_domain, fixmap_l0_claim),
+    layout("layout-canonical", "every address of every region is a canonical Sv39 address "
+           "(bits 63:39 equal bit 38), so an access through it can translate", disjoint_domain,
+           canonical_claim),
+    layout("layout-frametable", "the frametable holds a struct page_info for every page of the "
+           "directmap", frametable_domain, frametable_claim, applies=lambda lay: "frametable" in lay.regions()),
 )}
 
 

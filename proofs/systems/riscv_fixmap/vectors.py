@@ -8,8 +8,10 @@ boot state (root slot -> the boot level-1 table -> the Xen image's level-0
 tables, as concrete entries), the fixmap's three calls and their arguments,
 and the caller contract, which depends on the state (set/clear only once
 setup_fixmap_mappings has installed xen_fixmap[]), so it is checked along a
-replay.  Every fixmap obligation is proved today: its vectors are the
-boundary scenarios of `regression.py`.
+replay.  The layout obligations are facts about the constants, not calls:
+their vectors are `layout_vectors.py`'s, and each function here hands a
+vector to the module of its kind.  The state obligations are proved today:
+their vectors are the boundary scenarios of `regression.py`.
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from model.memory import Memory
 from model.riscv.fixmap import FIXMAP_OPS, OP_CLEAR_FIXMAP, OP_SET_FIXMAP, OP_SETUP_FIXMAP, XEN_FIXMAP_FRAME
 from model.riscv.machine import PC_HALTED, PC_IDLE, Geometry
 from model.riscv.pte import SV39
-from proofs.systems import trace_show
+from proofs.systems import trace_show, trace_vectors
+from proofs.systems.riscv_fixmap import layout_vectors
 from proofs.systems.riscv_fixmap.machine import FixmapMachine, machine
 from proofs.systems.riscv_fixmap.versions import VERSIONS
 from proofs.systems.trace_vectors import (
@@ -27,10 +30,7 @@ from proofs.systems.trace_vectors import (
     TraceArch,
     calls_of,
     certificate,
-    from_results,
-    is_canonical,
     obligation_of,
-    replay,
     tables,
     variant_for,
 )
@@ -113,8 +113,32 @@ class FixmapTraceArch(TraceArch):
 FIXMAP = FixmapTraceArch()
 
 
-#: the plugin's renderers are the shared trace renderers
-render, dot = trace_show.render, trace_show.dot
+def from_results(results, settings) -> list[dict]:
+    results = list(results)
+    layout = [r for r in results if layout_vectors.is_layout(r)]
+    calls = [r for r in results if not layout_vectors.is_layout(r)]
+    return layout_vectors.from_results(layout, settings) + trace_vectors.from_results(calls, settings)
+
+
+def _of_kind(vector: dict):
+    """The module that reads a vector of this kind: layout facts or traces of calls."""
+    return layout_vectors if vector.get("kind") == layout_vectors.KIND else None
+
+
+def replay(vector: dict) -> list[str]:
+    return (_of_kind(vector) or trace_vectors).replay(vector)
+
+
+def is_canonical(vector: dict) -> bool:
+    return True if _of_kind(vector) else trace_vectors.is_canonical(vector)
+
+
+def render(vector: dict, color: bool = False) -> str:
+    return (_of_kind(vector) or trace_show).render(vector, color)
+
+
+def dot(vector: dict) -> str:
+    return (_of_kind(vector) or trace_show).dot(vector)
 
 
 def regression(version: str, settings) -> list[dict]:
