@@ -126,6 +126,8 @@ class CFile:
     """One C file compiled with a harness into a temporary directory (removed by close)."""
 
     prefix = "ptprove-c-"
+    #: what a reproducing vector has the same on both, for replay's line
+    same = "same return codes and tables"
 
     def __init__(self, c_source: str, cc: Optional[str] = None):
         self.source = Path(c_source)

@@ -44,6 +44,9 @@ CHECKOUT_PATHS = {"riscv-pt-upstream": PT_C, "riscv-p2m-upstream": P2M_C, "arm-p
 
 
 def _harness_class(system: str):
+    if system == "encodings":
+        from proofs.systems.encodings.c_harness import EncodingsHarness
+        return EncodingsHarness
     if system == "p2m":
         from proofs.systems.p2m.c_harness import P2MHarness
         return P2MHarness
@@ -90,7 +93,7 @@ class CSources:
         system = vector["system"]
         version = callers.split(vector["version"])[0]  # under any callers: the same C
         if self.c_source:
-            if system != self.system_of_file:
+            if system != self.system_of_file and (system, self.system_of_file) != ("encodings", "riscv-pt"):
                 return None, f"{self.c_source} is {self.system_of_file}'s C, not {system}'s"
             return Path(self.c_source), None
         root = Path(self.xen_src)

@@ -149,7 +149,7 @@ def asm_digest(c_source: Path) -> str:
 # the version's own asm/page.h predicates (the shim restates them; these are the real ones)
 
 PREDICATES = ("pte_is_valid", "pte_is_table", "pte_is_mapping")
-PREDICATE_DEF = re.compile(r"static\s+inline\s+bool\s+(pte_is_(?:valid|table|mapping))\s*\(([^)]*)\)\s*\{")
+PREDICATE_DEF = re.compile(r"(?:static\s+)?inline\s+bool\s+(pte_is_(?:valid|table|mapping))\s*\(([^)]*)\)\s*\{")
 PAGE_H = Path("include/asm/page.h")
 SEED_PAGE_H = "+++ b/xen/arch/riscv/include/asm/page.h"
 HEADER_PREFIX = "ptprove_hdr_"
