@@ -142,6 +142,10 @@ class CFile:
     def close(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def same_in(self, vector: dict) -> str:
+        """What the model and the C agree on when `vector` reproduces on both (replay's line)."""
+        return self.same
+
     def compare(self, vector: dict) -> list[str]:
         """Differences between the C code and the model's prediction (empty: identical)."""
         if self.not_comparable(vector):

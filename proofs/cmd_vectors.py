@@ -108,7 +108,7 @@ def _replay_one(path: Path, sources: "CSources", bad: list[str]) -> str:
               "the C ran to the iteration cap; earlier calls: same return codes)")
         return CAPPED
     if harness is not None:
-        print(f"ok   {path}: {label} reproduces on the model and C ({harness.same})")
+        print(f"ok   {path}: {label} reproduces on the model and C ({harness.same_in(v)})")
         return BOTH
     note = f" only (C not run: {why_not_c})" if sources.any else ""
     print(f"ok   {path}: {label} reproduces on the model{note}")

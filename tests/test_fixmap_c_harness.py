@@ -115,3 +115,30 @@ def test_a_fixmap_call_before_setup_is_outside_the_contract(tmp_path, capsys):
     f.write_text(vec.dumps(v))
     assert main(["replay", str(f)]) == 1
     assert "outside the caller contract" in capsys.readouterr().out
+
+
+LAYOUT = ROOT / "counterexamples" / "riscv-fixmap-upstream" / "layout-canonical.json"
+
+
+def test_the_layout_vector_holds_of_the_regions_the_compiler_computes(cc, pt_c, capsys):
+    assert main(["replay", "--xen-src", str(_xen_src_of(pt_c)), str(LAYOUT)]) == 0
+    assert "on the model and C (the same regions from the tree's config.h and fixmap.h)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name, old, new, says", [
+    # the directmap starts one slot later: the constants the vector was found on are not the tree's
+    ("config.h", "#define DIRECTMAP_SLOT_START    200", "#define DIRECTMAP_SLOT_START    201",
+     "region directmap: model [0x3200000000, 0x7f80000000), the tree's config.h [0x3240000000, 0x7f80000000)"),
+    # no VMAP row at all
+    ("config.h", "#define VMAP_VIRT_START         SLOTN(VMAP_SLOT_START)", "",
+     "region vmap: model [0x3040000000, 0x3080000000), the tree's config.h none"),
+])
+def test_a_changed_config_h_is_a_layout_difference(cc, pt_c, tmp_path, capsys, name, old, new, says):
+    riscv = _tree_copy(pt_c, tmp_path).parent
+    h = riscv / "include" / "asm" / name
+    text = h.read_text()
+    assert text.count(old) == 1, old
+    h.write_text(text.replace(old, new))
+    assert main(["replay", "--xen-src", str(riscv.parents[2]), str(LAYOUT)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and says in out, out

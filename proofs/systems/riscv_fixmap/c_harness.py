@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
+from model.riscv.fixmap import PAGE_INFO_SIZE
 from proofs import c_header
 from proofs.c_harness import ITERATION_CAP, RUN_SECONDS, Harness, compile_driver, run_driver, stage, trace_lines
 from proofs.errors import UsageError
@@ -59,14 +60,34 @@ class FixmapHarness(Harness):
     def not_comparable(self, vector: dict) -> Optional[str]:
         if vector["system"] != "riscv-fixmap":
             return f"the fixmap harness runs riscv-fixmap vectors, not {vector['system']}"
-        if vector["kind"] == "layout":
-            return "a fact about config.h's constants, not a call the C can run"
-        if vector["kind"] != "trace":
+        if vector["kind"] not in ("trace", "layout"):
             return "a not-inductive step starts from a pre-state the C code cannot be put in"
         return None
 
+    def layout_binary(self) -> Path:
+        """The regions of the tree's config.h / fixmap.h, computed by the compiler
+        (`proofs/c/layout_driver.c`)."""
+        if "layout" not in self.binaries:
+            d = self.tmp / "layout"
+            inc, defines = stage(self.source, self.text, d, "riscv-pt-upstream", SHIM)
+            c_header.write_fixmap(self.source, inc)
+            c_header.write_layout(self.source, inc)
+            self.binaries["layout"] = compile_driver(self.compiler, self.source, d, inc, SHIM, "layout_driver.c",
+                                                     defines + [f"-DPTPROVE_PAGE_INFO_SIZE={PAGE_INFO_SIZE}"])
+        return self.binaries["layout"]
+
+    def same_in(self, vector: dict) -> str:
+        return ("the same regions from the tree's config.h and fixmap.h" if vector["kind"] == "layout"
+                else super().same_in(vector))
+
+    def ran_to_cap(self, vector: dict) -> bool:
+        return vector["kind"] != "layout" and super().ran_to_cap(vector)
+
     def run(self, vector: dict, seconds: int = RUN_SECONDS) -> dict[str, Any]:
         from proofs.systems.riscv_fixmap.vectors import calls_of
+
+        if vector["kind"] == "layout":
+            return run_driver(self.layout_binary(), [], self.tmp / "none.txt", seconds)
 
         init = vector["initial_state"]
         cells = [f"cell {int(t['frame'], 16):x} {e['index']:x} {int(e['raw'], 16):x}"
@@ -74,3 +95,12 @@ class FixmapHarness(Harness):
         lines = trace_lines(vector, calls_of(vector))
         lines[1:1] = [f"fixmap {int(init['xen_fixmap'], 16):x}", *cells]
         return run_driver(self.binary(), lines, self.tmp / "calls.txt", seconds)
+
+    def differences(self, vector: dict, got: dict) -> list[str]:
+        if vector["kind"] != "layout":
+            return super().differences(vector, got)
+        want = {r["name"]: (r["start"], r["end"]) for r in vector["layout"]["regions"]}
+        have = {r["name"]: (r["start"], r["end"]) for r in got["regions"]}
+        shown = lambda r: f"[{r[0]}, {r[1]})" if r else "none"  # noqa: E731
+        return [f"region {n}: model {shown(want.get(n))}, the tree's config.h {shown(have.get(n))}"
+                for n in dict.fromkeys([*want, *have]) if want.get(n) != have.get(n)]

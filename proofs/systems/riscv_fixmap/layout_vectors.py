@@ -5,7 +5,9 @@ A layout obligation is a fact about config.h / fixmap.h, not a call, so its
 vector has no trace: it names the value `x` (shrunk by the obligation itself,
 `LayoutFact.shrink`), the root slot it falls in, the regions the constants
 define and the rows the comment claims.  A replay re-evaluates the claim on
-the version's constants and checks that they are still the ones recorded.
+the version's constants and checks that they are still the ones recorded; on
+C (`replay --xen-src`, `c_harness.py`) the regions are computed by the compiler
+from the tree's config.h and fixmap.h and must be the recorded ones.
 """
 from __future__ import annotations
 
