@@ -36,7 +36,7 @@ TREE_PATHS: dict[str, Optional[Path]] = {
     "arm-pt-upstream": Path("upstream") / ARM_PT_C,
     "arm-pt-rfc": None,  # seed 001 is a partial patch of 2020's mm.c
     "riscv-fixmap-upstream": Path("upstream") / PT_C,  # with mm.c's setup_fixmap_mappings
-    "riscv-fixmap-v5": None,  # seed 002 is a patch series
+    "riscv-fixmap-v5": None,  # seed 002 on upstream's tree (riscv_fixmap/c_harness.py v5_tree)
 }
 #: version -> its C in one checkout (the upstream versions)
 CHECKOUT_PATHS = {"riscv-pt-upstream": PT_C, "riscv-p2m-upstream": P2M_C, "arm-pt-upstream": ARM_PT_C,
@@ -106,6 +106,10 @@ class CSources:
             if version == "riscv-pt-v5":
                 seed = self._seed_pt_c()
                 return (seed, None) if seed else (None, "seed 000 (v5's pt.c) is not at hand")
+            if version == "riscv-fixmap-v5":
+                pt_c = self._seed_fixmap_tree(root)
+                return (pt_c, None) if pt_c else (None, f"seed 002 or {root / 'upstream'}'s riscv tree "
+                                                        "(the rest of v5's C) is not at hand")
         if rel is None:
             return None, where
         if not (root / rel).is_file():
@@ -118,6 +122,12 @@ class CSources:
         d = scratch_dir() / "v5-replay"
         d.mkdir(parents=True, exist_ok=True)
         return extract_seed_pt_c(SEED_000, d)
+
+    def _seed_fixmap_tree(self, root: Path) -> Optional[Path]:
+        from proofs.refine.sources import SHARED, scratch_dir
+        from proofs.systems.riscv_fixmap.c_harness import SEED_002, v5_tree
+
+        return v5_tree(root / "upstream" / PT_C.parent, SHARED / "seeds" / SEED_002, scratch_dir() / "fixmap-v5")
 
     def harness_for(self, vector: dict) -> tuple[Optional[Any], Optional[str]]:
         """(a harness that runs this vector, None) or (None, why not)."""

@@ -10,7 +10,8 @@
  * What this file states: NUM_FIX_PMAP (xen/pmap.h, not in the tree's copy),
  * MB(), and setup_fixmap_mappings' view of memory: stage1_pgtbl_root is the
  * root frame, LOAD_TO_LINK maps a table's physical address to its frame,
- * xen_fixmap[] is the frame the driver names and virt_to_maddr gives it back;
+ * xen_fixmap[] is the frame the driver names and virt_to_maddr (seed 002's
+ * setup_fixmap_mappings: LINK_TO_LOAD) gives it back;
  * paddr_to_pte as asm/mm.h has it; sfence_vma flushes everything.
  */
 #ifndef PTPROVE_FIXMAP_SHIM_H
@@ -30,6 +31,7 @@ paddr_t ptprove_virt_to_maddr(const void *p);   /* a frame's address back to its
 #define LOAD_TO_LINK(pa)   ((unsigned long)ptprove_frame(maddr_to_mfn(pa)))
 #define xen_fixmap         (*(pte_t (*)[PAGETABLE_ENTRIES])ptprove_frame(_mfn(ptprove_fixmap_frame)))
 #define virt_to_maddr(p)   ptprove_virt_to_maddr(p)
+#define LINK_TO_LOAD(va)   ptprove_virt_to_maddr((const void *)(va))
 #define sfence_vma()       ((void)(ptprove_flushes++, ptprove_stale = false))
 
 static inline pte_t paddr_to_pte(paddr_t paddr, unsigned int permissions)

@@ -163,16 +163,26 @@ def header_text(version: str, c_source: Path, seed: Path = SEED_000) -> Optional
     if beside.is_file():
         return str(beside), beside.read_text(encoding="utf-8", errors="replace")
     if version == "riscv-pt-v5" and seed.is_file() and is_seed_pt_c(Path(c_source), seed):
-        lines = seed.read_text(encoding="utf-8", errors="replace").splitlines()
-        if SEED_PAGE_H in lines:
-            added = []
-            for line in lines[lines.index(SEED_PAGE_H) + 1:]:
-                if line.startswith("diff --git") or line.startswith("+++ "):
-                    break
-                if line.startswith("+"):
-                    added.append(line[1:])
+        added = seed_added_lines(seed, SEED_PAGE_H[len("+++ b/"):])
+        if added is not None:
             return f"{seed} (asm/page.h hunk)", "\n".join(added)
     return None
+
+
+def seed_added_lines(seed: Path, target: str) -> Optional[list[str]]:
+    """The lines a seed's diff (its own patch, not a quoted one) adds to `target`
+    (e.g. xen/arch/riscv/mm.c), in order; None when the diff does not touch it."""
+    lines = seed.read_text(encoding="utf-8", errors="replace").splitlines()
+    head = f"+++ b/{target}"
+    if head not in lines:
+        return None
+    added = []
+    for line in lines[lines.index(head) + 1:]:
+        if line.startswith("diff --git") or line.startswith("+++ ") or line == "-- ":
+            break
+        if line.startswith("+"):
+            added.append(line[1:])
+    return added
 
 
 def is_seed_pt_c(c_source: Path, seed: Path) -> bool:

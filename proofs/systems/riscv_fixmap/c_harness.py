@@ -38,6 +38,43 @@ def setup_fixmap_function(mm_c: Path) -> str:
     return m.group(0)
 
 
+#: riscv-fixmap-v5's C: seed 002 (proofs/refine/sources.py SHARED)
+SEED_002 = "002_1765b4b5e0e5695c.txt"
+#: what of the v5 tree comes from upstream's, what from the seed (the model's own split, fixmap.py V5)
+V5_FROM_UPSTREAM = ("pt.c", "include/asm/page.h", "include/asm/page-bits.h", "include/asm/mm.h",
+                    "include/asm/config.h")
+V5_TREE_NOTE = ("upstream's pt.c (set/clear_fixmap, as the model drives them) with seed 002's "
+                "setup_fixmap_mappings, fixmap.h and config.h definitions")
+
+
+def v5_tree(upstream_riscv: Path, seed: Path, dest: Path) -> Optional[Path]:
+    """Lay out riscv-fixmap-v5's C as its model describes it (model/riscv/fixmap.py
+    RiscvFixmapV5) under `dest/xen/arch/riscv/`: upstream's pt.c and asm headers; seed
+    002's fixmap.h (a new file, whole) and the mm.c lines it adds (setup_fixmap_mappings);
+    config.h is upstream's with the seed's added `#define`s after it (a later definition
+    wins: XEN_VIRT_SIZE, GAP_SIZE, BOOT_FDT_VIRT_*, FIXMAP_BASE; XEN_VIRT_START, which the
+    patch leaves alone, stays upstream's).  Returns its pt.c (None: a source is missing)."""
+    from proofs.refine.sources import seed_added_lines
+
+    if not seed.is_file() or not all((upstream_riscv / f).is_file() for f in V5_FROM_UPSTREAM):
+        return None
+    mm_c, fixmap_h, config_h = (seed_added_lines(seed, f"xen/arch/riscv/{f}")
+                                for f in ("mm.c", "include/asm/fixmap.h", "include/asm/config.h"))
+    if mm_c is None or fixmap_h is None or config_h is None:
+        raise UsageError(f"{seed}: not seed 002's diff (no mm.c, fixmap.h and config.h hunks)")
+    riscv = dest / "xen" / "arch" / "riscv"
+    (riscv / "include" / "asm").mkdir(parents=True, exist_ok=True)
+    for f in V5_FROM_UPSTREAM:
+        (riscv / f).write_text((upstream_riscv / f).read_text(encoding="utf-8", errors="replace"), encoding="utf-8")
+    (riscv / "mm.c").write_text("\n".join(mm_c) + "\n", encoding="utf-8")
+    (riscv / "include" / "asm" / "fixmap.h").write_text("\n".join(fixmap_h) + "\n", encoding="utf-8")
+    defines = [ln for ln in config_h if ln.lstrip().startswith("#define")]
+    with open(riscv / "include" / "asm" / "config.h", "a", encoding="utf-8") as f:
+        f.write("\n/* ptprove: the #defines seed 002 adds to config.h, after upstream's */\n"
+                + "\n".join(defines) + "\n")
+    return riscv / "pt.c"
+
+
 class FixmapHarness(Harness):
     """RISC-V pt.c with mm.c's setup_fixmap_mappings, built once."""
 
@@ -60,6 +97,9 @@ class FixmapHarness(Harness):
     def not_comparable(self, vector: dict) -> Optional[str]:
         if vector["system"] != "riscv-fixmap":
             return f"the fixmap harness runs riscv-fixmap vectors, not {vector['system']}"
+        if vector["kind"] == "layout" and vector["version"] == "riscv-fixmap-v5":
+            return ("seed 002's config.h hunks carry part of the layout: XEN_VIRT_START and the rows "
+                    "its base has are not in the seed, and no tree here is that base")
         if vector["kind"] not in ("trace", "layout"):
             return "a not-inductive step starts from a pre-state the C code cannot be put in"
         return None
@@ -77,8 +117,11 @@ class FixmapHarness(Harness):
         return self.binaries["layout"]
 
     def same_in(self, vector: dict) -> str:
-        return ("the same regions from the tree's config.h and fixmap.h" if vector["kind"] == "layout"
-                else super().same_in(vector))
+        if vector["kind"] == "layout":
+            return "the same regions from the tree's config.h and fixmap.h"
+        if vector["version"] == "riscv-fixmap-v5":
+            return f"{super().same_in(vector)}; C: {V5_TREE_NOTE}"
+        return super().same_in(vector)
 
     def ran_to_cap(self, vector: dict) -> bool:
         return vector["kind"] != "layout" and super().ran_to_cap(vector)
