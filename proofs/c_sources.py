@@ -8,9 +8,10 @@ checkout (`DIR/xen/arch/riscv/pt.c` ...), whose files are the upstream
 versions' C, or a directory of trees as `../shared/xen` is (`upstream/`, `v9/`),
 each version's C at its place (`TREE_PATHS`; v5's pt.c is seed 000's).  Each
 system picks its own file; a version whose C is not there (a seed patch, Arm's
-p2m without a harness) is replayed on the model only and counted apart.
+a seed patch) is replayed on the model only and counted apart.
 Arm's mmu/pt.c is built with its tree's asm/lpae.h and asm/page.h
-(`proofs/systems/arm_pt/c_harness.py`).
+(`proofs/systems/arm_pt/c_harness.py`); Arm's mmu/p2m.c (a `p2m.c` over `lpae_t`)
+runs arm-p2m-upstream's vectors (`proofs/systems/p2m/arm_c_harness.py`).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from proofs.errors import UsageError
 PT_C = Path("xen/arch/riscv/pt.c")
 P2M_C = Path("xen/arch/riscv/p2m.c")
 ARM_PT_C = Path("xen/arch/arm/mmu/pt.c")
+ARM_P2M_C = Path("xen/arch/arm/mmu/p2m.c")
 
 #: version -> its C under a directory of trees (None: not a whole file anywhere)
 TREE_PATHS: dict[str, Optional[Path]] = {
@@ -34,20 +36,24 @@ TREE_PATHS: dict[str, Optional[Path]] = {
     "riscv-p2m-v5": None,  # seed 003 is a patch series, not a whole p2m.c
     "riscv-p2m-v2": None,  # seed 004 likewise
     "arm-pt-upstream": Path("upstream") / ARM_PT_C,
+    "arm-p2m-upstream": Path("upstream") / ARM_P2M_C,
     "arm-pt-rfc": None,  # seed 001 is a partial patch of 2020's mm.c
     "riscv-fixmap-upstream": Path("upstream") / PT_C,  # with mm.c's setup_fixmap_mappings
     "riscv-fixmap-v5": None,  # seed 002 on upstream's tree (riscv_fixmap/c_harness.py v5_tree)
 }
 #: version -> its C in one checkout (the upstream versions)
 CHECKOUT_PATHS = {"riscv-pt-upstream": PT_C, "riscv-p2m-upstream": P2M_C, "arm-pt-upstream": ARM_PT_C,
-                  "riscv-fixmap-upstream": PT_C}
+                  "arm-p2m-upstream": ARM_P2M_C, "riscv-fixmap-upstream": PT_C}
 
 
-def _harness_class(system: str):
+def _harness_class(system: str, path: Optional[Path] = None):
     if system == "encodings":
         from proofs.systems.encodings.c_harness import EncodingsHarness
         return EncodingsHarness
     if system == "p2m":
+        from proofs.systems.p2m.arm_c_harness import ArmP2MHarness, is_arm_p2m
+        if path is not None and is_arm_p2m(path):
+            return ArmP2MHarness
         from proofs.systems.p2m.c_harness import P2MHarness
         return P2MHarness
     if system == "arm-pt":
@@ -136,7 +142,7 @@ class CSources:
             return None, why
         key = (vector["system"], path)
         if key not in self.harnesses:
-            self.harnesses[key] = _harness_class(vector["system"])(str(path), self.cc)
+            self.harnesses[key] = _harness_class(vector["system"], path)(str(path), self.cc)
         h = self.harnesses[key]
         why = h.not_comparable(vector)
         return (None, why) if why else (h, None)

@@ -5,7 +5,7 @@ import pytest
 
 from model.arm.p2m import ArmP2MUpstream
 from model.riscv.p2m_state import INVALID_MFN, Oracle, P2MGeometry, P2MState
-from model.riscv.p2m_upstream import EINVAL, ENOMEM, RiscvP2MUpstream
+from model.riscv.p2m_upstream import EINVAL, ENOENT, ENOMEM, RiscvP2MUpstream
 from model.riscv.p2m_v2 import RiscvP2MV2
 from model.riscv.pte import PTE_ACCESSED, PTE_DIRTY, PTE_PBMT_IO, PTE_USER
 from model.term import bv
@@ -98,6 +98,19 @@ def test_set_range_returns_the_pages_left_on_failure():
     st3, rc = m.p2m_set_range(st, 1, 6, 0x41, m.RAM_RW, Oracle([False, False, True]))
     assert rc == 3  # gfn 4, 5, 6 left: a positive count, not -ENOMEM
     assert walk(m, st3, 3)[0] == 0x43 and walk(m, st3, 4) is None
+
+
+def test_arm_set_range_puts_nr_in_the_mask_and_returns_the_errno():
+    """Arm's p2m_set_entry (mmu/p2m.c): mask = mfn | gfn | nr, and the first failing
+    __p2m_set_entry's errno is returned (RISC-V's p2m_set_range returns the frames left)."""
+    m, st = fresh(ArmP2MUpstream)
+    order2 = m.geo.level_order(2)
+    assert m.p2m_mapping_order(0, 0x40, 1 << order2) == order2  # aligned nr: a FIRST_ORDER block
+    assert m.p2m_mapping_order(0, 0x40, (1 << order2) + 1) == 0  # odd nr: 4K, RISC-V would block
+    assert RiscvP2MUpstream.p2m_mapping_order(m, 0, 0x40, (1 << order2) + 1) == order2
+    st2, rc = m.p2m_set_range(st, 1, 6, 0x41, m.RAM_RW, Oracle([False, False, True]))
+    assert rc == -ENOENT  # the errno (GUEST_TABLE_MAP_FAILED), not the 3 frames left
+    assert walk(m, st2, 1)[0] == 0x41
 
 
 def test_arm_split_failure_frees_the_live_superpage_references():

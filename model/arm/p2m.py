@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from model.cite import follows
 from model.riscv.p2m_state import INVALID_MFN, MFN_BITS, TYPE_BITS, P2MState, frame_of_page
-from model.riscv.p2m_upstream import MAP_NOMEM, MAP_NONE, RiscvP2MUpstream, rc
+from model.riscv.p2m_upstream import MAP_NOMEM, MAP_NONE, RC_BITS, RiscvP2MUpstream, rc
 from model.term import FALSE, TRUE, Bool, Word, bv, ite
 
 ARM_P2M = "xen-project/xen@c447b7308b xen/arch/arm/mmu/p2m.c"
@@ -190,3 +190,32 @@ class ArmP2MUpstream(RiscvP2MUpstream):
              "puts nothing")
     def p2m_put_page(self, st: P2MState, g: Bool, e: Word, level: int, t: Word) -> P2MState:
         return super().p2m_put_page(st, g, e, level, t)
+
+    # -- ranges (p2m_set_entry loops over __p2m_set_entry) ----------------------------
+    @follows(ARM_P2M, "p2m_set_entry", "mask = mfn (0 when INVALID_MFN) | gfn | nr: "
+             "FIRST_ORDER, SECOND_ORDER or THIRD_ORDER, the largest the mask is aligned to "
+             "(no memaccess); nr is in the mask, not compared with the order")
+    def p2m_mapping_order(self, gfn: int, mfn: int, nr: int) -> int:
+        mask = (mfn if mfn != INVALID_MFN else 0) | gfn | nr
+        for level in (2, 1):  # FIRST_ORDER, SECOND_ORDER in the model's level numbering
+            order = self.geo.level_order(level)
+            if not (mask & ((1 << order) - 1)):
+                return order
+        return 0
+
+    @follows(ARM_P2M, "p2m_set_entry", "concrete: stops at the first __p2m_set_entry that "
+             "fails and returns its errno (map_regions_p2mt / p2m_insert_mapping pass it on)")
+    def p2m_set_range(self, st: P2MState, gfn: int, nr: int, mfn: int, t: int, oracle):
+        left, r = nr, 0
+        while left:
+            order = self.p2m_mapping_order(gfn, mfn, left)
+            st, rw = self.p2m_set_entry(st, TRUE, bv(gfn, 64), order // self.geo.idx_bits,
+                                        bv(mfn, 64), bv(t, TYPE_BITS), oracle)
+            r = int(rw.v) - (1 << RC_BITS if rw.v >> (RC_BITS - 1) else 0)
+            if r:
+                break
+            gfn += 1 << order
+            if mfn != INVALID_MFN:
+                mfn += 1 << order
+            left -= 1 << order
+        return st, r

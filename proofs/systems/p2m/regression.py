@@ -9,7 +9,7 @@ small: a "2M" leaf spans 2 frames.  The model decides each scenario's return
 codes and final tree; the vector records them, so p2m.c (`ptprove replay
 --c-source p2m.c` / `--xen-src`) or a later model change that behaves
 differently is caught.  Names say the scenario and the outcome, e.g. `map-2m-ok`,
-`range-fails-part-way-1-left` (map_regions_p2mt returns the frames it did not map).
+`range-fails-part-way-1-left` (RISC-V's map_regions_p2mt returns the frames left; Arm's the errno).
 """
 from __future__ import annotations
 
@@ -46,14 +46,29 @@ def vectors(version: str, settings) -> list[dict]:
          [s(0, 0x4, MFN, ram), s(2, 0x4, MFN, ram)]),
     ]
     r = lambda gfn, nr, mfn, t, *fails: ConcreteCall(0, gfn, mfn, t, tuple(fails), nr=nr)  # noqa: E731
-    scenarios += [
-        ("range-2m-plus-4k", "map_regions_p2mt of 3 frames, gfn and mfn aligned: a level-1 leaf "
-         "(p2m_mapping_order), then a 4K one", [r(0x4, 3, MFN, ram)]),
-        ("range-unaligned-mfn", "map_regions_p2mt of 2 frames at an odd mfn: two 4K leaves",
-         [r(0x4, 2, MFN + 1, ram)]),
-        ("range-fails-part-way", "the second p2m_set_entry of a range cannot allocate its table: "
-         "map_regions_p2mt returns the frames left, not an errno", [r(0x6, 3, MFN, ram, False, True)]),
-    ]
+    if m.arch == "arm":  # Arm's p2m_set_entry: nr is in the order mask, and it returns the errno
+        scenarios += [
+            ("range-2m", "map_regions_p2mt of 2 frames, gfn, mfn and nr aligned: one level-1 leaf",
+             [r(0x4, 2, MFN, ram)]),
+            ("range-3-frames-4k-by-4k", "map_regions_p2mt of 3 frames: nr is odd, so p2m_set_entry "
+             "maps 4K by 4K and the third frame needs a table the pool has not",
+             [r(0x4, 3, MFN, ram)]),
+            ("range-unaligned-mfn", "map_regions_p2mt of 2 frames at an odd mfn: two 4K leaves",
+             [r(0x4, 2, MFN + 1, ram)]),
+            ("range-fails-part-way", "map_regions_p2mt of 2 frames across two root entries: the "
+             "first takes the whole pool, the second __p2m_set_entry cannot allocate its table and "
+             "map_regions_p2mt returns its errno (the first frame stays mapped)",
+             [r(0x3, 2, MFN, ram)]),
+        ]
+    else:
+        scenarios += [
+            ("range-2m-plus-4k", "map_regions_p2mt of 3 frames, gfn and mfn aligned: a level-1 leaf "
+             "(p2m_mapping_order), then a 4K one", [r(0x4, 3, MFN, ram)]),
+            ("range-unaligned-mfn", "map_regions_p2mt of 2 frames at an odd mfn: two 4K leaves",
+             [r(0x4, 2, MFN + 1, ram)]),
+            ("range-fails-part-way", "the second p2m_set_entry of a range cannot allocate its table: "
+             "map_regions_p2mt returns the frames left, not an errno", [r(0x6, 3, MFN, ram, False, True)]),
+        ]
     if foreign is not None:
         scenarios += [
             ("foreign-4k", "map a foreign frame (the caller holds a reference)",

@@ -292,8 +292,11 @@ def _changed(m, pre: P2MState, post: P2MState) -> list[dict[str, Any]]:
 def call_out(m, c: ConcreteCall, rc: Optional[int], events: list[str]) -> dict[str, Any]:
     names = m.type_names()
     if c.nr is not None:
-        return {"call": "map_regions_p2mt", "function": "map_regions_p2mt (p2m_set_range under the "
-                "write lock; it returns the frames left when a p2m_set_entry fails)",
+        fn = ("map_regions_p2mt (p2m_insert_mapping: p2m_set_entry under the write lock; it returns "
+              "the errno of the first __p2m_set_entry that fails)" if m.arch == "arm" else
+              "map_regions_p2mt (p2m_set_range under the write lock; it returns the frames left when "
+              "a p2m_set_entry fails)")
+        return {"call": "map_regions_p2mt", "function": fn,
                 "args": {"gfn": hex(c.gfn), "nr": hex(c.nr),
                          "mfn": "INVALID_MFN" if c.mfn == INVALID_MFN else hex(c.mfn),
                          "t": names.get(c.t, hex(c.t))},
