@@ -58,16 +58,23 @@ def test_the_metadata_units_are_what_the_model_does(upstream, name):
     assert r.verdict == PROVED and r.vacuity is True, (r.detail, r.counterexample)
 
 
-def test_freeing_a_root_level_entry_walks_four_times_the_table_below(upstream):
+def test_freeing_a_root_level_entry_reads_past_the_table_where_the_model_flags_it(upstream):
     """p2m_free_subtree at P2M_ROOT_LEVEL (2 in Sv39x4) loops P2M_PAGETABLE_ENTRIES(p2m, 2)
-    = 4 * the entries of the level-1 table its entry names: the C reads and frees past it
-    (at full width 2048 entries of a 512-entry page), the model frees the table's entries."""
+    = 4 * the entries of the level-1 table its entry names; the model follows that bound and
+    flags the entries past the page (ev_oob): the unit proves the C reads there exactly then."""
     r = prove(upstream, unit(upstream, "p2m_free_subtree level 2"))
+    assert r.verdict == PROVED and r.vacuity is True, (r.detail, r.counterexample)
+    assert "in-bounds" in {c["claim"] for c in r.extra["claims"]}
+
+
+def test_a_c_whose_free_loop_stays_in_the_table_is_refuted_by_in_bounds(tmp_path, upstream):
+    """The breaking case: with the loop bound the table's own (PAGETABLE_ENTRIES) the C reads
+    nothing past the page, where the model (following upstream) flags it."""
+    setup = mutant(tmp_path, "for ( i = 0; i < P2M_PAGETABLE_ENTRIES(p2m, level); i++ )",
+                   "for ( i = 0; i < PAGETABLE_ENTRIES; i++ )")
+    r = prove(setup, unit(setup, "p2m_free_subtree level 2"))
     assert r.verdict == VIOLATED
-    cex = r.counterexample
-    assert cex["replay"]["failing_claims"], cex
-    bad = {c["claim"] for c in r.extra["claims"] if c["verdict"] == VIOLATED}
-    assert "memory-safe" in bad  # the level-1 unit's `index < PAGETABLE_ENTRIES`, at its call
+    assert "in-bounds" in {c["claim"] for c in r.extra["claims"] if c["verdict"] == VIOLATED}
 
 
 # -- mutants: each unit refutes a one-line change with a replayed input -----------------

@@ -268,3 +268,16 @@ def test_a_failed_split_metadata_allocation_leaves_children_without_their_page()
     post, c = call(m, st, 5, 0, 0x48, m.RAM_RW)
     assert bool(post.ev_crash) and bool(post.ev_md_missing)
     assert not bool(metadata(m, post)) and holds("well-formed", m, post) and holds("no-leak", m, post)
+
+
+@pytest.mark.parametrize("cls,broken", [(RiscvP2MUpstream, True), (RiscvP2MV2, True), (ArmP2MUpstream, False)])
+def test_in_bounds_a_1g_map_over_4k_tables_frees_past_the_table_below(cls, broken):
+    """in-bounds: p2m_free_subtree below a root entry loops P2M_PAGETABLE_ENTRIES(p2m, 2),
+    4 x the level-1 table's entries (RISC-V upstream and seed 003); Arm's p2m_free_entry
+    loops XEN_PT_LPAE_ENTRIES (keeps it).  A 4K map, then the 1G range over it."""
+    m, st = mapped(cls)
+    post, c = call(m, st, 0, 2, 0x40000, m.RAM_RW)
+    assert bool(post.ev_oob) is broken
+    assert holds("in-bounds", m, st, post, c) is not broken
+    again, c2 = call(m, post, 0x10000, 0, 0x30, m.RAM_RW)  # a call that frees no table keeps it
+    assert holds("in-bounds", m, post, again, c2)

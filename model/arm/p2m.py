@@ -174,6 +174,11 @@ class ArmP2MUpstream(RiscvP2MUpstream):
         st = self.p2m_free_subtree(st, g & self.p2m_is_valid(orig) & gone, orig, level, page, idx)
         return st, rc(0)
 
+    @follows(ARM_P2M, "p2m_free_entry", "for ( i = 0; i < XEN_PT_LPAE_ENTRIES; i++ ): the "
+             "table's own entries at every level")
+    def free_loop_entries(self, level: int) -> int:
+        return self.geo.entries
+
     @follows(ARM_P2M, "p2m_free_entry", "leaf test `p2m_is_superpage(entry, level) || level == 3`")
     def p2m_free_subtree(self, st: P2MState, g: Bool, e: Word, level: int, page: Word,
                          idx: Word) -> P2MState:

@@ -30,6 +30,7 @@ from model.term import FALSE, TRUE, Bool, Word, any_of, bv, ite
 
 #: ghost keys
 REFS, ATTEMPTS, CRASH, MD_NULL, HFENCES = "refs", "alloc_attempts", "domain_crash", "md_null", "hfences"
+OOB = "reads_past_table"  # a frame word read at or past PAGETABLE_ENTRIES (see TableBounds)
 
 
 def md_key(page: int) -> str:
@@ -183,10 +184,30 @@ class P2MEnv:
         raise Stop(text)
 
 
+class TableBounds:
+    """An executor observer: notes (ghost OOB) a page-frame word read at index
+    `entries` or above, i.e. past the entries of the table page the frame holds (at
+    the bounded width the frame's words past PAGETABLE_ENTRIES; a metadata page's
+    md_t slots, 4 bytes each, stay below).  p2m_free_subtree's loop below a root
+    entry reads there (the model's ev_oob)."""
+
+    def __init__(self, entries: int):
+        self.entries = entries
+
+    def frame_load(self, ex: Executor, path: Path, frame: Word, idx: Word, value: Word) -> None:
+        path.ghost[OOB] = path.ghost[OOB] | (idx >= self.entries)
+
+    def frame_store(self, ex: Executor, path: Path, frame: Word, idx: Word, old: Word, new: Word) -> None:
+        return None
+
+    def returned(self, ex: Executor, path: Path, fn, env: dict) -> None:
+        return None
+
+
 def initial_ghost(pages: int, md_pg: Sequence[Word], used: Sequence[Word], free: Sequence[Bool],
                   refs: Word) -> dict:
     """The ghost state a run starts from: the model's pre-state's page fields."""
-    g = {REFS: refs, ATTEMPTS: bv(0, 8), CRASH: FALSE, MD_NULL: FALSE, HFENCES: bv(0, 8)}
+    g = {REFS: refs, ATTEMPTS: bv(0, 8), CRASH: FALSE, MD_NULL: FALSE, HFENCES: bv(0, 8), OOB: FALSE}
     for q in range(pages):
         g[md_key(q)], g[used_key(q)] = md_pg[q], used[q]
     for k, q in enumerate(range(ROOT_PAGES, pages)):
@@ -194,4 +215,4 @@ def initial_ghost(pages: int, md_pg: Sequence[Word], used: Sequence[Word], free:
     return g
 
 
-__all__ = ["P2MEnv", "initial_ghost", "frame_of", "md_key", "used_key", "free_key"]
+__all__ = ["P2MEnv", "TableBounds", "initial_ghost", "frame_of", "md_key", "used_key", "free_key"]

@@ -25,7 +25,8 @@ Ghost state (never read by the modelled code):
                (a freed walkable page, an Arm break-before-make breach), and
                what the C does that the model cannot go on from: p2m_get_type
                mapping a metadata page that is not there (a NULL page_info),
-               domain_crash after a failed metadata-page allocation.
+               domain_crash after a failed metadata-page allocation, an entry
+               read (and freed) past the end of the table page it is in.
 
 Metadata pages (not ghost: p2m.c keeps them in page_info): `md_page[p]` is the
 pool page holding table page p's md_t array (`v.md.pg`, NO_MD when NULL) and
@@ -146,6 +147,7 @@ class P2MState:
     ev_bbm: Bool = field(default_factory=lambda: FALSE)
     ev_md_missing: Bool = field(default_factory=lambda: FALSE)
     ev_crash: Bool = field(default_factory=lambda: FALSE)
+    ev_oob: Bool = field(default_factory=lambda: FALSE)  # an entry read past its table page
     md_page: tuple = ()  # Word(16) per page: its metadata page (NO_MD: none)
     used: tuple = ()  # Word(USED_BITS) per page: used_entries
     ghost: bool = True  # False: skip the reachability ghost (full-width split checks)
@@ -181,7 +183,8 @@ class P2MState:
                    used=tuple(sym_word(f"{name}_used{p}", USED_BITS) for p in range(geo.pages)))
 
     def clear_events(self) -> "P2MState":
-        return replace(self, ev_free_walkable=FALSE, ev_bbm=FALSE, ev_md_missing=FALSE, ev_crash=FALSE)
+        return replace(self, ev_free_walkable=FALSE, ev_bbm=FALSE, ev_md_missing=FALSE, ev_crash=FALSE,
+                       ev_oob=FALSE)
 
     # -- metadata pages -----------------------------------------------------
     def _per_page(self, values: tuple, page: Word, width: int) -> Word:

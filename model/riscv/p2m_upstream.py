@@ -417,12 +417,30 @@ class RiscvP2MUpstream:
         st = self.p2m_put_page(st, g & leaf, e, level, t)
         return self.free_table_below(st, g & ~leaf, e, level)
 
+    @follows(UPSTREAM_H, "P2M_PAGETABLE_ENTRIES", "PAGETABLE_ENTRIES << P2M_ROOT_EXTRA_BITS "
+             "(2) at P2M_ROOT_LEVEL(p2m): the 4 pages of the root, PAGETABLE_ENTRIES below")
+    def p2m_pagetable_entries(self, level: int) -> int:
+        """P2M_PAGETABLE_ENTRIES(p2m, level): the entries of a level-`level` table."""
+        return self.geo.entries * (ROOT_PAGES if level == self.geo.root_level else 1)
+
+    def free_loop_entries(self, level: int) -> int:
+        """How many entries of the table below a level-`level` entry p2m_free_subtree walks."""
+        return self.p2m_pagetable_entries(level)
+
+    @follows(UPSTREAM, "p2m_free_subtree", "`for ( i = 0; i < P2M_PAGETABLE_ENTRIES(p2m, level); "
+             "i++ )` (p2m.c line 918): the bound of the *entry's* level, so below a root entry "
+             "(level 2 in Sv39x4) 4 * PAGETABLE_ENTRIES of the level-1 table's PAGETABLE_ENTRIES; "
+             "each entry past the page is flagged (ev_oob) and read as 0, the model keeping no "
+             "memory past a table page (found by the refinement of p2m_free_subtree)")
     def free_table_below(self, st: P2MState, g: Bool, e: Word, level: int) -> P2MState:
         """The table half of p2m_free_subtree: children first, flush, then the page."""
         if level == 0 or (g.is_concrete and not g.v):
             return st
         child = self.pte_page(e)
-        for i in range(st.geo.entries):
+        for i in range(self.free_loop_entries(level)):
+            if i >= st.geo.entries:  # past the table page: st.read gives 0, which frees nothing
+                st = st.flag("ev_oob", g)
+                break
             ci = bv(i, 16)
             st = self.p2m_free_subtree(st, g, st.read(child, ci), level - 1, child, ci)
         st = self.p2m_tlb_flush_sync(st, g)

@@ -47,6 +47,13 @@ class RiscvP2MV5(RiscvP2MUpstream):
     def p2m_get_type(self, st: P2MState, e: Word, page: Word, idx: Word) -> Word:
         return ((e & PTE_RSW) >> PTE_RSW_SHIFT).trunc(TYPE_BITS)
 
+    @follows(SEED_003, "p2m_free_subtree", "`for ( i = 0; i < P2M_PAGETABLE_ENTRIES(level); i++ )` "
+             "as upstream: the changes in V4 say P2M_PAGETABLE_ENTRIES is used because "
+             "XEN_PT_ENTRIES does not count the root's 2 extra bits, so below a root entry the "
+             "loop runs 4 times the table's entries")
+    def free_loop_entries(self, level: int) -> int:
+        return self.p2m_pagetable_entries(level)
+
     @follows(SEED_003, "p2m_free_subtree", "leaf test `(level == 0) || pte_is_superpage(entry, "
              "level)`; no ctx; p2m_free_page without a metadata page")
     def p2m_free_subtree(self, st: P2MState, g: Bool, e: Word, level: int, page: Word,

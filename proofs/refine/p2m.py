@@ -240,7 +240,7 @@ def run_c(setup: P2MSetup, fn: str, args, mem: Memory, inp: dict, pc: Bool = TRU
     path = CPath(pc, pc, mem, {}, ghost_of(setup, inp), conds=() if pc.is_concrete else (pc,))
     return execute(setup.lifted.module, fn, args, path, environment(setup, inp),
                    globals_init={"ptprove_stale": bv(0, 8), "ptprove_messages": bv(0, 64)},
-                   summaries=summaries)
+                   summaries=summaries, observer=E.TableBounds(setup.geo.entries))
 
 
 # ---------------------------------------------------------------------------
@@ -286,8 +286,12 @@ def write_back(setup: P2MSetup, path: CPath, p2m: Ptr, post: P2MState) -> None:
         g[E.free_key(q)] = post.free[k]
     g[E.REFS] = post.refs
     g[E.MD_NULL] = g[E.MD_NULL] | post.ev_md_missing
+    g[E.OOB] = g[E.OOB] | post.ev_oob
     g[E.CRASH] = g[E.CRASH] | post.ev_crash
-    path.objs[p2m.base][setup.offset("p2m_domain.need_flush")] = ite(post.need_flush, bv(1, 8), bv(0, 8))
+    # copy on write, as the executor's stores: a forked path shares its objects' cells
+    cells = dict(path.objs[p2m.base])
+    cells[setup.offset("p2m_domain.need_flush")] = ite(post.need_flush, bv(1, 8), bv(0, 8))
+    path.objs[p2m.base] = cells
 
 
 def free_subtree_summary(setup: P2MSetup, inp: dict, level: int) -> Callable:
@@ -300,9 +304,13 @@ def free_subtree_summary(setup: P2MSetup, inp: dict, level: int) -> Callable:
         if not (lv.is_concrete and lv.v == level):
             return NOT_SUMMARISED
         st = state_at(setup, path, p2m, inp)
-        require_all(ex, path, in_tables(setup, page, idx) + consistent(setup.geo, st)
-                    + well_formed_below(setup, st, entry, level, page)
-                    + [(not_md_page(st, page), "the entry's table page is no metadata page")], unit)
+        # an invalid entry returns at once (`if ( !pte_is_valid(entry) ) return;`), reading
+        # nothing of ctx but the level: the unit's assumptions are asked of a valid one
+        valid = setup.model.pte_is_valid(entry)
+        require_all(ex, path, [(valid.implies(c), w) for c, w in
+                               in_tables(setup, page, idx) + consistent(setup.geo, st)
+                               + well_formed_below(setup, st, entry, level, page)
+                               + [(not_md_page(st, page), "the entry's table page is no metadata page")]], unit)
         post = setup.model.p2m_free_subtree(st, TRUE, entry, level, page, idx)
         write_back(setup, path, p2m, post)
         flushed = st.need_flush & ~post.need_flush
@@ -352,11 +360,12 @@ def c_post(setup: P2MSetup, c: Summary) -> tuple[tuple, tuple, tuple, tuple]:
 
 
 def state_claims(setup: P2MSetup, c: Summary, post: P2MState, oracle: Oracle, cell: tuple,
-                 unless: Bool = FALSE) -> list:
+                 unless: Bool = FALSE, past: Bool = FALSE) -> list:
     """Every output the model keeps of the C's state: the table entry and metadata slot at
     `cell` (any in-use table page, any index: a free input), every page field; `unless`:
     when the C has stopped (the harness stops at __map_domain_page(NULL)) and only md-null
-    is compared."""
+    is compared; `past`: when the C's reads past a table page read what the model does not
+    keep (the model flags ev_oob): then only that is compared (in-bounds)."""
     md_pg, used, free, _ = c_post(setup, c)
     page, idx = cell
     in_use = (page < ROOT_PAGES) | any_of((page == q) & ~post.free[q - ROOT_PAGES] for q in setup.geo.pool_pages())
@@ -365,8 +374,9 @@ def state_claims(setup: P2MSetup, c: Summary, post: P2MState, oracle: Oracle, ce
     c_md = bv(NO_MD, 16)
     for p in reversed(range(setup.geo.pages)):
         c_md = ite(page == p, md_pg[p], c_md)
-    ran = ~unless
-    return [Claim("tables", ran.implies(shown.implies(c_entry == post.read(page, idx)))),
+    ran = ~unless & ~past
+    return [Claim("in-bounds", c.ghost[E.OOB].iff(post.ev_oob)),
+            Claim("tables", ran.implies(shown.implies(c_entry == post.read(page, idx)))),
             Claim("md-slots", ran.implies((post.md_of(page) != NO_MD).implies(
                 md_slot(c.mem, c_md, idx) == post.read_md(page, idx)))),
             Claim("md-pages", ran.implies(all_of(a == b for a, b in zip(md_pg, post.md_page)))),
@@ -375,7 +385,7 @@ def state_claims(setup: P2MSetup, c: Summary, post: P2MState, oracle: Oracle, ce
             Claim("refs", ran.implies(c.ghost[E.REFS] == post.refs)),
             Claim("domain-crash", ran.implies(c.ghost[E.CRASH].iff(post.ev_crash))),
             Claim("allocator", ran.implies(c.ghost[E.ATTEMPTS] == oracle.made)),
-            Claim("md-null", c.ghost[E.MD_NULL].iff(post.ev_md_missing)),
+            Claim("md-null", (~past).implies(c.ghost[E.MD_NULL].iff(post.ev_md_missing))),
             Claim("stops", ~c.stopped),
             Claim("memory-safe", ran.implies(c.safety_holds()))]
 
@@ -519,11 +529,16 @@ def well_formed_below(setup: P2MSetup, st: P2MState, e: Word, level: int, page: 
     named = any_of((child == q) & ~st.free[q - ROOT_PAGES] for q in setup.geo.pool_pages())
     out = [(m.pte_is_table(e, level).implies(named & not_md_page(st, child) & (child != page)),
             "a table entry names an in-use pool page that is no metadata page (well-formed)")]
-    for i in range(setup.geo.entries):
-        ci = bv(i, 16)
-        sub = st.read(child, ci)
+    subs = [st.read(child, bv(i, 16)) for i in range(setup.geo.entries)]
+    for sub in subs:
         out += [(m.pte_is_table(e, level).implies(c), w)
                 for c, w in well_formed_below(setup, st, sub, level - 1, child)]
+    if level > 1:
+        for i, a in enumerate(subs):
+            for b in subs[i + 1:]:
+                both = m.pte_is_table(e, level) & m.pte_is_table(a, level - 1) & m.pte_is_table(b, level - 1)
+                out.append((both.implies(m.pte_page(a) != m.pte_page(b)),
+                            "no pool page is linked twice (well-formed)"))
     return out
 
 
@@ -543,9 +558,12 @@ def free_subtree(setup: P2MSetup, level: int) -> Obligation:
         post = setup.model.p2m_free_subtree(st, TRUE, e, level, page, idx)
         flush = c.objs[made["p2m"].base][setup.offset("p2m_domain.need_flush")]
         fenced = c.ghost[E.HFENCES] != 0
-        claims = state_claims(setup, c, post, oracle, chosen(setup, inp), unless=post.ev_md_missing) + [
-            Claim("need_flush", (~post.ev_md_missing).implies(flush.any().iff(post.need_flush))),
-            Claim("hfence", (~post.ev_md_missing).implies(fenced.iff(st.need_flush & ~post.need_flush)))]
+        past = post.ev_oob
+        ran = ~post.ev_md_missing & ~past
+        claims = state_claims(setup, c, post, oracle, chosen(setup, inp), unless=post.ev_md_missing,
+                              past=past) + [
+            Claim("need_flush", ran.implies(flush.any().iff(post.need_flush))),
+            Claim("hfence", ran.implies(fenced.iff(st.need_flush & ~post.need_flush)))]
         assume = in_tables(setup, page, idx) + chosen_cell(setup, inp) + consistent(setup.geo, st) + shape + [
             (not_md_page(st, page), "the entry's table page is no metadata page")]
         return Built(assumptions(c, assume), claims,

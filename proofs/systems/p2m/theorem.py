@@ -220,6 +220,13 @@ def refs_kept(m, pre: P2MState, post: P2MState, call: Call, other: Word) -> Bool
     return refs_balanced(m, post)
 
 
+def in_bounds(m, pre: P2MState, post: P2MState, call: Call, other: Word) -> Bool:
+    """Every entry the call reads or frees lies inside the table page it is read from
+    (p2m_free_subtree walks the table below an entry with the loop bound of that entry's
+    level: at the root level 4 times the entries of the page below)."""
+    return ~post.ev_oob
+
+
 def bbm(m, pre: P2MState, post: P2MState, call: Call, other: Word) -> Bool:
     """break-before-make: no live entry went from valid to valid with another output
     or kind, or from not-yet-flushed invalid to valid, without a TLBI between."""
@@ -252,6 +259,8 @@ CLAIMS: dict[str, P2MObligation] = {o.id: o for o in (
                   "translation", "step", footprint, needs=("well-formed", "metadata", "reserved")),
     P2MObligation("reserved", "no reachable entry is an encoding the G-stage walk faults on",
                   "state", reserved, needs=("well-formed", "reserved")),
+    P2MObligation("in-bounds", "every entry a call reads or frees lies inside the table page "
+                  "it is read from", "step", in_bounds, needs=("well-formed",)),
     P2MObligation("bbm", "break-before-make as Arm requires it (informative for RISC-V, "
                   "which does not)", "step", bbm, needs=("well-formed", "flush-before-free"),
                   informative=True),

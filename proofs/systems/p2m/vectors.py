@@ -24,6 +24,8 @@ from proofs.vector import FORMAT, FORMAT_VERSION, VectorError, relpath
 
 SYSTEM = "p2m"
 SHAPES = {v: k for k, v in OPS.items()}  # target level -> operation name
+#: the event of an entry read past its table page (p2m_free_subtree below a root entry)
+READS_PAST = "reads entries past a table page"
 FUNCTION = "p2m_set_entry (under p2m_write_lock, as map_regions_p2mt; the unlock flushes)"
 
 
@@ -84,7 +86,8 @@ class Run:
         """What call i did that the C reports beside its return code."""
         post = self.states[i + 1]
         return [name for name, flag in (("domain_crash", post.ev_crash),
-                                        ("maps a NULL metadata page", post.ev_md_missing)) if bool(flag)]
+                                        ("maps a NULL metadata page", post.ev_md_missing),
+                                        (READS_PAST, post.ev_oob)) if bool(flag)]
 
 
 def _rc(w) -> int:
