@@ -20,15 +20,6 @@ PPN_LIMIT = 1 << 44  # frames a PTE can name
 WX_REQUEST = PAGE_HYPERVISOR_RW | PTE_EXECUTABLE | PTE_WRITABLE
 
 
-#: xen/include/xen/err.h: the largest errno (an error is -MAX_ERRNO .. -1)
-MAX_ERRNO = 4095
-
-
-def negative_errno(rc: Word) -> Bool:
-    """rc, a C int of rc.width bits, is -MAX_ERRNO .. -1 (what every entry point returns on failure)."""
-    return (rc != 0) & (rc >= bv((1 << rc.width) - MAX_ERRNO, rc.width))
-
-
 def flags_ok(flags: Word, presets: tuple) -> Bool:
     """One of the version's PAGE_HYPERVISOR_* presets (or a W+X request), maybe | PTE_SMALL."""
     values = [p | s for p in presets + (WX_REQUEST,) for s in (0, PTE_SMALL)]
@@ -193,3 +184,12 @@ class PageTableMachine:
 
     def describe_trace(self, calls: list, steps: list, va: int) -> dict:
         return describe_calls(self, calls, steps, va)
+
+
+#: xen/include/xen/err.h: the largest errno (an error is -MAX_ERRNO .. -1)
+MAX_ERRNO = 4095
+
+
+def negative_errno(rc: Word) -> Bool:
+    """rc, a C int of rc.width bits, is -MAX_ERRNO .. -1 (what every entry point returns on failure)."""
+    return (rc != 0) & (rc >= bv((1 << rc.width) - MAX_ERRNO, rc.width))
