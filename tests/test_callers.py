@@ -67,13 +67,17 @@ def test_any_flags_are_the_c_parameter_width():
 def test_expand_says_which_versions_lack_a_contract():
     import proofs.systems.riscv_pt as rp
     import proofs.systems.p2m as p2m
+    import proofs.systems.riscv_fixmap as fx
 
     names, lacking = callers.expand(rp, [UP], (callers.PRESETS, callers.ANY))
     assert names == [f"{UP}@any", UP] and lacking == {}
     names, lacking = callers.expand(p2m, ["riscv-p2m-upstream"], (callers.PRESETS, callers.ANY))
-    assert names == ["riscv-p2m-upstream"] and lacking == {callers.ANY: ["riscv-p2m-upstream"]}
-    line = callers.note("p2m", callers.ANY, lacking[callers.ANY], (callers.PRESETS, callers.ANY))
-    assert line == "p2m: no `any` caller contract yet (riscv-p2m-upstream); decided under presets only"
+    assert names == ["riscv-p2m-upstream@any", "riscv-p2m-upstream"] and lacking == {}
+    names, lacking = callers.expand(fx, ["riscv-fixmap-upstream"], (callers.PRESETS, callers.ANY))
+    assert names == ["riscv-fixmap-upstream"] and lacking == {callers.ANY: ["riscv-fixmap-upstream"]}
+    line = callers.note("riscv-fixmap", callers.ANY, lacking[callers.ANY], (callers.PRESETS, callers.ANY))
+    assert line == ("riscv-fixmap: no `any` caller contract yet (riscv-fixmap-upstream); decided under "
+                    "presets only")
 
 
 def _r(variant: str, inv: str, op: str, verdict: str, **extra) -> Result:

@@ -281,3 +281,32 @@ def test_in_bounds_a_1g_map_over_4k_tables_frees_past_the_table_below(cls, broke
     assert holds("in-bounds", m, st, post, c) is not broken
     again, c2 = call(m, post, 0x10000, 0, 0x30, m.RAM_RW)  # a call that frees no table keeps it
     assert holds("in-bounds", m, post, again, c2)
+
+
+def test_return_holds_for_a_map_a_removal_and_an_einval():
+    """`return`: 0 after a map that translates as asked (every frame of the range), 0 after
+    a removal (nothing translates), -EINVAL for a gfn beyond the root, each kept."""
+    m, st = mapped()
+    post, c = call(m, st, 0, 0, 0x44, m.RAM_RW)
+    assert int(post.rc) == 0 and holds("return", m, st, post, c, other=0) and holds("return", m, st, post, c, other=1)
+    gone, c = call(m, post, 0, 0, INVALID_MFN, m.RAM_RW)
+    assert int(gone.rc) == 0 and holds("return", m, post, gone, c, other=0)
+    full, c = call(m, st, 2, 0, 0x44, m.RAM_RW)  # no pool page left for gfn 2's table
+    assert int(full.rc) == (1 << 32) - 12 and holds("return", m, st, full, c, other=2)
+    bad, c = call(m, st, 1 << 40, 0, 0x44, m.RAM_RW)
+    assert int(bad.rc) == (1 << 32) - 22 and holds("return", m, st, bad, c, other=1 << 40)
+
+
+def test_return_breaks_when_a_call_says_0_and_the_frame_is_not_as_asked():
+    """The metadata page cannot be allocated (pool full): domain_crash, the leaf keeps type
+    bits p2m_invalid, and p2m_set_entry returns 0 (upstream p2m.c: p2m_set_type returns void)."""
+    m, st = mapped(watch=0x50)
+    post, c = call(m, st, 0, 0, 0x50, m.FOREIGN_RW)
+    assert bool(post.ev_crash) and int(post.rc) == 0
+    assert not holds("return", m, st, post, c, other=0)
+    assert holds("return", m, st, post, c, other=1)  # outside the range: not its business
+    # a positive rc is no errno, 0 with nothing done is wrong too
+    from dataclasses import replace as _r
+    ok, c = call(m, st, 0, 0, 0x44, m.RAM_RW)
+    assert not holds("return", m, st, _r(ok, rc=bv(3, 32)), c, other=0)
+    assert not holds("return", m, st, _r(st, rc=bv(0, 32)), c, other=0)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from model.cite import follows
 from model.riscv.p2m_state import INVALID_MFN, MFN_BITS, TYPE_BITS, P2MState, frame_of_page
-from model.riscv.p2m_upstream import MAP_NOMEM, MAP_NONE, RC_BITS, RiscvP2MUpstream, rc
-from model.term import FALSE, TRUE, Bool, Word, bv, ite
+from model.riscv.p2m_upstream import MAP_NOMEM, MAP_NONE, RiscvP2MUpstream, rc
+from model.term import FALSE, TRUE, Bool, Word, any_of, bv, ite
 
 ARM_P2M = "xen-project/xen@c447b7308b xen/arch/arm/mmu/p2m.c"
 ARM_LPAE_H = "xen-project/xen@c447b7308b xen/arch/arm/include/asm/lpae.h"
@@ -23,7 +23,7 @@ BASE_MASK = ((1 << 36) - 1) << 12  # bits 47:12
 XN = 1 << 54
 TYPE_SHIFT = 55
 TYPE_MASK = 0xF << TYPE_SHIFT
-MATTR_DEV, MATTR_MEM = 0x1, 0xF
+MATTR_DEV, MATTR_MEM, MATTR_MEM_NC = 0x1, 0xF, 0x5
 SH_OUTER, SH_INNER = 2, 3
 
 
@@ -31,14 +31,20 @@ class ArmP2MUpstream(RiscvP2MUpstream):
     source = "xen-project/xen@c447b7308b xen/arch/arm/mmu/p2m.c"
     arch = "arm"
     # p2m_type_t as xen/arch/arm/include/asm/p2m.h numbers it
-    P2M_INVALID, RAM_RW, MMIO_DIRECT_IO, FOREIGN_RW, FOREIGN_RO = 0, 1, 3, 6, 7
+    P2M_INVALID, RAM_RW, RAM_RO, MMIO_DIRECT_IO, MMIO_DIRECT_NC, MMIO_DIRECT_C = 0, 1, 2, 3, 4, 5
+    FOREIGN_RW, FOREIGN_RO, GRANT_MAP_RW, GRANT_MAP_RO, IOMMU_MAP_RW, IOMMU_MAP_RO = 6, 7, 8, 9, 10, 11
+    #: every value of p2m_type_t a caller can pass (the `any` contract): p2m_max_real_type (12)
+    #: is BUG() in p2m_set_permission, so it is not one
+    P2M_TYPE_VALUES = tuple(range(12))
     EXT_STORAGE = -1  # every type fits in the descriptor
     FIRST_EXTERNAL = 16
     metadata_pages = False
 
     def type_names(self) -> dict[int, str]:
-        return {0: "p2m_invalid", 1: "p2m_ram_rw", 3: "p2m_mmio_direct_dev",
-                6: "p2m_map_foreign_rw", 7: "p2m_map_foreign_ro"}
+        return {0: "p2m_invalid", 1: "p2m_ram_rw", 2: "p2m_ram_ro", 3: "p2m_mmio_direct_dev",
+                4: "p2m_mmio_direct_nc", 5: "p2m_mmio_direct_c", 6: "p2m_map_foreign_rw",
+                7: "p2m_map_foreign_ro", 8: "p2m_grant_map_rw", 9: "p2m_grant_map_ro",
+                10: "p2m_iommu_map_rw", 11: "p2m_iommu_map_ro"}
 
     # -- descriptors ------------------------------------------------------------
     @follows(ARM_P2M, "p2m_is_valid", "the p2m type, not the valid bit: type != p2m_invalid")
@@ -66,10 +72,11 @@ class ArmP2MUpstream(RiscvP2MUpstream):
     def pte_set_mfn(self, e: Word, mfn: Word) -> Word:
         return (e & ~BASE_MASK) | ((mfn.zext(64) << 12) & BASE_MASK)
 
-    @follows(ARM_P2M, "p2m_set_permission", "default access p2m_access_rwx")
+    @follows(ARM_P2M, "p2m_set_permission", "the type switch; default access p2m_access_rwx")
     def p2m_set_permission(self, e: Word, t: Word) -> Word:
-        xn = ite(t == self.RAM_RW, bv(0, 64), bv(XN, 64))
-        w = ite((t == self.RAM_RW) | (t == self.FOREIGN_RW) | (t == self.MMIO_DIRECT_IO),
+        xn = ite((t == self.RAM_RW) | (t == self.RAM_RO), bv(0, 64), bv(XN, 64))
+        w = ite(any_of(t == x for x in (self.RAM_RW, self.IOMMU_MAP_RW, self.FOREIGN_RW, self.GRANT_MAP_RW,
+                                        self.MMIO_DIRECT_IO, self.MMIO_DIRECT_NC, self.MMIO_DIRECT_C)),
                 bv(WRITE, 64), bv(0, 64))
         return (e & ~(XN | WRITE)) | xn | w
 
@@ -78,9 +85,10 @@ class ArmP2MUpstream(RiscvP2MUpstream):
     def p2m_pte_from_mfn(self, st: P2MState, g: Bool, mfn: Word, t: Word, level: int,
                          page: Word, idx: Word, oracle=None):
         e = bv(AF | READ | TABLE | VALID, 64) | (t.zext(64) << TYPE_SHIFT)
-        dev = t == self.MMIO_DIRECT_IO
-        e = e | ite(dev, bv(MATTR_DEV << MATTR_SHIFT | SH_OUTER << SH_SHIFT, 64),
-                    bv(MATTR_MEM << MATTR_SHIFT | SH_INNER << SH_SHIFT, 64))
+        e = e | ite(t == self.MMIO_DIRECT_IO, bv(MATTR_DEV << MATTR_SHIFT | SH_OUTER << SH_SHIFT, 64),
+                    ite(t == self.MMIO_DIRECT_C, bv(MATTR_MEM << MATTR_SHIFT | SH_OUTER << SH_SHIFT, 64),
+                        ite(t == self.MMIO_DIRECT_NC, bv(MATTR_MEM_NC << MATTR_SHIFT | SH_OUTER << SH_SHIFT, 64),
+                            bv(MATTR_MEM << MATTR_SHIFT | SH_INNER << SH_SHIFT, 64))))
         e = self.pte_set_mfn(self.p2m_set_permission(e, t), mfn)
         if level > 0:
             e = e & ~TABLE
@@ -112,7 +120,7 @@ class ArmP2MUpstream(RiscvP2MUpstream):
         """The valid bit and the type agree (p2m_is_valid reads the type, the walker the
         bit; tables are typed p2m_ram_rw), and a valid entry has a real type."""
         t = self.p2m_get_type(st, e, page, idx)
-        real = (t == self.RAM_RW) | (t == self.MMIO_DIRECT_IO) | self.is_foreign(t)
+        real = (t != self.P2M_INVALID) & (t < len(self.P2M_TYPE_VALUES))
         return e.bit(0).iff(self.p2m_is_valid(e)) & (~e.bit(0) | real)
 
     def entry_attrs(self, e: Word) -> Word:
@@ -196,31 +204,19 @@ class ArmP2MUpstream(RiscvP2MUpstream):
     def p2m_put_page(self, st: P2MState, g: Bool, e: Word, level: int, t: Word) -> P2MState:
         return super().p2m_put_page(st, g, e, level, t)
 
-    # -- ranges (p2m_set_entry loops over __p2m_set_entry) ----------------------------
-    @follows(ARM_P2M, "p2m_set_entry", "mask = mfn (0 when INVALID_MFN) | gfn | nr: "
-             "FIRST_ORDER, SECOND_ORDER or THIRD_ORDER, the largest the mask is aligned to "
-             "(no memaccess); nr is in the mask, not compared with the order")
+    # -- the range (Arm's p2m_set_entry; each step is __p2m_set_entry) -------------------
+    @follows(ARM_P2M, "p2m_set_entry", "the order: `mask = mfn (unless INVALID_MFN) | gfn | nr`, "
+             "FIRST_ORDER if mask is aligned to it, else SECOND_ORDER, else THIRD_ORDER "
+             "(mem_access is not modelled)")
     def p2m_mapping_order(self, gfn: int, mfn: int, nr: int) -> int:
         mask = (mfn if mfn != INVALID_MFN else 0) | gfn | nr
-        for level in (2, 1):  # FIRST_ORDER, SECOND_ORDER in the model's level numbering
+        for level in (2, 1):
             order = self.geo.level_order(level)
-            if not (mask & ((1 << order) - 1)):
+            if not mask & ((1 << order) - 1):
                 return order
         return 0
 
-    @follows(ARM_P2M, "p2m_set_entry", "concrete: stops at the first __p2m_set_entry that "
-             "fails and returns its errno (map_regions_p2mt / p2m_insert_mapping pass it on)")
-    def p2m_set_range(self, st: P2MState, gfn: int, nr: int, mfn: int, t: int, oracle):
-        left, r = nr, 0
-        while left:
-            order = self.p2m_mapping_order(gfn, mfn, left)
-            st, rw = self.p2m_set_entry(st, TRUE, bv(gfn, 64), order // self.geo.idx_bits,
-                                        bv(mfn, 64), bv(t, TYPE_BITS), oracle)
-            r = int(rw.v) - (1 << RC_BITS if rw.v >> (RC_BITS - 1) else 0)
-            if r:
-                break
-            gfn += 1 << order
-            if mfn != INVALID_MFN:
-                mfn += 1 << order
-            left -= 1 << order
-        return st, r
+    @follows(ARM_P2M, "p2m_set_entry", "`return rc;`: the last __p2m_set_entry's rc, an errno "
+             "after a failure part way (what was mapped before stays)")
+    def set_range_result(self, left: Word, r: Word) -> Word:
+        return r

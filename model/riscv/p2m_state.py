@@ -44,6 +44,7 @@ ROOT_PAGES = 4  # the G-stage root is 4 contiguous pages (the "x4" modes)
 PT_FRAME_BASE = 0x80000  # abstract frame number of table page 0
 MFN_BITS = 44
 REF_BITS = 16
+RC_BITS = 32  # a C int: what p2m_set_entry returns
 TYPE_BITS = 4
 USED_BITS = 64  # u.md.used_entries: an unsigned long
 #: the step queries assume every used_entries below this before a call (machine.py): it
@@ -148,6 +149,7 @@ class P2MState:
     ev_md_missing: Bool = field(default_factory=lambda: FALSE)
     ev_crash: Bool = field(default_factory=lambda: FALSE)
     ev_oob: Bool = field(default_factory=lambda: FALSE)  # an entry read past its table page
+    rc: Word = field(default_factory=lambda: bv(0, RC_BITS))  # what the last call returned (int)
     md_page: tuple = ()  # Word(16) per page: its metadata page (NO_MD: none)
     used: tuple = ()  # Word(USED_BITS) per page: used_entries
     ghost: bool = True  # False: skip the reachability ghost (full-width split checks)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from model.cite import follows
-from model.riscv.p2m_state import (INVALID_MFN, MAX_SUPPORTED_LEVEL, MFN_BITS, NO_MD,
+from model.riscv.p2m_state import (INVALID_MFN, MAX_SUPPORTED_LEVEL, MFN_BITS, NO_MD, RC_BITS,
                                    ROOT_PAGES, TYPE_BITS, Oracle, P2MGeometry, P2MState, count,
                                    frame_of_page, page_of_frame)
 from model.riscv.pte import (PTE_ACCESS_MASK, PTE_ACCESSED, PTE_DIRTY,
@@ -25,9 +25,9 @@ from model.term import FALSE, TRUE, Bool, Word, any_of, bv, ite
 UPSTREAM = "xen-project/xen@c447b7308b xen/arch/riscv/p2m.c"
 UPSTREAM_H = "xen-project/xen@c447b7308b xen/arch/riscv/include/asm/p2m.h"
 
-# errno values as the C code returns them (negated), in a 32-bit int
-EINVAL, ENOMEM, ENOENT = 22, 12, 2
-RC_BITS = 32
+# errno values as the C code returns them (negated), in a 32-bit int (RC_BITS)
+EINVAL, ENOMEM, ENOENT, EOVERFLOW = 22, 12, 2, 75
+INT_MAX = (1 << 31) - 1
 
 # p2m_next_level results
 MAP_NONE, MAP_NOMEM, SUPER_PAGE, NORMAL = 0, 1, 2, 3
@@ -45,6 +45,9 @@ class RiscvP2MUpstream:
     # p2m_type_t as asm/p2m.h numbers it
     P2M_INVALID, RAM_RW, MMIO_DIRECT_IO, EXT_STORAGE, FOREIGN_RW, FOREIGN_RO = 0, 1, 2, 3, 4, 5
     FIRST_EXTERNAL = 3
+    #: every value of p2m_type_t a caller can pass (the `any` contract; p2m_first_external
+    #: is p2m_ext_storage's alias)
+    P2M_TYPE_VALUES = (0, 1, 2, 3, 4, 5)
     svade = True  # the hart has Svade: leaves get A and D set
     metadata_pages = True  # external types live in a metadata page per table page
 
@@ -61,8 +64,8 @@ class RiscvP2MUpstream:
 
     def type_names(self) -> dict[int, str]:
         return {self.P2M_INVALID: "p2m_invalid", self.RAM_RW: "p2m_ram_rw",
-                self.MMIO_DIRECT_IO: "p2m_mmio_direct_io", self.FOREIGN_RW: "p2m_map_foreign_rw",
-                self.FOREIGN_RO: "p2m_map_foreign_ro"}
+                self.MMIO_DIRECT_IO: "p2m_mmio_direct_io", self.EXT_STORAGE: "p2m_ext_storage",
+                self.FOREIGN_RW: "p2m_map_foreign_rw", self.FOREIGN_RO: "p2m_map_foreign_ro"}
 
     def is_foreign(self, t: Word) -> Bool:
         return any_of(t == f for f in self.foreign_types())
@@ -593,7 +596,7 @@ class RiscvP2MUpstream:
         takes = (mfn != INVALID_MFN) & self.is_foreign(t) & ((st.watch - self.mfn_arg(mfn)) < span)
         st = replace(st, refs=ite(takes, st.refs + 1, st.refs))
         st, r = self.p2m_set_entry(st, TRUE, gfn, target, mfn, t, oracle)
-        st = replace(st, refs=ite(takes & (r != 0), st.refs - 1, st.refs))  # put_page on failure
+        st = replace(st, refs=ite(takes & (r != 0), st.refs - 1, st.refs), rc=r)  # put_page on failure
         return self.p2m_write_unlock(st), r
 
     @follows(UPSTREAM, "p2m_write_unlock", "p2m_tlb_flush_sync before write_unlock")
@@ -611,8 +614,9 @@ class RiscvP2MUpstream:
             level -= 1
         return 0
 
-    @follows(UPSTREAM, "p2m_set_range", "concrete: returns rc, or the positive count of pages "
-             "not processed when a p2m_set_entry fails part way")
+    @follows(UPSTREAM, "p2m_set_range", "concrete: the loop of p2m_set_entry calls, each at the "
+             "order p2m_mapping_order picks, stopping at the first nonzero rc; what it returns is "
+             "set_range_result's (the is_dying check, -EACCES, is not modelled)")
     def p2m_set_range(self, st: P2MState, gfn: int, nr: int, mfn: int, t: int,
                       oracle: Oracle):
         left, r = nr, 0
@@ -627,5 +631,15 @@ class RiscvP2MUpstream:
             if mfn != INVALID_MFN:
                 mfn += 1 << order
             left -= 1 << order
-        return st, (r if not left else left)
+        out = int(self.set_range_result(bv(left, 64), rc(r)))
+        return st, out - (1 << RC_BITS) if out >> (RC_BITS - 1) else out
 
+    @follows(UPSTREAM, "p2m_set_range", "after the loop: `if ( left > INT_MAX ) rc = -EOVERFLOW; "
+             "return !left ? rc : left;` in an int: a failure part way (or at the first call) "
+             "returns the count of frames left, converted to int (modulo 2^32), so -EOVERFLOW is "
+             "never returned and a count that is a multiple of 2^32 returns 0")
+    def set_range_result(self, left: Word, r: Word) -> Word:
+        """What p2m_set_range returns when its loop stops with `left` (unsigned long) frames
+        not done and `r` the last p2m_set_entry's rc (an int)."""
+        r = ite(left > INT_MAX, rc(-EOVERFLOW), r)
+        return ite(left == 0, r, left.trunc(RC_BITS))

@@ -18,6 +18,7 @@ Presets is a restriction of any, so the two share work (`proofs/engine/decide.py
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Optional
 
 PRESETS, ANY = "presets", "any"
@@ -41,6 +42,30 @@ def split(name_: str) -> tuple[str, str]:
     if sep and base and mode in MODES and mode != PRESETS:
         return base, mode
     return name_, PRESETS
+
+
+@lru_cache(maxsize=None)
+def _under(base: type, base_name: str, mode: str) -> type:
+    return type(f"{base.__name__}_{mode}", (base,), {
+        "name": name(base_name, mode), "callers": mode, "under_callers_of": base_name,
+        "source": f"{base.source}; callers: {MEANING[mode]}"})
+
+
+def model_class(versions: dict, name_: str) -> Optional[type]:
+    """The model class of a version name in a system's `versions` (name -> class): a
+    version's own, or for `<version>@any` the same model as a subclass whose `callers`
+    says which contract its machine's `contract` applies (`name`, `under_callers_of`:
+    the names under both contracts)."""
+    base, mode = split(name_)
+    cls = versions.get(base)
+    if cls is None or mode == PRESETS:
+        return versions.get(name_)
+    return _under(cls, base, mode)
+
+
+def contract_of(model) -> str:
+    """The contract a version's model is decided under (`model_class`): presets unless `@any`."""
+    return getattr(model, "callers", PRESETS)
 
 
 def parse(text: str) -> tuple[str, ...]:
@@ -105,10 +130,12 @@ def _verdict(results: list) -> str:
 
 def _calls(r) -> str:
     """A violated result's trace as calls, in one line."""
-    calls = (r.counterexample or {}).get("calls") or []
+    cex = r.counterexample or {}
+    calls = cex.get("calls") or cex.get("steps") or []  # (p2m's traces name them steps)
     out = []
     for c in calls:
-        args = ", ".join(f"{k}={v}" for k, v in (c.get("args") or {}).items())
+        fields = c.get("args") or {k: v for k, v in c.items() if k not in ("call", "function", "rc")}
+        args = ", ".join(f"{k}={v}" for k, v in fields.items())
         out.append(f"{c.get('function', c.get('call', '?'))}({args}) = {c.get('rc', '?')}")
     return "; ".join(out)
 

@@ -184,3 +184,12 @@ class PageTableMachine:
 
     def describe_trace(self, calls: list, steps: list, va: int) -> dict:
         return describe_calls(self, calls, steps, va)
+
+
+#: xen/include/xen/err.h: the largest errno (an error is -MAX_ERRNO .. -1)
+MAX_ERRNO = 4095
+
+
+def negative_errno(rc: Word) -> Bool:
+    """rc, a C int of rc.width bits, is -MAX_ERRNO .. -1 (what every entry point returns on failure)."""
+    return (rc != 0) & (rc >= bv((1 << rc.width) - MAX_ERRNO, rc.width))

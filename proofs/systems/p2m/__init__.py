@@ -9,6 +9,7 @@ vectors.py   counterexample vectors           regression.py    boundary scenario
 c_harness.py p2m.c compiled with the shim, vectors replayed on it
 refines.py   the version is what its p2m.c does (proofs/refine/p2m.py, model/c/)
 """
+from proofs.engine.callers import ANY, PRESETS
 from proofs.systems.p2m.refines import REFINES
 from proofs.systems.p2m.theorem import OBLIGATIONS as THEOREM
 from proofs.systems.p2m.versions import VERSIONS
@@ -19,4 +20,11 @@ VECTORS = "proofs.systems.p2m.vectors"
 
 OBLIGATIONS = {**THEOREM, REFINES.id: REFINES}
 
-__all__ = ["ID", "TITLE", "VECTORS", "VERSIONS", "OBLIGATIONS"]
+
+
+def callers(version: str) -> tuple[str, ...]:
+    """The caller contracts every modelled p2m version is decided under (contract.py)."""
+    return (PRESETS, ANY)
+
+
+__all__ = ["ID", "TITLE", "VECTORS", "VERSIONS", "OBLIGATIONS", "callers"]

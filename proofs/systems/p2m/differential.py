@@ -24,7 +24,7 @@ from proofs.systems.p2m.machine import OPS, pre_ok, run_call, violation
 from proofs.systems.p2m.theorem import CLAIMS as OBLIGATIONS, Call
 
 #: the obligations a call can break (split-preserves is judged on p2m_split_superpage alone)
-CALL_OBLIGATIONS = tuple(o for o, ob in OBLIGATIONS.items() if ob.kind != "split")
+CALL_OBLIGATIONS = tuple(o for o, ob in OBLIGATIONS.items() if ob.kind not in ("split", "range"))
 OP_OF = {target: op for op, target in OPS.items()}
 #: guest data frames: 1G-, 2M- and 4K-aligned (in the reduced geometry: 4, 2, 1), below the
 #: p2m's own pages, and INVALID_MFN (remove)

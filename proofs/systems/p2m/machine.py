@@ -25,7 +25,8 @@ from model.term import FALSE, Bool, Word, all_of, bv, evaluate, sym_bool, sym_wo
 from proofs.engine.settings import Settings
 from proofs.systems.p2m.contract import contract
 from proofs.systems.p2m.theorem import PRE_STATE, Call, P2MObligation
-from proofs.systems.p2m.versions import VERSIONS
+from proofs.engine import callers
+from proofs.systems.p2m.versions import model_class
 from proofs.systems.shared import concretize
 
 #: the call shapes: the level of the entry p2m_set_entry writes
@@ -36,6 +37,12 @@ GEOMETRY = P2MGeometry(mode="sv39x4", idx_bits=1, pool=2)
 #: foreign leaf's two tables and its metadata page fit (and a split can fail on the fourth)
 METADATA_GEOMETRY = P2MGeometry(mode="sv39x4", idx_bits=1, pool=3)
 DEPTH = 2  # calls
+#: the caller contracts as every result's bounds name them (contract.py)
+CALLERS = {callers.PRESETS: "map_regions_p2mt's callers today: aligned gfn in the G-stage space, "
+                            "an aligned frame below PADDR_MASK off the p2m's own pages, the types "
+                            "the version stores (foreign at 4K and 2M only)",
+           callers.ANY: "any: every gfn, nr, mfn and p2m_type_t value map_regions_p2mt admits, "
+                        "as its range loop passes them to p2m_set_entry (aligned to the order)"}
 
 
 def run_call(m, st: P2MState, call: Call, oracle: Oracle):
@@ -224,7 +231,14 @@ class P2MMachine:
                 "after": describe_state(self.m, last.post)}
 
     def bounds(self) -> dict:
-        return geometry_bounds(self.m.geo, self.depth)
+        return {**geometry_bounds(self.m.geo, self.depth), "callers": CALLERS[callers.contract_of(self.m)]}
+
+    @property
+    def traces_from(self) -> tuple:
+        """Under the any contract, the same version's committed presets traces (a restriction
+        of any) replay here too (`proofs/engine/callers.py`)."""
+        base = getattr(self.m, "under_callers_of", None)
+        return (base,) if base else ()
 
 
 def geometry_bounds(geo: P2MGeometry, depth: int) -> dict:
@@ -238,9 +252,17 @@ def geometry_bounds(geo: P2MGeometry, depth: int) -> dict:
 
 
 def geometry(name: str) -> P2MGeometry:
-    return METADATA_GEOMETRY if VERSIONS[name].metadata_pages else GEOMETRY
+    return METADATA_GEOMETRY if _class(name).metadata_pages else GEOMETRY
+
+
+def _class(name: str) -> type:
+    cls = model_class(name)
+    if cls is None:
+        raise KeyError(name)
+    return cls
 
 
 def machine(name: str, settings: Settings) -> P2MMachine:
-    """A version's p2m on the bounded geometry every state-machine result states."""
-    return P2MMachine(VERSIONS[name](geometry(name)))
+    """A version's p2m on the bounded geometry every state-machine result states
+    (`<version>@any`: the same model under the any caller contract)."""
+    return P2MMachine(_class(name)(geometry(name)))

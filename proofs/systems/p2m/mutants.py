@@ -5,7 +5,8 @@ each mutant runs every p2m obligation and is compared with upstream's results.
 """
 from __future__ import annotations
 
-from model.riscv.p2m_upstream import NORMAL, SUPER_PAGE
+from model.riscv.p2m_state import NO_MD
+from model.riscv.p2m_upstream import ENOMEM, NORMAL, SUPER_PAGE, rc
 from model.term import bv, ite
 from proofs.mutant import Mutation, mutation_decorator
 
@@ -65,3 +66,22 @@ def free_table_leaks(self, st, g, page):
 def next_level_super_as_table(self, st, g, alloc, level, page, idx, oracle):
     st, res, nxt = self.unmutated.p2m_next_level(self, st, g, alloc, level, page, idx, oracle)
     return st, ite(res == SUPER_PAGE, bv(NORMAL, 2), res), nxt
+
+
+@mutation("set_entry_split", "a wrong return value: __p2m_set_entry returns 0 when the split "
+          "of a superpage fails (the range is left as it was)", bases=("arm-p2m-upstream",))
+def split_failure_returns_0(self, st, g, level, target, page, gfn, mfn, t, oracle):
+    st, r = self.unmutated.set_entry_split(self, st, g, level, target, page, gfn, mfn, t, oracle)
+    return st, ite(r == rc(-ENOMEM), rc(0), r)
+
+
+@mutation("p2m_set_type", "an unchecked metadata allocation: p2m_set_type uses the page "
+          "p2m_alloc_page did not give (no NULL check, no domain_crash)")
+def metadata_allocation_unchecked(self, st, g, e, t, page, idx, oracle):
+    if g.is_concrete and not g.v:
+        return st, e
+    need = g & (st.md_of(page) == NO_MD) & (t >= self.FIRST_EXTERNAL)
+    st, got, mdp = self.p2m_alloc_page(st, need, oracle)
+    # the failed allocation's page is taken as the metadata page all the same
+    st = st.set_md_page(need & ~got, page, mdp)
+    return self.unmutated.p2m_set_type(self, st, g, e, t, page, idx, oracle)

@@ -6,7 +6,9 @@ Three kinds of obligation:
   step   a property of one call: its events, or the pre- and post-state
          translations of the guest frames it was not asked to touch;
   split  a property of p2m_split_superpage alone, on a superpage entry at
-         any level (proofs/systems/p2m/split.py).
+         any level (proofs/systems/p2m/split.py);
+  range  what the range loop around p2m_set_entry returns, at every exit of
+         its loop (proofs/systems/p2m/set_range.py).
 
 A call is one p2m_set_entry under the write lock (map_regions_p2mt), whose
 unlock flushes if need_flush.  Levels are counted as RISC-V does (0 = 4 KiB).
@@ -16,12 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from model.riscv.p2m_state import (MAX_SUPPORTED_LEVEL, NO_MD, ROOT_PAGES, USED_BITS, P2MState, count,
+from model.riscv.p2m_state import (INVALID_MFN, MAX_SUPPORTED_LEVEL, NO_MD, ROOT_PAGES, USED_BITS, P2MState, count,
                                    exactly_one_or_none)
 from model.term import Bool, Word, all_of, bv, ite
 from proofs.engine.obligation import Member, Query, StepObligation
 from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN
 from proofs.systems.p2m.split import split_check, split_geometry, split_query
+from proofs.systems.shared import negative_errno
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,25 @@ def in_bounds(m, pre: P2MState, post: P2MState, call: Call, other: Word) -> Bool
     return ~post.ev_oob
 
 
+def asked(m, call: Call, st: P2MState, other: Word) -> Bool:
+    """Frame `other` of the call's range translates in `st` as the call asked: to
+    mfn + (other - gfn) with type t for a mapping, not at all for a removal
+    (INVALID_MFN) or a p2m_invalid mapping (p2m_set_permission clears V)."""
+    ok, mfn, _, t = _translation(m, st, other)
+    maps = (call.mfn != INVALID_MFN) & (call.t != m.P2M_INVALID)
+    frame = (mfn.zext(64) == call.mfn + (other - call.gfn)) & (t == call.t)
+    return ite(maps, ok & frame, ~ok)
+
+
+def return_value(m, pre: P2MState, post: P2MState, call: Call, other: Word) -> Bool:
+    """p2m_set_entry returns 0 only when it did what it was asked at every frame of
+    [gfn, gfn + 2^order), and a negative errno (-MAX_ERRNO .. -1) otherwise.  (A
+    nonzero rc after which the range happens to translate as asked, a failed split of a
+    superpage that already maps it so, is not counted wrong.)"""
+    done = outside(m, call, other) | asked(m, call, post, other)
+    return ite(post.rc == 0, done, negative_errno(post.rc))
+
+
 def bbm(m, pre: P2MState, post: P2MState, call: Call, other: Word) -> Bool:
     """break-before-make: no live entry went from valid to valid with another output
     or kind, or from not-yet-flushed invalid to valid, without a TLBI between."""
@@ -261,6 +283,12 @@ CLAIMS: dict[str, P2MObligation] = {o.id: o for o in (
                   "state", reserved, needs=("well-formed", "reserved")),
     P2MObligation("in-bounds", "every entry a call reads or frees lies inside the table page "
                   "it is read from", "step", in_bounds, needs=("well-formed",)),
+    P2MObligation("return", "p2m_set_entry returns 0 only when every frame of [gfn, gfn + 2^order) "
+                  "translates as asked (mfn + offset with type t; nothing for INVALID_MFN), else a "
+                  "negative errno", "step", return_value, needs=("well-formed", "metadata", "reserved")),
+    P2MObligation("return-range", "map_regions_p2mt's range loop (RISC-V p2m_set_range, Arm "
+                  "p2m_set_entry) returns 0 exactly when every frame is done, else a negative "
+                  "errno, at every exit of its loop", "range", needs=()),
     P2MObligation("bbm", "break-before-make as Arm requires it (informative for RISC-V, "
                   "which does not)", "step", bbm, needs=("well-formed", "flush-before-free"),
                   informative=True),
@@ -305,7 +333,18 @@ def split_member(cls, mode: str, level: int, target: int) -> Member:
                   name=f"{mode}-l{level}-to-l{target}")
 
 
+def _range_members(cls, settings) -> list:
+    from proofs.systems.p2m.machine import GEOMETRY, METADATA_GEOMETRY
+    from proofs.systems.p2m.set_range import members
+
+    return members(cls, lambda c: METADATA_GEOMETRY if c.metadata_pages else GEOMETRY)
+
+
 def _engine(o: P2MObligation):
+    if o.kind == "range":
+        from proofs.systems.p2m.set_range import members
+
+        return Query(o.id, o.statement, _range_members, cites=members)
     if o.kind == "split":
         return Query(o.id, o.statement, lambda cls, settings: [
             split_member(cls, *s) for s in PROVE_SPLITS[cls.arch]], cites=split_check)

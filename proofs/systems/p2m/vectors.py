@@ -57,7 +57,7 @@ def _range_step(m, s: P2MState, c: ConcreteCall) -> tuple[P2MState, int]:
 def _obligations() -> dict:
     from proofs.systems.p2m.theorem import CLAIMS, OBLIGATIONS
 
-    return {k: (CLAIMS[k], OBLIGATIONS[k]) for k in CLAIMS if CLAIMS[k].kind != "split"}
+    return {k: (CLAIMS[k], OBLIGATIONS[k]) for k in CLAIMS if CLAIMS[k].kind not in ("split", "range")}
 
 
 def claim_of(oid: str):
@@ -66,9 +66,9 @@ def claim_of(oid: str):
 
 
 def machine_of(version: str) -> P2MMachine:
-    from proofs.systems.p2m.versions import VERSIONS
+    from proofs.systems.p2m.versions import model_class
 
-    if version not in VERSIONS:
+    if model_class(version) is None:
         raise VectorError(f"unknown p2m version {version!r} in vector")
     return machine(version, None)
 
@@ -359,9 +359,9 @@ def build(mach: P2MMachine, ob, engine_ob, calls: list[ConcreteCall], watch: int
 
 
 def _version_name(m) -> str:
-    from proofs.systems.p2m.versions import VERSIONS
+    from proofs.systems.p2m.versions import version_name
 
-    return next(n for n, cls in VERSIONS.items() if type(m) is cls)
+    return version_name(m)
 
 
 def calls_of(vector: dict) -> list[ConcreteCall]:

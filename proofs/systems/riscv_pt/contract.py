@@ -23,7 +23,7 @@ from __future__ import annotations
 from model.riscv.machine import INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, Call
 from model.riscv.pte import PAGE_SHIFT, PTE_EXECUTABLE, PTE_VALID, PTE_WRITABLE
 from model.term import Bool, Word, any_of
-from proofs.engine.callers import ANY, PRESETS
+from proofs.engine.callers import ANY, contract_of
 from proofs.systems.shared import PPN_LIMIT, WX_REQUEST, flags_ok
 
 
@@ -48,7 +48,7 @@ def mfn_ok(mfn: Word, nr: Word) -> Bool:
 
 def callers_of(variant) -> str:
     """The contract a version is decided under (`versions.model_class`: `<version>@any`)."""
-    return getattr(variant, "callers", PRESETS)
+    return contract_of(variant)
 
 
 def flags_fit(flags: Word, variant) -> Bool:
