@@ -4,10 +4,9 @@ Adding a patch version is one class in `model/riscv/` that overrides what the
 patch changed, and one line here."""
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Optional
 
-from proofs.engine import callers
+from proofs.systems import contracts
 
 from model.riscv.pt_upstream import RiscvPtUpstream
 from model.riscv.pt_v5 import RiscvPtV5
@@ -16,18 +15,7 @@ from model.riscv.pt_v9 import RiscvPtV9
 VERSIONS: dict[str, type] = {cls.name: cls for cls in (RiscvPtV5, RiscvPtV9, RiscvPtUpstream)}
 
 
-@lru_cache(maxsize=None)
-def _under(base: type, mode: str) -> type:
-    return type(f"{base.__name__}_{mode}", (base,), {
-        "name": callers.name(base.name, mode), "callers": mode, "under_callers_of": base.name,
-        "source": f"{base.source}; callers: {callers.MEANING[mode]}"})
-
-
 def model_class(name: str) -> Optional[type]:
-    """The model class of a version name: a version's own, or `<version>@any` (`callers`),
-    the same model whose contract admits every value the C signatures admit."""
-    base, mode = callers.split(name)
-    cls = VERSIONS.get(base)
-    if cls is None or mode == callers.PRESETS:
-        return VERSIONS.get(name)
-    return _under(cls, mode)
+    """The model class of a version name: a version's own, or `<version>@any`
+    (`proofs/systems/contracts.py`)."""
+    return contracts.model_class(VERSIONS, name)
