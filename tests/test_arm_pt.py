@@ -433,3 +433,128 @@ def test_cli_proves_an_arm_version(capsys):
     assert main(["prove", "--variant", "arm-pt-rfc", "--invariant", "tlb", "--jobs", "1"]) == 0
     out = capsys.readouterr().out
     assert "arm-pt-rfc" in out and "1 obligations" in out
+
+
+# -- return values (issue 17) ---------------------------------------------------------
+
+class ReturnsZero(ArmPtUpstream):
+    """Mutant: xen_pt_update returns 0 whatever the loop's rc (a wrong return value)."""
+
+    def xen_pt_update_epilogue(self, x, g, rc):
+        super().xen_pt_update_epilogue(x, g, bv(0, 32))
+
+
+class ReturnsPositive(ArmPtUpstream):
+    """Mutant: a failed entry's rc returned negated (a positive 'errno')."""
+
+    def xen_pt_update_epilogue(self, x, g, rc):
+        super().xen_pt_update_epilogue(x, g, ite(rc == 0, rc, bv(0, 32) - rc))
+
+
+class RefusesWithZero(ArmPtUpstream):
+    """Mutant: the checks before the loop refuse an unaligned virt with 0 (not -EINVAL)."""
+
+    def xen_pt_update_prologue(self, virt, flags):
+        rc = super().xen_pt_update_prologue(virt, flags)
+        return ite((virt & 0xFFF) != 0, bv(0, 32), rc)
+
+
+def _fail_on_a_valid_entry(v):
+    """A map over a page already mapped: xen_pt_check_entry refuses it (-EINVAL), the loop
+    stops with the request not covered; the step that returns."""
+    pre = mapped(v, (OP_MAP, VA + PAGE, MFN, 1, PAGE_HYPERVISOR_RW))
+    s, steps = run(v, pre, OP_MAP, VA, MFN, 2, PAGE_HYPERVISOR_RW)
+    return s, steps[-1]
+
+
+@pytest.mark.parametrize("cls", BOTH)
+def test_return_kept_by_a_whole_call_a_failure_and_a_refusal(cls):
+    v = machine(cls)
+    s, steps = run(v, v.initial_state(), OP_MAP, VA, MFN, 3, PAGE_HYPERVISOR_RW)
+    assert rc(s) == 0 and all(holds("return", v, st, VA) for st in steps)
+    s, st = _fail_on_a_valid_entry(v)
+    assert rc(s) == -EINVAL and holds("return", v, st, VA)  # partial success: -EINVAL, page 0 mapped
+    assert bool(leaf(v, s, VA).ok)
+    s, steps = run(v, v.initial_state(), OP_MAP, VA + 8, MFN, 0, PAGE_HYPERVISOR_RW)
+    assert rc(s) == -EINVAL and holds("return", v, steps[-1], VA)  # refused, even with nothing to do
+    s, steps = run(v, v.initial_state(), OP_DESTROY, VA, VA + 4 * PAGE)  # nothing mapped: 0, covered
+    assert rc(s) == 0 and holds("return", v, steps[-1], VA)
+
+
+def test_return_broken_by_wrong_return_values():
+    v = machine(ReturnsZero)
+    s, st = _fail_on_a_valid_entry(v)
+    assert rc(s) == 0 and not holds("return", v, st, VA)  # 0, yet page 1 was not mapped
+    v = machine(ReturnsPositive)
+    s, st = _fail_on_a_valid_entry(v)
+    assert rc(s) == EINVAL and not holds("return", v, st, VA)  # not a negative errno
+    v = machine(RefusesWithZero)
+    s, steps = run(v, v.initial_state(), OP_MAP, VA + 8, MFN, 0, PAGE_HYPERVISOR_RW)
+    assert rc(s) == 0 and not holds("return", v, steps[-1], VA)  # a refusal must be -EINVAL
+
+
+@pytest.mark.slow
+def test_return_mutants_killed_by_the_engine():
+    """Decided like a version, each wrong-return mutant is violated, upstream proved."""
+    from proofs.engine.settings import Settings
+    import proofs.systems.arm_pt.versions as versions
+
+    for cls in (ReturnsZero, ReturnsPositive, RefusesWithZero):
+        name = f"arm-pt-mutant-{cls.__name__.lower()}"
+        versions.VERSIONS[name] = type(cls.__name__, (cls,), {"name": name})
+        try:
+            from proofs.engine.decide import decide
+
+            rs = decide("proofs.systems.arm_pt", [name], ["return"], Settings(jobs=1, depth=6))
+            assert {r.verdict for r in rs} == {"violated"}, (cls.__name__, [r.detail for r in rs])
+        finally:
+            del versions.VERSIONS[name]
+
+
+# -- the `any` caller contract --------------------------------------------------------
+
+def test_any_contract_admits_what_the_c_signatures_admit():
+    from proofs.engine import callers
+    from proofs.systems.arm_pt.contract import call_ok
+    from proofs.systems.arm_pt.versions import model_class
+
+    up = model_class("arm-pt-upstream")()
+    up_any = model_class("arm-pt-upstream@any")()
+    assert up_any.name == "arm-pt-upstream@any" and up_any.callers == callers.ANY
+    assert isinstance(up_any, ArmPtUpstream) and model_class("arm-pt-nonesuch@any") is None
+    odd = [call(OP_MAP, 1 << 48, 1 << 40, 16, PAGE_HYPERVISOR_RW | (1 << 20)),  # virt, mfn, flags
+           call(OP_MAP, 0, INVALID_MFN, 1, 0),
+           call(OP_DESTROY, 1 << 63, (1 << 64) - PAGE)]
+    for c in odd:
+        assert not bool(call_ok(c, up)) and bool(call_ok(c, up_any))
+    ok = call(OP_MAP, VA, MFN, 1, PAGE_HYPERVISOR_RW)
+    assert bool(call_ok(ok, up)) and bool(call_ok(ok, up_any))
+    # xen_pt_update's `unsigned int flags`: a wider word is outside any; absent arguments stay 0
+    assert not bool(call_ok(call(OP_MAP, 0, 1, 1, 1 << 32), up_any))
+    assert not bool(call_ok(call(OP_MODIFY, 0, PAGE, 1 << 33), up_any))
+    assert not bool(call_ok(call(OP_DESTROY, 0, PAGE, 1), up_any))
+
+
+def test_any_frame_lemma_is_weaker_than_presets():
+    """A map whose mfn wrapped to INVALID_MFN mid-call, with a wide virt: outside the presets
+    frame lemma, inside the any one (what the C lets through); the RFC keeps no bit-8 check."""
+    from proofs.systems.arm_pt.versions import model_class
+
+    s = _loop(machine().initial_state(), op=OP_MAP, start=1 << 40, vfn=(1 << 40) + 1, nr=2,
+              mfn=INVALID_MFN, flags=PAGE_HYPERVISOR_RW)
+    for name in ("arm-pt-upstream", "arm-pt-rfc"):
+        assert not bool(inv.loop_frame(s, model_class(name)()))
+        assert bool(inv.loop_frame(s, model_class(f"{name}@any")()))
+    bit8 = replace(s, flags=bv(PAGE_HYPERVISOR_RW | _PAGE_CONTIG, 64))
+    assert bool(inv.loop_frame(bit8, model_class("arm-pt-rfc@any")()))
+    assert not bool(inv.loop_frame(bit8, model_class("arm-pt-upstream@any")()))
+
+
+def test_any_footprint_broken_past_the_48_bit_range():
+    """map_pages_to_xen past 2^48: DECLARE_OFFSETS keeps bits 47:12, the tail maps VA 0."""
+    from proofs.systems.arm_pt.versions import model_class
+
+    v = model_class("arm-pt-upstream@any")(arm_geometry(8))
+    s, steps = run(v, v.initial_state(), OP_MAP, (1 << 48) - PAGE, MFN, 2, PAGE_HYPERVISOR_RW)
+    assert rc(s) == 0 and bool(leaf(v, s, 0).ok)
+    assert not holds("footprint", v, steps[-1], 0) and holds("footprint", v, steps[-2], 0)

@@ -255,3 +255,63 @@ def test_layout_vectors_replay_on_the_constants_and_catch_a_changed_one():
     assert any("does not break layout-canonical" in p for p in plugin.replay(canonical))
     other = dict(v, version="riscv-fixmap-v5")  # v5 has no frametable or VMAP
     assert any("not the ones the vector records" in p for p in plugin.replay(other))
+
+
+# -- return values (issue 17) ---------------------------------------------------------
+
+def _holds_return(v, st, va: int) -> bool:
+    from proofs.systems.walk import View
+
+    return bool(STATE_OBLIGATIONS["return"].holds(View(v, st, bv(va, 64))))
+
+
+def _steps(v, s, op, *args):
+    call = Call(bv(op, 3), tuple(bv(a, 64) for a in (list(args) + [0] * 4)[:4]))
+    steps = [v.step(s, call)]
+    while int(steps[-1].post.pc) == PC_LOOP:
+        steps.append(v.step(steps[-1].post, call))
+    return steps
+
+
+class FixmapReturnsZero(RiscvFixmapUpstream):
+    """Mutant: pt_update's rc replaced by 0 (a wrong return value): set_fixmap's BUG() is skipped."""
+
+    def pt_update_epilogue(self, x, g, rc):
+        super().pt_update_epilogue(x, g, bv(0, 32))
+
+
+@pytest.mark.parametrize("cls", [RiscvFixmapV5, RiscvFixmapUpstream])
+def test_return_kept_by_setup_set_and_clear(cls):
+    v = machine(cls)
+    lay = v.layout()
+    steps = _steps(v, v.boot_state(), OP_SETUP_FIXMAP)
+    assert _holds_return(v, steps[-1], 0)
+    addr = lay.fixmap_addr(3)
+    set_ = _steps(v, steps[-1].post, OP_SET_FIXMAP, 3, 0x80123, PAGE_HYPERVISOR_RW)
+    assert int(set_[-1].post.pc) == PC_IDLE and all(_holds_return(v, st, addr) for st in set_)
+    clear = _steps(v, set_[-1].post, OP_CLEAR_FIXMAP, 3)
+    assert all(_holds_return(v, st, addr) for st in clear)
+
+
+def test_return_broken_by_a_wrong_return_value():
+    """set_fixmap over a mapped slot: pt_check_entry refuses it; upstream BUG()s (not judged),
+    the mutant returns 0 with the slot still mapping the old frame."""
+    lay = machine().layout()
+    addr = lay.fixmap_addr(2)
+    for cls, ok in ((FixmapReturnsZero, False), (RiscvFixmapUpstream, True)):
+        v = machine(cls)
+        s = run(v, run(v, v.boot_state(), OP_SETUP_FIXMAP), OP_SET_FIXMAP, 2, 0x80000, PAGE_HYPERVISOR_RW)
+        steps = _steps(v, s, OP_SET_FIXMAP, 2, 0x90000, PAGE_HYPERVISOR_RW)
+        halted = int(steps[-1].post.pc) == PC_HALTED
+        assert halted == ok, cls.__name__
+        if not halted:
+            assert not _holds_return(v, steps[-1], addr)
+
+
+def test_return_broken_by_a_setup_that_installs_nothing():
+    class NoInstall(RiscvFixmapUpstream):
+        def setup_fixmap_mappings(self, x, g):
+            x.set(g, tlb_stale=FALSE, rc=bv(0, 32))
+
+    v = machine(NoInstall)
+    assert not _holds_return(v, _steps(v, v.boot_state(), OP_SETUP_FIXMAP)[-1], 0)

@@ -20,8 +20,8 @@ def test_a_local_cluster_gives_the_same_results_and_report(tmp_path, capsys):
     local, dask = tmp_path / "pool.json", tmp_path / "dask.json"
     assert main([*ARGV, "--json", str(local)]) == 0
     assert main([*ARGV, "--scheduler", "--json", str(dask)]) == 0
-    assert _verdicts(dask) == _verdicts(local) and len(_verdicts(dask)) == 11
-    assert "all 11 verdicts match the expectations" in capsys.readouterr().out
+    assert _verdicts(dask) == _verdicts(local) and len(_verdicts(dask)) == 12
+    assert "all 12 verdicts match the expectations" in capsys.readouterr().out
 
 
 def test_an_unreachable_scheduler_is_one_line_exit_2(capsys, monkeypatch):
@@ -42,5 +42,5 @@ def test_sweep_runs_a_deep_configuration_and_reports_it(tmp_path, capsys):
     assert sweep.main(["--configs", "depth8", "--out", str(tmp_path), "--",
                        "--system", "riscv-fixmap", "--jobs", "2"]) == 0
     out = capsys.readouterr().out
-    assert "depth8: 21 results" in out and (tmp_path / "depth8.json").exists()
+    assert "depth8: 23 results" in out and (tmp_path / "depth8.json").exists()
     assert json.loads((tmp_path / "depth8.json").read_text())["meta"]["state_machine_bounds"]["depth"] == 8

@@ -159,6 +159,11 @@ class ArmPtUpstream(ArmLpae):
     #: the PAGE_HYPERVISOR_* values callers pass (each may be | _PAGE_BLOCK)
     FLAG_PRESETS = (PAGE_HYPERVISOR_RO, PAGE_HYPERVISOR_RW, PAGE_HYPERVISOR_RX,
                     PAGE_HYPERVISOR_NOCACHE, PAGE_HYPERVISOR_WC)
+    #: the width of the flags the entry points pass on (xen_pt_update's `unsigned int flags`;
+    #: pte_attr_t is unsigned int on Arm): what the `any` caller contract lets callers pass
+    FLAGS_BITS = 32
+    #: xen_pt_update refuses the internal _PAGE_CONTIG flag before the loop (d1459136f3)
+    REFUSES_CONTIG = True
 
     def __init__(self, geo: Geometry | None = None):
         self.geo = geo or arm_geometry()
@@ -422,6 +427,7 @@ class ArmPtRfc(ArmPtUpstream):
     """The 2020 RFC as posted; what the seed does not show is from 677b3f8f7b, the commit it became."""
 
     name = "arm-pt-rfc"
+    REFUSES_CONTIG = False  # no _PAGE_CONTIG before d1459136f3: bit 8 is not checked
     source = (f"{RFC} (as posted, Nov 2020); the rest of mm.c from {C677} "
               "(before the contiguous bit d1459136f3 and the insert flush skip 07d11f63d0)")
 

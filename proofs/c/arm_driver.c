@@ -52,7 +52,7 @@ void ptprove_unmap(const void *p)
 }
 
 /* the call's writes and flushes in order: [frame, index, old, new], or "flush" */
-#define MAX_EVENTS 64
+#define MAX_EVENTS 1024  /* a call of the vector replay runs up to 1024 more steps (trace_vectors) */
 static struct { unsigned long frame, idx; uint64_t old, new; bool flush; } events[MAX_EVENTS];
 static unsigned long nr_events;
 

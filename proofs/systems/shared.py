@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import fields, is_dataclass, replace
 
 from model.memory import FRAME_BITS, Memory
-from model.riscv.machine import ERRNO_NAMES, LEVEL_BITS, OPS, PC_HALTED, PC_IDLE, PC_LOOP, Call, State, rc_value
+from model.riscv.machine import ERRNO_NAMES, LEVEL_BITS, OPS, PC_HALTED, PC_IDLE, PC_LOOP, Call, State, rc_value, rc_word
 from model.riscv.pte import PAGE_HYPERVISOR_RW, PTE_EXECUTABLE, PTE_SMALL, PTE_WRITABLE
-from model.term import TRUE, Bool, Word, all_of, any_of, bv, evaluate, sym_bool, sym_word
+from model.term import TRUE, Bool, Word, all_of, any_of, bv, evaluate, ite, sym_bool, sym_word
 from proofs.systems.walk import View, at_level
 
 # -- RISC-V's request vocabulary (pt.c and the fixmap) ------------------------------
@@ -70,6 +70,20 @@ def tlb(v) -> Bool:
 def atomicity(v) -> Bool:
     # A call that fails leaves no entry changed by its earlier iterations.
     return (v.step.ended & (v.post.rc != 0)).implies(~v.post.applied)
+
+
+#: xen/include/xen/err.h: the largest errno (an error is -MAX_ERRNO .. -1)
+MAX_ERRNO = 4095
+
+
+def returns_as_asked(v, refused: Bool, covered: Bool) -> Bool:
+    """A call that returns (and is not one its checks must refuse: `refused`) returns 0
+    exactly when it did all it was asked (`covered`, in the post-state), else a
+    negative errno."""
+    post = v.post
+    returns = v.step.ended & (post.pc == PC_IDLE) & ~refused
+    errno = (post.rc != 0) & (post.rc >= rc_word(-MAX_ERRNO))
+    return returns.implies(ite(post.rc == 0, covered, ~covered & errno))
 
 
 def instantiate(name: str, s, variant, addresses: list, of_state: dict, at: dict) -> Bool:

@@ -201,10 +201,13 @@ def arch_named(system: str) -> TraceArch:
 
 
 def arch_of_version(version: str) -> TraceArch:
-    """The TraceArch of a version by name (a lifted C version is riscv-pt's)."""
+    """The TraceArch of a version by name, `<version>@any` its version's (a lifted C
+    version is riscv-pt's)."""
+    from proofs.engine.callers import split
     from proofs.systems.arm_pt.versions import VERSIONS as ARM_VERSIONS
     from proofs.systems.riscv_fixmap.versions import VERSIONS as FIXMAP_VERSIONS
 
+    version = split(version)[0]
     if version in ARM_VERSIONS:
         return arch_named("arm-pt")
     return arch_named("riscv-fixmap" if version in FIXMAP_VERSIONS else SYSTEM)

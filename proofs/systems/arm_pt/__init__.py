@@ -6,6 +6,7 @@ machine.py  the machine the engine decides    versions.py  the modelled versions
 vectors.py  counterexample vectors            regression.py  boundary scenarios
 c_harness.py mmu/pt.c compiled with the shim, vectors replayed on it
 """
+from proofs.engine.callers import ANY, PRESETS
 from proofs.systems.arm_pt.theorem import OBLIGATIONS
 from proofs.systems.arm_pt.versions import VERSIONS
 
@@ -13,4 +14,11 @@ ID = "arm-pt"
 TITLE = "Arm hypervisor page tables (mmu/pt.c xen_pt_update)"
 VECTORS = "proofs.systems.arm_pt.vectors"
 
-__all__ = ["ID", "TITLE", "VECTORS", "VERSIONS", "OBLIGATIONS"]
+
+
+def callers(version: str) -> tuple[str, ...]:
+    """Every version is decided under both caller contracts (contract.py)."""
+    return (PRESETS, ANY)
+
+
+__all__ = ["ID", "TITLE", "VECTORS", "VERSIONS", "OBLIGATIONS", "callers"]

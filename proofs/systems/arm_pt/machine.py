@@ -13,11 +13,13 @@ from model.arm.lpae import format_desc
 from model.arm.pt import CONTIG_BITS, ArmPtUpstream, ArmState, arm_geometry
 from model.riscv.machine import ERRNO_NAMES, LEVEL_BITS, PC_LOOP, Call, rc_value
 from model.term import Bool, Word, sym_bool, sym_word
+from proofs.engine.callers import ANY as ANY_CALLERS, PRESETS
 from proofs.engine.machine import ANY
 from proofs.engine.settings import Settings
 from proofs.systems.arm_pt import theorem
 from proofs.systems.arm_pt.contract import call_ok
-from proofs.systems.arm_pt.versions import VERSIONS
+from proofs.systems.arm_pt.versions import model_class
+from proofs.systems import contracts
 from proofs.systems.shared import PageTableMachine, arbitrary_state
 from proofs.systems.cstatement import write_statement
 from proofs.systems.xen_names import arg_name, arm_flags, mfn_name
@@ -27,6 +29,8 @@ ARM_OPS = {0: "map_pages_to_xen", 1: "destroy_xen_mappings", 2: "populate_pt_ran
 ARG_NAMES = {0: ("virt", "mfn", "nr", "flags"), 1: ("s", "e"), 2: ("virt", "nr"), 3: ("s", "e", "nf")}
 ARM_FLAGS = arm_flags()
 ARM_VA_BITS = 64  # TTBR0_EL2 with 48-bit VAs: no sign extension, an address shows as it is
+CALLERS = {PRESETS: "PAGE_HYPERVISOR_* presets (| _PAGE_BLOCK), a W+X request",
+           ANY_CALLERS: "any: every value the entry points' C signatures admit (32-bit flags)"}
 #: the C function behind each writer the model records
 WRITERS = {"pt_update_entry": "xen_pt_update_entry", "create_table": "create_xen_table"}
 
@@ -101,7 +105,12 @@ class ArmMachine(PageTableMachine):
         return {"mode": "lpae-4k (arm64, 4 levels)", "levels": 4, "pool": self.v.geo.pool,
                 "depth": self.depth, "entry_bits": 64, "index_bits": 9,
                 "step": "a call's prologue or one xen_pt_update_entry",
-                "callers": "PAGE_HYPERVISOR_* presets (| _PAGE_BLOCK), a W+X request"}
+                "callers": CALLERS[contracts.callers_of(self.v)]}
+
+    @property
+    def traces_from(self) -> tuple:
+        """Under the any contract, the same version's committed traces (presets is a restriction of any)."""
+        return contracts.traces_from(self.v)
 
 
 def arm_depth(settings: Settings) -> int:
@@ -112,4 +121,7 @@ def arm_depth(settings: Settings) -> int:
 
 def machine(name: str, settings: Settings) -> ArmMachine:
     """A version's machine over the 4-level LPAE geometry with the settings' pool."""
-    return ArmMachine(VERSIONS[name](arm_geometry(settings.pool)), arm_depth(settings))
+    cls = model_class(name)
+    if cls is None:
+        raise KeyError(name)
+    return ArmMachine(cls(arm_geometry(settings.pool)), arm_depth(settings))

@@ -32,8 +32,10 @@ from model.riscv.machine import INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_P
 from model.riscv.walk import Translation
 from model.term import TRUE, Bool, Word, all_of, any_of, bv, ite, sym_word
 from proofs.engine.obligation import StepObligation
-from proofs.systems.arm_pt.contract import OA_FRAMES, VA_BITS, flags_ok, range_ok
-from proofs.systems.shared import atomicity, footprint, instantiate, no_wx, tlb, wx
+from model.riscv.machine import EINVAL, rc_word
+from proofs.systems.arm_pt.contract import OA_FRAMES, VA_BITS, flags_ok, must_refuse, range_ok
+from proofs.systems.contracts import flags_fit, is_any
+from proofs.systems.shared import atomicity, footprint, instantiate, no_wx, returns_as_asked, tlb, wx
 from proofs.systems.walk import View
 
 ADDR_BITS = (47, 12)
@@ -146,6 +148,17 @@ def attrs(v: ArmView) -> Bool:
                                   .implies(w.old.bits(4, 2) == w.new.bits(4, 2))) for w in v.step.writes)
 
 
+def returns(v: ArmView) -> Bool:
+    # A call returns 0 exactly when it did all it was asked (xen_pt_update's loop
+    # covered the request: `left` is 0), else a negative errno: the failing
+    # xen_pt_update_entry's rc, earlier entries left applied (atomicity).  A request
+    # xen_pt_update's checks refuse (W+X, _PAGE_CONTIG, an unaligned virt) returns
+    # -EINVAL from the call itself, with no loop.
+    refused = v.step.kind & must_refuse(v.variant, v.step.call)
+    at_once = refused.implies((v.post.pc == PC_IDLE) & (v.post.rc == rc_word(-EINVAL)))
+    return at_once & returns_as_asked(v, refused, v.post.left == 0)
+
+
 def expected_map(v: ArmView) -> Bool:
     """The translation is the leaf map_pages_to_xen asked for (the contiguous bit aside)."""
     t = v.after
@@ -229,27 +242,36 @@ def group_ok(state, t: Translation, v) -> Bool:
 def loop_frame(s, variant) -> Bool:
     """In a call: the arguments of a request that passed the contract, the entry
     ASSERTs and xen_pt_update's checks; a contiguous group in progress is aligned
-    and has room in what is left."""
+    and has room in what is left.  Under the `any` contract (contract.py) the
+    request is only what the C signatures and those checks let through: no presets,
+    no range or frame bounds, and a map's frame may have wrapped to INVALID_MFN
+    (mfn_add past ~0: the rest of the call is a modify)."""
     present = (s.flags & _PAGE_PRESENT).any()
     rwx = present & ~(s.flags & _PAGE_RO).any() & ~(s.flags & _PAGE_XN).any()
     invalid = s.mfn == INVALID_MFN
+    presets = not is_any(variant)
+    flags_in = flags_ok(s.flags, variant.FLAG_PRESETS) if presets else flags_fit(s.flags, variant)
     by_op = {
-        OP_MAP: flags_ok(s.flags, variant.FLAG_PRESETS) & ~invalid & (s.mfn < OA_FRAMES)
-        & (s.left <= OA_FRAMES - s.mfn),
+        OP_MAP: flags_in & ~invalid & (s.mfn < OA_FRAMES) & (s.left <= OA_FRAMES - s.mfn) if presets
+        else flags_in,
         OP_DESTROY: invalid & (s.flags == 0),
         OP_POPULATE: invalid & (s.flags == _PAGE_POPULATE),
-        OP_MODIFY: invalid & flags_ok(s.flags, variant.FLAG_PRESETS),
+        OP_MODIFY: invalid & flags_in,
     }
     args = all_of((s.op == op).implies(c) for op, c in by_op.items()) & (s.op <= OP_MODIFY)
     pages = level_pages_arm(s.group_level)
+    contig_ok = (~invalid if presets else TRUE) & (s.flags & _PAGE_BLOCK).any()
     group = (s.group_left != 0).implies(
         (s.group_left <= XEN_PT_4K_NR_CONTIG) & (s.group_level >= 1) & (s.group_level <= THIRD)
         & ((s.vfn & (pages - 1)) == 0) & (invalid | ((s.mfn & (pages - 1)) == 0))
         & (s.left >= scaled(s.group_left.zext(64), s.group_level))
-        & s.group_contig.implies(~invalid & (s.flags & _PAGE_BLOCK).any()))
+        & s.group_contig.implies(contig_ok))
+    in_range = range_ok(s.start << 12, s.nr) if presets else TRUE
+    # the RFC has no _PAGE_CONTIG (bit 8 is not looked at): only presets keep it clear there
+    no_contig = (s.flags & _PAGE_CONTIG) == 0 if presets or variant.REFUSES_CONTIG else TRUE
     return (s.pc == PC_LOOP).implies(
-        args & ~rwx & ((s.flags & _PAGE_CONTIG) == 0) & ((s.left != 0) | (s.group_left != 0))
-        & range_ok(s.start << 12, s.nr) & ((s.start >> (64 - 12)) == 0) & group)
+        args & ~rwx & no_contig & ((s.left != 0) | (s.group_left != 0))
+        & in_range & ((s.start >> (64 - 12)) == 0) & group)
 
 
 def loop_progress(s) -> Bool:
@@ -313,12 +335,15 @@ OBLIGATIONS: dict[str, StepObligation] = {o.id: o for o in (
                "into a group it agrees with: nothing break-before-make requires is done to a valid entry", bbm, ("frame",)),
     StepObligation("attrs", "the memory attributes (AttrIndx) of a live mapping never change", attrs,
                ("frame",)),
+    StepObligation("return", "a call returns 0 exactly when it did all it was asked (its loop covered "
+               "the request), else a negative errno; a request xen_pt_update's checks refuse returns "
+               "-EINVAL at once", returns, ("frame",)),
     StepObligation("atomicity", "a failing call leaves no earlier iteration applied (informative)",
                atomicity, ("frame",), informative=True),
     StepObligation("lemma-frame", "while xen_pt_update's loop runs, its arguments are those of a request "
                "that passed the contract and the checks; a contiguous group in progress is aligned",
                lambda v: loop_frame(v.post, v.variant), ("frame",), cites=loop_frame, lemma="frame", per_operation=False,
-               by_case=True),
+               by_case=True, by_callers=True),
     StepObligation("lemma-progress", "xen_pt_update's loop never goes past the request: vfn - start <= nr",
                lambda v: loop_progress(v.post), ("frame", "progress"), cites=loop_progress, lemma="progress",
                by_case=True),

@@ -27,7 +27,7 @@ from proofs.engine.machine import ANY
 from proofs.systems.arm_pt.contract import call_ok
 from proofs.systems.arm_pt.machine import ARG_NAMES, ARM_OPS, ARM_VA_BITS, machine
 from proofs.systems import trace_show
-from proofs.systems.arm_pt.versions import VERSIONS
+from proofs.systems.arm_pt.versions import model_class
 from proofs.systems.trace_vectors import (
     ConcreteCall,
     TraceArch,
@@ -61,7 +61,7 @@ class ArmTraceArch(TraceArch):
         return OBLIGATIONS
 
     def variant(self, version: str, mode: str, pool: int):
-        cls = VERSIONS.get(version)
+        cls = model_class(version)
         if cls is None:
             raise VectorError(f"unknown arm-pt version {version!r} in vector")
         geo = arm_geometry(pool)

@@ -13,17 +13,17 @@ from dataclasses import dataclass
 from typing import Callable
 
 from model.memory import FRAME_BITS
-from model.riscv.fixmap import (BOOT_L1_FRAME, OP_CLEAR_FIXMAP, OP_SET_FIXMAP, PAGE_INFO_SIZE,
+from model.riscv.fixmap import (BOOT_L1_FRAME, OP_CLEAR_FIXMAP, OP_SET_FIXMAP, OP_SETUP_FIXMAP, PAGE_INFO_SIZE,
                                 XEN_FIXMAP_FRAME, RiscvFixmapUpstream)
-from model.riscv.machine import INVALID_MFN, PC_IDLE, PC_LOOP, Geometry
+from model.riscv.machine import INVALID_MFN, PC_IDLE, PC_LOOP, Geometry, rc_word
 from model.riscv.pte import (PAGE_SHIFT, PAGETABLE_ENTRIES, PTE_EXECUTABLE, PTE_SMALL, PTE_WRITABLE,
                              SV39, classify)
 from model.riscv.walk import vpn
-from model.term import FALSE, TRUE, Bool, Word, all_of, any_of, bv, evaluate, sym_word
+from model.term import FALSE, TRUE, Bool, Word, all_of, any_of, bv, evaluate, ite, sym_word
 from proofs.engine.decide import standard_decide
 from proofs.engine.obligation import Member, Query, StepObligation
 from proofs.engine.step import ReplayError
-from proofs.systems.shared import PPN_LIMIT, flags_ok, no_overwrite, tlb, wx
+from proofs.systems.shared import MAX_ERRNO, PPN_LIMIT, flags_ok, no_overwrite, tlb, wx
 from proofs.systems.walk import View
 
 LAYOUT_GAP = 2 << 20  # "( 2 MB gap )" in the layout comment
@@ -264,6 +264,23 @@ def fixmap_leaf(v: View) -> Bool:
     return region.implies(inside) & (~region).implies(v.before.same(t))
 
 
+def fixmap_return(v: View) -> Bool:
+    # set_fixmap and clear_fixmap return nothing: they BUG() unless map_pages_to_xen /
+    # destroy_xen_mappings returns 0.  That call returns 0 exactly when it did what it
+    # was asked at the slot (the slot's page translates to mfn with the flags, through a
+    # level-0 leaf; or not at all after a clear), else a negative errno (then BUG();
+    # a step that ends in BUG() is not judged).  setup_fixmap_mappings returns having
+    # installed xen_fixmap[] (or BUG_ONs).
+    pre, post = v.pre, v.post
+    fix_op = (pre.op == OP_SET_FIXMAP) | (pre.op == OP_CLEAR_FIXMAP)
+    returns = v.iterating & fix_op & v.step.ended & (post.pc == PC_IDLE) & (v.va_pfn == v._pfn(pre.start))
+    t = v.after
+    did = ite(pre.op == OP_SET_FIXMAP, v.expected_map(t) & (t.level == 0), ~t.ok)
+    errno = (post.rc != 0) & (post.rc >= rc_word(-MAX_ERRNO))
+    setup = v.step.kind & (v.step.call.op == OP_SETUP_FIXMAP) & (post.pc == PC_IDLE)
+    return returns.implies(ite(post.rc == 0, did, ~did & errno)) & setup.implies(_machine(v).installed(post))
+
+
 NEEDS = ("fixmap",)
 STATE_OBLIGATIONS: dict[str, StepObligation] = {o.id: o for o in (
     StepObligation("no-overwrite", "an insert never replaces a valid entry; setup_fixmap_mappings "
@@ -275,6 +292,10 @@ STATE_OBLIGATIONS: dict[str, StepObligation] = {o.id: o for o in (
                "FIX_LAST; no other translation changes", fixmap_leaf, NEEDS),
     StepObligation("wx", "never W+X: no valid leaf is both writable and executable", wx, NEEDS),
     StepObligation("tlb", "TLB coherent at return: no entry changed since the last fence", tlb, NEEDS),
+    StepObligation("return", "set_fixmap / clear_fixmap's map_pages_to_xen / destroy_xen_mappings returns 0 "
+               "exactly when the slot then maps mfn with the flags (set) or nothing (clear), else a negative "
+               "errno (and BUG()); setup_fixmap_mappings returns with xen_fixmap[] installed",
+               fixmap_return, NEEDS),
     StepObligation("lemma-fixmap", "the fixmap's shape: root slot -> boot L1 -> xen_fixmap[] (once "
                "installed), slots 0..FIX_LAST hold nothing or a non-W+X 4K leaf, a call in progress "
                "is a set/clear of one slot", lambda v: fixmap_shape(_machine(v), v.post, [v.va]),

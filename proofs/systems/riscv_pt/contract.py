@@ -23,7 +23,8 @@ from __future__ import annotations
 from model.riscv.machine import INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, Call
 from model.riscv.pte import PAGE_SHIFT, PTE_EXECUTABLE, PTE_VALID, PTE_WRITABLE
 from model.term import Bool, Word, any_of
-from proofs.engine.callers import ANY, contract_of
+from proofs.engine.callers import ANY
+from proofs.systems.contracts import callers_of, flags_fit
 from proofs.systems.shared import PPN_LIMIT, WX_REQUEST, flags_ok
 
 
@@ -44,17 +45,6 @@ def range_ok(virt: Word, nr: Word, va_bits: int) -> Bool:
 
 def mfn_ok(mfn: Word, nr: Word) -> Bool:
     return (mfn == INVALID_MFN) | ((mfn < PPN_LIMIT) & (nr <= PPN_LIMIT - mfn))
-
-
-def callers_of(variant) -> str:
-    """The contract a version is decided under (`versions.model_class`: `<version>@any`)."""
-    return contract_of(variant)
-
-
-def flags_fit(flags: Word, variant) -> Bool:
-    """A flags word the entry points' parameter type holds (`FLAGS_BITS`)."""
-    bits = getattr(variant, "FLAGS_BITS", 64)
-    return Bool(True) if bits >= 64 else (flags >> bits) == 0
 
 
 def any_call_ok(call: Call, variant) -> Bool:

@@ -27,7 +27,7 @@ from proofs.engine.obligation import StepObligation
 from proofs.engine.callers import ANY
 from proofs.systems.riscv_pt.contract import (PPN_LIMIT, callers_of, flags_fit, flags_ok, must_refuse,
                                               range_ok, wx_flags)
-from proofs.systems.shared import atomicity, footprint, instantiate, negative_errno, no_overwrite, no_wx, tlb, wx
+from proofs.systems.shared import atomicity, footprint, instantiate, no_overwrite, no_wx, returns_as_asked, tlb, wx
 from proofs.systems.walk import View, at_level
 
 
@@ -98,11 +98,7 @@ def return_value(v: View) -> Bool:
     # covered the whole request: `left` is 0), and a negative errno otherwise
     # (an error part way leaves the earlier iterations applied: atomicity says
     # whether that happens).  A request its entry point must reject is refusal's.
-    post = v.post
-    returns = v.step.ended & (post.pc == PC_IDLE) & ~(v.step.kind & must_refuse(v.step.call))
-    covered = post.left == 0
-    errno = negative_errno(post.rc)
-    return returns.implies(ite(post.rc == 0, covered, ~covered & errno))
+    return returns_as_asked(v, v.step.kind & must_refuse(v.step.call), v.post.left == 0)
 
 
 # -- the lemmas ---------------------------------------------------------------------

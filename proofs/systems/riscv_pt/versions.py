@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from proofs.engine import callers
+from proofs.systems import contracts
 
 from model.riscv.pt_upstream import RiscvPtUpstream
 from model.riscv.pt_v5 import RiscvPtV5
@@ -16,6 +16,6 @@ VERSIONS: dict[str, type] = {cls.name: cls for cls in (RiscvPtV5, RiscvPtV9, Ris
 
 
 def model_class(name: str) -> Optional[type]:
-    """The model class of a version name: a version's own, or `<version>@any` (`callers`),
-    the same model whose contract admits every value the C signatures admit."""
-    return callers.model_class(VERSIONS, name)
+    """The model class of a version name: a version's own, or `<version>@any`
+    (`proofs/systems/contracts.py`)."""
+    return contracts.model_class(VERSIONS, name)
