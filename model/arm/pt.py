@@ -9,9 +9,18 @@ call, so the contiguous-hint loop (`for ( ; nr_contig > 0; nr_contig-- )`)
 keeps its count, level and flag as state.
 
 Levels are Arm's: 0 is the root (arm64 HYP_PT_ROOT_LEVEL), 3 the 4 KiB level.
-TLB ghost state: Arm TLBs do not hold invalid (faulting) entries, so only a
-change to a valid entry makes the TLB stale; the range flush at the end of
-xen_pt_update clears it (footprint shows every change is inside that range).
+TLB ghost state, per address: Arm TLBs do not hold invalid (faulting) entries, so
+only a change to a valid entry makes the TLB stale, and only for the VAs that entry
+translates (a contiguous-group conflict: the group's VAs).  The ghost is the set of
+stale pages since the last flush, kept as its hull [stale_lo, stale_hi] (vfns,
+inclusive; `tlb_stale` says it is not empty).  `flush_xen_tlb_range_va(virt,
+PAGE_SIZE * nr_mfns)` at the end of xen_pt_update (asm/flushtlb.h: one TLBI VAE2IS
+per page of [va, va + size), none when va + size wraps) clears it only when its
+pages cover the hull; a flush that covers part of it leaves the hull as it was (a
+narrower flush leaves some stale page: the verdict is the same, `tlb` at that return).
+The rule is stricter than the TLBI in one case: a TLBI of any page of a block
+drops the block's entry, while the hull asks for all its pages; xen_pt_update
+never flushes part of a block it changed (a partial request is -EOPNOTSUPP).
 """
 from __future__ import annotations
 
@@ -80,6 +89,7 @@ CONTIG_BITS = 5  # nr_contig is 1..16
 UPSTREAM = "xen-project/xen@c447b7308b"
 PT_C = f"{UPSTREAM} xen/arch/arm/mmu/pt.c"
 PAGE_H = f"{UPSTREAM} xen/arch/arm/include/asm/page.h"
+FLUSHTLB_H = f"{UPSTREAM} xen/arch/arm/include/asm/flushtlb.h"
 
 # pt_next_level() return values
 XEN_TABLE_MAP_FAILED, XEN_TABLE_SUPER_PAGE, XEN_TABLE_NORMAL_PAGE = 0, 1, 2
@@ -105,6 +115,8 @@ class ArmState(State):
     group_left: Word  # nr_contig still to write in this group (0: choose a new level)
     group_level: Word  # the group's level
     group_contig: Bool  # the group is written with _PAGE_CONTIG
+    stale_lo: Word  # ghost: the first stale page (vfn) since the last flush, when tlb_stale
+    stale_hi: Word  # ghost: the last stale page (vfn, inclusive)
 
 
 def arm_geometry(pool: int = 4) -> Geometry:
@@ -120,7 +132,8 @@ def arm_initial_state(geo: Geometry) -> ArmState:
         pool_parent=tuple((bv(0, FRAME_BITS), bv(0, 9)) for _ in range(geo.pool)),
         pc=bv(PC_IDLE, 2), op=bv(0, 3), start=z64, nr=z64, vfn=z64, mfn=z64, flags=z64,
         rc=rc_word(0), tlb_stale=FALSE, applied=FALSE,
-        group_left=bv(0, CONTIG_BITS), group_level=bv(THIRD, LEVEL_BITS), group_contig=FALSE)
+        group_left=bv(0, CONTIG_BITS), group_level=bv(THIRD, LEVEL_BITS), group_contig=FALSE,
+        stale_lo=z64, stale_hi=z64)
 
 
 class ArmExec(Exec):
@@ -129,8 +142,11 @@ class ArmExec(Exec):
     it disagrees with (that member's own TLB entry and the group's may both match: the
     lookup may return either, or a TLB conflict abort; D8.7.1, D8.15.1.6)."""
 
-    def write(self, g: Bool, frame: Word, idx: Word, level, value: Word, why: str) -> None:
-        stale = self.state.tlb_stale
+    def write(self, g: Bool, frame: Word, idx: Word, level, value: Word, why: str,
+              vfn: Word | None = None) -> None:
+        """`vfn`: a page the entry translates (None: any, the whole address space is
+        counted stale); the stale pages are the entry's (a conflict: its group's)."""
+        s = self.state
         old = self.read(frame, idx)
         members = group_members(self.read, frame, idx)
         conflict = any_of(_level_is(level, lvl) & claims(value, lvl)
@@ -138,7 +154,36 @@ class ArmExec(Exec):
                           for lvl in range(1, THIRD + 1))
         super().write(g, frame, idx, level, value, why)
         changed = g & ~self.halted & (old != value) & (old.bit(0) | conflict)
-        self.state = replace(self.state, tlb_stale=stale | changed)
+        lo, hi = stale_span(level, vfn, conflict)
+        new_lo = ite(s.tlb_stale & (s.stale_lo <= lo), s.stale_lo, lo)
+        new_hi = ite(s.tlb_stale & (s.stale_hi >= hi), s.stale_hi, hi)
+        self.state = replace(self.state, tlb_stale=s.tlb_stale | changed,
+                             stale_lo=ite(changed, new_lo, s.stale_lo), stale_hi=ite(changed, new_hi, s.stale_hi))
+
+    def flush_range(self, g: Bool, va: Word, size: Word) -> None:
+        """The TLB ghost under `flush_xen_tlb_range_va(va, size)`: the stale pages are
+        gone when [va, va + size) covers them all (see the module doc)."""
+        s = self.state
+        covered = flush_covers(s.stale_lo, s.stale_hi, va, size)
+        self.state = replace(s, tlb_stale=s.tlb_stale & ~(g & ~self.halted & covered))
+
+
+def stale_span(level, vfn: Word | None, conflict: Bool) -> tuple[Word, Word]:
+    """(first, last) page a changed entry at `level` may be cached stale for: the pages it
+    translates, its contiguous group's on a conflict; every page when `vfn` is None."""
+    if vfn is None:
+        return bv(0, W64), bv((1 << 64) - 1, W64)
+    lvl_w = level if isinstance(level, Word) else bv(level, LEVEL_BITS)
+    pages = ite(conflict, level_pages_arm(lvl_w) << 4, level_pages_arm(lvl_w))
+    lo = vfn & ~(pages - 1)
+    return lo, lo + (pages - 1)
+
+
+def flush_covers(lo: Word, hi: Word, va: Word, size: Word) -> Bool:
+    """flush_xen_tlb_range_va(va, size) reaches every page of [lo, hi]: its loop
+    `while ( va < end )` with end = va + size (so nothing when that wraps)."""
+    end = va + size
+    return (va < end) & ((va >> 12) <= lo) & (hi <= ((end - 1) >> 12))
 
 
 def _level_is(level, lvl: int) -> Bool:
@@ -304,7 +349,7 @@ class ArmPtUpstream(ArmLpae):
         ok = self.xen_pt_check_entry(x, g & ~out, entry, mfn, level, flags)
         rc = ite(out, rc, ite(ok, rc_word(0), rc_word(-EINVAL)))
         x.write(g & ~out & ok & ~populate, table, idx, level, self.new_entry(entry, mfn, level, flags),
-                "pt_update_entry")
+                "pt_update_entry", vfn=virt >> 12)
         return rc
 
     @follows(PT_C, "xen_pt_mapping_level")
@@ -353,13 +398,26 @@ class ArmPtUpstream(ArmLpae):
                    ite((flags & _PAGE_CONTIG).any(), rc_word(-EINVAL),
                        ite((virt & 0xFFF) != 0, rc_word(-EINVAL), rc_word(0))))
 
+    @follows(FLUSHTLB_H, "flush_xen_tlb_range_va",
+             note="not in ../shared/xen: dsb; __flush_xen_tlb_one (TLBI VAE2IS) for each page of "
+                  "va..va+size while va < end; dsb; isb")
+    def flush_xen_tlb_range_va(self, x: Exec, g: Bool, va: Word, size: Word) -> None:
+        x.flush_range(g, va, size)
+
+    def flush_args(self, s: ArmState) -> tuple[Word, Word]:
+        """xen_pt_update's flush_xen_tlb_range_va(virt, PAGE_SIZE * nr_mfns): the call's
+        own virt and its const nr_mfns (seed 001: "nr_mfns is now marked const as it is
+        used for flushing the TLBs")."""
+        return s.start << 12, s.nr << 12
+
     @follows(PT_C, "xen_pt_update (after the loop)",
-             note="flush_xen_tlb_range_va unless an insert (mfn valid and PRESENT): then only isb()")
+             note="flush_xen_tlb_range_va unless an insert (mfn valid and PRESENT): then only isb()",
+             stmt="flush_xen_tlb_range_va(virt, PAGE_SIZE * nr_mfns);")
     def xen_pt_update_epilogue(self, x: Exec, g: Bool, rc: Word) -> None:
         s = x.state
         insert = (s.flags & _PAGE_PRESENT).any() & (s.mfn != INVALID_MFN)
         x.set(g, pc=bv(PC_IDLE, 2), rc=rc, group_left=bv(0, CONTIG_BITS))
-        x.set(g & ~insert, tlb_stale=FALSE)
+        self.flush_xen_tlb_range_va(x, g & ~insert, *self.flush_args(s))
 
     # -- the public wrappers: (ASSERT condition, xen_pt_update args) -----------
     @follows(PT_C)
@@ -461,9 +519,12 @@ class ArmPtRfc(ArmPtUpstream):
         rwx = (flags & _PAGE_PRESENT).any() & ~(flags & _PAGE_RO).any() & ~(flags & _PAGE_XN).any()
         return ite(rwx | ((virt & 0xFFF) != 0), rc_word(-EINVAL), rc_word(0))
 
-    @follows(C677, "xen_pt_update (after the loop)", note="flush_xen_tlb_range_va always, even for an insert")
+    @follows(C677, "xen_pt_update (after the loop)", note="flush_xen_tlb_range_va always, even for an insert",
+             stmt="flush_xen_tlb_range_va(virt, PAGE_SIZE * nr_mfns);")
     def xen_pt_update_epilogue(self, x: Exec, g: Bool, rc: Word) -> None:
-        x.set(g, pc=bv(PC_IDLE, 2), rc=rc, group_left=bv(0, CONTIG_BITS), tlb_stale=FALSE)
+        s = x.state
+        x.set(g, pc=bv(PC_IDLE, 2), rc=rc, group_left=bv(0, CONTIG_BITS))
+        self.flush_xen_tlb_range_va(x, g, *self.flush_args(s))
 
     @follows(C677, "destroy_xen_mappings", note="ASSERT(v <= e) only (alignment ASSERTs came with d2cc5633e2)")
     def destroy_xen_mappings(self, s: Word, e: Word):

@@ -5,6 +5,7 @@ theorem.py  what must hold (read first)       contract.py  what callers may pass
 machine.py  the machine the engine decides    versions.py  the modelled versions
 vectors.py  counterexample vectors            regression.py  boundary scenarios
 c_harness.py mmu/pt.c compiled with the shim, vectors replayed on it
+mutants.py  the mutation catalogue (flush range mutants of arm-pt-rfc)
 """
 from proofs.engine.callers import ANY, PRESETS
 from proofs.systems.arm_pt.theorem import OBLIGATIONS

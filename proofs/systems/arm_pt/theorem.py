@@ -281,8 +281,17 @@ def loop_progress(s) -> Bool:
 def idle_clean(s) -> Bool:
     # Between calls, and all through an insert (which xen_pt_update ends
     # without a flush), no valid entry has changed since the last flush.
+    # In a call, the stale pages lie in the request (so its closing
+    # flush_xen_tlb_range_va reaches them), and a contiguous group in progress
+    # began in this call, 16 entries aligned: vfn is its member 16 - group_left.
     inserting = (s.pc == PC_LOOP) & (s.mfn != INVALID_MFN) & (s.flags & _PAGE_PRESENT).any()
-    return ((s.pc == PC_IDLE) | inserting).implies(~s.tlb_stale)
+    clean = ((s.pc == PC_IDLE) | inserting).implies(~s.tlb_stale)
+    in_request = (s.start <= s.stale_lo) & (s.stale_lo <= s.stale_hi) & ((s.stale_hi - s.start) < s.nr)
+    done = scaled((XEN_PT_4K_NR_CONTIG - s.group_left.zext(64)), s.group_level)
+    span = scaled(bv(XEN_PT_4K_NR_CONTIG, 64), s.group_level)
+    group = (s.group_contig & (s.group_left != 0)).implies(
+        ((s.vfn & (span - 1)) == done) & ((s.vfn - s.start) >= done))
+    return clean & (s.pc == PC_LOOP).implies(s.tlb_stale.implies(in_request) & group)
 
 
 def pool_ok(s, variant) -> Bool:
@@ -326,8 +335,9 @@ OBLIGATIONS: dict[str, StepObligation] = {o.id: o for o in (
                footprint, _TREE + ("progress",)),
     StepObligation("functional", "a successful xen_pt_update_entry does what its call asked on its "
                "entry, and leaves the part already done alone", functional, _TREE + ("progress",)),
-    StepObligation("tlb", "TLB coherent at return: no valid entry changed since the last flush", tlb,
-               ("idle",)),
+    StepObligation("tlb", "TLB coherent at return: no page whose valid entry changed since the last flush "
+               "is left out of a flush (flush_xen_tlb_range_va's range, per page)", tlb,
+               ("idle", "frame", "progress")),
     StepObligation("contig", "at return, no contiguous group is misprogrammed (D8.7.1): if a member has the "
                "bit, every valid member has it, equal attributes and its place in an aligned output range",
                contig, _TREE + ("contig",)),
@@ -347,8 +357,9 @@ OBLIGATIONS: dict[str, StepObligation] = {o.id: o for o in (
     StepObligation("lemma-progress", "xen_pt_update's loop never goes past the request: vfn - start <= nr",
                lambda v: loop_progress(v.post), ("frame", "progress"), cites=loop_progress, lemma="progress",
                by_case=True),
-    StepObligation("lemma-idle", "between calls no valid entry has changed since the last flush",
-               lambda v: idle_clean(v.post), ("idle",), cites=idle_clean, lemma="idle"),
+    StepObligation("lemma-idle", "between calls no valid entry has changed since the last flush; in a call "
+               "the stale pages and a contiguous group in progress lie in the request",
+               lambda v: idle_clean(v.post), ("idle", "frame", "progress"), cites=idle_clean, lemma="idle"),
     StepObligation("lemma-contig", "after every step, no contiguous group is misprogrammed (mid-call too)", lambda v: group_ok(v.post, v.after, v), _TREE + ("contig",),
                cites=group_ok, lemma="contig"),
     StepObligation("lemma-pool", "the allocator hands out at most its pool, for levels 1-3",
