@@ -10,7 +10,7 @@ committed traces (`traces_from`: a restriction of any).
 """
 from __future__ import annotations
 
-from model.term import Bool, Word
+from model.term import Bool, Word, any_of
 from proofs.engine import callers
 
 
@@ -41,4 +41,21 @@ def fits(x: Word, bits: int) -> Bool:
     return Bool(True) if bits >= 64 else (x >> bits) == 0
 
 
-__all__ = ["model_class", "callers_of", "is_any", "traces_from", "flags_fit", "fits"]
+def any_call_ok(call, variant) -> Bool:
+    """The `any` contract of the xen_pt_update-shaped entry points (RISC-V pt.c, Arm
+    mmu/pt.c: map_pages_to_xen(virt, mfn, nr, flags), destroy_xen_mappings(s, e),
+    populate_pt_range(virt, nr), modify_xen_mappings(s, e, flags)): any address, frame
+    and count, a flags word of the parameter's width; the machine's unused arguments 0."""
+    from model.riscv.machine import OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE
+
+    a0, a1, a2, a3 = call.a
+    by_op = {
+        OP_MAP: flags_fit(a3, variant),
+        OP_DESTROY: (a2 == 0) & (a3 == 0),
+        OP_POPULATE: (a2 == 0) & (a3 == 0),
+        OP_MODIFY: flags_fit(a2, variant) & (a3 == 0),
+    }
+    return any_of((call.op == op) & c for op, c in by_op.items())
+
+
+__all__ = ["any_call_ok", "model_class", "callers_of", "is_any", "traces_from", "flags_fit", "fits"]

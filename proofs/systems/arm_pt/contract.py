@@ -21,7 +21,7 @@ from __future__ import annotations
 from model.arm.pt import _PAGE_BLOCK, _PAGE_CONTIG, _PAGE_PRESENT, _PAGE_RO, _PAGE_XN
 from model.riscv.machine import OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE
 from model.term import Bool, Word, any_of
-from proofs.systems.contracts import flags_fit, is_any
+from proofs.systems.contracts import any_call_ok, is_any
 
 VA_BITS = 48  # TTBR0_EL2: one range, [0, 2**48)
 OA_FRAMES = 1 << 36  # 48-bit physical addresses
@@ -35,18 +35,6 @@ def flags_ok(flags: Word, presets: tuple) -> Bool:
     """A PAGE_HYPERVISOR_* preset or a W+X request (_PAGE_NORMAL), maybe | _PAGE_BLOCK."""
     wx_request = _PAGE_PRESENT | 0x7
     return any_of(flags == p | b for p in presets + (wx_request,) for b in (0, _PAGE_BLOCK))
-
-
-def any_call_ok(call, variant) -> Bool:
-    """The `any` contract: what the C signatures admit, by entry point."""
-    a0, a1, a2, a3 = call.a
-    by_op = {
-        OP_MAP: flags_fit(a3, variant),
-        OP_DESTROY: (a2 == 0) & (a3 == 0),
-        OP_POPULATE: (a2 == 0) & (a3 == 0),
-        OP_MODIFY: flags_fit(a2, variant) & (a3 == 0),
-    }
-    return any_of((call.op == op) & c for op, c in by_op.items())
 
 
 def call_ok(call, variant) -> Bool:

@@ -24,7 +24,7 @@ from model.riscv.machine import INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_P
 from model.riscv.pte import PAGE_SHIFT, PTE_EXECUTABLE, PTE_VALID, PTE_WRITABLE
 from model.term import Bool, Word, any_of
 from proofs.engine.callers import ANY
-from proofs.systems.contracts import callers_of, flags_fit
+from proofs.systems.contracts import any_call_ok, callers_of, flags_fit
 from proofs.systems.shared import PPN_LIMIT, WX_REQUEST, flags_ok
 
 
@@ -45,18 +45,6 @@ def range_ok(virt: Word, nr: Word, va_bits: int) -> Bool:
 
 def mfn_ok(mfn: Word, nr: Word) -> Bool:
     return (mfn == INVALID_MFN) | ((mfn < PPN_LIMIT) & (nr <= PPN_LIMIT - mfn))
-
-
-def any_call_ok(call: Call, variant) -> Bool:
-    """The `any` contract: what the C signatures admit, by entry point."""
-    a0, a1, a2, a3 = call.a
-    by_op = {
-        OP_MAP: flags_fit(a3, variant),
-        OP_DESTROY: (a2 == 0) & (a3 == 0),
-        OP_POPULATE: (a2 == 0) & (a3 == 0),
-        OP_MODIFY: flags_fit(a2, variant) & (a3 == 0),
-    }
-    return any_of((call.op == op) & c for op, c in by_op.items())
 
 
 def call_ok(call: Call, variant) -> Bool:
