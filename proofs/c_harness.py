@@ -36,8 +36,8 @@ RUN_SECONDS = 60
 #: table mappings one call may make on the C before it counts as not returning
 ITERATION_CAP = 200_000
 CAP_MESSAGE = "the iteration cap (the call did not return)"
-#: what every harnessed file's shim includes (Xen's lib/mm basics, RISC-V asm/page.h)
-SHARED_HEADERS = ("ptprove_xen.h", "ptprove_riscv_page.h", "ptprove_frames.h", "ptprove_pool.h")
+#: what every harnessed file's shim includes (Xen's lib/mm basics, RISC-V asm/page.h), and the p2m drivers' shared call
+SHARED_HEADERS = ("ptprove_xen.h", "ptprove_riscv_page.h", "ptprove_frames.h", "ptprove_pool.h", "ptprove_p2m_calls.h")
 
 
 def stage_headers(text: str, inc: Path, shim: str) -> None:

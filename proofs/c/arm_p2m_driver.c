@@ -19,6 +19,8 @@
 
 #include "p2m.c"
 #include "ptprove_frames.h"
+#define PTPROVE_SET_ENTRY(p2m, gfn, order, mfn, t) __p2m_set_entry(p2m, gfn, order, mfn, t, p2m_access_rwx)
+#include "ptprove_p2m_calls.h"
 
 jmp_buf ptprove_stop;
 const char *ptprove_failed;
@@ -220,26 +222,7 @@ int main(int argc, char **argv)
         sep = ", ";
         if ( setjmp(ptprove_stop) == 0 )
         {
-            if ( !strcmp(op, "set") )
-            {
-                unsigned long i, span = 1UL << a[1];
-                bool foreign = a[2] != mfn_x(INVALID_MFN) && p2m_is_foreign(a[3]);
-
-                for ( i = 0; foreign && i < span; i++ )   /* the caller's get_page */
-                    ptprove_page(_mfn(a[2] + i))->refs++;
-                p2m_write_lock(p2m);
-                rc = __p2m_set_entry(p2m, _gfn(a[0]), a[1], _mfn(a[2]), a[3], p2m_access_rwx);
-                p2m_write_unlock(p2m);
-                for ( i = 0; foreign && rc && i < span; i++ )   /* and put_page on failure */
-                    put_page(ptprove_page(_mfn(a[2] + i)));
-            }
-            else if ( !strcmp(op, "range") )
-                rc = map_regions_p2mt(&dom, _gfn(a[0]), a[1], _mfn(a[2]), a[3]);
-            else
-            {
-                fprintf(stderr, "ptprove harness: unknown call %s\n", op);
-                return 2;
-            }
+            rc = ptprove_p2m_call(p2m, &dom, op, a);
             print_call(rc, NULL);
         }
         else
