@@ -101,6 +101,16 @@ def return_value(v: View) -> Bool:
     return returns_as_asked(v, v.step.kind & must_refuse(v.step.call), v.post.left == 0)
 
 
+def pmap(v: View) -> Bool:
+    # Every table a step maps (map_table) it unmaps again before the step ends.
+    # In early boot map_table takes one of the NUM_FIX_PMAP (8) PMAP slots
+    # (pmap_map): a step that leaves one mapped holds that slot for good, and the
+    # ninth map_table after eight such steps panics ("Out of PMAP slots").
+    if v.step.mapped is None:
+        raise TypeError(f"{v.variant.name}: its machine does not count map_table/unmap_table")
+    return v.step.mapped == 0
+
+
 # -- the lemmas ---------------------------------------------------------------------
 
 def loop_frame(s: State, variant) -> Bool:
@@ -178,6 +188,8 @@ INVARIANTS: dict[str, StepObligation] = {o.id: o for o in (
                    "returns -EINVAL at once", refusal),
     StepObligation("return", "a call returns 0 exactly when it did all it was asked (its loop "
                    "covered the whole request), else a negative errno", return_value, ("frame",)),
+    StepObligation("pmap", "every table a step maps (map_table: in early boot one of the "
+                   "NUM_FIX_PMAP PMAP slots) is unmapped before the step ends", pmap),
     StepObligation("atomicity", "a failing call leaves no earlier iteration applied "
                    "(informative)", atomicity, ("frame",), informative=True),
 )}
