@@ -27,7 +27,7 @@ from proofs.engine.obligation import StepObligation
 from proofs.engine.callers import ANY
 from proofs.systems.riscv_pt.contract import (PPN_LIMIT, callers_of, flags_fit, flags_ok, must_refuse,
                                               range_ok, wx_flags)
-from proofs.systems.shared import atomicity, footprint, instantiate, no_overwrite, no_wx, returns_as_asked, tlb, wx
+from proofs.systems.shared import atomicity, footprint, instantiate, no_overwrite, no_wx, pmap, returns_as_asked, tlb, wx
 from proofs.systems.walk import View, at_level
 
 
@@ -99,16 +99,6 @@ def return_value(v: View) -> Bool:
     # (an error part way leaves the earlier iterations applied: atomicity says
     # whether that happens).  A request its entry point must reject is refusal's.
     return returns_as_asked(v, v.step.kind & must_refuse(v.step.call), v.post.left == 0)
-
-
-def pmap(v: View) -> Bool:
-    # Every table a step maps (map_table) it unmaps again before the step ends.
-    # In early boot map_table takes one of the NUM_FIX_PMAP (8) PMAP slots
-    # (pmap_map): a step that leaves one mapped holds that slot for good, and the
-    # ninth map_table after eight such steps panics ("Out of PMAP slots").
-    if v.step.mapped is None:
-        raise TypeError(f"{v.variant.name}: its machine does not count map_table/unmap_table")
-    return v.step.mapped == 0
 
 
 # -- the lemmas ---------------------------------------------------------------------
