@@ -59,6 +59,7 @@ PAGE_SIZE = 1 << PAGE_SHIFT
 UPSTREAM = "xen-project/xen@c447b7308b"
 PAGE_H = f"{UPSTREAM} xen/arch/riscv/include/asm/page.h (72a516613f)"
 PT_C = f"{UPSTREAM} xen/arch/riscv/pt.c (b3d5fad63a)"
+MM_H = f"{UPSTREAM} xen/arch/riscv/include/asm/mm.h"
 
 #: the ASSERTs pt_check_entry runs (a debug build stops when one fails)
 MFN_ASSERT = "pt_check_entry: ASSERT(mfn_eq(mfn, INVALID_MFN))"
@@ -245,6 +246,29 @@ class RiscvPtUpstream:
             table = ite(active & ~stop, nxt, table)
             done = done | stop
         return res
+
+    # -- the lookups: pt_walk (pt.c) and vmap_to_mfn (asm/mm.h)
+    HAS_PT_WALK = True  # pt_walk came with the _pt_walk refactor (v9 and v5 have neither)
+
+    @follows(PT_C, "pt_walk", stmt="pte_t *ptep = _pt_walk(va, pte_level); pte_t pte = *ptep; "
+                                   "unmap_table(ptep);")
+    def pt_walk(self, x: Exec, g: Bool, va: Word) -> tuple[Word, Word]:
+        """(the entry _pt_walk stops at: the leaf, or the leaf-most missing entry; its level)."""
+        frame, idx, level = self._pt_walk(x, g, va)
+        entry = x.read(frame, idx)
+        x.unmap_table(g)
+        return entry, level
+
+    @follows(MM_H, "pte_to_paddr", note="pfn_to_paddr(pte.pte >> PTE_PPN_SHIFT) in 64 bits: PTE bits "
+             "61:54 (PBMT's low bit, reserved bits) land in paddr bits 63:56, bits 63:62 shift out")
+    def pte_to_paddr(self, pte: Word) -> Word:
+        return (pte >> PTE_PPN_SHIFT) << PAGE_SHIFT
+
+    @follows(MM_H, "vmap_to_mfn", stmt="BUG_ON(!pte_is_mapping(__entry)); maddr_to_mfn(pte_to_paddr(__entry));")
+    def vmap_to_mfn(self, x: Exec, g: Bool, va: Word) -> tuple[Bool, Word]:
+        """(BUG_ON fires, the MFN returned, 64 bits) for `va`."""
+        entry, _ = self.pt_walk(x, g, va)
+        return ~self.pte_is_mapping(entry), self.pte_to_paddr(entry) >> PAGE_SHIFT
 
     @follows(PT_C, "pt_update_entry (explicit target level)")
     def walk_to_target(self, x: Exec, g: Bool, va: Word, target: Word, alloc_tbl: Bool,

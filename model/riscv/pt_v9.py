@@ -29,6 +29,7 @@ class RiscvPtV9(RiscvPtUpstream):
     UPDATE_ATTRS = PTE_ACCESS_MASK  # before b3d5fad63a: no PBMT
     FLAG_PRESETS = RiscvPtUpstream.FLAG_PRESETS[:3]  # RO, RW, RX: no PBMT presets yet
     FLAGS_BITS = 32  # `unsigned int flags` (map_pages_to_xen, pt_update; so in v5)
+    HAS_PT_WALK = False  # no pt_walk / _pt_walk before 96a86ebcf5 (vmap_to_mfn was not a walk)
 
     @follows(V9, "pt_update (level of an iteration)",
              note="pt_mapping_level for every operation, then ASSERT(left >= BIT(order))")

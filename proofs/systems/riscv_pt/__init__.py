@@ -4,15 +4,16 @@ theorem.py   what must hold (read first)      contract.py  what callers may pass
 machine.py   the machine the engine decides   versions.py  the modelled versions
 vectors.py   counterexample vectors           show.py      their rendering
 mutants.py   the mutation catalogue           trace.py     decoded traces
-refines.py   each version is what its C does (proofs/refine/, model/c/)
+lookup.py    what vmap_to_mfn returns      refines.py   each version is what its C does
 """
 from proofs.engine.callers import ANY, PRESETS
+from proofs.systems.riscv_pt.lookup import VMAP_TO_MFN
 from proofs.systems.riscv_pt.refines import REFINES
 from proofs.systems.riscv_pt.theorem import OBLIGATIONS as THEOREM
 from proofs.systems.riscv_pt.versions import VERSIONS
 
-#: the theorem, and that each version refines its C (refines.py)
-OBLIGATIONS = {**THEOREM, REFINES.id: REFINES}
+#: the theorem, what the lookup returns (lookup.py), and that each version refines its C (refines.py)
+OBLIGATIONS = {**THEOREM, VMAP_TO_MFN.id: VMAP_TO_MFN, REFINES.id: REFINES}
 
 ID = "riscv-pt"
 TITLE = "RISC-V hypervisor page tables (pt.c)"
