@@ -323,7 +323,8 @@ class RiscvP2MUpstream:
         if g.is_concrete and not g.v:
             return st
         reach = self.reachable(st) if st.ghost else list(st.walkable)
-        return replace(st, need_flush=st.need_flush & ~g, stale=tuple(s & ~g for s in st.stale),
+        return replace(st, need_flush=st.need_flush & ~g, flushed=st.flushed | g,
+                       stale=tuple(s & ~g for s in st.stale),
                        walkable=tuple(ite(g, r, w) for r, w in zip(reach, st.walkable)))
 
     @follows(UPSTREAM, "p2m_tlb_flush_sync")

@@ -20,6 +20,7 @@ where the model flags it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from model.c.execute import NOT_SUMMARISED, Executor, Ptr, Summary, execute
 from model.c.ir import Function, UnsupportedIR, parse_module
 from model.c.toolchain import compile_to_ir
 from model.memory import FRAME_BITS, Memory
-from model.riscv.p2m_state import (MFN_BITS, NO_MD, PT_FRAME_BASE, REF_BITS, ROOT_PAGES, TYPE_BITS, USED_BITS,
+from model.riscv.p2m_state import (MAX_SUPPORTED_LEVEL, MFN_BITS, NO_MD, PT_FRAME_BASE, REF_BITS, ROOT_PAGES, TYPE_BITS, USED_BITS,
                                    USED_LIMIT,
                                    Oracle, P2MGeometry, P2MState)
 from model.term import FALSE, TRUE, Bool, Word, all_of, any_of, bv, ite
@@ -93,7 +94,8 @@ LAYOUT = ("p2m_domain.pages", "p2m_domain.mode", "p2m_domain.domain", "p2m_domai
           "gstage_mode_desc.paging_levels", "sizeof gstage_mode_desc", "p2m_pte_ctx.p2m",
           "p2m_pte_ctx.pt_page", "p2m_pte_ctx.index", "p2m_pte_ctx.level", "sizeof p2m_pte_ctx",
           "sizeof page_info", "page_info.mfn", "page_info.listed", "page_info.used_entries",
-          "page_info.md_pg", "p2m_domain.lock.writers")
+          "page_info.md_pg", "p2m_domain.lock.writers", "p2m_domain.root",
+          "p2m_domain.max_mapped_gfn", "p2m_domain.lowest_mapped_gfn", "domain.is_dying")
 
 
 def layout(lifted: LiftedC) -> dict[str, int]:
@@ -110,14 +112,14 @@ def layout(lifted: LiftedC) -> dict[str, int]:
 # the state: inputs, the model's view of the C's, the environment
 
 
-def state_inputs(geo: P2MGeometry) -> dict:
+def state_inputs(geo: P2MGeometry, attempts: int = ATTEMPTS) -> dict:
     out: dict = {}
     for p in range(geo.pages):
         out[f"md_pg{p}"], out[f"used{p}"] = 16, USED_BITS
     for q in geo.pool_pages():
         out[f"free{q}"] = 0
     out.update({"refs": REF_BITS, "watch": MFN_BITS, "need_flush": 0})
-    out.update({f"allocfail{k + 1}": 0 for k in range(ATTEMPTS)})
+    out.update({f"allocfail{k + 1}": 0 for k in range(attempts)})
     out.update(cell_page=16, cell_idx=16)  # the table cell and metadata slot compared (any one)
     return out
 
@@ -136,7 +138,9 @@ class InputOracle(Oracle):
 
 
 def fails(inp: dict) -> list:
-    return [inp[f"allocfail{k + 1}"] for k in range(ATTEMPTS)]
+    """The unit's allocation outcomes, one per attempt it decides (allocfail1, ...)."""
+    return [inp[f"allocfail{k + 1}"] for k in itertools.takewhile(lambda k: f"allocfail{k + 1}" in inp,
+                                                                  itertools.count())]
 
 
 def md_slot(mem: Memory, md_pg: Word, idx) -> Word:
@@ -166,12 +170,19 @@ def abstract(geo: P2MGeometry, mem: Memory, inp: dict) -> P2MState:
 SET_TYPE_USED_LIMIT = 2 * USED_LIMIT
 
 
-def consistent(geo: P2MGeometry, st: P2MState, used_limit: int = USED_LIMIT) -> list:
+#: what p2m_free_subtree's unit assumes of every used_entries: nothing (it reads and writes
+#: none), so a caller's counts, moved by its own p2m_set_type calls, need meet no bound there
+FREE_USED_LIMIT = None
+
+
+def consistent(geo: P2MGeometry, st: P2MState, used_limit: Optional[int] = USED_LIMIT) -> list:
     """What p2m.c's pages are between calls (p2m_set_type takes a metadata page from the
-    pool and it is no other page's), as assumptions."""
-    out = [(all_of(u < used_limit for u in st.used),
-            f"every used_entries below 2^{used_limit.bit_length() - 1} (the step queries assume 2^62: "
-            "nothing resets it, it only grows)")]
+    pool and it is no other page's), as assumptions; `used_limit` None: no bound on the
+    used_entries counts."""
+    out = [] if used_limit is None else [
+        (all_of(u < used_limit for u in st.used),
+         f"every used_entries below 2^{used_limit.bit_length() - 1} (the step queries assume 2^62: "
+         "nothing resets it, it only grows)")]
     for p, md in enumerate(st.md_page):
         pool = any_of((md == q) & ~st.free[q - ROOT_PAGES] for q in geo.pool_pages())
         out.append((((md == NO_MD) | pool) & (md != p),
@@ -181,6 +192,9 @@ def consistent(geo: P2MGeometry, st: P2MState, used_limit: int = USED_LIMIT) -> 
                         "a free pool page has no metadata page (p2m_free_table frees it first)"))
         for r in range(p + 1, geo.pages):
             out.append(((md == NO_MD) | (md != st.md_page[r]), "no two table pages share a metadata page"))
+        for q in geo.pool_pages():
+            out.append((((md == q) & (p != q)).implies(st.md_page[q] == NO_MD),
+                        "a metadata page has none itself (it is no table page: it came free from the pool)"))
     return out
 
 
@@ -215,9 +229,13 @@ def p2m_objects(setup: P2MSetup, inp: dict, page: Optional[Word] = None, idx: Op
         mode = ex.new_object(path, "struct gstage_mode_desc", {
             o("gstage_mode_desc.paging_levels"): bv(setup.geo.root_level, 32)}, size=o("sizeof gstage_mode_desc"))
         mask = ex.new_object(path, "cpumask_t d->dirty_cpumask", {0: bv(1, 64)})
-        dom = ex.new_object(path, "struct domain", {o("domain.dirty_cpumask"): mask}, size=o("sizeof domain"))
+        dom = ex.new_object(path, "struct domain", {
+            o("domain.dirty_cpumask"): mask,
+            o("domain.is_dying"): ite(inp.get("is_dying", FALSE), bv(1, 8), bv(0, 8))}, size=o("sizeof domain"))
         p2m = ex.new_object(path, "struct p2m_domain", {
             o("p2m_domain.lock.writers"): bv(1, 32),  # the caller holds the write lock
+            o("p2m_domain.root"): Ptr("record", E.frame_of(bv(0, 16)), bv(0, 64)),  # table pages 0-3
+            o("p2m_domain.max_mapped_gfn"): bv(0, 64), o("p2m_domain.lowest_mapped_gfn"): bv(0, 64),
             o("p2m_domain.pages"): bv(0, 32), o("p2m_domain.mode"): mode, o("p2m_domain.domain"): dom,
             o("p2m_domain.need_flush"): ite(inp["need_flush"], bv(1, 8), bv(0, 8)),
             o("p2m_domain.clean_dcache"): bv(0, 8)}, size=o("sizeof p2m_domain"))
@@ -294,27 +312,30 @@ def write_back(setup: P2MSetup, path: CPath, p2m: Ptr, post: P2MState) -> None:
     path.objs[p2m.base] = cells
 
 
-def free_subtree_summary(setup: P2MSetup, inp: dict, level: int) -> Callable:
-    """p2m_free_subtree at `level`, as its proved unit (the model's p2m_free_subtree)."""
-    unit = f"p2m_free_subtree level {level}"
+def free_subtree_summary(setup: P2MSetup, inp: dict, only: Optional[int] = None) -> Callable:
+    """p2m_free_subtree at level `only` (None: at any level, p2m_set_entry's calls), as its
+    proved unit (the model's p2m_free_subtree)."""
 
     def summary(ex: Executor, path: CPath, args: list, what: str):
         _, entry, ctx = args
         p2m, page, idx, lv = ctx_fields(setup, ex, path, ctx, what)
-        if not (lv.is_concrete and lv.v == level):
+        if not lv.is_concrete or (only is not None and lv.v != only):
+            if only is None:
+                raise UnsupportedIR(f"{what}: p2m_free_subtree at a level that is not one number on the path")
             return NOT_SUMMARISED
+        level = lv.v
+        unit = f"p2m_free_subtree level {level}"
         st = state_at(setup, path, p2m, inp)
         # an invalid entry returns at once (`if ( !pte_is_valid(entry) ) return;`), reading
         # nothing of ctx but the level: the unit's assumptions are asked of a valid one
         valid = setup.model.pte_is_valid(entry)
         require_all(ex, path, [(valid.implies(c), w) for c, w in
-                               in_tables(setup, page, idx) + consistent(setup.geo, st)
+                               in_tables(setup, page, idx) + consistent(setup.geo, st, FREE_USED_LIMIT)
                                + well_formed_below(setup, st, entry, level, page)
                                + [(not_md_page(st, page), "the entry's table page is no metadata page")]], unit)
         post = setup.model.p2m_free_subtree(st, TRUE, entry, level, page, idx)
         write_back(setup, path, p2m, post)
-        flushed = st.need_flush & ~post.need_flush
-        path.ghost[E.HFENCES] = path.ghost[E.HFENCES] + ite(flushed, bv(1, 8), bv(0, 8))
+        path.ghost[E.HFENCES] = path.ghost[E.HFENCES] + ite(post.flushed, bv(1, 8), bv(0, 8))
         return None
     return summary
 
@@ -557,14 +578,11 @@ def free_subtree(setup: P2MSetup, level: int) -> Obligation:
         oracle = InputOracle(fails(inp))
         post = setup.model.p2m_free_subtree(st, TRUE, e, level, page, idx)
         flush = c.objs[made["p2m"].base][setup.offset("p2m_domain.need_flush")]
-        fenced = c.ghost[E.HFENCES] != 0
         past = post.ev_oob
         ran = ~post.ev_md_missing & ~past
         claims = state_claims(setup, c, post, oracle, chosen(setup, inp), unless=post.ev_md_missing,
-                              past=past) + [
-            Claim("need_flush", ran.implies(flush.any().iff(post.need_flush))),
-            Claim("hfence", ran.implies(fenced.iff(st.need_flush & ~post.need_flush)))]
-        assume = in_tables(setup, page, idx) + chosen_cell(setup, inp) + consistent(setup.geo, st) + shape + [
+                              past=past) + flush_claims(c, flush, post, ran)
+        assume = in_tables(setup, page, idx) + chosen_cell(setup, inp) + consistent(setup.geo, st, FREE_USED_LIMIT) + shape + [
             (not_md_page(st, page), "the entry's table page is no metadata page")]
         return Built(assumptions(c, assume), claims,
                      {"refs": (c.ghost[E.REFS], post.refs), "maps NULL": (c.ghost[E.MD_NULL], post.ev_md_missing)})
@@ -577,11 +595,19 @@ def free_subtree(setup: P2MSetup, level: int) -> Obligation:
                       where="proofs/refine/p2m.py")
 
 
+def flush_claims(c: Summary, flush: Word, post: P2MState, ran: Bool) -> list:
+    """p2m->need_flush after the call, and whether the C issued an hfence.gvma exactly when
+    the model flushed (p2m_tlb_flush)."""
+    fenced = c.ghost[E.HFENCES] != 0
+    return [Claim("need_flush", ran.implies(flush.any().iff(post.need_flush))),
+            Claim("hfence", ran.implies(fenced.iff(post.flushed)))]
+
+
 def monotone_failures(inp: dict) -> list:
     return [(inp[f"allocfail{k}"].implies(inp[f"allocfail{k + 1}"]),
              "once an allocation of the call fails, every later one does (the pool is empty: "
              "the model's one metadata attempt a split, p2m_upstream.split_metadata)")
-            for k in range(1, ATTEMPTS)]
+            for k in range(1, len(fails(inp)))]
 
 
 def split_superpage(setup: P2MSetup, level: int, target: int) -> Obligation:
@@ -619,11 +645,61 @@ def split_superpage(setup: P2MSetup, level: int, target: int) -> Obligation:
                       build, where="proofs/refine/p2m.py")
 
 
+#: allocation attempts p2m_set_entry's inputs decide: two new tables, a split of a 1G leaf to
+#: 4K (two pages, each with a metadata page and its retry), the leaf's metadata page
+SET_ENTRY_ATTEMPTS = 8
+
+
+def walk_shape(setup: P2MSetup, st: P2MState, gfn: Word) -> list:
+    """What p2m_set_entry may assume of the tree under the gfn's root entry (the
+    well-formed invariant; nothing when the gfn has no root entry)."""
+    m, geo = setup.model, setup.geo
+    inside = m.root_index(gfn) < ROOT_PAGES * geo.entries
+    page = (m.root_index(gfn) >> geo.idx_bits).trunc(16)
+    e = st.read(page, m.offset(gfn, geo.root_level))
+    return [(inside.implies(c), w) for c, w in well_formed_below(setup, st, e, geo.root_level, page)]
+
+
+def set_entry(setup: P2MSetup, target: int) -> Obligation:
+    geo = setup.geo
+
+    def build(setup: P2MSetup, inp: dict, mem: Memory) -> Built:
+        st = abstract(geo, mem, inp)
+        m = setup.model
+        gfn, mfn, t = inp["gfn"], inp["mfn"], inp["t"]
+        made: dict = {}
+
+        def args(ex, path):
+            made.update(p2m_objects(setup, inp)(ex, path))
+            return [made["p2m"], gfn, bv(target * geo.idx_bits, 64), mfn, t]
+        shape = walk_shape(setup, st, gfn)
+        c = run_c(setup, "p2m_set_entry", args, mem, inp, pc=all_of(x for x, _ in shape),
+                  summaries={"p2m_set_type": set_type_summary(setup, inp),
+                             "p2m_free_subtree": free_subtree_summary(setup, inp)})
+        oracle = InputOracle(fails(inp))
+        post, r = m.p2m_set_entry(st, TRUE, gfn, target, mfn, t.trunc(TYPE_BITS), oracle)
+        flush = c.objs[made["p2m"].base][setup.offset("p2m_domain.need_flush")]
+        past = post.ev_oob
+        ran = ~post.ev_md_missing & ~past
+        claims = [Claim("result", ran.implies(word_eq(c.ret, r)))]
+        claims += state_claims(setup, c, post, oracle, chosen(setup, inp), unless=post.ev_md_missing, past=past)
+        claims += flush_claims(c, flush, post, ran)
+        assume = chosen_cell(setup, inp) + p2m_type(t) + consistent(geo, st) + monotone_failures(inp) + shape
+        return Built(assumptions(c, assume), claims, {"rc": (c.ret, r), "need_flush": (flush, post.need_flush)})
+    order = target * geo.idx_bits
+    return Obligation(f"p2m_set_entry order {order}",
+                      f"p2m_set_entry(p2m, gfn, {order}, mfn, t) (a level-{target} leaf): the walk, the "
+                      "tables it creates, a superpage split on the way, the entry written or cleared, the old "
+                      "subtree freed, need_flush, the rc (p2m_set_type and p2m_free_subtree summarised by their "
+                      "units)", {**state_inputs(geo, SET_ENTRY_ATTEMPTS), "gfn": 64, "mfn": 64, "t": 32},
+                      build, where="proofs/refine/p2m.py")
+
+
 def obligations(setup: P2MSetup) -> list[Obligation]:
     return [set_permission(setup), page_to_table(setup), get_type(setup), set_type(setup),
             pte_from_mfn(setup), *(put_page(setup, lv) for lv in (0, 1, 2)),
             *(free_subtree(setup, lv) for lv in (0, 1, 2)), split_superpage(setup, 1, 0),
-            split_superpage(setup, 2, 1)]
+            split_superpage(setup, 2, 1), *(set_entry(setup, t) for t in range(MAX_SUPPORTED_LEVEL + 1))]
 
 
 def setup_for(version: str, c_source: Path, geo: Optional[P2MGeometry] = None,
