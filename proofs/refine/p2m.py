@@ -687,7 +687,7 @@ def set_entry(setup: P2MSetup, target: int) -> Obligation:
         assume = chosen_cell(setup, inp) + p2m_type(t) + consistent(geo, st) + monotone_failures(inp) + shape
         return Built(assumptions(c, assume), claims, {"rc": (c.ret, r), "need_flush": (flush, post.need_flush)})
     order = target * geo.idx_bits
-    return Obligation(f"p2m_set_entry order {order}",
+    return Obligation(f"p2m_set_entry level {target}",
                       f"p2m_set_entry(p2m, gfn, {order}, mfn, t) (a level-{target} leaf): the walk, the "
                       "tables it creates, a superpage split on the way, the entry written or cleared, the old "
                       "subtree freed, need_flush, the rc (p2m_set_type and p2m_free_subtree summarised by their "
