@@ -36,10 +36,11 @@ from model.memory import FRAME_BITS, Memory
 from model.riscv.p2m_state import (MAX_SUPPORTED_LEVEL, MFN_BITS, NO_MD, PT_FRAME_BASE, REF_BITS, ROOT_PAGES, TYPE_BITS, USED_BITS,
                                    USED_LIMIT,
                                    Oracle, P2MGeometry, P2MState)
-from model.term import FALSE, TRUE, Bool, Word, all_of, any_of, bv, ite
+from model.term import FALSE, TRUE, Bool, Word, all_of, any_of, bv, ite, sym_word
 from proofs.c_harness import HERE as C_DIR
 from proofs.c_harness import stage_headers
 from proofs.errors import UsageError
+from model.riscv.p2m_upstream import rc
 from proofs.refine.obligations import Built, Claim, Obligation, slot_args, word_eq
 from proofs.refine.sources import SHARED, LiftedC
 
@@ -695,11 +696,132 @@ def set_entry(setup: P2MSetup, target: int) -> Obligation:
                       build, where="proofs/refine/p2m.py")
 
 
+# -- p2m_set_range: the loop cut at its header (induction over the iterations; every nr) --
+
+SET_RANGE = "p2m_set_range"
+RANGE_VARS = ("gfn", "mfn", "left")  # sgfn, smfn, left
+SET_ENTRY_CALL = "set_entry_call"  # ghost: the p2m_set_entry call of the iteration, (gfn, order, mfn, t)
+
+
+def range_header(setup: P2MSetup) -> str:
+    headers = setup.fn(SET_RANGE).loop_headers()
+    if len(headers) != 1:
+        raise UnsupportedIR(f"{SET_RANGE}: {len(headers)} loop headers in the IR (one `while ( left )` expected)")
+    return headers[0]
+
+
+def set_entry_stub(setup: P2MSetup, rc_in: Word) -> Callable:
+    """p2m_set_entry as the set_range units see it: it returns `rc_in` (any int: its own
+    units prove what it does) and the call is noted, to be compared with the model's."""
+    def summary(ex: Executor, path: CPath, args: list, what: str):
+        _, gfn, order, mfn, t = args
+        if SET_ENTRY_CALL in path.ghost:
+            raise UnsupportedIR(f"{what}: two p2m_set_entry calls in one iteration")
+        path.ghost[SET_ENTRY_CALL] = (gfn, order, mfn, t)
+        return rc_in
+    return summary
+
+
+def range_phis(setup: P2MSetup) -> dict[str, str]:
+    """loop variable -> the header phi holding it, from the values they take on entry."""
+    from proofs.engine.solver import UNSAT, check
+
+    cached = getattr(setup, "_range_phis", None)
+    if cached is not None:
+        return cached
+    inp = {"gfn": sym_word("refine.range.gfn", 64), "mfn": sym_word("refine.range.mfn", 64),
+           "nr": sym_word("refine.range.nr", 64), "need_flush": FALSE}
+    c = run_range(setup, inp, Memory.zero(), bv(0, 32))
+    on_entry = {"gfn": inp["gfn"], "mfn": inp["mfn"], "left": inp["nr"]}
+    found: dict[str, str] = {}
+    for phi, v in c.cut_values.items():
+        role = next((r for r, want in on_entry.items() if isinstance(v, Word) and v.width == 64
+                     and check((v != want).node()).status == UNSAT), None)
+        if role is None:
+            raise UnsupportedIR(f"{SET_RANGE}: loop header phi %{phi} is none of sgfn, smfn, left")
+        found[role] = phi
+    if set(found) != set(RANGE_VARS):
+        raise UnsupportedIR(f"{SET_RANGE}: loop header phis {sorted(found)} (sgfn, smfn, left expected)")
+    setup._range_phis = found
+    return found
+
+
+def run_range(setup: P2MSetup, inp: dict, mem: Memory, rc_in: Word, restart: Optional[Callable] = None) -> Summary:
+    """p2m_set_range(p2m, gfn, nr, mfn, t) up to its loop header (`restart`: one iteration from it)."""
+    objs = p2m_objects(setup, inp)
+    t = inp.get("t", bv(0, 32))
+    args = lambda ex, path: [objs(ex, path)["p2m"], inp["gfn"], inp["nr"], inp["mfn"], t]  # noqa: E731
+    path = CPath(TRUE, TRUE, mem, {}, ghost_of(setup, inp))
+    return execute(setup.lifted.module, SET_RANGE, args, path, environment(setup, inp),
+                   globals_init={"ptprove_stale": bv(0, 8), "ptprove_messages": bv(0, 64)},
+                   summaries={"p2m_set_entry": set_entry_stub(setup, rc_in)},
+                   cut=(SET_RANGE, range_header(setup)), restart=restart)
+
+
+def set_range_prologue(setup: P2MSetup) -> Obligation:
+    def build(setup: P2MSetup, inp: dict, mem: Memory) -> Built:
+        phis = range_phis(setup)
+        c = run_range(setup, {**inp, "need_flush": FALSE}, mem, bv(0, 32))
+        m = setup.model
+        loops = inp["nr"] != 0  # `while ( left )` with left = nr
+        ret = m.set_range_result(inp["nr"], rc(0))
+        claims = [Claim("loops", c.cut.iff(loops)), Claim("returns", c.returned.iff(~loops)),
+                  Claim("result", c.returned.implies(word_eq(c.ret, ret))),
+                  Claim("stops", ~c.stopped), Claim("memory-safe", c.safety_holds())]
+        for var, want in (("gfn", inp["gfn"]), ("mfn", inp["mfn"]), ("left", inp["nr"])):
+            claims.append(Claim(var, c.cut.implies(word_eq(c.cut_values.get(phis[var]), want))))
+        assume = [(~inp["is_dying"], "the domain is not dying (p2m_set_range's -EACCES: not modelled)")]
+        return Built(assumptions(c, assume), claims, {"returns": (c.returned, ~loops), "result": (c.ret, ret)})
+    return Obligation("p2m_set_range prologue", "p2m_set_range(p2m, gfn, nr, mfn, t) up to its loop: "
+                      "nr == 0 returns 0, else the loop starts with sgfn = gfn, smfn = mfn, left = nr",
+                      {"gfn": 64, "mfn": 64, "nr": 64, "t": 32, "is_dying": 0}, build, where="proofs/refine/p2m.py")
+
+
+def set_range_iteration(setup: P2MSetup) -> Obligation:
+    def build(setup: P2MSetup, inp: dict, mem: Memory) -> Built:
+        phis = range_phis(setup)
+        m = setup.model
+        gfn, mfn, left, t, r = inp["gfn"], inp["mfn"], inp["left"], inp["t"], inp["rc"]
+        stand_in = {"gfn": sym_word("refine.range.stand_in.gfn", 64), "mfn": sym_word("refine.range.stand_in.mfn", 64),
+                    "nr": sym_word("refine.range.stand_in.nr", 64), "t": t, "need_flush": FALSE}
+
+        def restart(ex, path):
+            return {"mem": mem, "ghost": ghost_of(setup, stand_in),
+                    "phis": {phis["gfn"]: gfn, phis["mfn"]: mfn, phis["left"]: left}}
+        c = run_range(setup, stand_in, mem, r, restart=restart)
+        order = m.mapping_order(gfn, mfn, left)
+        call = c.ghost.get(SET_ENTRY_CALL)
+        g2, m2, l2 = m.set_range_advance(gfn, mfn, left, order)
+        stops = (r != 0) | (l2 == 0)
+        ret = ite(r != 0, m.set_range_result(left, r), m.set_range_result(l2, r))
+        claims = [Claim("loops", c.cut.iff(~stops)), Claim("returns", c.returned.iff(stops)),
+                  Claim("result", c.returned.implies(word_eq(c.ret, ret))),
+                  Claim("stops", ~c.stopped), Claim("memory-safe", c.safety_holds())]
+        if call is None:
+            claims.append(Claim("set_entry call", FALSE))
+        else:
+            for name, a, b in zip(("call gfn", "call order", "call mfn", "call t"), call, (gfn, order, mfn, t)):
+                claims.append(Claim(name, word_eq(a, b)))
+        for var, want in (("gfn", g2), ("mfn", m2), ("left", l2)):
+            claims.append(Claim(var, c.cut.implies(word_eq(c.cut_values.get(phis[var]), want))))
+        assume = [(left != 0, "left != 0 at the loop header (`while ( left )`)")]
+        show = {"returns": (c.returned, stops), "result": (c.ret, ret),
+                "order": (call[1] if call else None, order)}
+        return Built(assumptions(c, assume), claims, show)
+    return Obligation("p2m_set_range loop iteration",
+                      "one iteration of p2m_set_range's `while ( left )` from any loop state (sgfn, smfn, left "
+                      "!= 0) and any rc of its p2m_set_entry call (whose units prove it): the call's gfn, order "
+                      "(p2m_mapping_order), mfn and t, the next sgfn, smfn, left, and on leaving the loop the "
+                      "return value (`if ( left > INT_MAX ) rc = -EOVERFLOW; return !left ? rc : left;` as an int)",
+                      {"gfn": 64, "mfn": 64, "left": 64, "t": 32, "rc": 32}, build, where="proofs/refine/p2m.py")
+
+
 def obligations(setup: P2MSetup) -> list[Obligation]:
     return [set_permission(setup), page_to_table(setup), get_type(setup), set_type(setup),
             pte_from_mfn(setup), *(put_page(setup, lv) for lv in (0, 1, 2)),
             *(free_subtree(setup, lv) for lv in (0, 1, 2)), split_superpage(setup, 1, 0),
-            split_superpage(setup, 2, 1), *(set_entry(setup, t) for t in range(MAX_SUPPORTED_LEVEL + 1))]
+            split_superpage(setup, 2, 1), *(set_entry(setup, t) for t in range(MAX_SUPPORTED_LEVEL + 1)),
+            set_range_prologue(setup), set_range_iteration(setup)]
 
 
 def setup_for(version: str, c_source: Path, geo: Optional[P2MGeometry] = None,
