@@ -373,6 +373,68 @@ def set_type_summary(setup: P2MSetup, inp: dict) -> Callable:
     return summary
 
 
+#: the p2m_split_superpage calls a proved unit stands for: (level, target)
+SPLIT_UNITS = ((1, 0), (2, 1))
+
+
+def write_tables(setup: P2MSetup, path: CPath, st: P2MState, post: P2MState) -> None:
+    """The model's post-state tables into the C's memory: a page newly taken from the pool
+    cleared (clear_and_clean_page), every table page's entries, and every metadata page's
+    slots (struct md_t: the low 4 bits of byte 4 * index, the rest of the word kept)."""
+    geo, mem = setup.geo, path.mem
+    for k, q in enumerate(geo.pool_pages()):
+        mem = mem.clear(st.free[k] & ~post.free[k], E.frame_of(bv(q, 16)).trunc(FRAME_BITS))
+    for p in range(geo.pages):
+        table = not_md_page(post, bv(p, 16))
+        for i in range(geo.entries):
+            mem = mem.write(table, E.frame_of(bv(p, 16)).trunc(FRAME_BITS), bv(i, 9), post.cells[post.cell(p, i)])
+    for p in range(geo.pages):
+        md = post.md_page[p]
+        for i in range(geo.entries):
+            word_at = (E.frame_of(md).trunc(FRAME_BITS), bv((4 * i) // 8, 9))
+            shift = (4 * i) % 8 * 8
+            new = (mem.read(*word_at) & ~bv(0xF << shift, 64)) | (post.read_md(bv(p, 16), bv(i, 16)).zext(64) << shift)
+            mem = mem.write(md != NO_MD, *word_at, new)
+    path.mem = mem
+
+
+def split_summary(setup: P2MSetup, inp: dict) -> Callable:
+    """p2m_split_superpage at a (level, target) of SPLIT_UNITS as its proved unit (the model's
+    p2m_split_superpage); any other (level 2 to 0: the outer call) is inlined."""
+    geo, m = setup.geo, setup.model
+
+    def summary(ex: Executor, path: CPath, args: list, what: str):
+        p2m, entry, level, target, offsets, tbl = args
+        if not (level.is_concrete and target.is_concrete) or (level.v, target.v) not in SPLIT_UNITS:
+            return NOT_SUMMARISED
+        lv, tg = level.v, target.v
+        if not (isinstance(tbl, Ptr) and tbl.region == "record"):
+            raise UnsupportedIR(f"{what}: p2m_split_superpage's tbl_pg is not a page_info")
+        page_w = tbl.base - PT_FRAME_BASE
+        ex.require(path, ~tbl.null & (tbl.off == 0) & (page_w < geo.pages), f"tbl_pg is a modelled table page ({what})")
+        tbl_page = page_w.trunc(16)
+        # the gfn whose offsets the C passes (calc_offset: each below PAGETABLE_ENTRIES)
+        gfn = bv(0, 64)
+        for x in range(geo.root_level + 1):
+            off = ex.load(path, offsets.plus(bv(4 * x, 64)), "i32", what)
+            gfn = gfn | ((off.zext(64) & (geo.entries - 1)) << (geo.idx_bits * x))
+        st = state_at(setup, path, p2m, inp)
+        e = ex.load(path, entry, "i64", what)
+        unit = f"p2m_split_superpage level {lv} to {tg}"
+        require_all(ex, path, in_tables(setup, tbl_page, m.offset(gfn, lv)) + consistent(geo, st) + [
+            (not_md_page(st, tbl_page), "the entry's table page is no metadata page"),
+            (m.pte_is_mapping(e, lv), f"*entry is a superpage at level {lv} (p2m_set_entry's ASSERT)")], unit)
+        oracle = InputOracle(fails(inp))
+        oracle.made = path.ghost[E.ATTEMPTS]
+        post, ok, new = m.p2m_split_superpage(st, TRUE, e, lv, tg, gfn, tbl_page, oracle)
+        write_tables(setup, path, st, post)
+        write_back(setup, path, p2m, post)
+        path.ghost[E.ATTEMPTS] = oracle.made
+        ex.store(path, entry, new, "i64", what)
+        return ok
+    return summary
+
+
 def c_post(setup: P2MSetup, c: Summary) -> tuple[tuple, tuple, tuple, tuple]:
     """(md_pg per page, used per page, free per pool page, table cells) after the C."""
     geo = setup.geo
@@ -676,7 +738,8 @@ def set_entry(setup: P2MSetup, target: int) -> Obligation:
         shape = walk_shape(setup, st, gfn)
         c = run_c(setup, "p2m_set_entry", args, mem, inp, pc=all_of(x for x, _ in shape),
                   summaries={"p2m_set_type": set_type_summary(setup, inp),
-                             "p2m_free_subtree": free_subtree_summary(setup, inp)})
+                             "p2m_free_subtree": free_subtree_summary(setup, inp),
+                             "p2m_split_superpage": split_summary(setup, inp)})
         oracle = InputOracle(fails(inp))
         post, r = m.p2m_set_entry(st, TRUE, gfn, target, mfn, t.trunc(TYPE_BITS), oracle)
         flush = c.objs[made["p2m"].base][setup.offset("p2m_domain.need_flush")]
