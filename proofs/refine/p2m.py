@@ -756,7 +756,7 @@ def set_entry(setup: P2MSetup, target: int) -> Obligation:
                       "tables it creates, a superpage split on the way, the entry written or cleared, the old "
                       "subtree freed, need_flush, the rc (p2m_set_type and p2m_free_subtree summarised by their "
                       "units)", {**state_inputs(geo, SET_ENTRY_ATTEMPTS), "gfn": 64, "mfn": 64, "t": 32},
-                      build, where="proofs/refine/p2m.py")
+                      build, where="proofs/refine/p2m.py", together=False)
 
 
 # -- p2m_set_range: the loop cut at its header (induction over the iterations; every nr) --
@@ -883,8 +883,19 @@ def obligations(setup: P2MSetup) -> list[Obligation]:
     return [set_permission(setup), page_to_table(setup), get_type(setup), set_type(setup),
             pte_from_mfn(setup), *(put_page(setup, lv) for lv in (0, 1, 2)),
             *(free_subtree(setup, lv) for lv in (0, 1, 2)), split_superpage(setup, 1, 0),
-            split_superpage(setup, 2, 1), *(set_entry(setup, t) for t in range(MAX_SUPPORTED_LEVEL + 1)),
+            split_superpage(setup, 2, 1), set_entry(setup, MAX_SUPPORTED_LEVEL),
             set_range_prologue(setup), set_range_iteration(setup)]
+
+
+#: p2m_set_entry's units below a 1G leaf: a superpage split on the way, too slow for the
+#: `refines` obligation (measured at the bounded width, claim by claim: level 1 with z3,
+#: the refs claim unknown at 120 s; with bitwuzla every claim unsat, 2-43 s each)
+SLOW_LEVELS = tuple(range(MAX_SUPPORTED_LEVEL))
+
+
+def slow_obligations(setup: P2MSetup) -> list[Obligation]:
+    """The units `obligations` leaves out for their time (tests marked slow run them)."""
+    return [set_entry(setup, t) for t in SLOW_LEVELS]
 
 
 def setup_for(version: str, c_source: Path, geo: Optional[P2MGeometry] = None,
