@@ -12,6 +12,7 @@ from model.c.ir import UnsupportedIR
 from proofs.engine.result import PROVED, VIOLATED
 from proofs.refine import p2m as P
 from proofs.refine.check import prove
+from proofs.refine.mutants import P2M_MUTANTS
 
 VERSION = "riscv-p2m-upstream"
 
@@ -212,18 +213,6 @@ def test_a_model_set_entry_that_skips_the_flush_is_refuted(upstream, monkeypatch
     assert r.counterexample["replay"]["outputs"]["need_flush"]["C"] == "1"
 
 
-def test_a_set_entry_that_frees_only_on_a_new_mfn_is_refuted(tmp_path, upstream):
-    """The C mutant: a removal (VALID -> INVALID) no longer frees the old entry when the
-    invalid entry's MFN bits equal the old one's."""
-    setup = mutant(tmp_path, "(!pte_is_valid(*entry) ||", "(")
-    r = prove(setup, unit(setup, "p2m_set_entry level 2"))
-    assert r.verdict == VIOLATED
-    # the model frees the old subtree: a root-level table read past its page (in-bounds), a
-    # metadata page looked up (md-null), references, pages
-    assert {"in-bounds", "md-null", "refs", "pool", "md-pages"} & {c["claim"] for c in r.extra["claims"]
-                                                             if c["verdict"] == VIOLATED}
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["p2m_set_entry level 1", "p2m_set_entry level 0"])
 def test_set_entry_below_a_superpage_is_what_the_model_does(upstream, name):
@@ -286,8 +275,14 @@ def test_a_model_set_range_that_returns_the_errno_is_refuted(upstream, monkeypat
     assert "result" in {c["claim"] for c in r.extra["claims"] if c["verdict"] == VIOLATED}
 
 
-def test_a_range_loop_that_counts_one_frame_per_chunk_is_refuted(tmp_path, upstream):
-    setup = mutant(tmp_path, "left -= BIT(order, UL);", "left -= 1;")
-    r = prove(setup, unit(setup, "p2m_set_range loop iteration"))
-    assert r.verdict == VIOLATED
-    assert "left" in {c["claim"] for c in r.extra["claims"] if c["verdict"] == VIOLATED}
+@pytest.mark.parametrize("m", P2M_MUTANTS, ids=lambda m: m.id)
+def test_each_p2m_mutant_of_the_table_is_refuted_by_its_unit(tmp_path, upstream, m):
+    """proofs/refine/mutants.py's p2m.c mutants: each unit it names refutes it, replayed."""
+    d = tmp_path / "xen" / "arch" / "riscv"
+    d.mkdir(parents=True)
+    (d / "p2m.c").write_text(m.apply(P.UPSTREAM_P2M_C.read_text()))
+    setup = P.setup_for(VERSION, d / "p2m.c")
+    for name in m.units:
+        r = prove(setup, unit(setup, name))
+        assert r.verdict == VIOLATED, (m.id, name)
+        assert "replayed concretely" in r.detail
