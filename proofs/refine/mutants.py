@@ -114,7 +114,7 @@ set-entry-no-flush#1 @@ p2m->need_flush = true; @@ ; @@ entry2 @@ p2m_set_entry 
 set-entry-free-on-new-mfn-only @@ (!pte_is_valid(*entry) || @@ ( @@ entry2 @@ a VALID -> INVALID write frees the old entry only when its MFN bits change
 range-left-by-one @@ left -= BIT(order, UL); @@ left -= 1; @@ range @@ the range loop counts one frame per chunk whatever its order
 range-mfn-fixed @@ smfn = mfn_add(smfn, BIT(order, UL)); @@ ; @@ range @@ the mfn does not advance with the gfn
-range-left-from-nr-plus-one @@ unsigned long left = nr; @@ unsigned long left = nr + 1; @@ prologue @@ the loop starts with one frame too many
+range-stops-at-one @@ while ( left ) @@ while ( left > 1 ) @@ prologue range @@ the loop leaves the last frame unmapped (and returns 1)
 range-break-negative @@ if ( rc ) @@ if ( rc < 0 ) @@ range @@ the loop goes on after a positive rc (the unit's rc is any int)
 """
 P2M_MUTANTS: tuple[Mutant, ...] = parse_table(P2M_TABLE, P2M_UNITS)

@@ -786,7 +786,8 @@ def set_entry_stub(setup: P2MSetup, rc_in: Word) -> Callable:
 
 
 def range_phis(setup: P2MSetup) -> dict[str, str]:
-    """loop variable -> the header phi holding it, from the values they take on entry."""
+    """loop variable -> the header phi holding it, from the values they take on entry
+    (none: the loop does not change it, e.g. a C whose smfn never advances)."""
     from proofs.engine.solver import UNSAT, check
 
     cached = getattr(setup, "_range_phis", None)
@@ -803,9 +804,9 @@ def range_phis(setup: P2MSetup) -> dict[str, str]:
         if role is None:
             raise UnsupportedIR(f"{SET_RANGE}: loop header phi %{phi} is none of sgfn, smfn, left")
         found[role] = phi
-    if set(found) != set(RANGE_VARS):
-        raise UnsupportedIR(f"{SET_RANGE}: loop header phis {sorted(found)} (sgfn, smfn, left expected)")
-    setup._range_phis = found
+    if len(set(found)) != len(found):
+        raise UnsupportedIR(f"{SET_RANGE}: two loop header phis hold one loop variable")
+    setup._range_phis = found  # a variable with no phi is loop-invariant: the argument itself
     return found
 
 
@@ -832,7 +833,8 @@ def set_range_prologue(setup: P2MSetup) -> Obligation:
                   Claim("result", c.returned.implies(word_eq(c.ret, ret))),
                   Claim("stops", ~c.stopped), Claim("memory-safe", c.safety_holds())]
         for var, want in (("gfn", inp["gfn"]), ("mfn", inp["mfn"]), ("left", inp["nr"])):
-            claims.append(Claim(var, c.cut.implies(word_eq(c.cut_values.get(phis[var]), want))))
+            if var in phis:
+                claims.append(Claim(var, c.cut.implies(word_eq(c.cut_values.get(phis[var]), want))))
         assume = [(~inp["is_dying"], "the domain is not dying (p2m_set_range's -EACCES: not modelled)")]
         return Built(assumptions(c, assume), claims, {"returns": (c.returned, ~loops), "result": (c.ret, ret)})
     return Obligation("p2m_set_range prologue", "p2m_set_range(p2m, gfn, nr, mfn, t) up to its loop: "
@@ -848,9 +850,14 @@ def set_range_iteration(setup: P2MSetup) -> Obligation:
         stand_in = {"gfn": sym_word("refine.range.stand_in.gfn", 64), "mfn": sym_word("refine.range.stand_in.mfn", 64),
                     "nr": sym_word("refine.range.stand_in.nr", 64), "t": t, "need_flush": FALSE}
 
+        state = {"gfn": gfn, "mfn": mfn, "left": left}
+        arg = {"gfn": "gfn", "mfn": "mfn", "left": "nr"}
+
         def restart(ex, path):
+            # a loop-invariant variable (no phi) is its argument: the stand-in is the loop state's
             return {"mem": mem, "ghost": ghost_of(setup, stand_in),
-                    "phis": {phis["gfn"]: gfn, phis["mfn"]: mfn, phis["left"]: left}}
+                    "phis": {phis[v]: state[v] for v in RANGE_VARS if v in phis},
+                    "subst": {stand_in[arg[v]].node(): state[v].node() for v in RANGE_VARS if v not in phis}}
         c = run_range(setup, stand_in, mem, r, restart=restart)
         order = m.mapping_order(gfn, mfn, left)
         call = c.ghost.get(SET_ENTRY_CALL)
@@ -866,7 +873,8 @@ def set_range_iteration(setup: P2MSetup) -> Obligation:
             for name, a, b in zip(("call gfn", "call order", "call mfn", "call t"), call, (gfn, order, mfn, t)):
                 claims.append(Claim(name, word_eq(a, b)))
         for var, want in (("gfn", g2), ("mfn", m2), ("left", l2)):
-            claims.append(Claim(var, c.cut.implies(word_eq(c.cut_values.get(phis[var]), want))))
+            now = c.cut_values.get(phis[var]) if var in phis else state[var]
+            claims.append(Claim(var, c.cut.implies(word_eq(now, want))))
         assume = [(left != 0, "left != 0 at the loop header (`while ( left )`)")]
         show = {"returns": (c.returned, stops), "result": (c.ret, ret),
                 "order": (call[1] if call else None, order)}
