@@ -604,7 +604,8 @@ class RiscvP2MUpstream:
     def p2m_write_unlock(self, st: P2MState) -> P2MState:
         return self.p2m_tlb_flush_sync(st, TRUE)
 
-    @follows(UPSTREAM, "p2m_mapping_order")
+    @follows(UPSTREAM, "p2m_mapping_order", "p2m.c lines 1220-1242, on 64-bit words (the range "
+             "refinement runs it symbolically)")
     def mapping_order(self, gfn: Word, mfn: Word, nr: Word) -> Word:
         """The order (64-bit) p2m_mapping_order picks for the next chunk: the largest of
         1G, 2M (min(P2M_ROOT_LEVEL, P2M_MAX_SUPPORTED_LEVEL_MAPPING)) both frames are
@@ -622,7 +623,7 @@ class RiscvP2MUpstream:
 
     @follows(UPSTREAM, "p2m_set_range", "after a p2m_set_entry that returned 0: "
              "sgfn = gfn_add(sgfn, BIT(order, UL)); smfn advanced unless INVALID_MFN; "
-             "left -= BIT(order, UL)")
+             "left -= BIT(order, UL) (p2m.c lines 1270-1274; all unsigned long: they wrap at 2^64)")
     def set_range_advance(self, gfn: Word, mfn: Word, left: Word, order: Word) -> tuple[Word, Word, Word]:
         """The loop variables (sgfn, smfn, left) after a chunk of `order` was mapped."""
         step = bv(1, 64) << order
