@@ -896,8 +896,9 @@ def obligations(setup: P2MSetup) -> list[Obligation]:
 
 
 #: p2m_set_entry's units below a 1G leaf: a superpage split on the way, too slow for the
-#: `refines` obligation (measured at the bounded width, claim by claim: level 1 with z3,
-#: the refs claim unknown at 120 s; with bitwuzla every claim unsat, 2-43 s each)
+#: `refines` obligation (measured at the bounded width, claim by claim, load average 7:
+#: level 1 with z3, the refs claim unknown at 120 s; with bitwuzla all 16 claims unsat,
+#: 1.6-52 s each, 262 s in all)
 SLOW_LEVELS = tuple(range(MAX_SUPPORTED_LEVEL))
 
 
