@@ -904,7 +904,8 @@ def obligations(setup: P2MSetup) -> list[Obligation]:
 #: p2m_set_entry's units below a 1G leaf: a superpage split on the way, too slow for the
 #: `refines` obligation (measured at the bounded width, claim by claim, load average 7:
 #: level 1 with z3, the refs claim unknown at 120 s; with bitwuzla all 16 claims unsat,
-#: 1.6-52 s each, 262 s in all)
+#: 1.6-52 s each, 262 s in all; level 0: the lift 270-600 s, result, in-bounds and md-null
+#: unsat with bitwuzla in 10-20 s each, the other claims not measured yet)
 SLOW_LEVELS = tuple(range(MAX_SUPPORTED_LEVEL))
 
 
