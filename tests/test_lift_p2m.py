@@ -12,6 +12,7 @@ from model.c.ir import UnsupportedIR
 from proofs.engine.result import PROVED, VIOLATED
 from proofs.refine import p2m as P
 from proofs.refine.check import prove
+from proofs.refine.mutants import P2M_MUTANTS
 
 VERSION = "riscv-p2m-upstream"
 
@@ -178,3 +179,110 @@ def test_the_root_level_free_on_the_compiled_c_at_full_width(upstream):
         h.close()
     assert out["calls"][0]["rc"] == 0
     assert out["calls"][1]["stopped"] == "paging_free_page of a page already free"
+
+
+# -- p2m_set_entry and p2m_set_range (issue 16) -----------------------------------------
+
+def slow_unit(setup, name: str):
+    return next(o for o in P.obligations(setup) + P.slow_obligations(setup) if o.operation == name)
+
+
+def test_set_entry_at_the_1g_level_is_what_the_model_does(upstream):
+    """p2m_set_entry(p2m, gfn, 2 * PAGETABLE_ORDER, mfn, t) with p2m_set_type and
+    p2m_free_subtree summarised: rc, tables, metadata, pool, references, need_flush, hfence."""
+    r = prove(upstream, unit(upstream, "p2m_set_entry level 2"))
+    assert r.verdict == PROVED and r.vacuity is True, (r.detail, r.counterexample)
+    assert {"result", "need_flush", "hfence", "tables", "allocator"} <= {c["claim"] for c in r.extra["claims"]}
+
+
+def test_a_model_set_entry_that_skips_the_flush_is_refuted(upstream, monkeypatch):
+    """The breaking case of need_flush: a model whose entry write leaves need_flush as it was."""
+    from dataclasses import replace
+
+    from model.riscv.p2m_upstream import RiscvP2MUpstream
+
+    real = RiscvP2MUpstream.set_entry_update
+
+    def no_flush(self, st, g, *args):
+        post, r = real(self, st, g, *args)
+        return replace(post, need_flush=st.need_flush), r
+    monkeypatch.setattr(RiscvP2MUpstream, "set_entry_update", no_flush)
+    r = prove(upstream, unit(upstream, "p2m_set_entry level 2"))
+    assert r.verdict == VIOLATED
+    assert "need_flush" in {c["claim"] for c in r.extra["claims"] if c["verdict"] == VIOLATED}
+    assert r.counterexample["replay"]["outputs"]["need_flush"]["C"] == "1"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["p2m_set_entry level 1", "p2m_set_entry level 0"])
+def test_set_entry_below_a_superpage_is_what_the_model_does(upstream, name):
+    """The split on the way summarised by the split units (bitwuzla: z3 answers unknown)."""
+    r = prove(upstream, slow_unit(upstream, name), solver="bitwuzla", timeout_ms=300_000)
+    assert r.verdict == PROVED and r.vacuity is True, (r.detail, r.counterexample)
+
+
+@pytest.mark.parametrize("name", ["p2m_set_range prologue", "p2m_set_range loop iteration"])
+def test_set_range_is_what_the_model_does(upstream, name):
+    r = prove(upstream, unit(upstream, name))
+    assert r.verdict == PROVED and r.vacuity is True, (r.detail, r.counterexample)
+
+
+def iteration_outputs(setup, left: int, rc: int) -> tuple:
+    """(C return, model return) of one loop iteration whose p2m_set_entry returns rc."""
+    from model.term import bv
+    from proofs.refine.check import replay
+
+    b = replay(setup, unit(setup, "p2m_set_range loop iteration"),
+               {"gfn": bv(0, 64), "mfn": bv(0x41, 64), "left": bv(left, 64), "t": bv(1, 32),
+                "rc": bv(rc % (1 << 32), 32)}, {})
+    assert all(bool(c.holds) for c in b.claims)
+    c, m = b.show["result"]
+    return int(c), int(m)
+
+
+def test_set_range_returns_the_frames_left_as_an_int_on_the_c(upstream):
+    """(a) `return !left ? rc : left;` in an int: a failing call with 2^32 frames left
+    returns 0 (success) on the lifted C and on the model; 2^31 returns INT_MIN."""
+    assert iteration_outputs(upstream, 1 << 32, -12) == (0, 0)
+    assert iteration_outputs(upstream, 1 << 31, -12) == (1 << 31, 1 << 31)
+    assert iteration_outputs(upstream, 5, -12) == (5, 5)
+    assert iteration_outputs(upstream, 1, 0) == (0, 0)  # done
+
+
+def test_a_model_whose_eoverflow_is_live_is_refuted_by_the_c(upstream, monkeypatch):
+    """(b) -EOVERFLOW is dead in the C (clang folds it away: `left > INT_MAX` implies
+    `left != 0`); a model returning it for left > INT_MAX differs, at left 2^31 + 1."""
+    from model.riscv.p2m_upstream import EOVERFLOW, INT_MAX, RiscvP2MUpstream, rc
+    from model.term import ite
+
+    def live(self, left, r):
+        return ite(left == 0, r, ite(left > INT_MAX, rc(-EOVERFLOW), left.trunc(32)))
+    monkeypatch.setattr(RiscvP2MUpstream, "set_range_result", live)
+    r = prove(upstream, unit(upstream, "p2m_set_range loop iteration"))
+    assert r.verdict == VIOLATED
+    assert "result" in {c["claim"] for c in r.extra["claims"] if c["verdict"] == VIOLATED}
+    assert int(r.counterexample["inputs"]["left"], 0) > INT_MAX
+    assert r.counterexample["replay"]["outputs"]["result"]["model"] == str(-EOVERFLOW)
+
+
+def test_a_model_set_range_that_returns_the_errno_is_refuted(upstream, monkeypatch):
+    """Arm's return (the failing call's rc) against RISC-V's C: the result claim breaks."""
+    from model.riscv.p2m_upstream import RiscvP2MUpstream
+
+    monkeypatch.setattr(RiscvP2MUpstream, "set_range_result", lambda self, left, r: r)
+    r = prove(upstream, unit(upstream, "p2m_set_range loop iteration"))
+    assert r.verdict == VIOLATED
+    assert "result" in {c["claim"] for c in r.extra["claims"] if c["verdict"] == VIOLATED}
+
+
+@pytest.mark.parametrize("m", P2M_MUTANTS, ids=lambda m: m.id)
+def test_each_p2m_mutant_of_the_table_is_refuted_by_its_unit(tmp_path, upstream, m):
+    """proofs/refine/mutants.py's p2m.c mutants: each unit it names refutes it, replayed."""
+    d = tmp_path / "xen" / "arch" / "riscv"
+    d.mkdir(parents=True)
+    (d / "p2m.c").write_text(m.apply(P.UPSTREAM_P2M_C.read_text()))
+    setup = P.setup_for(VERSION, d / "p2m.c")
+    for name in m.units:
+        r = prove(setup, unit(setup, name))
+        assert r.verdict == VIOLATED, (m.id, name)
+        assert "replayed concretely" in r.detail

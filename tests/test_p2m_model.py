@@ -107,7 +107,8 @@ def test_arm_set_range_puts_nr_in_the_mask_and_returns_the_errno():
     order2 = m.geo.level_order(2)
     assert m.p2m_mapping_order(0, 0x40, 1 << order2) == order2  # aligned nr: a FIRST_ORDER block
     assert m.p2m_mapping_order(0, 0x40, (1 << order2) + 1) == 0  # odd nr: 4K, RISC-V would block
-    assert RiscvP2MUpstream.p2m_mapping_order(m, 0, 0x40, (1 << order2) + 1) == order2
+    riscv = RiscvP2MUpstream(m.geo)
+    assert riscv.p2m_mapping_order(0, 0x40, (1 << order2) + 1) == order2
     st2, rc = m.p2m_set_range(st, 1, 6, 0x41, m.RAM_RW, Oracle([False, False, True]))
     assert rc == -ENOENT  # the errno (GUEST_TABLE_MAP_FAILED), not the 3 frames left
     assert walk(m, st2, 1)[0] == 0x41

@@ -228,13 +228,13 @@ class ArmP2MUpstream(RiscvP2MUpstream):
     @follows(ARM_P2M, "p2m_set_entry", "the order: `mask = mfn (unless INVALID_MFN) | gfn | nr`, "
              "FIRST_ORDER if mask is aligned to it, else SECOND_ORDER, else THIRD_ORDER "
              "(mem_access is not modelled)")
-    def p2m_mapping_order(self, gfn: int, mfn: int, nr: int) -> int:
-        mask = (mfn if mfn != INVALID_MFN else 0) | gfn | nr
-        for level in (2, 1):
-            order = self.geo.level_order(level)
-            if not mask & ((1 << order) - 1):
-                return order
-        return 0
+    def mapping_order(self, gfn: Word, mfn: Word, nr: Word) -> Word:
+        mask = ite(mfn != INVALID_MFN, mfn, bv(0, 64)) | gfn | nr
+        order = bv(0, 64)
+        for level in (1, 2):  # the larger order first in the C: it wins
+            o = self.geo.level_order(level)
+            order = ite((mask & ((1 << o) - 1)) == 0, bv(o, 64), order)
+        return order
 
     @follows(ARM_P2M, "p2m_set_entry", "`return rc;`: the last __p2m_set_entry's rc, an errno "
              "after a failure part way (what was mapped before stays)")

@@ -168,6 +168,10 @@ class Conflict:
 def merge_cell(c: Bool, a, b, what: str) -> object:
     if isinstance(a, Conflict) or isinstance(b, Conflict):
         return a if isinstance(a, Conflict) else b
+    if isinstance(a, Word) and isinstance(b, Word) and a.width != b.width:
+        # a cell written at one width on one path and another on the other (a stack slot
+        # reused for two variables): an error only if the merged path reads it
+        return Conflict(f"a cell of {a.width} bits on one path and {b.width} on another ({what})")
     try:
         return ite_value(c, a, b, what)
     except UnsupportedIR as e:
@@ -659,6 +663,11 @@ class Executor:
             return None
         if name.startswith("llvm.memset."):
             return self._memset(path, args, what)
+        if name.split(".")[:2] in (["llvm", "umax"], ["llvm", "umin"]):  # gfn_max, gfn_min at -O1
+            a, b = args
+            if not (isinstance(a, Word) and isinstance(b, Word)):
+                raise UnsupportedIR(f"{what}: {name} of something other than two integers")
+            return ite(a > b, a, b) if name.startswith("llvm.umax") else ite(a < b, a, b)
         if name in self.summaries:
             v = self.summaries[name](self, path, args, what)
             if v is not NOT_SUMMARISED:

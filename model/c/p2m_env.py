@@ -131,8 +131,29 @@ class P2MEnv:
         path.ghost[MD_NULL] = path.ghost[MD_NULL] | pg.is_null
         if pg.region == "null":
             return Ptr("frame", bv(0, 64), bv(0, 64))  # the harness stops here; the claims ask ~md_null
-        ex.require(path, pg.off == 0, f"__map_domain_page of a whole page_info ({what})")
-        return self._ptprove_frame(ex, path, [pg.base], what)
+        return self._ptprove_frame(ex, path, [self._record_frame(ex, path, pg, what)], what)
+
+    def _record_frame(self, ex: Executor, path: Path, pg: Ptr, what: str) -> Word:
+        """The frame of a page_info pointer `base + k` (p2m_get_root_pointer's `p2m->root +
+        idx`: a symbolic k, one of the modelled pages past base)."""
+        if pg.off.is_concrete:
+            k, rest = divmod(pg.off.v, self.page_info_size)
+            ex.require(path, bv(rest, 64) == 0, f"__map_domain_page of a whole page_info ({what})")
+            return pg.base + k
+        ks = [(pg.off == k * self.page_info_size, k) for k in range(self.pages)]
+        ex.require(path, any_of(h for h, _ in ks), f"__map_domain_page of a whole, modelled page_info ({what})")
+        frame = pg.base
+        for h, k in ks[1:]:
+            frame = ite(h, pg.base + k, frame)
+        return frame
+
+    def _ptprove_frame_of(self, ex: Executor, path: Path, args: list, what: str) -> Word:
+        """domain_page_map_to_mfn(va): the frame a mapping is of."""
+        va = args[0]
+        if not isinstance(va, Ptr) or va.region != "frame":
+            raise UnsupportedIR(f"{what}: domain_page_map_to_mfn of something other than a mapped frame")
+        ex.require(path, ~va.null & (va.off < 4096), f"domain_page_map_to_mfn of a mapped frame ({what})")
+        return va.base
 
     def _put_page(self, ex: Executor, path: Path, args: list, what: str) -> None:
         frame, _ = self._element(ex, args[0], what)

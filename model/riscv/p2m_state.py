@@ -149,6 +149,9 @@ class P2MState:
     ev_md_missing: Bool = field(default_factory=lambda: FALSE)
     ev_crash: Bool = field(default_factory=lambda: FALSE)
     ev_oob: Bool = field(default_factory=lambda: FALSE)  # an entry read past its table page
+    #: an hfence.gvma was issued (p2m_tlb_flush) since the last clear_events: what the
+    #: refinement compares with the C's sbi_remote_hfence_gvma calls (no invariant reads it)
+    flushed: Bool = field(default_factory=lambda: FALSE)
     rc: Word = field(default_factory=lambda: bv(0, RC_BITS))  # what the last call returned (int)
     md_page: tuple = ()  # Word(16) per page: its metadata page (NO_MD: none)
     used: tuple = ()  # Word(USED_BITS) per page: used_entries
@@ -186,7 +189,7 @@ class P2MState:
 
     def clear_events(self) -> "P2MState":
         return replace(self, ev_free_walkable=FALSE, ev_bbm=FALSE, ev_md_missing=FALSE, ev_crash=FALSE,
-                       ev_oob=FALSE)
+                       ev_oob=FALSE, flushed=FALSE)
 
     # -- metadata pages -----------------------------------------------------
     def _per_page(self, values: tuple, page: Word, width: int) -> Word:

@@ -328,7 +328,8 @@ class RiscvP2MUpstream:
         if g.is_concrete and not g.v:
             return st
         reach = self.reachable(st) if st.ghost else list(st.walkable)
-        return replace(st, need_flush=st.need_flush & ~g, stale=tuple(s & ~g for s in st.stale),
+        return replace(st, need_flush=st.need_flush & ~g, flushed=st.flushed | g,
+                       stale=tuple(s & ~g for s in st.stale),
                        walkable=tuple(ite(g, r, w) for r, w in zip(reach, st.walkable)))
 
     @follows(UPSTREAM, "p2m_tlb_flush_sync")
@@ -614,35 +615,45 @@ class RiscvP2MUpstream:
     def p2m_write_unlock(self, st: P2MState) -> P2MState:
         return self.p2m_tlb_flush_sync(st, TRUE)
 
-    @follows(UPSTREAM, "p2m_mapping_order")
-    def p2m_mapping_order(self, gfn: int, mfn: int, nr: int) -> int:
-        level = min(self.geo.root_level, MAX_SUPPORTED_LEVEL)
-        mask = (mfn if mfn != INVALID_MFN else 0) | gfn
-        while level:
-            order = self.geo.level_order(level)
-            if not (mask & ((1 << order) - 1)) and nr >= (1 << order):
-                return order
-            level -= 1
-        return 0
+    @follows(UPSTREAM, "p2m_mapping_order", "p2m.c lines 1220-1242, on 64-bit words (the range "
+             "refinement runs it symbolically)")
+    def mapping_order(self, gfn: Word, mfn: Word, nr: Word) -> Word:
+        """The order (64-bit) p2m_mapping_order picks for the next chunk: the largest of
+        1G, 2M (min(P2M_ROOT_LEVEL, P2M_MAX_SUPPORTED_LEVEL_MAPPING)) both frames are
+        aligned to and nr covers, else 4K."""
+        mask = ite(mfn != INVALID_MFN, mfn, bv(0, 64)) | gfn
+        order = bv(0, 64)
+        for level in range(1, min(self.geo.root_level, MAX_SUPPORTED_LEVEL) + 1):
+            o = self.geo.level_order(level)
+            order = ite(((mask & ((1 << o) - 1)) == 0) & (nr >= (1 << o)), bv(o, 64), order)
+        return order
 
-    @follows(UPSTREAM, "p2m_set_range", "concrete: the loop of p2m_set_entry calls, each at the "
-             "order p2m_mapping_order picks, stopping at the first nonzero rc; what it returns is "
+    def p2m_mapping_order(self, gfn: int, mfn: int, nr: int) -> int:
+        """mapping_order on concrete frames."""
+        return int(self.mapping_order(bv(gfn, 64), bv(mfn, 64), bv(nr, 64)))
+
+    @follows(UPSTREAM, "p2m_set_range", "after a p2m_set_entry that returned 0: "
+             "sgfn = gfn_add(sgfn, BIT(order, UL)); smfn advanced unless INVALID_MFN; "
+             "left -= BIT(order, UL) (p2m.c lines 1270-1274; all unsigned long: they wrap at 2^64)")
+    def set_range_advance(self, gfn: Word, mfn: Word, left: Word, order: Word) -> tuple[Word, Word, Word]:
+        """The loop variables (sgfn, smfn, left) after a chunk of `order` was mapped."""
+        step = bv(1, 64) << order
+        return gfn + step, ite(mfn != INVALID_MFN, mfn + step, mfn), left - step
+
+    @follows(UPSTREAM, "p2m_set_range", "the loop of p2m_set_entry calls, each at the order "
+             "p2m_mapping_order picks, stopping at the first nonzero rc; what it returns is "
              "set_range_result's (the is_dying check, -EACCES, is not modelled)")
     def p2m_set_range(self, st: P2MState, gfn: int, nr: int, mfn: int, t: int,
                       oracle: Oracle):
-        left, r = nr, 0
-        while left:
-            order = self.p2m_mapping_order(gfn, mfn, left)
-            st, rw = self.p2m_set_entry(st, TRUE, bv(gfn, 64), order // self.geo.idx_bits,
-                                        bv(mfn, 64), bv(t, TYPE_BITS), oracle)
-            r = int(rw.v) - (1 << RC_BITS if rw.v >> (RC_BITS - 1) else 0)
-            if r:
+        g, m, left, r = bv(gfn, 64), bv(mfn, 64), bv(nr, 64), rc(0)
+        while int(left):
+            order = self.mapping_order(g, m, left)
+            st, r = self.p2m_set_entry(st, TRUE, g, int(order) // self.geo.idx_bits, m,
+                                       bv(t, TYPE_BITS), oracle)
+            if int(r):
                 break
-            gfn += 1 << order
-            if mfn != INVALID_MFN:
-                mfn += 1 << order
-            left -= 1 << order
-        out = int(self.set_range_result(bv(left, 64), rc(r)))
+            g, m, left = self.set_range_advance(g, m, left, order)
+        out = int(self.set_range_result(left, r))
         return st, out - (1 << RC_BITS) if out >> (RC_BITS - 1) else out
 
     @follows(UPSTREAM, "p2m_set_range", "after the loop: `if ( left > INT_MAX ) rc = -EOVERFLOW; "

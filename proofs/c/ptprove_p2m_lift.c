@@ -10,6 +10,7 @@ void *const ptprove_lifted[] = {
     (void *)p2m_set_permission, (void *)page_to_p2m_table, (void *)p2m_pte_from_mfn,
     (void *)p2m_get_type, (void *)p2m_set_type, (void *)p2m_put_page,
     (void *)p2m_free_subtree, (void *)p2m_split_superpage, (void *)p2m_set_entry,
+    (void *)p2m_set_range,
 };
 
 /*
@@ -28,5 +29,7 @@ const unsigned long ptprove_layout[] = {
     sizeof(struct p2m_pte_ctx),
     sizeof(struct page_info), offsetof(struct page_info, mfn), offsetof(struct page_info, listed),
     offsetof(struct page_info, u.md.used_entries), offsetof(struct page_info, v.md.pg),
-    offsetof(struct p2m_domain, lock.writers),
+    offsetof(struct p2m_domain, lock.writers), offsetof(struct p2m_domain, root),
+    offsetof(struct p2m_domain, max_mapped_gfn), offsetof(struct p2m_domain, lowest_mapped_gfn),
+    offsetof(struct domain, is_dying),
 };

@@ -92,10 +92,10 @@ def prove(setup, ob: Obligation, solver: str = "z3", timeout_ms: int = 60_000,
     def ask(f: Bool) -> tuple:
         t = time.monotonic()
         return check(f.node(), solver, timeout_ms, rlimit), time.monotonic() - t
-    together, together_s = ask(assume & ~all_of(c.holds for c in built.claims))
-    if together.status == UNSAT:  # every claim at once (measured 40% faster than one by one)
+    together, together_s = ask(assume & ~all_of(c.holds for c in built.claims)) if ob.together else (None, 0.0)
+    if together is not None and together.status == UNSAT:  # every claim at once (measured 40% faster than one by one)
         claims = [{"claim": c.name, "verdict": PROVED, "seconds": 0.0, "together": True} for c in built.claims]
-    for claim in built.claims if together.status != UNSAT else ():
+    for claim in built.claims if together is None or together.status != UNSAT else ():
         ans, secs = ask(assume & ~claim.holds)
         if minimize and ans.status == SAT and cex is None:
             ans.model = smallest(assume & ~claim.holds, inputs, solver, timeout_ms, ans.model)

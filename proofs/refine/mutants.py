@@ -91,17 +91,33 @@ destroy-empty-range @@ return s < e ? pt_update( @@ return s <= e ? pt_update( @
 """
 
 
-def parse_table(text: str) -> tuple[Mutant, ...]:
+def parse_table(text: str, units: Optional[dict] = None) -> tuple[Mutant, ...]:
+    names = UNITS if units is None else units
     out = []
     for line in text.strip().splitlines():
-        ident, old, new, units, what = (f.strip() for f in line.split(" @@ "))
+        ident, old, new, us, what = (f.strip() for f in line.split(" @@ "))
         ident, _, nth = ident.partition("#")
-        out.append(Mutant(ident, what, old, new, tuple(UNITS[u] for u in units.split() if u != "-"),
+        out.append(Mutant(ident, what, old, new, tuple(names[u] for u in us.split() if u != "-"),
                           int(nth or 0)))
     return tuple(out)
 
 
 MUTANTS: tuple[Mutant, ...] = parse_table(TABLE)
+
+#: one-line mutants of upstream RISC-V p2m.c for its set-entry and range units
+#: (proofs/refine/p2m.py; tests/test_lift_p2m.py runs each against its unit)
+P2M_VERSION = "riscv-p2m-upstream"
+P2M_UNITS = {"entry2": "p2m_set_entry level 2", "range": "p2m_set_range loop iteration",
+             "prologue": "p2m_set_range prologue"}
+P2M_TABLE = """
+set-entry-no-flush#1 @@ p2m->need_flush = true; @@ ; @@ entry2 @@ p2m_set_entry leaves need_flush unset after writing the entry
+set-entry-free-on-new-mfn-only @@ (!pte_is_valid(*entry) || @@ ( @@ entry2 @@ a VALID -> INVALID write frees the old entry only when its MFN bits change
+range-left-by-one @@ left -= BIT(order, UL); @@ left -= 1; @@ range @@ the range loop counts one frame per chunk whatever its order
+range-mfn-fixed @@ smfn = mfn_add(smfn, BIT(order, UL)); @@ ; @@ range @@ the mfn does not advance with the gfn
+range-stops-at-one @@ while ( left ) @@ while ( left > 1 ) @@ prologue range @@ the loop leaves the last frame unmapped (and returns 1)
+range-break-negative @@ if ( rc ) @@ if ( rc < 0 ) @@ range @@ the loop goes on after a positive rc (the unit's rc is any int)
+"""
+P2M_MUTANTS: tuple[Mutant, ...] = parse_table(P2M_TABLE, P2M_UNITS)
 
 #: survivors and why no obligation can tell them from the real code
 EQUIVALENT = {
