@@ -2,8 +2,12 @@
 
 Each method follows one C function of xen/arch/riscv/p2m.c (or a helper of
 asm/p2m.h, asm/page.h) and takes the state and a guard; both arms of a C `if`
-run in sequence under disjoint guards.  `ASSERT`s are compiled out (a release
+run in sequence under disjoint guards.  `ASSERT`s do not stop the model (a release
 build), so the model does what the code does when an assertion would fail.
+
+The ASSERTs that can fail on the model's paths are recorded per call with the
+C's text (`P2MState.assert_fails`), where the C checks them, so a replay on the
+compiled C (also a release build) compares them with the notes the C makes.
 
 Levels are counted as RISC-V does (0 = 4 KiB leaves); the table width is the
 geometry's (`idx_bits`, 9 at full width), so P2M_LEVEL_ORDER(l) = idx_bits*l.
@@ -32,6 +36,13 @@ INT_MAX = (1 << 31) - 1
 # p2m_next_level results
 MAP_NONE, MAP_NOMEM, SUPER_PAGE, NORMAL = 0, 1, 2, 3
 
+#: ASSERTs as p2m.c writes them (the C harness's notes carry the same text)
+UNREACHABLE = "ASSERT_UNREACHABLE()"
+ASSERT_LEVEL = "ASSERT(level <= P2M_MAX_SUPPORTED_LEVEL_MAPPING)"
+ASSERT_EXT_TYPE = "ASSERT(type > p2m_first_external)"
+#: an unsigned int level as p2m_free_subtree's `level - 1` below level 0 leaves it
+UINT_BITS = 32
+
 
 def rc(v: int) -> Word:
     return bv(v, RC_BITS)
@@ -49,6 +60,9 @@ class RiscvP2MUpstream:
     #: is p2m_ext_storage's alias)
     P2M_TYPE_VALUES = (0, 1, 2, 3, 4, 5)
     svade = True  # the hart has Svade: leaves get A and D set
+    #: PADDR_BITS (asm/page-bits.h) and p2m_pte_from_mfn's ASSERT on the mfn
+    PADDR_BITS = 56
+    ASSERT_PADDR = "ASSERT(!(mfn_to_maddr(mfn) & ~PADDR_MASK) || mfn_eq(mfn, INVALID_MFN))"
     metadata_pages = True  # external types live in a metadata page per table page
 
     def __init__(self, geo: P2MGeometry):
@@ -155,6 +169,14 @@ class RiscvP2MUpstream:
         slot = ite(st.md_of(page) != NO_MD, st.read_md(page, idx), bv(0, TYPE_BITS))
         return ite(bits == self.EXT_STORAGE, slot, bits)
 
+    @follows(UPSTREAM, "p2m_get_type", "`ASSERT(type > p2m_first_external)` (p2m.c line 559) "
+             "on the metadata slot of an entry whose bits 8-9 say p2m_ext_storage (a missing "
+             "metadata page: the C maps NULL first, ev_md_missing)")
+    def get_type_assert(self, st: P2MState, g: Bool, e: Word, page: Word, idx: Word) -> P2MState:
+        """The ASSERT of p2m_get_type where the C calls it (p2m_free_subtree, p2m_split_superpage)."""
+        bad = self.ext_bits(e) & ~self.md_missing(st, e, page) & (st.read_md(page, idx) <= self.FIRST_EXTERNAL)
+        return st.assert_fails(g & bad, ASSERT_EXT_TYPE)
+
     # -- PTE construction -----------------------------------------------------
     @follows(UPSTREAM, "p2m_set_permission")
     def p2m_set_permission(self, e: Word, t: Word) -> Word:
@@ -168,12 +190,27 @@ class RiscvP2MUpstream:
                         ite(t == self.FOREIGN_RO, e | PTE_READABLE, e))))
         return e
 
+    @follows(UPSTREAM, "p2m_set_permission", "`default: ASSERT_UNREACHABLE();` (p2m.c line 647): "
+             "a type the switch has no case for (p2m_ext_storage, or no p2m_type_t at all)")
+    def permission_unreachable(self, t: Word) -> Bool:
+        return ~any_of(t == x for x in (self.FOREIGN_RW, self.MMIO_DIRECT_IO, self.RAM_RW,
+                                         self.P2M_INVALID, self.FOREIGN_RO))
+
+    @follows(UPSTREAM, "p2m_pte_from_mfn", "`ASSERT(!(mfn_to_maddr(mfn) & ~PADDR_MASK) || "
+             "mfn_eq(mfn, INVALID_MFN))` (p2m.c line 665): the caller's 64-bit mfn shifted by "
+             "PAGE_SHIFT in a 64-bit paddr_t, any bit at PADDR_BITS or above")
+    def paddr_assert(self, st: P2MState, g: Bool, mfn: Word) -> P2MState:
+        """The ASSERT on the mfn before the leaf is built (`mfn`: the 64-bit argument)."""
+        high = ((mfn << 12) >> self.PADDR_BITS).any()
+        return st.assert_fails(g & high & (mfn != INVALID_MFN), self.ASSERT_PADDR)
+
     @follows(UPSTREAM, "p2m_pte_from_mfn", "a leaf (ctx != NULL): type bits through p2m_set_type")
     def p2m_pte_from_mfn(self, st: P2MState, g: Bool, mfn: Word, t: Word, level: int,
                          page: Word, idx: Word, oracle: Oracle):
         e = self.pte_set_mfn(bv(PTE_VALID, 64), mfn)
         e = ite(t == self.MMIO_DIRECT_IO, e | PTE_PBMT_IO, e)
         e = self.p2m_set_permission(e, t)
+        st = st.assert_fails(g & self.permission_unreachable(t), UNREACHABLE)
         return self.p2m_set_type(st, g, e, t, page, idx, oracle)
 
     @follows(UPSTREAM, "page_to_p2m_table")
@@ -340,9 +377,13 @@ class RiscvP2MUpstream:
         return st, ok, page
 
     @follows(UPSTREAM, "p2m_free_table", "p2m_free_metadata_page + p2m_free_page (used_entries "
-             "is left as it is)")
+             "is left as it is); a root page (p2m_free_subtree below a table pointer at level 0 "
+             "that names one) is one the walker always reads: freeing it frees a walkable page "
+             "(the C puts it in the pool's free list, which the model's pool of `pool` pages "
+             "cannot hold)")
     def p2m_free_table(self, st: P2MState, g: Bool, page: Word) -> P2MState:
-        walk = any_of(g & (page == q) & w for q, w in zip(st.geo.pool_pages(), st.walkable))
+        walk = any_of([g & (page < ROOT_PAGES)]
+                      + [g & (page == q) & w for q, w in zip(st.geo.pool_pages(), st.walkable)])
         st = self.p2m_free_metadata_page(st, g, page)
         return st.flag("ev_free_walkable", walk).set_free(g, page, TRUE)
 
@@ -400,23 +441,36 @@ class RiscvP2MUpstream:
         return replace(st, refs=ite(hit, st.refs - 1, st.refs))
 
     @follows(UPSTREAM, "p2m_put_page", "with p2m_put_4k_page and p2m_put_2m_superpage: "
-             "foreign types only; level 2 is ASSERT_UNREACHABLE and puts nothing")
+             "foreign types only; any other level (2, or below 0 as an unsigned int) is "
+             "`default: ASSERT_UNREACHABLE();` (p2m.c line 857) and puts nothing")
     def p2m_put_page(self, st: P2MState, g: Bool, e: Word, level: int, t: Word) -> P2MState:
-        if level > 1:
-            return st
+        if level not in (0, 1):
+            return st.assert_fails(g, UNREACHABLE)
         return self.put_refs(st, g & self.is_foreign(t), self.pte_get_mfn(e),
                              1 << st.geo.level_order(level))
 
-    @follows(UPSTREAM, "p2m_free_subtree", "the walk below a level-0 entry is not modelled "
-             "(a pointer at level 0 is a reserved encoding the well-formed invariant excludes)")
+    @follows(UPSTREAM, "p2m_free_subtree", "`ASSERT(level <= P2M_MAX_SUPPORTED_LEVEL_MAPPING)` "
+             "(p2m.c line 886) on every entry, valid or not, before the `if ( !pte_is_valid(entry) "
+             ")` return; `level` is an unsigned int, so below a level-0 table pointer (`.level = "
+             "level - 1`) it is 2^32 - 1 and down")
+    def free_level_assert(self, st: P2MState, g: Bool, level: int) -> P2MState:
+        return st.assert_fails(g & Bool(level % (1 << UINT_BITS) > MAX_SUPPORTED_LEVEL), ASSERT_LEVEL)
+
+    @follows(UPSTREAM, "p2m_free_subtree", "a leaf: p2m_get_type (its ASSERT) then p2m_put_page; "
+             "a table pointer at any level, level 0 included (a valid entry without R/W/X, as "
+             "p2m_set_permission leaves p2m_ext_storage): the table below is walked at level - 1")
     def p2m_free_subtree(self, st: P2MState, g: Bool, e: Word, level: int, page: Word,
                          idx: Word) -> P2MState:
+        if g.is_concrete and not g.v:
+            return st
+        st = self.free_level_assert(st, g, level)
         g = g & self.pte_is_valid(e)
         if g.is_concrete and not g.v:
             return st
         leaf = self.pte_is_mapping(e, level)
         t = self.p2m_get_type(st, e, page, idx)
         st = st.flag("ev_md_missing", g & leaf & self.md_missing(st, e, page))
+        st = self.get_type_assert(st, g & leaf, e, page, idx)
         st = self.p2m_put_page(st, g & leaf, e, level, t)
         return self.free_table_below(st, g & ~leaf, e, level)
 
@@ -436,9 +490,14 @@ class RiscvP2MUpstream:
              "each entry past the page is flagged (ev_oob) and read as 0, the model keeping no "
              "memory past a table page (found by the refinement of p2m_free_subtree)")
     def free_table_below(self, st: P2MState, g: Bool, e: Word, level: int) -> P2MState:
-        """The table half of p2m_free_subtree: children first, flush, then the page."""
-        if level == 0 or (g.is_concrete and not g.v):
+        """The table half of p2m_free_subtree: children first, flush, then the page.  Below
+        level 0 a walk deeper than there are table pages names some page twice on its path:
+        the pointers do not change during the walk, so the C recurses without end there
+        (ev_endless, and the model stops)."""
+        if g.is_concrete and not g.v:
             return st
+        if level <= -st.geo.pages:
+            return st.flag("ev_endless", g)
         child = self.pte_page(e)
         for i in range(self.free_loop_entries(level)):
             if i >= st.geo.entries:  # past the table page: st.read gives 0, which frees nothing
@@ -466,6 +525,7 @@ class RiscvP2MUpstream:
         pidx = self.offset(gfn, level)
         old_type = self.p2m_get_type(st, e, tbl_page, pidx)
         st = st.flag("ev_md_missing", got & ext & self.md_missing(st, e, tbl_page))
+        st = self.get_type_assert(st, got & ext, e, tbl_page, pidx)
         st, md_ok = self.split_metadata(st, got & ext & (old_type >= self.FIRST_EXTERNAL), page, oracle)
 
         def child(i: Word):
@@ -578,6 +638,7 @@ class RiscvP2MUpstream:
         idx = self.offset(gfn, level)
         orig = st.read(page, idx)
         removing = mfn == INVALID_MFN
+        st = self.paddr_assert(st, g & ~removing, mfn)
         st, new = self.p2m_pte_from_mfn(st, g & ~removing, self.mfn_arg(mfn), t, level, page, idx,
                                         oracle)
         cur = ite(removing, bv(0, 64), new)
