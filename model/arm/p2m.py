@@ -120,7 +120,7 @@ class ArmP2MUpstream(RiscvP2MUpstream):
 
     def split_metadata(self, st: P2MState, g: Bool, page: Word, oracle):
         """Types live in the descriptor: no metadata page."""
-        return st, FALSE
+        return st, bv(st.geo.entries, 16)
 
     def p2m_free_metadata_page(self, st: P2MState, g: Bool, page: Word) -> P2MState:
         return st

@@ -124,6 +124,11 @@ class Oracle:
         self.names = [f"{prefix}_allocfail{k + 1}" for k in range(self.MAX_ATTEMPTS)] if prefix else []
         self.made = bv(0, 8)
 
+    def failable(self) -> int:
+        """How many attempt numbers can fail (0, 1, ...): any attempt past them succeeds
+        unless the pool is empty."""
+        return len(self.fails) if self.prefix is None else self.MAX_ATTEMPTS
+
     def next(self, g: Bool) -> Bool:
         """The outcome of an attempt made under guard g (g false: no attempt)."""
         k = self.made

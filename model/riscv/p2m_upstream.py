@@ -526,13 +526,13 @@ class RiscvP2MUpstream:
         old_type = self.p2m_get_type(st, e, tbl_page, pidx)
         st = st.flag("ev_md_missing", got & ext & self.md_missing(st, e, tbl_page))
         st = self.get_type_assert(st, got & ext, e, tbl_page, pidx)
-        st, md_ok = self.split_metadata(st, got & ext & (old_type >= self.FIRST_EXTERNAL), page, oracle)
+        st, first = self.split_metadata(st, got & ext & (old_type >= self.FIRST_EXTERNAL), page, oracle)
 
         def child(i: Word):
             # p2m_set_type(&pte, old_type, ctx(i)): the copy keeps bits 8-9 (ext_storage)
-            # and the slot gets old_type if the new page has a metadata page
+            # and the slot gets old_type from the child whose attempt got the metadata page on
             pte = self.split_child(e, mfn, i, order, level - 1)
-            return pte, ite(ext & md_ok, old_type, bv(0, TYPE_BITS))
+            return pte, ite(ext & (i >= first), old_type, bv(0, TYPE_BITS))
 
         st = st.fill(got, page, child)  # the new page is not linked yet: no TLB can hold it
         ok = got
@@ -545,26 +545,37 @@ class RiscvP2MUpstream:
             ok = got & rv
         return st, ok, ite(got, self.page_to_p2m_table(page), e_fail)
 
-    @follows(UPSTREAM, "p2m_split_superpage", "p2m_set_type on the first child allocates the new "
-             "page's metadata page, every child's slot is counted in used_entries; when that "
-             "allocation fails (domain_crash) every later child's attempt is taken to fail too, "
-             "as with an empty pool")
+    @follows(UPSTREAM, "p2m_split_superpage", "`p2m_set_type(&pte, old_type, &p2m_pte_ctx)` for "
+             "each child i in order (p2m.c lines 998-1017): while the new page has no metadata "
+             "page each child's p2m_set_type tries p2m_alloc_page, a failure is domain_crash and "
+             "that child's slot stays unset (p2m_set_type returns, lines 500-508); the first "
+             "that succeeds gives every child from it on its slot, counted in used_entries")
     def split_metadata(self, st: P2MState, g: Bool, page: Word, oracle: Oracle):
-        """In the C each child whose p2m_set_type finds no metadata page tries again (512
-        attempts at full width, the C harness counts them).  One attempt is exact on the
-        bounds the results state: an external superpage's table has a metadata page, so
-        with the new page 3 pool pages are in use and the pool of 3 is empty for every
-        retry; the full-width split check's allocations all succeed."""
+        """Returns (state, the first child with a metadata page: entries when none has).
+
+        Failed attempts take no page, so the pool is the same for every retry: when it is
+        empty all `entries` attempts fail; else an attempt fails only where the oracle says
+        so, which it can for its first `oracle.failable()` attempt numbers only (found by
+        the C harness: a 1G superpage split in a root page, whose metadata page is the
+        only other pool page in use, gets its metadata page at the second child's attempt)."""
+        n = st.geo.entries
         if g.is_concrete and not g.v:
-            return st, FALSE
-        st, ok, mdp = self.p2m_alloc_page(st, g, oracle)
-        # each later child's p2m_set_type tries again (and fails, as above): counted as the C
-        # counts them, so a later allocation of the call reads the outcome the C's does
-        # (found by refining p2m_split_superpage, proofs/refine/p2m.py)
-        oracle.made = ite(g & ~ok, oracle.made + (st.geo.entries - 1), oracle.made)
-        st = st.set_md_page(ok, page, mdp).flag("ev_crash", g & ~ok)
-        st = st.set_used(ok, page, st.used_of(page) + st.geo.entries)
-        return st, ok
+            return st, bv(n, 16)
+        first, missing = bv(n, 16), g
+        for k in range(min(n, oracle.failable() + 1)):  # the attempt after those cannot fail
+            st, ok, mdp = self.p2m_alloc_page(st, missing, oracle)
+            st = st.set_md_page(ok, page, mdp)
+            first = ite(ok, bv(k, 16), first)
+            missing = missing & ~ok
+        # an empty pool: every later child's p2m_set_type tries again, counted as the C counts
+        # them, so a later allocation of the call reads the outcome the C's does (found by
+        # refining p2m_split_superpage, proofs/refine/p2m.py)
+        rest = n - min(n, oracle.failable() + 1)
+        if rest:
+            oracle.made = ite(missing, oracle.made + rest, oracle.made)
+        st = st.flag("ev_crash", g & (first != 0))
+        st = st.set_used(g & (first != n), page, st.used_of(page) + (bv(n, 16) - first).zext(64))
+        return st, first
 
     def split_child(self, e: Word, mfn: Word, i: Word, order: int, next_level: int) -> Word:
         """child[i]: a copy of the superpage entry with mfn + (i << level_order)."""
