@@ -490,14 +490,11 @@ class RiscvP2MUpstream:
              "each entry past the page is flagged (ev_oob) and read as 0, the model keeping no "
              "memory past a table page (found by the refinement of p2m_free_subtree)")
     def free_table_below(self, st: P2MState, g: Bool, e: Word, level: int) -> P2MState:
-        """The table half of p2m_free_subtree: children first, flush, then the page.  Below
-        level 0 a walk deeper than there are table pages names some page twice on its path:
-        the pointers do not change during the walk, so the C recurses without end there
-        (ev_endless, and the model stops)."""
+        """The table half of p2m_free_subtree: children first, flush, then the page."""
         if g.is_concrete and not g.v:
             return st
-        if level <= -st.geo.pages:
-            return st.flag("ev_endless", g)
+        if level == 0:
+            return self.free_below_zero(st, g, e)
         child = self.pte_page(e)
         for i in range(self.free_loop_entries(level)):
             if i >= st.geo.entries:  # past the table page: st.read gives 0, which frees nothing
@@ -507,6 +504,63 @@ class RiscvP2MUpstream:
             st = self.p2m_free_subtree(st, g, st.read(child, ci), level - 1, child, ci)
         st = self.p2m_tlb_flush_sync(st, g)
         return self.p2m_free_table(st, g, child)
+
+    @follows(UPSTREAM, "p2m_free_subtree", "below a table pointer at level 0 (p2m.c lines 913-940): "
+             "`.level = level - 1` wraps the unsigned level, so every entry walked from there fails "
+             "ASSERT(level <= P2M_MAX_SUPPORTED_LEVEL_MAPPING), a leaf's p2m_put_page is "
+             "ASSERT_UNREACHABLE (no reference put), a table pointer is walked again, and every "
+             "table walked is freed after a p2m_tlb_flush_sync (p2m_free_table)")
+    def free_below_zero(self, st: P2MState, g: Bool, e: Word) -> P2MState:
+        """The walk below a level-0 table pointer `e`, in closure form: the tables walked at
+        each depth (pages, not entries^depth: the same terms at every table width).
+
+        Nothing writes an entry during the walk, so its effects are the ASSERTs, the flags
+        of the leaves (a NULL metadata page mapped), one flush (the first
+        p2m_tlb_flush_sync, before the first table is freed; the later ones find need_flush
+        clear) and a p2m_free_table per table walked (a page walked twice is freed once:
+        the C frees it twice).  A path of more tables than there are table pages names one
+        twice, and the pointers do not change, so the C recurses without end there
+        (ev_endless).  A pointer to a frame no modelled table page holds reads as zeros
+        (the C harness's guest frames): its entries fail the level ASSERT and end there.
+        The ASSERTs come per depth, not in the C's depth-first order."""
+        geo = st.geo
+        pages = range(geo.pages)
+        n = geo.entries  # P2M_PAGETABLE_ENTRIES(p2m, level): a wrapped level is never the root's
+
+        def targets(guard: Bool, x: Word) -> tuple[list, Bool]:
+            page = self.pte_page(x)
+            hit = [guard & (page == p) for p in pages]
+            return hit, guard & ~any_of(page == p for p in pages)
+
+        walked, other = targets(g, e)
+        ever = list(walked)
+        for depth in range(1, geo.pages + 2):  # the entries of depth `depth` are at level -depth
+            for _ in range(n):
+                st = st.assert_fails(other, ASSERT_LEVEL)
+            if depth > geo.pages:
+                break
+            nxt, nxt_other = [FALSE] * geo.pages, FALSE
+            for p in pages:
+                if walked[p].is_concrete and not walked[p].v:
+                    continue
+                for i in range(n):
+                    x, page, idx = st.cells[st.cell(p, i)], bv(p, 16), bv(i, 16)
+                    st = st.assert_fails(walked[p], ASSERT_LEVEL)
+                    valid = walked[p] & self.pte_is_valid(x)
+                    leaf = valid & self.pte_is_mapping(x, -depth)
+                    st = st.flag("ev_md_missing", leaf & self.md_missing(st, x, page))
+                    st = self.get_type_assert(st, leaf, x, page, idx)
+                    st = self.p2m_put_page(st, leaf, x, -depth, bv(0, TYPE_BITS))
+                    hit, out = targets(valid & ~self.pte_is_mapping(x, -depth), x)
+                    nxt = [a | b for a, b in zip(nxt, hit)]
+                    nxt_other = nxt_other | out
+            walked, other = nxt, nxt_other
+            ever = [a | b for a, b in zip(ever, walked)]
+        st = st.flag("ev_endless", any_of(walked))
+        st = self.p2m_tlb_flush_sync(st, g)  # before the first p2m_free_table (the C always has one)
+        for p in pages:
+            st = self.p2m_free_table(st, ever[p], bv(p, 16))
+        return st
 
     # -- split ----------------------------------------------------------------------
     def split_index(self, i: Word) -> Word:
