@@ -214,9 +214,13 @@ def trace_differences(vector: dict, got: dict) -> list[str]:
                 problems.append(f"call {i + 1} ({m['call']}): model {m['rc']}"
                                 f"{' ' + m['assert_failed'] if m.get('assert_failed') else ''}, "
                                 f"C {c['failed'] or c['rc']}")
-        elif m["rc_value"] != c["rc"]:
-            problems.append(f"call {i + 1} ({m['call']}): model returns {m['rc']}, "
-                            f"C returns {ERRNO_NAMES.get(c['rc'], c['rc'])}")
+        else:
+            if m["rc_value"] != c["rc"]:
+                problems.append(f"call {i + 1} ({m['call']}): model returns {m['rc']}, "
+                                f"C returns {ERRNO_NAMES.get(c['rc'], c['rc'])}")
+            if "mapped" in c and m.get("mapped", 0) != c["mapped"]:
+                problems.append(f"call {i + 1} ({m['call']}): tables left mapped at its return "
+                                f"(map_table without unmap_table): model {m.get('mapped', 0)}, C {c['mapped']}")
     if limit:  # the tables at the model's replay limit and at the C's cap are not one point
         return problems
     want = {int(t["frame"], 16): {e["index"]: int(e["raw"], 16) for e in t["entries"]}

@@ -85,7 +85,7 @@ def test_an_arm_pt_c_runs_only_arm_pt_vectors(cc, arm_pt_c, capsys):
      "    if ( 0 )\n        flush_xen_tlb_range_va", "destroy-4k-ok.json", "TLB stale at the end: model False, C True"),
     # the walk's table is never unmapped on the way out
     ("out:\n    xen_unmap_table(table);", "out:", "map-4k-ok.json",
-     "map_domain_page mapping(s) not unmapped at return"),
+     "tables left mapped at its return (map_table without unmap_table): model 0, C 1"),
     # the alignment ASSERT of destroy_xen_mappings is gone
     ("int destroy_xen_mappings(unsigned long s, unsigned long e)\n{\n    ASSERT(IS_ALIGNED(s, PAGE_SIZE));",
      "int destroy_xen_mappings(unsigned long s, unsigned long e)\n{", "destroy-unaligned-assert.json",

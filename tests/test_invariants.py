@@ -166,6 +166,7 @@ TWICE = [map_(VA, MFN, 1, PAGE_HYPERVISOR_RW), map_(VA, MFN + 7, 1, PAGE_HYPERVI
 SAME_TWICE = [map_(VA, MFN, 1, PAGE_HYPERVISOR_RX), map_(VA, MFN, 1, PAGE_HYPERVISOR_RW)]
 RO_SUPER_THEN_4K = [map_(VA, MFN, 512, PAGE_HYPERVISOR_RO), map_(VA + PAGE, MFN + 0x1000, 1, PAGE_HYPERVISOR_RW)]
 SUPER = [map_(VA, MFN, 512, PAGE_HYPERVISOR_RW)]
+SUPER_THEN_4K = SUPER + [map_(VA + PAGE, MFN + 0x1000, 1, PAGE_HYPERVISOR_RW)]
 DESTROY_ONE = destroy(VA + PAGE, VA + 2 * PAGE)
 WX_GIGA = {(ROOT, VPN2): leaf_entry(GIGA_MFN, PAGE_HYPERVISOR_RW | PTE_EXECUTABLE)}
 TWO_LEVEL = {(ROOT, VPN2): (L1_TABLE << 10) | PTE_TABLE, (L1_TABLE, VPN1): leaf_entry(MFN, PAGE_HYPERVISOR_RW)}
@@ -282,6 +283,10 @@ CASES = [
     Case("return", "upstream-enomem-part-way", True, at(VA, last_step(UPSTREAM, ACROSS_2M, pool=2))),
     Case("return", "upstream-einval", True, at(VA, last_step(UPSTREAM, SECOND_FAILS))),
     Case("return", "upstream-success", True, at(VA, last_step(UPSTREAM, SECOND_FAILS[1:]))),
+    # pmap: upstream's -EOPNOTSUPP exit (a 4K map under a 2M superpage) unmaps ptep, still NULL
+    Case("pmap", "upstream-eopnotsupp-under-superpage", False, at(VA, last_step(UPSTREAM, SUPER_THEN_4K))),
+    Case("pmap", "v9-eopnotsupp-under-superpage", True, at(VA, last_step(V9, SUPER_THEN_4K))),
+    Case("pmap", "upstream-map", True, at(VA, last_step(UPSTREAM, FOUR_K))),
 ]
 
 
@@ -330,6 +335,8 @@ CLAUSES = {
     ("return", "0 only when the loop covered the request"):
         ("failed-call-returns-0", "upstream-enomem-part-way"),
     ("return", "an error is a negative errno"): ("positive-errno", "upstream-einval"),
+    ("pmap", "every table a step maps it unmaps before it ends"):
+        ("upstream-eopnotsupp-under-superpage", "v9-eopnotsupp-under-superpage"),
 }
 
 

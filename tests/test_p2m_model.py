@@ -137,3 +137,38 @@ def test_full_width_split_of_1g_down_to_4k():
 def test_geometry_rejects_unknown_mode(cls):
     with pytest.raises(ValueError):
         cls(P2MGeometry(mode="sv32x4"))
+
+
+
+ARM_INVALID_BLOCK = 0x4000000000077D  # valid, block, mattr MEM, read-only, SH inner, AF, XN, type 0
+
+
+def arm_invalid_block():
+    """A 2-frame block a caller mapped as p2m_invalid at gfn 0 (in the level-1 table 0x80004)."""
+    m, st = fresh(ArmP2MUpstream, geo=P2MGeometry(idx_bits=1, pool=2))
+    st, rc = run(m, st, 0, 1, 0x0, m.P2M_INVALID)
+    assert rc == 0 and int(st.read(bv(4, 16), bv(0, 16))) == ARM_INVALID_BLOCK
+    return m, st
+
+
+def test_arm_maps_a_new_table_over_a_p2m_invalid_block_as_mmu_p2m_c_does():
+    """mmu/p2m.c's p2m_next_level tests `!p2m_is_valid(*entry)` (the type): a p2m_invalid
+    block (valid=1, type 0) gets a new table over it, not walked into as a table.  The
+    descriptors are those the compiled mmu/p2m.c writes for this trace
+    (counterexamples/arm-p2m-upstream@any/bbm.json, replayed on the C)."""
+    m, st = arm_invalid_block()
+    st, rc = run(m, st, 0, 0, 0x0, m.P2M_INVALID)
+    assert rc == 0
+    assert [int(st.read(bv(p, 16), bv(0, 16))) for p in (0, 4, 5)] == [
+        0x800000800047FF, 0x800000800057FF, 0x4000000000077F]  # root -> 0x80004 -> 0x80005 -> page
+    assert [bool(f) for f in st.free] == [False, False]  # C: 2 pool pages in use
+    assert bool(st.stale[st.cell(4, 0)])  # the block was overwritten with no flush: still cached
+
+
+def test_arm_walk_translates_through_a_p2m_invalid_block():
+    """The stage-2 walker reads the valid and table bits, not the p2m type (software bits):
+    the p2m_invalid block translates, read-only, until a table replaces it."""
+    m, st = arm_invalid_block()
+    assert walk(m, st, 1) == (0x1, ARM_INVALID_BLOCK & ~0xFFFFFFFFF000, m.P2M_INVALID)
+    st, _ = run(m, st, 0, 0, 0x0, m.P2M_INVALID)
+    assert walk(m, st, 0)[0] == 0x0 and walk(m, st, 1) is None  # gfn 1 lost the block's frame

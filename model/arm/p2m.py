@@ -56,10 +56,23 @@ class ArmP2MUpstream(RiscvP2MUpstream):
         return e.bit(0)
 
     @follows(ARM_P2M, "p2m_is_mapping", "p2m_is_valid && lpae_is_mapping (a block above "
-             "level 3, a page at level 3)")
+             "level 3, a page at level 3); the valid bit is tested too, which is the same on "
+             "every descriptor the code writes (mfn_to_p2m_entry sets valid=1, p2m_remove_pte "
+             "clears the type with it) and keeps the step's arbitrary pre-states concrete-"
+             "replayable")
     def pte_is_mapping(self, e: Word, level: int) -> Bool:
-        shape = e.bit(1) if level == 0 else ~e.bit(1)
-        return self.p2m_is_valid(e) & e.bit(0) & shape
+        return self.p2m_is_valid(e) & self.walk_is_mapping(e, level)
+
+    @follows(ARM_LPAE_H, "lpae_is_mapping", "the table bit only (the valid bit is not read)")
+    def lpae_is_mapping(self, e: Word, level: int) -> Bool:
+        return e.bit(1) if level == 0 else ~e.bit(1)
+
+    def walk_is_mapping(self, e: Word, level: int) -> Bool:
+        """lpae_is_valid && lpae_is_mapping: the stage-2 walker reads the valid and table
+        bits, not the p2m type (bits 58:55 are software bits), so a descriptor that
+        mfn_to_p2m_entry built for p2m_invalid (valid=1, type 0) translates although
+        p2m_is_valid says it is not there."""
+        return self.pte_is_valid(e) & self.lpae_is_mapping(e, level)
 
     def pte_is_table(self, e: Word, level: int) -> Bool:
         return e.bit(0) & e.bit(1) & (level > 0)
@@ -147,6 +160,13 @@ class ArmP2MUpstream(RiscvP2MUpstream):
         return v & (((level == 0) & ~e.bit(1)) | (block & ~self.leaf_aligned(e, level)))
 
     # -- the algorithms -----------------------------------------------------------
+    @follows(ARM_P2M, "p2m_next_level", "`if ( !p2m_is_valid(*entry) )` (p2m.c line 388): the "
+             "p2m type, not the valid bit, so an entry a caller mapped as p2m_invalid (valid bit "
+             "set, type 0) is replaced by a new table (p2m_create_table, no break-before-make, "
+             "nothing freed) rather than walked into as a table")
+    def next_level_present(self, e: Word) -> Bool:
+        return self.p2m_is_valid(e)
+
     @follows(ARM_P2M, "p2m_next_level", "read_only = removing; a failed allocation is "
              "GUEST_TABLE_MAP_FAILED (-ENOENT)")
     def p2m_next_level(self, st: P2MState, g: Bool, alloc: Bool, level: int, page: Word,

@@ -232,7 +232,9 @@ class ArmPtUpstream(ArmLpae):
              stmt="write_pte(entry, pte);")
     def create_xen_table(self, x: Exec, g: Bool, table: Word, off: Word, level: int) -> Bool:
         ok, mfn = x.alloc(g, level + 1, (table, off))
+        x.map_table(g & ok)  # p = xen_map_table(mfn); clear_page(p); xen_unmap_table(p);
         x.clear(g & ok, mfn)
+        x.unmap_table(g & ok)
         pte = self.mfn_to_xen_entry(mfn.zext(64), bv(MT_NORMAL, 3)) | PTE_TABLE
         x.write(g & ok, table, off, level, pte, "create_table")
         return ok
@@ -249,7 +251,10 @@ class ArmPtUpstream(ArmLpae):
         ret = ite(failed, bv(XEN_TABLE_MAP_FAILED, 2),
                   ite(self.lpae_is_mapping(entry, level), bv(XEN_TABLE_SUPER_PAGE, 2),
                       bv(XEN_TABLE_NORMAL_PAGE, 2)))
-        x.descend(g & (ret == XEN_TABLE_NORMAL_PAGE), table, off, level, entry)
+        normal = g & (ret == XEN_TABLE_NORMAL_PAGE)
+        x.descend(normal, table, off, level, entry)
+        x.unmap_table(normal)  # xen_unmap_table(*table); *table = xen_map_table(mfn);
+        x.map_table(normal)
         return ret, desc_frame(entry)
 
     def is_mapping_at(self, entry: Word, level: Word) -> Bool:
@@ -330,6 +335,7 @@ class ArmPtUpstream(ArmLpae):
         x.assert_(g, ~(present & populate), "xen_pt_update_entry: ASSERT(!(POPULATE && PRESENT))")
         read_only = (mfn == INVALID_MFN) & ~populate
         table, level = self.root, bv(ROOT_LEVEL, LEVEL_BITS)
+        x.map_table(g)  # table = xen_map_table(root);
         out, broke, rc = FALSE, FALSE, rc_word(0)
         for lvl in range(ROOT_LEVEL, THIRD):
             active = g & ~out & ~broke & (target > lvl)
@@ -350,6 +356,7 @@ class ArmPtUpstream(ArmLpae):
         rc = ite(out, rc, ite(ok, rc_word(0), rc_word(-EINVAL)))
         x.write(g & ~out & ok & ~populate, table, idx, level, self.new_entry(entry, mfn, level, flags),
                 "pt_update_entry", vfn=virt >> 12)
+        x.unmap_table(g)  # out: xen_unmap_table(table);
         return rc
 
     @follows(PT_C, "xen_pt_mapping_level")
@@ -474,7 +481,7 @@ class ArmPtUpstream(ArmLpae):
         x.set(x.halted, pc=bv(PC_HALTED, 2))
         return Step(pre=s, post=x.state, kind=g_call, call=call, writes=x.writes,
                     descents=x.descents, asserts=x.asserts, level=level, chunk_vfn=s.vfn,
-                    chunk_mfn=s.mfn, ended=ended | (g_call & (x.state.pc == PC_IDLE)))
+                    chunk_mfn=s.mfn, ended=ended | (g_call & (x.state.pc == PC_IDLE)), mapped=x.mapped)
 
 
 RFC = "seed 001 [PATCH RFC 4/6] xen/arm: mm: Allow other mapping size in xen_pt_update_entry()"

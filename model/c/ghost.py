@@ -29,11 +29,13 @@ from model.c.execute import Executor, Path, Ptr
 from model.c.ir import Function
 from model.c.stubs import NEXT_FREE, XenEnv
 from model.memory import FRAME_BITS
+from model.riscv.machine import MAPPED_BITS
 from model.term import FALSE, TRUE, Bool, Word, bv, ite
 
 LEVEL_BITS = 3
 DEPTH, LOADED_FRAME, LOADED_IDX, LOADED = "ghost.depth", "ghost.ld_frame", "ghost.ld_idx", "ghost.ld_val"
 HANDED_OUT = "ghost.alloc_n"  # the pool index of the page the path allocated last
+MAPPED = "ghost.mapped"  # tables mapped (map_table -> ptprove_frame) and not unmapped (ptprove_unmap)
 EXITED = "exit.seen"  # the path returned with every watched value defined (through the loop's latch)
 WALKER, CREATE = "pt_next_level", "create_table"
 
@@ -72,7 +74,7 @@ class HandOut:
 def initial_ghost(next_free: Word, watched: tuple = ()) -> dict:
     """The path's ghost values at the start of a step (`watched`: values kept at a return)."""
     g = {NEXT_FREE: next_free, DEPTH: bv(0, LEVEL_BITS), LOADED_FRAME: bv(0, FRAME_BITS),
-         LOADED_IDX: bv(0, 9), LOADED: bv(0, 64), HANDED_OUT: bv(0, 8)}
+         LOADED_IDX: bv(0, 9), LOADED: bv(0, 64), HANDED_OUT: bv(0, 8), MAPPED: bv(0, MAPPED_BITS)}
     g.update({f"exit.{name}": bv(0, 64) for name in watched})
     g[EXITED] = FALSE
     return g
@@ -118,6 +120,8 @@ class StepGhost:
 
     # -- the stubs, recorded ------------------------------------------------------
     def call(self, ex: Executor, path: Path, name: str, args: list, what: str) -> object:
+        if name in ("ptprove_frame", "ptprove_unmap"):  # map_table / unmap_table of a table
+            path.ghost[MAPPED] = path.ghost[MAPPED] + (1 if name == "ptprove_frame" else -1)
         if name == "ptprove_frame" and CREATE not in ex.stack:
             if WALKER in ex.stack:
                 g = path.ghost

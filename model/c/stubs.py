@@ -43,6 +43,10 @@ class XenEnv:
                   f"a frame the C maps has a {FRAME_BITS}-bit number (PTE bits 63:54 of a table pointer are 0)")
         return Ptr("frame", mfn, bv(0, 64))
 
+    def _ptprove_unmap(self, ex: Executor, path: Path, args: list, what: str) -> None:
+        """unmap_domain_page / pmap_unmap: the mapping is released (the ghost counts it)."""
+        return None
+
     def _alloc_domheap_page(self, ex: Executor, path: Path, args: list, what: str) -> Ptr:
         n = path.ghost[NEXT_FREE]
         ok = n < self.pool

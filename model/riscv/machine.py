@@ -42,6 +42,11 @@ RC_BITS = 32
 INVALID_MFN = (1 << 64) - 1
 W64 = 64
 LEVEL_BITS = 3
+#: width of a step's count of tables mapped and not yet unmapped (map_table /
+#: unmap_table); a step maps at most a handful, so the count never wraps
+MAPPED_BITS = 4
+#: xen/include/xen/pmap.h: the PMAP slots map_table uses in early boot
+NUM_FIX_PMAP = 8
 
 
 def level_pages(level: Word, levels: int) -> Word:
@@ -180,6 +185,8 @@ class Exec:
     asserts: list = field(default_factory=list)  # (guard & ~cond, what)
     writes: list = field(default_factory=list)
     descents: list = field(default_factory=list)
+    #: tables this step mapped (map_table) and has not unmapped (unmap_table)
+    mapped: Word = field(default_factory=lambda: bv(0, MAPPED_BITS))
 
     @property
     def root(self) -> Word:
@@ -221,6 +228,15 @@ class Exec:
         self.asserts.append((fail, what))
         self.halted = self.halted | fail
 
+    def map_table(self, g: Bool) -> None:
+        """map_table(): a table mapped (in early boot one of the NUM_FIX_PMAP PMAP
+        slots, pmap_map; after it map_domain_page)."""
+        self.mapped = ite(g & ~self.halted, self.mapped + 1, self.mapped)
+
+    def unmap_table(self, g: Bool, null: Bool = FALSE) -> None:
+        """unmap_table(table): releases a mapping, and does nothing for NULL."""
+        self.mapped = ite(g & ~self.halted & ~null, self.mapped - 1, self.mapped)
+
     def descend(self, g: Bool, frame: Word, idx: Word, level: int, entry: Word) -> None:
         self.descents.append(DescentRec(g & ~self.halted, frame, idx, level, entry))
 
@@ -245,3 +261,6 @@ class Step:
     chunk_vfn: Word  # first vfn the iteration covered
     chunk_mfn: Word
     ended: Bool  # the call returned in this step
+    #: tables the step left mapped (map_table without unmap_table); None: not
+    #: modelled for this machine
+    mapped: Optional[Word] = None

@@ -94,6 +94,11 @@ class RiscvP2MUpstream:
     def pte_is_mapping(self, e: Word, level: int) -> Bool:
         return self.pte_is_valid(e) & (e & PTE_ACCESS_MASK).any()
 
+    def walk_is_mapping(self, e: Word, level: int) -> Bool:
+        """Does the hardware walk stop at `e` with a translation?  On RISC-V what the C
+        tests (pte_is_mapping) is what the G-stage walker tests."""
+        return self.pte_is_mapping(e, level)
+
     def pte_is_table(self, e: Word, level: int) -> Bool:
         """A pointer to the next level (pte_is_table)."""
         return self.pte_is_valid(e) & ~(e & PTE_ACCESS_MASK).any()
@@ -329,7 +334,7 @@ class RiscvP2MUpstream:
                 idx = self.offset(gfn, lv)
                 e = st.read(page, idx, among=st.geo.pool_pages())
             usable = live & ~self.entry_reserved(e, lv)
-            leaf = usable & self.pte_is_mapping(e, lv)
+            leaf = usable & self.walk_is_mapping(e, lv)
             low = (gfn & ((1 << st.geo.level_order(lv)) - 1)).trunc(MFN_BITS)
             ok = ok | leaf
             mfn = ite(leaf, self.pte_get_mfn(e) + low, mfn)
@@ -401,11 +406,17 @@ class RiscvP2MUpstream:
         st = self.write_pte(st, ok, page, idx, self.page_to_p2m_table(new))
         return st, ok
 
+    @follows(UPSTREAM, "p2m_next_level", "`if ( !pte_is_valid(*entry) )` (p2m.c line 761): "
+             "the valid bit decides whether a table is created")
+    def next_level_present(self, e: Word) -> Bool:
+        """Does p2m_next_level take `*entry` as present (else it creates a table there)?"""
+        return self.pte_is_valid(e)
+
     @follows(UPSTREAM, "p2m_next_level")
     def p2m_next_level(self, st: P2MState, g: Bool, alloc: Bool, level: int, page: Word,
                        idx: Word, oracle: Oracle):
         e = st.read(page, idx)
-        invalid = ~self.pte_is_valid(e)
+        invalid = ~self.next_level_present(e)
         res = ite(invalid & ~alloc, bv(MAP_NONE, 2), bv(NORMAL, 2))
         st, ok = self.p2m_create_table(st, g & invalid & alloc, page, idx, oracle)
         res = ite(invalid & alloc & ~ok, bv(MAP_NOMEM, 2), res)

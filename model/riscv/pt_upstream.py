@@ -179,7 +179,9 @@ class RiscvPtUpstream:
     @follows(PT_C, stmt="write_pte(entry, pte_from_mfn(mfn, PTE_TABLE));")
     def create_table(self, x: Exec, g: Bool, table: Word, offset: Word, level: int) -> Bool:
         ok, mfn = x.alloc(g, level - 1, (table, offset))
+        x.map_table(g & ok)  # p = map_table(mfn); clear_page(p); unmap_table(p);
         x.clear(g & ok, mfn)
+        x.unmap_table(g & ok)
         x.write(g & ok, table, offset, level, self.pte_from_mfn(mfn.zext(64), PTE_TABLE), "create_table")
         return ok
 
@@ -213,7 +215,10 @@ class RiscvPtUpstream:
                   ite(nomem, bv(self.XEN_TABLE_MAP_NOMEM, 2),
                       ite(self.pte_is_mapping(entry), bv(self.XEN_TABLE_SUPER_PAGE, 2),
                           bv(self.XEN_TABLE_NORMAL, 2))))
-        x.descend(g & (ret == self.XEN_TABLE_NORMAL), table, offset, level, entry)
+        normal = g & (ret == self.XEN_TABLE_NORMAL)
+        x.descend(normal, table, offset, level, entry)
+        x.unmap_table(normal)  # unmap_table(*table); *table = map_table(mfn);
+        x.map_table(normal)
         return ret, self.mfn_from_pte(entry)
 
     @follows(PT_C, "pt_update_entry (MAP_NOMEM/MAP_NONE handling)")
@@ -227,6 +232,7 @@ class RiscvPtUpstream:
     def _pt_walk(self, x: Exec, g: Bool, va: Word) -> tuple[Word, Word, Word]:
         """(table frame, offset, level) of the leaf or of the leaf-most missing entry."""
         table = x.root
+        x.map_table(g)  # table = map_table(root);
         done = FALSE
         res = (table, vpn(va, self.ROOT_LEVEL), bv(self.ROOT_LEVEL, LEVEL_BITS))
         for level in range(self.ROOT_LEVEL, -1, -1):
@@ -245,6 +251,7 @@ class RiscvPtUpstream:
                        flags: Word) -> tuple[Bool, Word, tuple]:
         """The `for ( ; level > *target; level-- )` loop.  Returns (out, rc, ptep)."""
         table = x.root
+        x.map_table(g)  # table = map_table(root);
         level = bv(self.ROOT_LEVEL, LEVEL_BITS)
         out, rc, broke = FALSE, rc_word(0), FALSE
         for lvl in range(self.ROOT_LEVEL, 0, -1):
@@ -330,7 +337,18 @@ class RiscvPtUpstream:
         ok = self.pt_check_entry(x, g & ~out, entry, mfn, flags)
         rc = ite(out, rc, ite(ok, rc_word(0), rc_word(-EINVAL)))
         x.write(g & ~out & ok, frame, idx, level, self.pt_update_entry_pte(entry, mfn, flags), "pt_update_entry")
+        self.pt_update_entry_out(x, g, out)
         return rc, found
+
+    @follows(PT_C, "pt_update_entry (out: unmap_table(ptep))",
+             note="ptep is still NULL when the walk to an explicit target leaves early "
+                  "(-ENOMEM, MAP_NONE, -EOPNOTSUPP): unmap_table(NULL) does nothing and the "
+                  "table the walk had mapped stays mapped",
+             stmt="out: unmap_table(ptep);")
+    def pt_update_entry_out(self, x: Exec, g: Bool, out: Bool) -> None:
+        """pt_update_entry's exit: unmap the table it mapped.  `out`: it left before
+        `ptep = table + offsets[level]` (only the explicit-target walk does)."""
+        x.unmap_table(g, null=out)
 
     @follows(PT_C)
     def pt_mapping_level(self, vfn: Word, mfn: Word, nr: Word, flags: Word) -> Word:
@@ -446,4 +464,4 @@ class RiscvPtUpstream:
         x.set(x.halted, pc=bv(PC_HALTED, 2))
         return Step(pre=s, post=x.state, kind=g_call, call=call, writes=x.writes,
                     descents=x.descents, asserts=x.asserts, level=level, chunk_vfn=s.vfn,
-                    chunk_mfn=s.mfn, ended=ended | (g_call & (x.state.pc == PC_IDLE)))
+                    chunk_mfn=s.mfn, ended=ended | (g_call & (x.state.pc == PC_IDLE)), mapped=x.mapped)

@@ -37,3 +37,9 @@ class RiscvPtV9(RiscvPtUpstream):
         level = self.pt_mapping_level(s.vfn, s.mfn, s.left, s.flags)
         x.assert_(g, s.left >= level_pages(level, self.LEVELS), "pt_update: ASSERT(left >= BIT(order, UL))")
         return level
+
+    @follows(V9, "pt_update_entry (out: unmap_table(table))",
+             note="v9 unmaps the table it walked to, on every path (upstream's _pt_walk "
+                  "refactor unmaps ptep, NULL on the early exits)", stmt="out: unmap_table(table);")
+    def pt_update_entry_out(self, x: Exec, g: Bool, out: Bool) -> None:
+        x.unmap_table(g)

@@ -12,7 +12,8 @@
  *                             also setup_fixmap_mappings, set_fixmap, clear_fixmap
  *                             (numbers in hex)
  * Output (stdout), one JSON object:
- *     {"calls": [{"rc": <int or null>, "failed": <string or null>, "stale": <bool>}, ...],
+ *     {"calls": [{"rc": <int or null>, "failed": <string or null>, "stale": <bool>,
+ *                 "mapped": <tables map_table mapped and unmap_table did not unmap>}, ...],
  *      "pool_handed_out": <n>, "tables": [{"frame": "0x..", "entries": [[index, "0x.."], ...]}, ...]}
  * A failed ASSERT / BUG_ON stops the run (the model halts there too), and so does a
  * call that maps tables more than PTPROVE_ITERATION_CAP times (it does not return).
@@ -33,7 +34,7 @@ bool ptprove_stale;
 unsigned long ptprove_flushes, ptprove_fences, ptprove_messages;
 int system_state = SYS_STATE_active;
 
-static unsigned long root_frame, maps;
+static unsigned long root_frame, maps, unmaps;
 #include "ptprove_pool.h"   /* pool_base, pool_count, pool_next and the allocator */
 unsigned long ptprove_root_frame, ptprove_fixmap_frame;
 
@@ -58,6 +59,12 @@ void *ptprove_map(mfn_t mfn)
     if ( ++maps > PTPROVE_ITERATION_CAP )
         ptprove_fail(CAP_MESSAGE);
     return ptprove_frame(mfn);
+}
+
+void ptprove_unmap(const void *p)
+{
+    (void)p;
+    unmaps++;
 }
 
 unsigned long ptprove_csr_read(unsigned int csr)
@@ -102,7 +109,7 @@ int main(int argc, char **argv)
             return 2;
         }
         ptprove_failed = NULL;
-        maps = 0;
+        maps = unmaps = 0;
         if ( setjmp(ptprove_stop) == 0 )
         {
             int rc;
@@ -128,8 +135,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "ptprove harness: unknown call %s\n", op);
                 return 2;
             }
-            printf("%s{\"rc\": %d, \"failed\": null, \"stale\": %s}", sep, rc,
-                   ptprove_stale ? "true" : "false");
+            printf("%s{\"rc\": %d, \"failed\": null, \"stale\": %s, \"mapped\": %ld}", sep, rc,
+                   ptprove_stale ? "true" : "false", (long)(maps - unmaps));
         }
         else
         {

@@ -45,7 +45,11 @@ void *ptprove_map(mfn_t mfn);
 #define map_domain_page(m) ptprove_frame(m)
 #define pmap_map(m)        ptprove_frame(m)
 #endif
-#define pmap_unmap(p)      ((void)(p))
+/* an unmap is a call, so the driver and the lifter count the tables left mapped */
+void ptprove_unmap(const void *p);
+#undef unmap_domain_page
+#define unmap_domain_page(p) ptprove_unmap(p)
+#define pmap_unmap(p)      ptprove_unmap(p)
 
 enum { SYS_STATE_early_boot, SYS_STATE_boot, SYS_STATE_active };
 extern int system_state;

@@ -72,6 +72,16 @@ def atomicity(v) -> Bool:
     return (v.step.ended & (v.post.rc != 0)).implies(~v.post.applied)
 
 
+def pmap(v) -> Bool:
+    # Every table a step maps (map_table) it unmaps again before the step ends.
+    # In early boot map_table takes one of the NUM_FIX_PMAP (8) PMAP slots
+    # (pmap_map, common/pmap.c): a step that leaves one mapped holds that slot for
+    # good, and the ninth map_table after eight such steps panics ("Out of PMAP slots").
+    if v.step.mapped is None:
+        raise TypeError(f"{v.variant.name}: its machine does not count map_table/unmap_table")
+    return v.step.mapped == 0
+
+
 #: xen/include/xen/err.h: the largest errno (an error is -MAX_ERRNO .. -1)
 MAX_ERRNO = 4095
 

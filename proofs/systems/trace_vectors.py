@@ -542,6 +542,17 @@ def _assert_hit(st: Step) -> Optional[str]:
     return None
 
 
+def tables_left_mapped(steps: list[Step]) -> int:
+    """Tables a call's steps mapped (map_table) and did not unmap (unmap_table), summed;
+    0 for a machine that does not count them (`Step.mapped` None)."""
+    total = 0
+    for st in steps:
+        if st.mapped is not None:
+            n, w = int(st.mapped), st.mapped.width
+            total += n - (1 << w) if n >> (w - 1) else n
+    return total
+
+
 def _calls_out(calls: list[ConcreteCall], r: Run, a: TraceArch = RISCV) -> list[dict[str, Any]]:
     out = []
     for i, c in enumerate(calls):
@@ -552,6 +563,9 @@ def _calls_out(calls: list[ConcreteCall], r: Run, a: TraceArch = RISCV) -> list[
         if last is not None and int(last.post.pc) == PC_IDLE:
             rc = rc_value(last.post.rc)
             item.update(rc=_rc_name(rc), rc_value=rc)
+            left_mapped = tables_left_mapped(mine)
+            if left_mapped:  # written only when some are, so vectors of other calls keep their bytes
+                item["mapped"] = left_mapped
         elif last is not None and int(last.post.pc) == PC_HALTED:
             item.update(rc="ASSERT", rc_value=None, assert_failed=_assert_hit(last))
         elif last is not None:

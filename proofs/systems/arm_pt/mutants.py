@@ -22,3 +22,11 @@ def flush_one_page_short(self, s):
 @mutation("flush_args", "flush_xen_tlb_range_va(virt + PAGE_SIZE, PAGE_SIZE * nr_mfns): the range one page off")
 def flush_range_shifted(self, s):
     return (s.start + 1) << 12, s.nr << 12
+
+
+@mutation("create_xen_table", "the page create_xen_table cleared stays mapped (no xen_unmap_table)",
+          bases=(RFC, "arm-pt-upstream"))
+def create_xen_table_no_unmap(self, x, g, table, off, level):
+    ok = self.unmutated.create_xen_table(self, x, g, table, off, level)
+    x.map_table(g & ok)
+    return ok

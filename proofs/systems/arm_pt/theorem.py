@@ -35,7 +35,7 @@ from proofs.engine.obligation import StepObligation
 from model.riscv.machine import EINVAL, rc_word
 from proofs.systems.arm_pt.contract import OA_FRAMES, VA_BITS, flags_ok, must_refuse, range_ok
 from proofs.systems.contracts import flags_fit, is_any
-from proofs.systems.shared import atomicity, footprint, instantiate, no_wx, returns_as_asked, tlb, wx
+from proofs.systems.shared import atomicity, footprint, instantiate, no_wx, pmap, returns_as_asked, tlb, wx
 from proofs.systems.walk import View
 
 ADDR_BITS = (47, 12)
@@ -348,6 +348,8 @@ OBLIGATIONS: dict[str, StepObligation] = {o.id: o for o in (
     StepObligation("return", "a call returns 0 exactly when it did all it was asked (its loop covered "
                "the request), else a negative errno; a request xen_pt_update's checks refuse returns "
                "-EINVAL at once", returns, ("frame",)),
+    StepObligation("pmap", "every table a step maps (xen_map_table: in early boot one of the "
+               "NUM_FIX_PMAP PMAP slots) is unmapped before the step ends", pmap),
     StepObligation("atomicity", "a failing call leaves no earlier iteration applied (informative)",
                atomicity, ("frame",), informative=True),
     StepObligation("lemma-frame", "while xen_pt_update's loop runs, its arguments are those of a request "

@@ -38,11 +38,11 @@ from pathlib import Path
 from typing import Optional
 
 from model.c.execute import Summary
-from model.c.ghost import EXITED, StepGhost, initial_ghost
+from model.c.ghost import EXITED, MAPPED, StepGhost, initial_ghost
 from model.c.stubs import NEXT_FREE
 from model.instantiate import Instance
 from model.memory import FRAME_BITS
-from model.riscv.machine import (LEVEL_BITS, OP_IDS, PC_HALTED, PC_IDLE, PC_LOOP, Call, DescentRec,
+from model.riscv.machine import (LEVEL_BITS, MAPPED_BITS, OP_IDS, PC_HALTED, PC_IDLE, PC_LOOP, Call, DescentRec,
                                  Geometry, State, Step, WriteRec, rc_word)
 from model.riscv.pte import PAGETABLE_ORDER
 from model.term import FALSE, Bool, Word, any_of, bv, ite, sym_word
@@ -79,6 +79,7 @@ class Part:
     asserts: list
     level: Word
     ended: Bool
+    mapped: Word  # tables mapped and not unmapped (the ghost's count of map_table / unmap_table)
 
 
 def _false(b: Bool) -> bool:
@@ -181,18 +182,20 @@ class CVersion:
             sel = g_call & (call.op == k)
             if not _false(sel):
                 parts.append((sel, self.prologue(s, call, op)))
-        post, level, ended = s, bv(0, LEVEL_BITS), FALSE
+        post, level, ended, mapped = s, bv(0, LEVEL_BITS), FALSE, bv(0, MAPPED_BITS)
         writes, descents, asserts = [], [], []
         for sel, p in reversed(parts):
             post = _select(sel, p.post, post)
             level = ite(sel, p.level, level)
             ended = ite(sel, p.ended, ended)
+            mapped = ite(sel, p.mapped, mapped)
         for sel, p in parts:
             writes += [replace(w, guard=sel & w.guard) for w in p.writes]
             descents += [replace(d, guard=sel & d.guard) for d in p.descents]
             asserts += [(sel & c, what) for c, what in p.asserts]
         return Step(pre=s, post=post, kind=g_call, call=call, writes=writes, descents=descents,
-                    asserts=asserts, level=level, chunk_vfn=s.vfn, chunk_mfn=s.mfn, ended=ended)
+                    asserts=asserts, level=level, chunk_vfn=s.vfn, chunk_mfn=s.mfn, ended=ended,
+                    mapped=mapped)
 
     def warm(self) -> None:
         """Run every piece once from free states (the unrolling's template, the step query's
@@ -222,7 +225,7 @@ class CVersion:
                     descents=[DescentRec(*inst.term((d.guard, d.frame, d.idx)), d.level, inst.term(d.entry))
                               for d in t.descents],
                     asserts=[(inst.term(c), what) for c, what in t.asserts], level=inst.term(t.level),
-                    chunk_vfn=s.vfn, chunk_mfn=s.mfn, ended=inst.term(t.ended))
+                    chunk_vfn=s.vfn, chunk_mfn=s.mfn, ended=inst.term(t.ended), mapped=inst.term(t.mapped))
 
     def _run(self, fn: str, args, s: State, phase: int, **kw) -> tuple[Summary, StepGhost]:
         ghost = StepGhost(self.setup.env, self.geo.top,
@@ -260,7 +263,7 @@ class CVersion:
         level = bv(0, LEVEL_BITS)
         for lvl in range(1, self.geo.levels):
             level = ite(delta == (1 << (PAGETABLE_ORDER * lvl)), bv(lvl, LEVEL_BITS), level)
-        part = Part(post, writes, descents, list(c.stops), level, c.returned)
+        part = Part(post, writes, descents, list(c.stops), level, c.returned, c.ghost[MAPPED])
         if key is not None:
             self._iterations[key] = part
         return part
@@ -280,7 +283,7 @@ class CVersion:
                        mfn=ite(c.cut, cut("mfn"), s.mfn),
                        flags=ite(c.cut, wide(flags) if isinstance(flags, Word) else s.flags, s.flags),
                        rc=ite(c.returned, _rc(c.ret), rc_word(0)), applied=FALSE)
-        return Part(post, writes, descents, list(c.stops), bv(0, LEVEL_BITS), c.returned)
+        return Part(post, writes, descents, list(c.stops), bv(0, LEVEL_BITS), c.returned, c.ghost[MAPPED])
 
     def _ghost(self, c: Summary, ghost: StepGhost, s: State, phase: int) -> tuple[list, list, State]:
         """The step's writes and descents, and the state's memory, allocator (with each hand-out's

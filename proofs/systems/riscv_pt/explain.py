@@ -60,6 +60,7 @@ class CallShown:
     rc: str
     steps: int
     assert_failed: Optional[str] = None
+    mapped: int = 0  # tables the call left mapped at its return (map_table without unmap_table)
 
 
 @dataclass
@@ -150,7 +151,7 @@ def finding(vector: dict) -> Finding:
         m = vector["initial_state"]["machine"]
         if vector["calls"]:
             c = vector["calls"][0]
-            f.calls = [CallShown(1, call_line(c, bits), c["rc"], c["steps"], c.get("assert_failed"))]
+            f.calls = [CallShown(1, call_line(c, bits), c["rc"], c["steps"], c.get("assert_failed"), c.get("mapped", 0))]
             f.break_call, f.iteration, f.step_call = 1, 0, f"the call {f.calls[0].text}"
         else:
             op = OPS[int(m["op"], 16)].split(" ")[0]
@@ -159,7 +160,8 @@ def finding(vector: dict) -> Finding:
     else:
         r = run(v, inv, calls_of(vector), va, stop_at_break=False)
         f.steps = len(r.steps)
-        f.calls = [CallShown(i + 1, call_line(c, bits), c["rc"], c["steps"], c.get("assert_failed"))
+        f.calls = [CallShown(i + 1, call_line(c, bits), c["rc"], c["steps"], c.get("assert_failed"),
+                            c.get("mapped", 0))
                    for i, c in enumerate(vector["calls"])]
         if r.broke is None:
             f.post = r.final

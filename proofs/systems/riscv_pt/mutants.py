@@ -357,3 +357,18 @@ def populate_flags_zero(self, virt, nr):
 def destroy_empty_ok(self, s, e):
     ok, early, args = self.unmutated.destroy_xen_mappings(self, s, e)
     return ok, ite(s <= e, rc_word(0), early), args
+
+
+# -- map_table / unmap_table: a mapping left behind ------------------------------------
+
+@mutation("pt_update_entry_out", "the exit unmaps `ptep`, still NULL when the walk to an explicit "
+          "target leaves early (upstream's _pt_walk refactor, put on v9)", bases=(V9,))
+def update_entry_out_ptep(self, x, g, out):
+    x.unmap_table(g, null=out)
+
+
+@mutation("create_table", "the page create_table cleared stays mapped (no unmap_table)", bases=(V9,))
+def create_table_no_unmap(self, x, g, table, offset, level):
+    ok = self.unmutated.create_table(self, x, g, table, offset, level)
+    x.map_table(g & ok)
+    return ok

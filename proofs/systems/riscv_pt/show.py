@@ -176,6 +176,9 @@ def render(vector: dict, color: bool = False) -> str:
                     f"({c.steps} steps: the prologue, then one per loop iteration)"]
         if c.assert_failed:
             out.append(f"  ASSERT failed: {c.assert_failed}")
+        if c.mapped:
+            out.append(f"  returns with {c.mapped} table(s) still mapped (map_table without unmap_table; "
+                       "in early boot a PMAP slot each, held for good)")
         if broke is not None and broke in mine:
             out += breaking_lines(f)
             out.append("  tree at the breaking step:")

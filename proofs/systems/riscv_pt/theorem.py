@@ -27,7 +27,7 @@ from proofs.engine.obligation import StepObligation
 from proofs.engine.callers import ANY
 from proofs.systems.riscv_pt.contract import (PPN_LIMIT, callers_of, flags_fit, flags_ok, must_refuse,
                                               range_ok, wx_flags)
-from proofs.systems.shared import atomicity, footprint, instantiate, no_overwrite, no_wx, returns_as_asked, tlb, wx
+from proofs.systems.shared import atomicity, footprint, instantiate, no_overwrite, no_wx, pmap, returns_as_asked, tlb, wx
 from proofs.systems.walk import View, at_level
 
 
@@ -178,6 +178,8 @@ INVARIANTS: dict[str, StepObligation] = {o.id: o for o in (
                    "returns -EINVAL at once", refusal),
     StepObligation("return", "a call returns 0 exactly when it did all it was asked (its loop "
                    "covered the whole request), else a negative errno", return_value, ("frame",)),
+    StepObligation("pmap", "every table a step maps (map_table: in early boot one of the "
+                   "NUM_FIX_PMAP PMAP slots) is unmapped before the step ends", pmap),
     StepObligation("atomicity", "a failing call leaves no earlier iteration applied "
                    "(informative)", atomicity, ("frame",), informative=True),
 )}
