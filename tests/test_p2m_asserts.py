@@ -172,12 +172,12 @@ def test_the_old_no_leak_trace_matches_the_c_freeing_below_level_0(cc):
         h.close()
 
 
-def test_arm_any_return_fails_the_paddr_assert_the_c_does(cc):
+def test_arm_any_refcount_fails_the_paddr_assert_the_c_does(cc):
     from proofs.systems.p2m.arm_c_harness import ArmP2MHarness
 
     h = ArmP2MHarness(str(xen_file("riscv-pt-upstream", "xen/arch/arm/mmu/p2m.c")), cc)
     try:
-        v = vec.load(ARM_ANY / "return.json")
+        v = vec.load(ARM_ANY / "refcount.json")
         assert v["calls"][0]["asserts"] == [PADDR_ARM] and h.compare(v) == []
         v["calls"][0].pop("asserts")
         assert any("failed ASSERTs differ" in p for p in h.compare(v))
