@@ -118,10 +118,22 @@ class ArmP2MUpstream(RiscvP2MUpstream):
         return ((e & TYPE_MASK) >> TYPE_SHIFT).trunc(TYPE_BITS)
 
     mfn_limit = 1 << 36  # a 48-bit PADDR_MASK
+    PADDR_BITS = 48
+    ASSERT_PADDR = "ASSERT(!(mfn_to_maddr(mfn) & ~PADDR_MASK))"
+
+    @follows(ARM_P2M, "mfn_to_p2m_entry", "`ASSERT(!(mfn_to_maddr(mfn) & ~PADDR_MASK))` (mmu/p2m.c "
+             "line 642): the caller's 64-bit mfn shifted by PAGE_SHIFT, any bit at PADDR_BITS (48) "
+             "or above; only a mapping builds an entry (removing is p2m_remove_pte)")
+    def paddr_assert(self, st: P2MState, g: Bool, mfn: Word) -> P2MState:
+        return st.assert_fails(g & ((mfn << 12) >> self.PADDR_BITS).any(), self.ASSERT_PADDR)
+
+    def get_type_assert(self, st: P2MState, g: Bool, e: Word, page: Word, idx: Word) -> P2MState:
+        """pte.p2m.type: nothing to ASSERT."""
+        return st
 
     def split_metadata(self, st: P2MState, g: Bool, page: Word, oracle):
         """Types live in the descriptor: no metadata page."""
-        return st, FALSE
+        return st, bv(st.geo.entries, 16)
 
     def p2m_free_metadata_page(self, st: P2MState, g: Bool, page: Word) -> P2MState:
         return st
@@ -194,6 +206,7 @@ class ArmP2MUpstream(RiscvP2MUpstream):
         was = self.pte_is_valid(orig)
         st = self.write_pte(st, g & (was | removing), page, idx, bv(0, 64))
         st = st.flag("need_flush", g & removing & was)
+        st = self.paddr_assert(st, g & ~removing, mfn)
         st, new = self.p2m_pte_from_mfn(st, g & ~removing, self.mfn_arg(mfn), t, level, page, idx)
         st = self.p2m_tlb_flush(st, g & ~removing & was)
         st = self.write_pte(st, g & ~removing, page, idx, new)
@@ -220,9 +233,12 @@ class ArmP2MUpstream(RiscvP2MUpstream):
 
     @follows(ARM_P2M, "p2m_put_page", "p2m_put_l3_page (foreign: put_page; the xenheap GFN "
              "reset is not modelled) and p2m_put_l2_superpage (foreign only); a level-1 block "
-             "puts nothing")
+             "puts nothing, and no ASSERT says so (`if ( level == 2 ) ... else if ( level == 3 )`)")
     def p2m_put_page(self, st: P2MState, g: Bool, e: Word, level: int, t: Word) -> P2MState:
-        return super().p2m_put_page(st, g, e, level, t)
+        if level > 1:
+            return st
+        return self.put_refs(st, g & self.is_foreign(t), self.pte_get_mfn(e),
+                             1 << st.geo.level_order(level))
 
     # -- the range (Arm's p2m_set_entry; each step is __p2m_set_entry) -------------------
     @follows(ARM_P2M, "p2m_set_entry", "the order: `mask = mfn (unless INVALID_MFN) | gfn | nr`, "

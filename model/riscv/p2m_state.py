@@ -21,12 +21,16 @@ Ghost state (never read by the modelled code):
                last `hfence.gvma`.
   refs         references held on one watched guest frame `watch` (every frame
                is like it: the invariant is proved for an arbitrary one).
+  asserts      the ASSERTs the call fails, in order, with the C's text (the model is
+               a release build: it goes on after each, as the C harness's does).
   events       what happened during the call that an invariant forbids
                (a freed walkable page, an Arm break-before-make breach), and
                what the C does that the model cannot go on from: p2m_get_type
                mapping a metadata page that is not there (a NULL page_info),
                domain_crash after a failed metadata-page allocation, an entry
-               read (and freed) past the end of the table page it is in.
+               read (and freed) past the end of the table page it is in, a
+               p2m_free_subtree walk below level 0 that comes back to a page on
+               its own path (the C recurses without end).
 
 Metadata pages (not ghost: p2m.c keeps them in page_info): `md_page[p]` is the
 pool page holding table page p's md_t array (`v.md.pg`, NO_MD when NULL) and
@@ -120,6 +124,11 @@ class Oracle:
         self.names = [f"{prefix}_allocfail{k + 1}" for k in range(self.MAX_ATTEMPTS)] if prefix else []
         self.made = bv(0, 8)
 
+    def failable(self) -> int:
+        """How many attempt numbers can fail (0, 1, ...): any attempt past them succeeds
+        unless the pool is empty."""
+        return len(self.fails) if self.prefix is None else self.MAX_ATTEMPTS
+
     def next(self, g: Bool) -> Bool:
         """The outcome of an attempt made under guard g (g false: no attempt)."""
         k = self.made
@@ -152,6 +161,10 @@ class P2MState:
     #: an hfence.gvma was issued (p2m_tlb_flush) since the last clear_events: what the
     #: refinement compares with the C's sbi_remote_hfence_gvma calls (no invariant reads it)
     flushed: Bool = field(default_factory=lambda: FALSE)
+    ev_endless: Bool = field(default_factory=lambda: FALSE)  # p2m_free_subtree recurses without end
+    #: the ASSERTs of the call that fail, in the C's order: (guard, the C's text) each (a
+    #: release build notes them and goes on, as the model does; a debug build stops at the first)
+    asserts: tuple = ()
     rc: Word = field(default_factory=lambda: bv(0, RC_BITS))  # what the last call returned (int)
     md_page: tuple = ()  # Word(16) per page: its metadata page (NO_MD: none)
     used: tuple = ()  # Word(USED_BITS) per page: used_entries
@@ -189,7 +202,7 @@ class P2MState:
 
     def clear_events(self) -> "P2MState":
         return replace(self, ev_free_walkable=FALSE, ev_bbm=FALSE, ev_md_missing=FALSE, ev_crash=FALSE,
-                       ev_oob=FALSE, flushed=FALSE)
+                       ev_oob=FALSE, flushed=FALSE, ev_endless=FALSE, asserts=())
 
     # -- metadata pages -----------------------------------------------------
     def _per_page(self, values: tuple, page: Word, width: int) -> Word:
@@ -364,6 +377,17 @@ class P2MState:
     # -- events -------------------------------------------------------------
     def flag(self, name: str, cond: Bool) -> "P2MState":
         return replace(self, **{name: getattr(self, name) | cond})
+
+    def assert_fails(self, fails: Bool, text: str) -> "P2MState":
+        """The C's `text` (ASSERT(...) as written, ASSERT_UNREACHABLE()) fails here when
+        `fails` holds: noted with the call, as the release build's ptprove_note does."""
+        if fails.is_concrete and not fails.v:
+            return self
+        return replace(self, asserts=self.asserts + ((fails, text),))
+
+    def failed_asserts(self) -> list[str]:
+        """The ASSERTs the call failed, in order (a concrete state)."""
+        return [text for fails, text in self.asserts if bool(fails)]
 
 
 def page_of_frame(frame: Word) -> Word:

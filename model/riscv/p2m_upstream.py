@@ -2,8 +2,12 @@
 
 Each method follows one C function of xen/arch/riscv/p2m.c (or a helper of
 asm/p2m.h, asm/page.h) and takes the state and a guard; both arms of a C `if`
-run in sequence under disjoint guards.  `ASSERT`s are compiled out (a release
+run in sequence under disjoint guards.  `ASSERT`s do not stop the model (a release
 build), so the model does what the code does when an assertion would fail.
+
+The ASSERTs that can fail on the model's paths are recorded per call with the
+C's text (`P2MState.assert_fails`), where the C checks them, so a replay on the
+compiled C (also a release build) compares them with the notes the C makes.
 
 Levels are counted as RISC-V does (0 = 4 KiB leaves); the table width is the
 geometry's (`idx_bits`, 9 at full width), so P2M_LEVEL_ORDER(l) = idx_bits*l.
@@ -32,6 +36,13 @@ INT_MAX = (1 << 31) - 1
 # p2m_next_level results
 MAP_NONE, MAP_NOMEM, SUPER_PAGE, NORMAL = 0, 1, 2, 3
 
+#: ASSERTs as p2m.c writes them (the C harness's notes carry the same text)
+UNREACHABLE = "ASSERT_UNREACHABLE()"
+ASSERT_LEVEL = "ASSERT(level <= P2M_MAX_SUPPORTED_LEVEL_MAPPING)"
+ASSERT_EXT_TYPE = "ASSERT(type > p2m_first_external)"
+#: an unsigned int level as p2m_free_subtree's `level - 1` below level 0 leaves it
+UINT_BITS = 32
+
 
 def rc(v: int) -> Word:
     return bv(v, RC_BITS)
@@ -49,6 +60,9 @@ class RiscvP2MUpstream:
     #: is p2m_ext_storage's alias)
     P2M_TYPE_VALUES = (0, 1, 2, 3, 4, 5)
     svade = True  # the hart has Svade: leaves get A and D set
+    #: PADDR_BITS (asm/page-bits.h) and p2m_pte_from_mfn's ASSERT on the mfn
+    PADDR_BITS = 56
+    ASSERT_PADDR = "ASSERT(!(mfn_to_maddr(mfn) & ~PADDR_MASK) || mfn_eq(mfn, INVALID_MFN))"
     metadata_pages = True  # external types live in a metadata page per table page
 
     def __init__(self, geo: P2MGeometry):
@@ -160,6 +174,14 @@ class RiscvP2MUpstream:
         slot = ite(st.md_of(page) != NO_MD, st.read_md(page, idx), bv(0, TYPE_BITS))
         return ite(bits == self.EXT_STORAGE, slot, bits)
 
+    @follows(UPSTREAM, "p2m_get_type", "`ASSERT(type > p2m_first_external)` (p2m.c line 559) "
+             "on the metadata slot of an entry whose bits 8-9 say p2m_ext_storage (a missing "
+             "metadata page: the C maps NULL first, ev_md_missing)")
+    def get_type_assert(self, st: P2MState, g: Bool, e: Word, page: Word, idx: Word) -> P2MState:
+        """The ASSERT of p2m_get_type where the C calls it (p2m_free_subtree, p2m_split_superpage)."""
+        bad = self.ext_bits(e) & ~self.md_missing(st, e, page) & (st.read_md(page, idx) <= self.FIRST_EXTERNAL)
+        return st.assert_fails(g & bad, ASSERT_EXT_TYPE)
+
     # -- PTE construction -----------------------------------------------------
     @follows(UPSTREAM, "p2m_set_permission")
     def p2m_set_permission(self, e: Word, t: Word) -> Word:
@@ -173,12 +195,27 @@ class RiscvP2MUpstream:
                         ite(t == self.FOREIGN_RO, e | PTE_READABLE, e))))
         return e
 
+    @follows(UPSTREAM, "p2m_set_permission", "`default: ASSERT_UNREACHABLE();` (p2m.c line 647): "
+             "a type the switch has no case for (p2m_ext_storage, or no p2m_type_t at all)")
+    def permission_unreachable(self, t: Word) -> Bool:
+        return ~any_of(t == x for x in (self.FOREIGN_RW, self.MMIO_DIRECT_IO, self.RAM_RW,
+                                         self.P2M_INVALID, self.FOREIGN_RO))
+
+    @follows(UPSTREAM, "p2m_pte_from_mfn", "`ASSERT(!(mfn_to_maddr(mfn) & ~PADDR_MASK) || "
+             "mfn_eq(mfn, INVALID_MFN))` (p2m.c line 665): the caller's 64-bit mfn shifted by "
+             "PAGE_SHIFT in a 64-bit paddr_t, any bit at PADDR_BITS or above")
+    def paddr_assert(self, st: P2MState, g: Bool, mfn: Word) -> P2MState:
+        """The ASSERT on the mfn before the leaf is built (`mfn`: the 64-bit argument)."""
+        high = ((mfn << 12) >> self.PADDR_BITS).any()
+        return st.assert_fails(g & high & (mfn != INVALID_MFN), self.ASSERT_PADDR)
+
     @follows(UPSTREAM, "p2m_pte_from_mfn", "a leaf (ctx != NULL): type bits through p2m_set_type")
     def p2m_pte_from_mfn(self, st: P2MState, g: Bool, mfn: Word, t: Word, level: int,
                          page: Word, idx: Word, oracle: Oracle):
         e = self.pte_set_mfn(bv(PTE_VALID, 64), mfn)
         e = ite(t == self.MMIO_DIRECT_IO, e | PTE_PBMT_IO, e)
         e = self.p2m_set_permission(e, t)
+        st = st.assert_fails(g & self.permission_unreachable(t), UNREACHABLE)
         return self.p2m_set_type(st, g, e, t, page, idx, oracle)
 
     @follows(UPSTREAM, "page_to_p2m_table")
@@ -346,9 +383,13 @@ class RiscvP2MUpstream:
         return st, ok, page
 
     @follows(UPSTREAM, "p2m_free_table", "p2m_free_metadata_page + p2m_free_page (used_entries "
-             "is left as it is)")
+             "is left as it is); a root page (p2m_free_subtree below a table pointer at level 0 "
+             "that names one) is one the walker always reads: freeing it frees a walkable page "
+             "(the C puts it in the pool's free list, which the model's pool of `pool` pages "
+             "cannot hold)")
     def p2m_free_table(self, st: P2MState, g: Bool, page: Word) -> P2MState:
-        walk = any_of(g & (page == q) & w for q, w in zip(st.geo.pool_pages(), st.walkable))
+        walk = any_of([g & (page < ROOT_PAGES)]
+                      + [g & (page == q) & w for q, w in zip(st.geo.pool_pages(), st.walkable)])
         st = self.p2m_free_metadata_page(st, g, page)
         return st.flag("ev_free_walkable", walk).set_free(g, page, TRUE)
 
@@ -412,23 +453,36 @@ class RiscvP2MUpstream:
         return replace(st, refs=ite(hit, st.refs - 1, st.refs))
 
     @follows(UPSTREAM, "p2m_put_page", "with p2m_put_4k_page and p2m_put_2m_superpage: "
-             "foreign types only; level 2 is ASSERT_UNREACHABLE and puts nothing")
+             "foreign types only; any other level (2, or below 0 as an unsigned int) is "
+             "`default: ASSERT_UNREACHABLE();` (p2m.c line 857) and puts nothing")
     def p2m_put_page(self, st: P2MState, g: Bool, e: Word, level: int, t: Word) -> P2MState:
-        if level > 1:
-            return st
+        if level not in (0, 1):
+            return st.assert_fails(g, UNREACHABLE)
         return self.put_refs(st, g & self.is_foreign(t), self.pte_get_mfn(e),
                              1 << st.geo.level_order(level))
 
-    @follows(UPSTREAM, "p2m_free_subtree", "the walk below a level-0 entry is not modelled "
-             "(a pointer at level 0 is a reserved encoding the well-formed invariant excludes)")
+    @follows(UPSTREAM, "p2m_free_subtree", "`ASSERT(level <= P2M_MAX_SUPPORTED_LEVEL_MAPPING)` "
+             "(p2m.c line 886) on every entry, valid or not, before the `if ( !pte_is_valid(entry) "
+             ")` return; `level` is an unsigned int, so below a level-0 table pointer (`.level = "
+             "level - 1`) it is 2^32 - 1 and down")
+    def free_level_assert(self, st: P2MState, g: Bool, level: int) -> P2MState:
+        return st.assert_fails(g & Bool(level % (1 << UINT_BITS) > MAX_SUPPORTED_LEVEL), ASSERT_LEVEL)
+
+    @follows(UPSTREAM, "p2m_free_subtree", "a leaf: p2m_get_type (its ASSERT) then p2m_put_page; "
+             "a table pointer at any level, level 0 included (a valid entry without R/W/X, as "
+             "p2m_set_permission leaves p2m_ext_storage): the table below is walked at level - 1")
     def p2m_free_subtree(self, st: P2MState, g: Bool, e: Word, level: int, page: Word,
                          idx: Word) -> P2MState:
+        if g.is_concrete and not g.v:
+            return st
+        st = self.free_level_assert(st, g, level)
         g = g & self.pte_is_valid(e)
         if g.is_concrete and not g.v:
             return st
         leaf = self.pte_is_mapping(e, level)
         t = self.p2m_get_type(st, e, page, idx)
         st = st.flag("ev_md_missing", g & leaf & self.md_missing(st, e, page))
+        st = self.get_type_assert(st, g & leaf, e, page, idx)
         st = self.p2m_put_page(st, g & leaf, e, level, t)
         return self.free_table_below(st, g & ~leaf, e, level)
 
@@ -449,8 +503,10 @@ class RiscvP2MUpstream:
              "memory past a table page (found by the refinement of p2m_free_subtree)")
     def free_table_below(self, st: P2MState, g: Bool, e: Word, level: int) -> P2MState:
         """The table half of p2m_free_subtree: children first, flush, then the page."""
-        if level == 0 or (g.is_concrete and not g.v):
+        if g.is_concrete and not g.v:
             return st
+        if level == 0:
+            return self.free_below_zero(st, g, e)
         child = self.pte_page(e)
         for i in range(self.free_loop_entries(level)):
             if i >= st.geo.entries:  # past the table page: st.read gives 0, which frees nothing
@@ -460,6 +516,63 @@ class RiscvP2MUpstream:
             st = self.p2m_free_subtree(st, g, st.read(child, ci), level - 1, child, ci)
         st = self.p2m_tlb_flush_sync(st, g)
         return self.p2m_free_table(st, g, child)
+
+    @follows(UPSTREAM, "p2m_free_subtree", "below a table pointer at level 0 (p2m.c lines 913-940): "
+             "`.level = level - 1` wraps the unsigned level, so every entry walked from there fails "
+             "ASSERT(level <= P2M_MAX_SUPPORTED_LEVEL_MAPPING), a leaf's p2m_put_page is "
+             "ASSERT_UNREACHABLE (no reference put), a table pointer is walked again, and every "
+             "table walked is freed after a p2m_tlb_flush_sync (p2m_free_table)")
+    def free_below_zero(self, st: P2MState, g: Bool, e: Word) -> P2MState:
+        """The walk below a level-0 table pointer `e`, in closure form: the tables walked at
+        each depth (pages, not entries^depth: the same terms at every table width).
+
+        Nothing writes an entry during the walk, so its effects are the ASSERTs, the flags
+        of the leaves (a NULL metadata page mapped), one flush (the first
+        p2m_tlb_flush_sync, before the first table is freed; the later ones find need_flush
+        clear) and a p2m_free_table per table walked (a page walked twice is freed once:
+        the C frees it twice).  A path of more tables than there are table pages names one
+        twice, and the pointers do not change, so the C recurses without end there
+        (ev_endless).  A pointer to a frame no modelled table page holds reads as zeros
+        (the C harness's guest frames): its entries fail the level ASSERT and end there.
+        The ASSERTs come per depth, not in the C's depth-first order."""
+        geo = st.geo
+        pages = range(geo.pages)
+        n = geo.entries  # P2M_PAGETABLE_ENTRIES(p2m, level): a wrapped level is never the root's
+
+        def targets(guard: Bool, x: Word) -> tuple[list, Bool]:
+            page = self.pte_page(x)
+            hit = [guard & (page == p) for p in pages]
+            return hit, guard & ~any_of(page == p for p in pages)
+
+        walked, other = targets(g, e)
+        ever = list(walked)
+        for depth in range(1, geo.pages + 2):  # the entries of depth `depth` are at level -depth
+            for _ in range(n):
+                st = st.assert_fails(other, ASSERT_LEVEL)
+            if depth > geo.pages:
+                break
+            nxt, nxt_other = [FALSE] * geo.pages, FALSE
+            for p in pages:
+                if walked[p].is_concrete and not walked[p].v:
+                    continue
+                for i in range(n):
+                    x, page, idx = st.cells[st.cell(p, i)], bv(p, 16), bv(i, 16)
+                    st = st.assert_fails(walked[p], ASSERT_LEVEL)
+                    valid = walked[p] & self.pte_is_valid(x)
+                    leaf = valid & self.pte_is_mapping(x, -depth)
+                    st = st.flag("ev_md_missing", leaf & self.md_missing(st, x, page))
+                    st = self.get_type_assert(st, leaf, x, page, idx)
+                    st = self.p2m_put_page(st, leaf, x, -depth, bv(0, TYPE_BITS))
+                    hit, out = targets(valid & ~self.pte_is_mapping(x, -depth), x)
+                    nxt = [a | b for a, b in zip(nxt, hit)]
+                    nxt_other = nxt_other | out
+            walked, other = nxt, nxt_other
+            ever = [a | b for a, b in zip(ever, walked)]
+        st = st.flag("ev_endless", any_of(walked))
+        st = self.p2m_tlb_flush_sync(st, g)  # before the first p2m_free_table (the C always has one)
+        for p in pages:
+            st = self.p2m_free_table(st, ever[p], bv(p, 16))
+        return st
 
     # -- split ----------------------------------------------------------------------
     def split_index(self, i: Word) -> Word:
@@ -478,13 +591,14 @@ class RiscvP2MUpstream:
         pidx = self.offset(gfn, level)
         old_type = self.p2m_get_type(st, e, tbl_page, pidx)
         st = st.flag("ev_md_missing", got & ext & self.md_missing(st, e, tbl_page))
-        st, md_ok = self.split_metadata(st, got & ext & (old_type >= self.FIRST_EXTERNAL), page, oracle)
+        st = self.get_type_assert(st, got & ext, e, tbl_page, pidx)
+        st, first = self.split_metadata(st, got & ext & (old_type >= self.FIRST_EXTERNAL), page, oracle)
 
         def child(i: Word):
             # p2m_set_type(&pte, old_type, ctx(i)): the copy keeps bits 8-9 (ext_storage)
-            # and the slot gets old_type if the new page has a metadata page
+            # and the slot gets old_type from the child whose attempt got the metadata page on
             pte = self.split_child(e, mfn, i, order, level - 1)
-            return pte, ite(ext & md_ok, old_type, bv(0, TYPE_BITS))
+            return pte, ite(ext & (i >= first), old_type, bv(0, TYPE_BITS))
 
         st = st.fill(got, page, child)  # the new page is not linked yet: no TLB can hold it
         ok = got
@@ -497,26 +611,37 @@ class RiscvP2MUpstream:
             ok = got & rv
         return st, ok, ite(got, self.page_to_p2m_table(page), e_fail)
 
-    @follows(UPSTREAM, "p2m_split_superpage", "p2m_set_type on the first child allocates the new "
-             "page's metadata page, every child's slot is counted in used_entries; when that "
-             "allocation fails (domain_crash) every later child's attempt is taken to fail too, "
-             "as with an empty pool")
+    @follows(UPSTREAM, "p2m_split_superpage", "`p2m_set_type(&pte, old_type, &p2m_pte_ctx)` for "
+             "each child i in order (p2m.c lines 998-1017): while the new page has no metadata "
+             "page each child's p2m_set_type tries p2m_alloc_page, a failure is domain_crash and "
+             "that child's slot stays unset (p2m_set_type returns, lines 500-508); the first "
+             "that succeeds gives every child from it on its slot, counted in used_entries")
     def split_metadata(self, st: P2MState, g: Bool, page: Word, oracle: Oracle):
-        """In the C each child whose p2m_set_type finds no metadata page tries again (512
-        attempts at full width, the C harness counts them).  One attempt is exact on the
-        bounds the results state: an external superpage's table has a metadata page, so
-        with the new page 3 pool pages are in use and the pool of 3 is empty for every
-        retry; the full-width split check's allocations all succeed."""
+        """Returns (state, the first child with a metadata page: entries when none has).
+
+        Failed attempts take no page, so the pool is the same for every retry: when it is
+        empty all `entries` attempts fail; else an attempt fails only where the oracle says
+        so, which it can for its first `oracle.failable()` attempt numbers only (found by
+        the C harness: a 1G superpage split in a root page, whose metadata page is the
+        only other pool page in use, gets its metadata page at the second child's attempt)."""
+        n = st.geo.entries
         if g.is_concrete and not g.v:
-            return st, FALSE
-        st, ok, mdp = self.p2m_alloc_page(st, g, oracle)
-        # each later child's p2m_set_type tries again (and fails, as above): counted as the C
-        # counts them, so a later allocation of the call reads the outcome the C's does
-        # (found by refining p2m_split_superpage, proofs/refine/p2m.py)
-        oracle.made = ite(g & ~ok, oracle.made + (st.geo.entries - 1), oracle.made)
-        st = st.set_md_page(ok, page, mdp).flag("ev_crash", g & ~ok)
-        st = st.set_used(ok, page, st.used_of(page) + st.geo.entries)
-        return st, ok
+            return st, bv(n, 16)
+        first, missing = bv(n, 16), g
+        for k in range(min(n, oracle.failable() + 1)):  # the attempt after those cannot fail
+            st, ok, mdp = self.p2m_alloc_page(st, missing, oracle)
+            st = st.set_md_page(ok, page, mdp)
+            first = ite(ok, bv(k, 16), first)
+            missing = missing & ~ok
+        # an empty pool: every later child's p2m_set_type tries again, counted as the C counts
+        # them, so a later allocation of the call reads the outcome the C's does (found by
+        # refining p2m_split_superpage, proofs/refine/p2m.py)
+        rest = n - min(n, oracle.failable() + 1)
+        if rest:
+            oracle.made = ite(missing, oracle.made + rest, oracle.made)
+        st = st.flag("ev_crash", g & (first != 0))
+        st = st.set_used(g & (first != n), page, st.used_of(page) + (bv(n, 16) - first).zext(64))
+        return st, first
 
     def split_child(self, e: Word, mfn: Word, i: Word, order: int, next_level: int) -> Word:
         """child[i]: a copy of the superpage entry with mfn + (i << level_order)."""
@@ -590,6 +715,7 @@ class RiscvP2MUpstream:
         idx = self.offset(gfn, level)
         orig = st.read(page, idx)
         removing = mfn == INVALID_MFN
+        st = self.paddr_assert(st, g & ~removing, mfn)
         st, new = self.p2m_pte_from_mfn(st, g & ~removing, self.mfn_arg(mfn), t, level, page, idx,
                                         oracle)
         cur = ite(removing, bv(0, 64), new)

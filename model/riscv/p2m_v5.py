@@ -11,7 +11,7 @@ from model.cite import follows
 from model.riscv.p2m_state import TYPE_BITS, P2MState
 from model.riscv.p2m_upstream import RiscvP2MUpstream
 from model.riscv.pte import PTE_RSW, PTE_RSW_SHIFT
-from model.term import FALSE, Bool, Word
+from model.term import FALSE, Bool, Word, bv
 
 SEED_003 = "seed 003_531ac80e977a3b1a.txt"
 
@@ -33,7 +33,7 @@ class RiscvP2MV5(RiscvP2MUpstream):
         return st
 
     def split_metadata(self, st: P2MState, g: Bool, page: Word, oracle):
-        return st, FALSE
+        return st, bv(st.geo.entries, 16)
 
     def md_missing(self, st: P2MState, e: Word, page: Word) -> Bool:
         return FALSE

@@ -213,12 +213,14 @@ static bool is_md_page(const struct page_info *pg)
     return false;
 }
 
-/* a root page, or a pool page in use that is not a metadata page (a free page's bytes are stale) */
+/* a root page (even one p2m_free_subtree has put in the free list, as the model keeps it), or a
+ * pool page in use that is not a metadata page (a free pool page's bytes are stale) */
 static bool is_table_frame(unsigned long mfn)
 {
     unsigned long k = mfn - PTPROVE_PT_FRAME_BASE;
 
-    return k < ROOT_PAGES + pool_count && !tables_pages[k].free && !is_md_page(&tables_pages[k]);
+    return k < ROOT_PAGES ||
+           (k < ROOT_PAGES + pool_count && !tables_pages[k].free && !is_md_page(&tables_pages[k]));
 }
 
 static void print_call(int rc, const char *stopped)

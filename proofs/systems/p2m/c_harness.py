@@ -8,7 +8,9 @@ p2m_set_entry under the write lock and prints what happened as JSON.  The C
 is built with PAGETABLE_ORDER = the vector's index bits, so every P2M_* macro
 and loop of p2m.c has the table width the model's result states (512 entries
 at full width).  Compared with the model: each call's return code (or where
-the C stopped), the table pages, the metadata slots, the pool pages in use,
+the C stopped), the ASSERTs it fails (both are release builds: the vector's
+`asserts` against the C's notes, as multisets), the table pages, the metadata
+slots, the pool pages in use,
 the references on the watched frame and need_flush after the unlock.
 """
 from __future__ import annotations
@@ -69,6 +71,24 @@ class P2MHarness(CFile):
         return differences(vector, got)
 
 
+def is_assert(note: str) -> bool:
+    """A note the release build's ASSERT or ASSERT_UNREACHABLE makes (ptprove_xen.h)."""
+    return note.startswith("ASSERT")
+
+
+def assert_differences(i: int, model: list[str], notes: list[str]) -> list[str]:
+    """Call i's failed ASSERTs in the model (the vector's `asserts`) against the C's notes:
+    the same ASSERTs, each as many times (the order is not compared: the model walks the
+    tables below a level-0 pointer depth by depth, the C depth first), and every other
+    note a difference of its own."""
+    c = [n for n in notes if is_assert(n)]
+    problems = [f"call {i + 1}: in the C, {n}" for n in notes if not is_assert(n)]
+    if sorted(c) != sorted(model):
+        problems.append(f"call {i + 1}: failed ASSERTs differ: model [{'; '.join(model)}], "
+                        f"C [{'; '.join(c)}]")
+    return problems
+
+
 def differences(vector: dict, got: dict) -> list[str]:
     """Each way the C's run `got` differs from what the vector says the model does."""
     problems = []
@@ -90,8 +110,7 @@ def differences(vector: dict, got: dict) -> list[str]:
         if c["crashed"] != ("domain_crash" in events):
             problems.append(f"call {i + 1}: domain_crash in the C {c['crashed']}, in the model "
                             f"{'domain_crash' in events}")
-        for note in c["notes"]:
-            problems.append(f"call {i + 1}: in the C, {note}")
+        problems += assert_differences(i, m.get("asserts", []), c["notes"])
     if stopped:  # nothing after the stop is comparable
         return problems
     x = vector["expected"]

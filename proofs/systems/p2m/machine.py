@@ -115,7 +115,7 @@ def describe_state(m, st: P2MState) -> dict:
             "md_slots": [[c // geo.entries, c % geo.entries, int(t)] for c, t in enumerate(st.md) if int(t)],
             "live_foreign_maps": int(m.live_foreign_maps(st)),
             "events": {k: bool(getattr(st, k)) for k in ("ev_free_walkable", "ev_bbm", "ev_md_missing",
-                                                         "ev_crash", "ev_oob")}}
+                                                         "ev_crash", "ev_oob", "ev_endless")}}
 
 
 def describe_translation(m, st: P2MState, gfn: int) -> dict:

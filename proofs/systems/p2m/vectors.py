@@ -26,6 +26,8 @@ SYSTEM = "p2m"
 SHAPES = {v: k for k, v in OPS.items()}  # target level -> operation name
 #: the event of an entry read past its table page (p2m_free_subtree below a root entry)
 READS_PAST = "reads entries past a table page"
+#: the event of a p2m_free_subtree walk below level 0 that comes back to a page on its path
+ENDLESS = "recurses without end below level 0"
 FUNCTION = "p2m_set_entry (under p2m_write_lock, as map_regions_p2mt; the unlock flushes)"
 
 
@@ -87,7 +89,12 @@ class Run:
         post = self.states[i + 1]
         return [name for name, flag in (("domain_crash", post.ev_crash),
                                         ("maps a NULL metadata page", post.ev_md_missing),
-                                        (READS_PAST, post.ev_oob)) if bool(flag)]
+                                        (READS_PAST, post.ev_oob),
+                                        (ENDLESS, post.ev_endless)) if bool(flag)]
+
+    def asserts(self, i: int) -> list[str]:
+        """The ASSERTs call i fails, in the C's order and text (a debug build stops at the first)."""
+        return self.states[i + 1].failed_asserts()
 
 
 def _rc(w) -> int:
@@ -292,7 +299,17 @@ def _changed(m, pre: P2MState, post: P2MState) -> list[dict[str, Any]]:
     return out
 
 
-def call_out(m, c: ConcreteCall, rc: Optional[int], events: list[str]) -> dict[str, Any]:
+def call_out(m, c: ConcreteCall, rc: Optional[int], events: list[str],
+             asserts: Optional[list[str]] = None) -> dict[str, Any]:
+    """A call as the vector records it; `asserts` (only when some fail): the ASSERTs the call
+    fails, which a release build goes past."""
+    out = _call_out(m, c, rc, events)
+    if asserts:
+        out["asserts"] = list(asserts)
+    return out
+
+
+def _call_out(m, c: ConcreteCall, rc: Optional[int], events: list[str]) -> dict[str, Any]:
     names = m.type_names()
     if c.nr is not None:
         fn = ("map_regions_p2mt (p2m_insert_mapping: p2m_set_entry under the write lock; it returns "
@@ -352,7 +369,7 @@ def build(mach: P2MMachine, ob, engine_ob, calls: list[ConcreteCall], watch: int
         "initial_state": {"from": "p2m_init and p2m_set_allocation: an empty 4-page root, every "
                                   "pool page free", "root": hex(frame(0)), "pool_base": hex(frame(ROOT_PAGES)),
                           "watch": hex(watch), "tables": []},
-        "calls": [call_out(m, c, rc, r.events(i)) for i, (c, rc) in enumerate(zip(calls, r.rcs))],
+        "calls": [call_out(m, c, rc, r.events(i), r.asserts(i)) for i, (c, rc) in enumerate(zip(calls, r.rcs))],
         "violation": violation,
         "expected": expected(m, r.states[-1]),
     }
@@ -430,6 +447,9 @@ def replay(vector: dict) -> list[str]:
         if want.get("events", []) != r.events(i):
             problems.append(f"call {i + 1} ({want['call']}): events {r.events(i)}, the vector says "
                             f"{want.get('events', [])}")
+        if want.get("asserts", []) != r.asserts(i):
+            problems.append(f"call {i + 1} ({want['call']}): failed ASSERTs {r.asserts(i)}, the vector "
+                            f"says {want.get('asserts', [])}")
     got = expected(mach.m, r.states[-1])
     for key, value in got.items():
         if vector["expected"].get(key) != value:
@@ -503,6 +523,7 @@ def render(vector: dict, color: bool = False) -> str:
         size = f"nr={a['nr']}" if c["call"] == "map_regions_p2mt" else f"order={a['order']}"
         lines.append(f"  call {i + 1}: {c['call']}(gfn={a['gfn']}, {size}, "
                      f"mfn={a['mfn']}, t={a['t']}){fails} -> {c['rc']}{events}")
+        lines += assert_lines(c.get("asserts", []))
     v = vector.get("violation")
     if v:
         lines.append(f"  breaks at call {v['call'] + 1}, witness gfn {v['witness_va']}:")
@@ -519,6 +540,18 @@ def render(vector: dict, color: bool = False) -> str:
         for e in t["entries"]:
             lines.append(f"      [{e['index']}] {e['raw']}  {e['decoded']}")
     return "\n".join(lines) + "\n"
+
+
+def assert_lines(asserts: list[str]) -> list[str]:
+    """How `show` tells a call's failed ASSERTs: a debug build stops at the first, the
+    release build the model and the C harness are goes on past each."""
+    if not asserts:
+        return []
+    lines = [f"    a debug build stops here: {asserts[0]}"]
+    if len(asserts) > 1:
+        lines.append(f"    (a release build goes on, and fails {len(asserts) - 1} more: "
+                     f"{'; '.join(asserts[1:])})")
+    return lines
 
 
 def dot(vector: dict) -> str:
