@@ -29,7 +29,7 @@ from proofs.engine.machine import Machine
 from proofs.engine.obligation import Query, StepObligation
 from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
 from proofs.engine import callers, certificates
-from proofs.engine.search import VIOLATED as FOUND, Found, certified, search
+from proofs.engine.search import VIOLATED as FOUND, Found, certified, groups, search
 from proofs.engine.settings import Settings
 from proofs.engine.solver import SAT, UNSAT, check
 from proofs.engine.step import StepOutcome, step_check
@@ -259,7 +259,8 @@ class Decision:
             mine = dict.fromkeys(k[0] for k in keys)
             open_ = {v: [(o, op) for o in steps for op in ops[v] if (v, o, op) not in sound
                          and (v, o, op) not in found] for v in mine}
-            jobs = [(self.module, v, tuple(t), settings) for v, t in open_.items() if t]
+            jobs = [(self.module, v, tuple(g), settings) for v, t in open_.items()
+                    for g in groups(_machine(self.module, v, settings), t)]
             self.total += len(jobs)
             searches.append(self.pool.submit(_search_job, jobs, priority(SEARCH, self.rank)))
             return sound
