@@ -62,7 +62,7 @@ def _step_job(job: tuple) -> tuple:
         if f is not None:
             return job, StepOutcome("certified", 0.0, certified=f)
     return job, step_check(m, ob, op, settings.solver, settings.timeout_ms, settings.rlimit,
-                           settings.by_case, without)
+                           settings.by_case, without, first=settings.search_solver)
 
 
 def _initial_job(job: tuple) -> tuple:
@@ -354,6 +354,8 @@ def _result(m: Machine, system: str, version: str, ob: StepObligation, op: str, 
     if o.status == UNKNOWN or (f and f.status == UNKNOWN):
         return Result(verdict=UNKNOWN, seconds=secs, detail=_join(detail, "solver answered unknown"),
                       extra=stated, **base)
+    if o.cti_solver:  # the counterexample to the step is that solver's model (sat_first)
+        stated["cti_solver"] = o.cti_solver
     why = (f"no trace from the initial state within {m.depth} {m.unit}; "
            + ("counterexample to the step attached" if o.cti else "the step proof lost its lemmas"))
     return Result(verdict=NOT_INDUCTIVE, seconds=secs, counterexample=o.cti,
