@@ -332,3 +332,25 @@ def test_prove_decides_the_longest_system_first_and_reports_in_the_selections_or
     again = json.loads(out.read_text())["results"]
     assert [(r["system"], r["variant"], r["invariant"], r["operation"], r["verdict"]) for r in again] == \
         [(r["system"], r["variant"], r["invariant"], r["operation"], r["verdict"]) for r in first]
+
+
+def test_a_sat_first_step_takes_bitwuzlas_counterexample_and_leaves_the_rest_to_z3():
+    """`sat_first`: Bitwuzla is asked first; its sat answer is the counterexample to the step
+    (replayed concretely, named in cti_solver); an unsat one is not a proof: z3 is asked."""
+    from dataclasses import replace
+
+    from proofs.engine.step import step_check
+    from proofs.systems.p2m import OBLIGATIONS as P2M
+    from proofs.systems.p2m.machine import machine as p2m_machine
+
+    m = p2m_machine("arm-p2m-upstream", Settings())
+    refcount = replace(P2M["refcount"], sat_first=True)  # not inductive at set-1g
+    cti = step_check(m, refcount, "set-1g", "z3", 60_000, first="bitwuzla")
+    assert (cti.status, cti.cti_solver) == ("cti", "bitwuzla") and cti.cti
+    plain = step_check(m, P2M["refcount"], "set-1g", "z3", 60_000, first="bitwuzla")
+    assert (plain.status, plain.cti_solver) == ("cti", "") and plain.cti
+    same = step_check(m, refcount, "set-1g", "z3", 60_000, first="z3")  # the run's solver: asked once
+    assert same.cti_solver == ""
+    proved = replace(P2M["reserved"], sat_first=True)
+    ok = step_check(m, proved, "set-1g", "z3", 60_000, first="bitwuzla")
+    assert (ok.status, ok.cti_solver, ok.vacuity) == ("proved", "", True)
