@@ -7,7 +7,8 @@
    for the version (for a per-operation lemma: for the same operation) and
    holds initially: a greatest fixpoint (`proofs/engine/fixpoint.py`).
 3. What is not proved goes to bounded model checking from the initial state,
-   one unrolling per version (`proofs/engine/search.py`): a trace, replayed
+   one unrolling per version (per operation for a machine of call shapes:
+   `proofs/engine/search.py`'s `groups`): a trace, replayed
    concretely, makes it `violated`; none within the bound leaves
    `not-inductive` with the counterexample to the step, when there is one.
 4. A query obligation is one solver question per member.
