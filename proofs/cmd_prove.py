@@ -18,6 +18,8 @@ from proofs.outputs import check_dir, check_file
 from proofs.progress import Progress
 from proofs.report import Canonical, Run, render, write_json, write_junit
 from proofs.engine.solver import SOLVERS, available
+from proofs.engine import estimates
+from proofs.engine.estimates import longest_first
 from proofs.engine.workers import pool_for
 
 EXPECTATIONS = str(Path(__file__).with_name("expectations.json"))
@@ -119,7 +121,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="re-check proved step/vacuity queries and violated traces afterwards")
     out = p.add_argument_group("outputs (checked writable before any work starts)")
     out.add_argument("--json", metavar="FILE",
-                     help="write the JSON report (proofs/report.schema.json), also on Ctrl-C")
+                     help="write the JSON report (proofs/report.schema.json), also on Ctrl-C; "
+                     "a report already there orders this run's jobs, longest first (its times)")
     out.add_argument("--junit", metavar="FILE", help="write a JUnit XML file, one testcase per result")
     out.add_argument("--expectations", default=EXPECTATIONS, metavar="FILE",
                      help="expected verdicts (default proofs/expectations.json)")
@@ -329,7 +332,7 @@ def _prove(args: argparse.Namespace) -> int:
                         rlimit=args.rlimit, xen_src=args.xen_src, c_source=args.c_source,
                         certificates=None if args.search_all else traces, scheduler=args.scheduler,
                         c_versions=tuple((c.path, c.name, c.base) for c in args.c_versions),
-                        callers=args.callers)
+                        callers=args.callers, estimates=args.json)
     run = Run(expectations.path, complete=False,
               extra={"argv": sys.argv[1:], "state_machine_bounds": {
                   "mode": settings.mode, "pool": settings.pool, "depth": settings.depth}})
@@ -344,18 +347,25 @@ def _prove(args: argparse.Namespace) -> int:
                     pool_for(settings) as pool:
                 # every system's queries are submitted now: one pool keeps both cores busy
                 # across the systems' phases, whose results are shown system by system
-                decisions = [s.decision(variants, obligations, settings, pool, rank)
-                             for rank, (s, variants, obligations) in enumerate(selection)]
-                for line in (n for d in decisions for n in d.notes):
+                # ... and decided longest first (by the previous report's times): the system
+                # whose phases take longest starts them at once, the others' jobs fill the gaps
+                order = longest_first([s.id for s, _, _ in selection], estimates.load(settings.estimates))
+                decisions = {i: selection[i][0].decision(selection[i][1], selection[i][2], settings, pool, rank)
+                             for rank, i in enumerate(order)}
+                for line in (n for i in range(len(selection)) for n in decisions[i].notes):
                     print(line)
-                for (s, variants, obligations), decision in zip(selection, decisions):
-                    run.requested |= {(v, i) for v in decision.versions for i in obligations}
+                shown: dict[int, list] = {}
+                for i in order:
+                    (s, variants, obligations), decision = selection[i], decisions[i]
+                    run.requested |= {(v, o) for v in decision.versions for o in obligations}
                     what = f"{_count(variants, 'version')} x {_count(obligations, 'obligation')}"
                     with progress.running(s.id, what) as finished:
                         for r in decision.results(progress.callback):
                             r.system = s.id
                             finished.append(r)
                             run.results.append(r)  # kept on Ctrl-C
+                    shown[i] = finished
+                run.results[:] = [r for i in sorted(shown) for r in shown[i]]  # in the selection's order
                 run.complete = True
             status = _report(args, run, settings, expectations, clock)
         except PtproveError as e:  # a solver error, or after the run (vectors, --confirm): results kept

@@ -249,3 +249,108 @@ def test_the_pool_runs_a_later_higher_priority_job_before_the_queued_ones():
             order.append(f.result())
     assert order.index("search") <= 3, order  # behind at most the two running and one more
     assert priority(SEARCH, 4) > priority(STEP, 0) > priority(STEP, 1)
+
+
+def test_the_pool_hands_out_a_phase_longest_first_by_its_costs():
+    """Of jobs queued at one priority, those the previous run timed longest start first;
+    untimed ones (cost 0) keep their submission order, last."""
+    import concurrent.futures as cf
+
+    from proofs.engine.workers import STEP, Pool, priority
+
+    with Pool(2) as pool:
+        jobs = ["a", "b", "short", "long", "middle"]
+        batch = pool.submit(_nap, jobs, priority(STEP, 0), [0.0, 0.0, 0.1, 9.0, 3.0])
+        order = [f.result() for f in cf.as_completed(batch.futures)]
+    assert set(order[:2]) == {"long", "middle"} and set(order[2:4]) == {"short", "a"} \
+        and order[4] == "b", order
+
+
+def test_estimates_read_a_previous_report_and_order_systems_longest_first(tmp_path):
+    import json
+
+    from proofs.engine import estimates
+
+    report = tmp_path / "report.json"
+    rows = [("arm-pt", "arm-pt-rfc", "contig", "any call", 12.0),
+            ("p2m", "riscv-p2m-v2", "bbm", "p2m_set_entry set-4k", 5.0),
+            ("p2m", "riscv-p2m-v2", "bbm", "p2m_set_entry set-2m", 9.0),
+            ("encodings", "riscv", "decode", "sv39 level 0", 0.1)]
+    report.write_text(json.dumps({"results": [
+        {"system": s, "variant": v, "invariant": o, "operation": op, "seconds": t} for s, v, o, op, t in rows]}))
+    est = estimates.load(str(report))
+    assert est.of("arm-pt-rfc", "contig", "any call") == 12.0
+    assert est.of("arm-pt-rfc", "contig", "no such call") == 0.0
+    assert est.most([("riscv-p2m-v2", "bbm", "p2m_set_entry set-4k"),
+                     ("riscv-p2m-v2", "bbm", "p2m_set_entry set-2m")]) == 9.0
+    assert estimates.longest_first(["encodings", "riscv-pt", "arm-pt", "p2m"], est) == [3, 2, 0, 1]
+    # no report (a first run) or not a report: no estimates, the order given
+    for missing in (None, str(tmp_path / "none.json")):
+        assert estimates.longest_first(["a", "b"], estimates.load(missing)) == [0, 1]
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    assert estimates.load(str(bad)).of("arm-pt-rfc", "contig", "any call") == 0.0
+
+
+def test_a_shaped_machines_search_is_one_job_per_operation():
+    """p2m's BMC asks a target only on the shape sequences ending in its operation, so its
+    open targets split by operation (each its own job, timed alone); a machine of one shape
+    keeps one unrolling for all."""
+    from proofs.engine.search import groups
+    from proofs.systems.arm_pt.machine import machine as arm_machine
+    from proofs.systems.p2m.machine import machine as p2m_machine
+
+    p2m = p2m_machine("riscv-p2m-v2", Settings())
+    targets = [("bbm", "set-4k"), ("no-leak", "set-2m"), ("bbm", "set-2m"), ("reserved", "set-1g")]
+    assert groups(p2m, targets) == [[("bbm", "set-4k")], [("no-leak", "set-2m"), ("bbm", "set-2m")],
+                                    [("reserved", "set-1g")]]
+    arm = arm_machine("arm-pt-rfc", Settings())
+    assert groups(arm, [("contig", "any"), ("lemma-contig", "any")]) == [[("contig", "any"), ("lemma-contig", "any")]]
+    assert groups(arm, []) == []
+
+
+def test_prove_decides_the_longest_system_first_and_reports_in_the_selections_order(tmp_path, capsys):
+    """With a previous report in --json's place, the system it timed longest is decided
+    first (its progress line first); the report keeps the selection's order and verdicts."""
+    import json
+
+    from proofs.cli import main
+
+    out = tmp_path / "report.json"
+    argv = ["prove", "--system", "encodings,riscv-fixmap", "--jobs", "1", "--json", str(out)]
+    assert main(argv) == 0
+    first = json.loads(out.read_text())["results"]
+    err = "".join(capsys.readouterr())  # the progress lines
+    assert err.index("encodings: started") < err.index("riscv-fixmap: started")
+    data = json.loads(out.read_text())
+    for r in data["results"]:  # riscv-fixmap timed longest
+        r["seconds"] = 100.0 if r["system"] == "riscv-fixmap" else 0.0
+    out.write_text(json.dumps(data))
+    assert main(argv) == 0
+    err = "".join(capsys.readouterr())  # the progress lines
+    assert err.index("riscv-fixmap: started") < err.index("encodings: started")
+    again = json.loads(out.read_text())["results"]
+    assert [(r["system"], r["variant"], r["invariant"], r["operation"], r["verdict"]) for r in again] == \
+        [(r["system"], r["variant"], r["invariant"], r["operation"], r["verdict"]) for r in first]
+
+
+def test_a_sat_first_step_takes_bitwuzlas_counterexample_and_leaves_the_rest_to_z3():
+    """`sat_first`: Bitwuzla is asked first; its sat answer is the counterexample to the step
+    (replayed concretely, named in cti_solver); an unsat one is not a proof: z3 is asked."""
+    from dataclasses import replace
+
+    from proofs.engine.step import step_check
+    from proofs.systems.p2m import OBLIGATIONS as P2M
+    from proofs.systems.p2m.machine import machine as p2m_machine
+
+    m = p2m_machine("arm-p2m-upstream", Settings())
+    refcount = replace(P2M["refcount"], sat_first=True)  # not inductive at set-1g
+    cti = step_check(m, refcount, "set-1g", "z3", 60_000, first="bitwuzla")
+    assert (cti.status, cti.cti_solver) == ("cti", "bitwuzla") and cti.cti
+    plain = step_check(m, P2M["refcount"], "set-1g", "z3", 60_000, first="bitwuzla")
+    assert (plain.status, plain.cti_solver) == ("cti", "") and plain.cti
+    same = step_check(m, refcount, "set-1g", "z3", 60_000, first="z3")  # the run's solver: asked once
+    assert same.cti_solver == ""
+    proved = replace(P2M["reserved"], sat_first=True)
+    ok = step_check(m, proved, "set-1g", "z3", 60_000, first="bitwuzla")
+    assert (ok.status, ok.cti_solver, ok.vacuity) == ("proved", "", True)

@@ -7,7 +7,8 @@
    for the version (for a per-operation lemma: for the same operation) and
    holds initially: a greatest fixpoint (`proofs/engine/fixpoint.py`).
 3. What is not proved goes to bounded model checking from the initial state,
-   one unrolling per version (`proofs/engine/search.py`): a trace, replayed
+   one unrolling per version (per operation for a machine of call shapes:
+   `proofs/engine/search.py`'s `groups`): a trace, replayed
    concretely, makes it `violated`; none within the bound leaves
    `not-inductive` with the counterexample to the step, when there is one.
 4. A query obligation is one solver question per member.
@@ -28,8 +29,8 @@ from proofs.engine.fixpoint import standing
 from proofs.engine.machine import Machine
 from proofs.engine.obligation import Query, StepObligation
 from proofs.engine.result import NOT_INDUCTIVE, PROVED, UNKNOWN, VIOLATED, Result
-from proofs.engine import callers, certificates
-from proofs.engine.search import VIOLATED as FOUND, Found, certified, search
+from proofs.engine import callers, certificates, estimates
+from proofs.engine.search import VIOLATED as FOUND, Found, certified, groups, search
 from proofs.engine.settings import Settings
 from proofs.engine.solver import SAT, UNSAT, check
 from proofs.engine.step import StepOutcome, step_check
@@ -62,7 +63,7 @@ def _step_job(job: tuple) -> tuple:
         if f is not None:
             return job, StepOutcome("certified", 0.0, certified=f)
     return job, step_check(m, ob, op, settings.solver, settings.timeout_ms, settings.rlimit,
-                           settings.by_case, without)
+                           settings.by_case, without, first=settings.search_solver)
 
 
 def _initial_job(job: tuple) -> tuple:
@@ -160,8 +161,11 @@ class Decision:
                          if ob.kind == "step" and ob.lemma}
         self.needed = list(dict.fromkeys(self.steps + [self.lemma_of[n] for o in self.steps
                                                        for n in obligations[o].needs]))
-        self.ops = ({v: list(_machine(module, v, settings).operations) for v in self.versions}
-                    if self.steps else {})
+        #: operation key -> the name results give it, per version
+        self.names = ({v: dict(_machine(module, v, settings).operations) for v in self.versions}
+                      if self.steps else {})
+        self.ops = {v: list(names) for v, names in self.names.items()}
+        self.estimates = estimates.load(settings.estimates)
         #: presets version -> its any version, whose proofs serve it (its steps wait for them)
         self.partner = {v: p for v in self.versions if (p := callers.partner(v, self.versions))}
         jobs = [(module, v, o, op, settings) for v in self.versions for o in self.needed
@@ -170,14 +174,23 @@ class Decision:
         self.later = [j for j in jobs if j not in first]
         lemmas = sorted({n for o in self.needed for n in obligations[o].needs})
         init_jobs = [(module, v, n, settings) for v in self.versions for n in lemmas]
-        query_jobs = [(module, v, o, k, settings) for v in self.versions for o in wanted
-                      if obligations[o].kind == "query" and callers.split(v)[1] == callers.PRESETS
-                      for k in range(len(members(mod, v, obligations[o], settings)))]
+        query_jobs, query_costs = [], []
+        for v in self.versions:
+            for o in wanted:
+                if obligations[o].kind == "query" and callers.split(v)[1] == callers.PRESETS:
+                    for k, member in enumerate(members(mod, v, obligations[o], settings)):
+                        query_jobs.append((module, v, o, k, settings))
+                        query_costs.append(self.estimates.of(v, o, member.operation))
         self.total = len(first) + len(init_jobs) + len(query_jobs)
         self.done = 0
-        self.batches = (pool.submit(_query_job, query_jobs, priority(QUERY, rank)),
-                        pool.submit(_step_job, first, priority(STEP, rank)),
+        self.batches = (pool.submit(_query_job, query_jobs, priority(QUERY, rank), query_costs),
+                        self._steps(first),
                         pool.submit(_initial_job, init_jobs, priority(STEP, rank)))
+
+    def _steps(self, jobs: list):
+        """Step jobs submitted, longest first by the previous run's times."""
+        costs = [self.estimates.of(j[1], j[2], self.names[j[1]][j[3]]) for j in jobs]
+        return self.pool.submit(_step_job, jobs, priority(STEP, self.rank), costs)
 
     def results(self, progress: Progress = None) -> list[Result]:
         settings, versions = self.settings, self.versions
@@ -244,7 +257,7 @@ class Decision:
                 if not again:
                     break
                 self.total += len(again)
-                for job, o in self.pool.submit(_step_job, again, priority(STEP, self.rank)).completed():
+                for job, o in self._steps(again).completed():
                     dropped = ", ".join(f"'{n}'" for n in job[5])
                     o.detail.append(f"asked again without lemma {dropped} (not proved for this version)")
                     out[job[1:4]] = o
@@ -259,9 +272,11 @@ class Decision:
             mine = dict.fromkeys(k[0] for k in keys)
             open_ = {v: [(o, op) for o in steps for op in ops[v] if (v, o, op) not in sound
                          and (v, o, op) not in found] for v in mine}
-            jobs = [(self.module, v, tuple(t), settings) for v, t in open_.items() if t]
+            jobs = [(self.module, v, tuple(g), settings) for v, t in open_.items()
+                    for g in groups(_machine(self.module, v, settings), t)]
             self.total += len(jobs)
-            searches.append(self.pool.submit(_search_job, jobs, priority(SEARCH, self.rank)))
+            costs = [self.estimates.most((v, o, self.names[v][op]) for o, op in t) for _, v, t, _ in jobs]
+            searches.append(self.pool.submit(_search_job, jobs, priority(SEARCH, self.rank), costs))
             return sound
 
         found: dict[tuple, Found] = {}
@@ -284,7 +299,7 @@ class Decision:
         out.update(given)
         later = [j for j in self.later if j[1:4] not in given]
         self.total += len(later)
-        for job, o in self.pool.submit(_step_job, later, priority(STEP, self.rank)).completed():
+        for job, o in self._steps(later).completed():
             out[job[1:4]] = o
             tick(f"step {job[1]} {job[2]} {job[3]}")
         sound |= settle([k for k in out if k[0] in waiting])
@@ -340,6 +355,8 @@ def _result(m: Machine, system: str, version: str, ob: StepObligation, op: str, 
     if o.status == UNKNOWN or (f and f.status == UNKNOWN):
         return Result(verdict=UNKNOWN, seconds=secs, detail=_join(detail, "solver answered unknown"),
                       extra=stated, **base)
+    if o.cti_solver:  # the counterexample to the step is that solver's model (sat_first)
+        stated["cti_solver"] = o.cti_solver
     why = (f"no trace from the initial state within {m.depth} {m.unit}; "
            + ("counterexample to the step attached" if o.cti else "the step proof lost its lemmas"))
     return Result(verdict=NOT_INDUCTIVE, seconds=secs, counterexample=o.cti,

@@ -44,7 +44,13 @@ class StepObligation:
     With `by_case`, the step query is asked once per case of the machine's
     `cases` (which cover every pre-state and call) instead of once whole: the
     same claim, which z3 decides far faster case by case for some obligations
-    (`make bench` shows which).  With `by_callers`, the statement itself
+    (`make bench` shows which).  With `sat_first`, the step query is first
+    asked of the search solver (Bitwuzla), which finds the counterexample to the
+    step of some obligations far faster than z3: its sat answer is a
+    counterexample to the step, replayed concretely like z3's; any other answer
+    leaves the query to the run's solver, as without it (so no proof rests on
+    it).  For obligations whose step has a counterexample in every version (else
+    a proof pays for the first ask).  With `by_callers`, the statement itself
     depends on the caller contract (a lemma restating it): its proof under
     `any` is not one under `presets` (`proofs/engine/callers.py`)."""
 
@@ -58,6 +64,7 @@ class StepObligation:
     cites: Optional[Callable] = None  # the function that states it, if not `holds`
     by_case: bool = False
     by_callers: bool = False
+    sat_first: bool = False
 
     kind = "step"
 

@@ -8,7 +8,10 @@ steps), replayed concretely before it is returned.  While one target is left,
 its failures at shallower depths are asserted, as a single-target BMC does:
 no shorter trace exists for it, and no other target shares the unrolling.
 A machine whose calls come in a few shapes (`shapes`: the p2m's call levels)
-is unrolled once per sequence of shapes instead, shortest sequences first.
+is unrolled once per sequence of shapes instead, shortest sequences first; a
+sequence serves only the targets whose operation is its last shape, so such a
+machine's targets split into one search per operation (`groups`) that share no
+solver question: each is its own job, and a target's time is its own search's.
 """
 from __future__ import annotations
 
@@ -67,6 +70,19 @@ def certified(m: Machine, ob: StepObligation, data: dict, depth: int, source: st
         return None
     return Found(VIOLATED, len(trace.calls), time.perf_counter() - t0, trace, decoded, committed=True,
                  source=source)
+
+
+def groups(m: Machine, targets: list) -> list[list]:
+    """`targets` ((obligation, operation) pairs) split into searches that share no
+    solver question: a shaped machine's by operation (`_search_shaped` asks a
+    target only on the sequences ending in its shape), else all in one (one
+    unrolling asks every target at every depth).  Order is kept within a group."""
+    if len(getattr(m, "shapes", (None,))) <= 1:
+        return [list(targets)] if targets else []
+    by_op: dict = {}
+    for t in targets:
+        by_op.setdefault(t[1], []).append(t)
+    return list(by_op.values())
 
 
 def search(m: Machine, targets: list[tuple[StepObligation, str]], depth: int, solver: str,

@@ -29,3 +29,6 @@ class Settings:
     # the caller contracts each version is decided under (`proofs/engine/callers.py`): presets is
     # each system's own contract, any every value the entry points' C signatures admit
     callers: tuple[str, ...] = ("presets",)
+    # a previous JSON report whose per-obligation times order the jobs, longest first
+    # (`proofs/engine/estimates.py`; `prove --json FILE` reads FILE before overwriting it)
+    estimates: Optional[str] = None

@@ -15,7 +15,7 @@ from typing import Any, Optional
 from model.term import Bool, all_of, bv, evaluate
 from proofs.engine.machine import Machine
 from proofs.engine.obligation import StepObligation
-from proofs.engine.solver import check_step
+from proofs.engine.solver import SAT, check, check_step
 
 
 class ReplayError(RuntimeError):
@@ -32,6 +32,7 @@ class StepOutcome:
     certified: Any = None  # a committed trace's replay (search.Found) that settles it: violated
     proved_by: str = ""  # not asked: proved by the same obligation's proof under this version (any callers)
     without: tuple = ()  # the lemmas this step query did not assume (asked again without them)
+    cti_solver: str = ""  # the solver whose model gave `cti`, when not the run's (`sat_first`)
 
 
 @dataclass
@@ -57,9 +58,18 @@ def step_query(m: Machine, ob: StepObligation, op: str, without: tuple = ()) -> 
 
 
 def step_check(m: Machine, ob: StepObligation, op: str, solver: str, timeout_ms: int,
-               rlimit: Optional[int] = None, by_case: bool = True, without: tuple = ()) -> StepOutcome:
+               rlimit: Optional[int] = None, by_case: bool = True, without: tuple = (),
+               first: Optional[str] = None) -> StepOutcome:
+    """The step query of `ob` for `op`; for a `sat_first` obligation asked of `first`
+    (the search solver) before `solver`, whose answer stands unless `first` gives a
+    counterexample to the step (replayed concretely either way)."""
     t0 = time.perf_counter()
     q = step_query(m, ob, op, without)
+    if ob.sat_first and first and first != solver:
+        ans = check((q.assumptions & q.violation).node(), first, timeout_ms, rlimit)
+        if ans.status == SAT:
+            return StepOutcome("cti", time.perf_counter() - t0, cti=read_cti(m, ob, ans.model, q),
+                               without=without, cti_solver=first)
     cases = m.cases(q.pre, q.call) if ob.by_case and by_case else ()
     ans = check_step(q.assumptions, q.violation, solver, timeout_ms, rlimit, cases)
     cti = read_cti(m, ob, ans.model, q) if ans.status == "cti" else None

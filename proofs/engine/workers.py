@@ -3,8 +3,10 @@
 One `Pool` serves every system of a run, so a system's phase that leaves a core
 idle (its last long query, its searches) is filled by the next system's queries,
 submitted ahead.  Jobs wait in the pool's own queue, highest priority first
-(searches, then by system, then in submission order), and at most one per worker is handed to the
-processes, so a search submitted late still starts at the next free core.
+(searches, then by system), then longest first (the `costs` given with them: the previous
+run's seconds, `proofs/engine/estimates.py`), then in submission order; at most one per
+worker is handed to the processes, so a search submitted late still starts at the next free
+core.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import shutil
 import tempfile
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional
 
 #: job kinds: a search is the longest job and the last of its system, so it goes first
 SEARCH, STEP, QUERY = 2, 1, 1
@@ -77,14 +79,16 @@ class Pool:
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
-    def submit(self, fn: Callable, jobs: list, priority: int = QUERY) -> Batch:
+    def submit(self, fn: Callable, jobs: list, priority: int = QUERY,
+               costs: Optional[list[float]] = None) -> Batch:
+        """`jobs` queued at `priority`, each with its expected seconds (`costs`: longest first)."""
         if self.executor is None:
             return Batch(fn, list(jobs), None)
         futures = []
         with self.lock:
-            for job in jobs:
+            for job, cost in zip(jobs, costs or [0.0] * len(jobs)):
                 outer: Future = Future()
-                heapq.heappush(self.queue, (-priority, next(self.order), fn, job, outer))
+                heapq.heappush(self.queue, (-priority, -cost, next(self.order), fn, job, outer))
                 futures.append(outer)
         self._feed()
         return Batch(fn, list(jobs), futures)
@@ -94,7 +98,7 @@ class Pool:
             with self.lock:
                 if self.running >= self.workers or not self.queue:
                     return
-                _, _, fn, job, outer = heapq.heappop(self.queue)
+                *_, fn, job, outer = heapq.heappop(self.queue)
                 self.running += 1
             inner = self.executor.submit(fn, job)
             inner.add_done_callback(lambda f, outer=outer: self._done(f, outer))
@@ -152,7 +156,9 @@ class DaskPool:
         if self.cluster is not None:
             self.cluster.close()
 
-    def submit(self, fn: Callable, jobs: list, priority: int = QUERY) -> Batch:
+    def submit(self, fn: Callable, jobs: list, priority: int = QUERY,
+               costs: Optional[list[float]] = None) -> Batch:
+        """(dask orders by `priority` alone: `costs` are not given to it.)"""
         from distributed import as_completed as dask_completed
 
         futures = [self.client.submit(fn, job, priority=priority, pure=False) for job in jobs]
