@@ -14,6 +14,7 @@ from proofs import interrupt, systems
 from proofs.engine import Settings, callers
 from proofs.errors import EXIT_INTERRUPTED, EXIT_MISMATCH, Interrupted, PtproveError, SolverError, UsageError
 from proofs.expectations import against_base, aggregate, exit_status, inherit, load_expectations, record
+from proofs.systems.riscv_pt.lookup import NOT_LIFTED
 from proofs.outputs import check_dir, check_file
 from proofs.progress import Progress
 from proofs.report import Canonical, Run, render, write_json, write_junit
@@ -322,7 +323,8 @@ def _prove(args: argparse.Namespace) -> int:
     expectations = load_expectations(args.expectations)
     for spec in args.c_versions:
         expectations = inherit(expectations, spec.name, spec.base,
-                               f"{spec.path}: the lifted C is expected to give {spec.base}'s verdicts")
+                               f"{spec.path}: the lifted C is expected to give {spec.base}'s verdicts",
+                               NOT_LIFTED)
     # a lifted C version's violated verdicts are first sought by replaying its base's committed
     # traces on it (the project's counterexamples/ when no --vectors DIR is given)
     traces = args.vectors or (str(COUNTEREXAMPLES) if args.c_versions and COUNTEREXAMPLES.is_dir() else None)

@@ -241,11 +241,14 @@ def exit_status(differences: Iterable[Difference], results: Iterable[Result]) ->
 # ---------------------------------------------------------------------------
 # a new version against its base, and recording its expectations
 
-def inherit(expectations: Expectations, new: str, base: str, why: str) -> Expectations:
-    """`expectations` where `new` expects `base`'s verdict on every obligation it has none for."""
+def inherit(expectations: Expectations, new: str, base: str, why: str,
+            not_decided: Iterable[str] = ()) -> Expectations:
+    """`expectations` where `new` expects `base`'s verdict on every obligation it has none for,
+    but those `new` does not decide (`not_decided`: a lifted C has no such function)."""
     entries = dict(expectations.entries)
+    skip = set(not_decided)
     for (variant, invariant), exp in expectations.entries.items():
-        if variant == base and (new, invariant) not in entries:
+        if variant == base and (new, invariant) not in entries and invariant not in skip:
             entries[(new, invariant)] = Expectation(exp.verdict, f"{why} ({base}: {exp.reason})")
     return Expectations(expectations.path, entries)
 

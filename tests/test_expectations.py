@@ -157,3 +157,14 @@ def test_unreadable_and_invalid_json(tmp_path):
         with pytest.raises(UsageError, match=key):
             load_expectations(str(path))
     assert parse_expectations(good()).get(V5, "wx").reason == "r"
+
+
+def test_a_lifted_c_version_does_not_inherit_what_it_does_not_decide():
+    from proofs.expectations import Expectation, Expectations, inherit
+
+    base = Expectations(None, {("riscv-pt-upstream", "pmap"): Expectation("violated", "r"),
+                               ("riscv-pt-upstream", "vmap-to-mfn"): Expectation("violated", "r")})
+    got = inherit(base, "riscv-pt-upstream-c", "riscv-pt-upstream", "why", ("vmap-to-mfn",)).entries
+    assert ("riscv-pt-upstream-c", "pmap") in got and ("riscv-pt-upstream-c", "vmap-to-mfn") not in got
+    assert ("riscv-pt-upstream-c", "vmap-to-mfn") in inherit(base, "riscv-pt-upstream-c", "riscv-pt-upstream",
+                                                             "why").entries

@@ -97,6 +97,10 @@ def _shrink(v, cells: dict, va: int, level: int) -> tuple[dict, int]:
     return cells, va
 
 
+#: a lifted pt.c version (`--lifted-c`) lifts pt_update's entry points, not pt_walk and
+#: asm/mm.h: it does not decide the lookup (its base's expectation is not inherited)
+NOT_LIFTED = ("vmap-to-mfn",)
+
 VMAP_TO_MFN = Query("vmap-to-mfn", "vmap_to_mfn(va) (pt_walk, then pte_to_paddr at the C's width) does not "
                     "BUG and is the frame the MMU translates va to, for every va the tables map through a leaf",
                     members, cites=claim)
