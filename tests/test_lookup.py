@@ -31,7 +31,7 @@ def _leaf(mfn: int, flags: int) -> int:
 
 
 def _lookup(mem: Memory, va: int) -> tuple[bool, bool, int, int]:
-    mapped, bug, mfn, ppn = lookup(variant("riscv-pt-upstream"), mem, bv(va, 64))
+    mapped, bug, mfn, ppn, _ = lookup(variant("riscv-pt-upstream"), mem, bv(va, 64))
     return bool(mapped), bool(bug), int(mfn), int(ppn)
 
 

@@ -24,18 +24,18 @@ from proofs.systems.shared import arbitrary_state
 from proofs.systems.walk import View
 
 
-def lookup(v, mem: Memory, va: Word) -> tuple[Bool, Bool, Word, Word]:
+def lookup(v, mem: Memory, va: Word) -> tuple[Bool, Bool, Word, Word, Word]:
     """(the MMU maps `va` through a leaf and Xen's walk ends without an ASSERT, BUG_ON
-    fires, vmap_to_mfn's MFN, the MMU's frame for `va`), both 64 bits wide."""
+    fires, vmap_to_mfn's MFN, the MMU's frame for `va` (both 64 bits wide), the leaf's level)."""
     x = Exec(v.geo, replace(arbitrary_state(v.geo, bv(0, 3)), mem=mem))
     bug, mfn = v.vmap_to_mfn(x, TRUE, va)
     t = View(v, None, va).translate(x.state)  # type: ignore[arg-type]
-    return t.ok & ~x.halted, bug, mfn, t.ppn.zext(64)
+    return t.ok & ~x.halted, bug, mfn, t.ppn.zext(64), t.level
 
 
 def claim(v, mem: Memory, va: Word) -> tuple[Bool, Bool]:
     """(domain, claim) of `vmap-to-mfn`."""
-    mapped, bug, mfn, ppn = lookup(v, mem, va)
+    mapped, bug, mfn, ppn, _ = lookup(v, mem, va)
     return mapped, ~bug & (mfn == ppn)
 
 
@@ -49,15 +49,15 @@ def members(cls, settings) -> list[Member]:
 
 def _member(v, level: int) -> Member:
     mem, va = Memory.arbitrary(f"lookup.M{level}"), sym_word(f"lookup.va{level}", 64)
-    mapped, holds = claim(v, mem, va)
-    domain = mapped & (_leaf_level(v, mem, va) == level)
+    mapped, bug, mfn, ppn, leaf = lookup(v, mem, va)
+    domain, holds = mapped & (leaf == level), ~bug & (mfn == ppn)
 
     def read(model) -> dict:
         cells, vac = mem.cells_read(model), int(evaluate(va, model))
         if not _breaks(v, cells, vac, level):
             raise ReplayError(f"vmap-to-mfn: the solver's address {vac:#x} does not reproduce")
         cells, vac = _shrink(v, cells, vac, level)
-        _, bug, mfn, ppn = lookup(v, _memory(cells), bv(vac, 64))
+        _, bug, mfn, ppn, _ = lookup(v, _memory(cells), bv(vac, 64))
         return {"va": hex(vac), "leaf_level": level,
                 "entries": {f"{f:#x}[{i}]": hex(e) for (f, i), e in sorted(cells.items()) if e},
                 "bug_on": bool(bug), "vmap_to_mfn": hex(int(mfn)), "translation_mfn": hex(int(ppn))}
@@ -65,10 +65,6 @@ def _member(v, level: int) -> Member:
     return Member(f"level-{level}", {"mode": v.geo.mode.name, "leaf_level": level}, lambda: (domain, holds),
                   standard_decide(domain, holds, read, refuted_detail="an address whose vmap_to_mfn is not "
                                   "its translation (re-run on both walks)"), name=f"level-{level}")
-
-
-def _leaf_level(v, mem: Memory, va: Word) -> Word:
-    return View(v, None, va).translate(Exec(v.geo, replace(arbitrary_state(v.geo, bv(0, 3)), mem=mem)).state).level  # type: ignore[arg-type]
 
 
 def _memory(cells: dict) -> Memory:
@@ -79,9 +75,8 @@ def _memory(cells: dict) -> Memory:
 
 
 def _breaks(v, cells: dict, va: int, level: int) -> bool:
-    mem = _memory(cells)
-    mapped, bug, mfn, ppn = lookup(v, mem, bv(va, 64))
-    return bool(mapped) and int(_leaf_level(v, mem, bv(va, 64))) == level and (bool(bug) or int(mfn) != int(ppn))
+    mapped, bug, mfn, ppn, leaf = lookup(v, _memory(cells), bv(va, 64))
+    return bool(mapped) and int(leaf) == level and (bool(bug) or int(mfn) != int(ppn))
 
 
 def _shrink(v, cells: dict, va: int, level: int) -> tuple[dict, int]:
