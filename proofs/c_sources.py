@@ -33,14 +33,17 @@ TREE_PATHS: dict[str, Optional[Path]] = {
     "riscv-pt-v9": Path("v9") / PT_C,
     "riscv-pt-v5": None,  # seed 000 (proofs/refine/sources.py extracts it)
     "riscv-p2m-upstream": Path("upstream") / P2M_C,
-    "riscv-p2m-v5": None,  # seed 003 is a patch series, not a whole p2m.c
-    "riscv-p2m-v2": None,  # seed 004 likewise
+    "riscv-p2m-v5": None,  # upstream's p2m.c with seed 003's functions (p2m/seed_c.py)
+    "riscv-p2m-v2": None,  # v5's with seed 004's p2m_split_superpage (p2m/seed_c.py)
     "arm-pt-upstream": Path("upstream") / ARM_PT_C,
     "arm-p2m-upstream": Path("upstream") / ARM_P2M_C,
     "arm-pt-rfc": None,  # seed 001 is a partial patch of 2020's mm.c
     "riscv-fixmap-upstream": Path("upstream") / PT_C,  # with mm.c's setup_fixmap_mappings
     "riscv-fixmap-v5": None,  # seed 002 on upstream's tree (riscv_fixmap/c_harness.py v5_tree)
 }
+#: the versions whose C is upstream's p2m.c with their seeds' functions spliced in
+#: (proofs/systems/p2m/seed_c.py SPLICED)
+SPLICED_P2M = ("riscv-p2m-v5", "riscv-p2m-v2")
 #: version -> its C in one checkout (the upstream versions)
 CHECKOUT_PATHS = {"riscv-pt-upstream": PT_C, "riscv-p2m-upstream": P2M_C, "arm-pt-upstream": ARM_PT_C,
                   "arm-p2m-upstream": ARM_P2M_C, "riscv-fixmap-upstream": PT_C}
@@ -89,6 +92,7 @@ class CSources:
         self.c_source, self.xen_src, self.cc = c_source, xen_src, cc
         self.system_of_file = _system_of_file(c_source) if c_source else "riscv-pt"
         self.harnesses: dict[tuple[str, Path], Any] = {}  # (system, file): pt.c serves two
+        self.titles: dict[Path, str] = {}  # a generated splice -> what it is
 
     @property
     def any(self) -> bool:
@@ -112,6 +116,8 @@ class CSources:
             if version == "riscv-pt-v5":
                 seed = self._seed_pt_c()
                 return (seed, None) if seed else (None, "seed 000 (v5's pt.c) is not at hand")
+            if version in SPLICED_P2M:
+                return self._spliced_p2m_c(version, root)
             if version == "riscv-fixmap-v5":
                 pt_c = self._seed_fixmap_tree(root)
                 return (pt_c, None) if pt_c else (None, f"seed 002 or {root / 'upstream'}'s riscv tree "
@@ -129,6 +135,16 @@ class CSources:
         d.mkdir(parents=True, exist_ok=True)
         return extract_seed_pt_c(SEED_000, d)
 
+    def _spliced_p2m_c(self, version: str, root: Path) -> tuple[Optional[Path], Optional[str]]:
+        from proofs.refine.sources import scratch_dir
+        from proofs.systems.p2m.seed_c import spliced_p2m_c
+
+        made = spliced_p2m_c(version, root / "upstream" / P2M_C, scratch_dir() / "p2m-splice")
+        if made is None:
+            return None, f"{root / 'upstream' / P2M_C} or {version}'s seeds are not at hand"
+        self.titles[made[0]] = made[1]
+        return made[0], None
+
     def _seed_fixmap_tree(self, root: Path) -> Optional[Path]:
         from proofs.refine.sources import SHARED, scratch_dir
         from proofs.systems.riscv_fixmap.c_harness import SEED_002, v5_tree
@@ -143,6 +159,7 @@ class CSources:
         key = (vector["system"], path)
         if key not in self.harnesses:
             self.harnesses[key] = _harness_class(vector["system"], path)(str(path), self.cc)
+            self.harnesses[key].title = self.titles.get(path)
         h = self.harnesses[key]
         why = h.not_comparable(vector)
         return (None, why) if why else (h, None)

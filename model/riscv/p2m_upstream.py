@@ -40,6 +40,7 @@ MAP_NONE, MAP_NOMEM, SUPER_PAGE, NORMAL = 0, 1, 2, 3
 UNREACHABLE = "ASSERT_UNREACHABLE()"
 ASSERT_LEVEL = "ASSERT(level <= P2M_MAX_SUPPORTED_LEVEL_MAPPING)"
 ASSERT_EXT_TYPE = "ASSERT(type > p2m_first_external)"
+ASSERT_TARGET = "ASSERT(level == target)"
 #: an unsigned int level as p2m_free_subtree's `level - 1` below level 0 leaves it
 UINT_BITS = 32
 
@@ -688,8 +689,15 @@ class RiscvP2MUpstream:
         good = g & ok
         st = self.install_split(st, good, page, idx, split_pte)
         st, lvl, page = self.descend_after_split(st, good, level, target, page, gfn, oracle)
+        st = self.target_assert(st, good, lvl, target)
         st, r = self.set_entry_update(st, good, lvl, page, gfn, mfn, t, oracle)
         return st, ite(ok, r, rc(-ENOMEM))
+
+    @follows(UPSTREAM, "p2m_set_entry", "`ASSERT(level == target);` before the entry is "
+             "written: the walk and the descent after a split end at the target (a version "
+             "whose descent does not, v2's, fails it and writes at the level it stopped at)")
+    def target_assert(self, st: P2MState, g: Bool, level: int, target: int) -> P2MState:
+        return st.assert_fails(g, ASSERT_TARGET) if level != target else st
 
     def install_split(self, st: P2MState, g: Bool, page: Word, idx: Word, split_pte: Word):
         """p2m_write_pte(entry, split_pte); need_flush = true."""
