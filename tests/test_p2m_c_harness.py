@@ -43,7 +43,7 @@ def test_xen_src_runs_each_system_on_its_own_file_and_counts_the_rest_apart(cc, 
     assert main(["replay", "--xen-src", str(tree), str(UPSTREAM_DIR / "bbm.json"),
                  str(ROOT / "counterexamples" / "riscv-pt-upstream" / "functional.json"),
                  str(ROOT / "counterexamples" / "arm-p2m-upstream" / "refcount.json"),
-                 str(ROOT / "counterexamples" / "riscv-p2m-v5" / "bbm.json")]) == 0
+                 str(ROOT / "counterexamples" / "riscv-p2m-v5@any" / "metadata.json")]) == 0
     out = capsys.readouterr().out
     assert "4 of 4 vectors reproduce: 3 on the model and C, 1 on the model only (C not run)" in out
     assert "arm-p2m-upstream refcount reproduces on the model and C" in out  # Arm's mmu/p2m.c
