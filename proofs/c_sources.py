@@ -37,10 +37,16 @@ TREE_PATHS: dict[str, Optional[Path]] = {
     "riscv-p2m-v2": None,  # v5's with seed 004's p2m_split_superpage (p2m/seed_c.py)
     "arm-pt-upstream": Path("upstream") / ARM_PT_C,
     "arm-p2m-upstream": Path("upstream") / ARM_P2M_C,
-    "arm-pt-rfc": None,  # seed 001 is a partial patch of 2020's mm.c
+    "arm-pt-rfc": None,  # seed 001 is a partial patch of 2020's mm.c (ARM_PT_RFC_WHY)
     "riscv-fixmap-upstream": Path("upstream") / PT_C,  # with mm.c's setup_fixmap_mappings
     "riscv-fixmap-v5": None,  # seed 002 on upstream's tree (riscv_fixmap/c_harness.py v5_tree)
 }
+#: why arm-pt-rfc runs on the model only (tests/test_arm_pt_c_harness.py checks the seed still says so)
+ARM_PT_RFC_WHY = ("seed 001 is a reply quoting RFC 4/6 of 2020's xen/arch/arm/mm.c: it defines no function "
+                  "whole (xen_pt_check_entry and xen_pt_update are hunks, xen_pt_update_entry is cut "
+                  "\"[...]\"), and the rest of its model is 677b3f8f7b's mm.c (no contiguous hint, a flush "
+                  "after every call), which no tree here has; spliced into upstream's mmu/pt.c it would be "
+                  "upstream's code, not the RFC's")
 #: the versions whose C is upstream's p2m.c with their seeds' functions spliced in
 #: (proofs/systems/p2m/seed_c.py SPLICED)
 SPLICED_P2M = ("riscv-p2m-v5", "riscv-p2m-v2")
@@ -123,7 +129,7 @@ class CSources:
                 return (pt_c, None) if pt_c else (None, f"seed 002 or {root / 'upstream'}'s riscv tree "
                                                         "(the rest of v5's C) is not at hand")
         if rel is None:
-            return None, where
+            return None, ARM_PT_RFC_WHY if version == "arm-pt-rfc" else where
         if not (root / rel).is_file():
             return None, f"{root / rel}: not there"
         return root / rel, None

@@ -63,7 +63,20 @@ def test_xen_src_runs_upstream_on_the_c_and_the_rfc_on_the_model_only(cc, arm_pt
                  str(RFC_DIR / "atomicity.json"), str(REGRESSION / "map-2m-block-ok.json")]) == 0
     out = capsys.readouterr().out
     assert "3 of 3 vectors reproduce: 2 on the model and C, 1 on the model only (C not run)" in out
-    assert "arm-pt-rfc atomicity reproduces on the model only (C not run: no whole C file" in out
+    assert "arm-pt-rfc atomicity reproduces on the model only (C not run: seed 001 is a reply quoting" in out
+
+
+def test_the_rfc_seed_still_defines_no_function_whole():
+    """Why arm-pt-rfc has no C (proofs/c_sources.py ARM_PT_RFC_WHY): no function of its
+    diff of mm.c is whole in a hunk, so there is nothing to splice."""
+    from needs import shared_file
+    from proofs.c_splice import definition, hunks
+
+    seed = shared_file("seeds/001_28a0876c5a699a7c.txt").read_text()
+    new = hunks(seed, "xen/arch/arm/mm.c")
+    assert len(new) == 6 and any("unsigned int target = 3 - (page_order / LPAE_SHIFT);" in h for h in new)
+    for name in ("xen_pt_check_entry", "xen_pt_update_entry", "xen_pt_update"):
+        assert all(definition(h, name) is None for h in new), name
 
 
 def test_an_arm_pt_c_runs_only_arm_pt_vectors(cc, arm_pt_c, capsys):
