@@ -7,8 +7,16 @@ every vector of that system runs on it.  `--xen-src DIR` names a Xen tree: eithe
 checkout (`DIR/xen/arch/riscv/pt.c` ...), whose files are the upstream
 versions' C, or a directory of trees as `../shared/xen` is (`upstream/`, `v9/`),
 each version's C at its place (`TREE_PATHS`; v5's pt.c is seed 000's).  Each
-system picks its own file; a version whose C is not there (a seed patch, Arm's
-a seed patch) is replayed on the model only and counted apart.
+system picks its own file.  The seed versions' C is built at replay time into a
+scratch directory from the shared files: riscv-pt-v5's pt.c is seed 000's new
+file; riscv-fixmap-v5's tree is upstream's with seed 002's fixmap.h, mm.c and
+config.h lines (`riscv_fixmap/c_harness.py` v5_tree); riscv-p2m-v5's p2m.c is
+"upstream p2m.c with seed 003's p2m_get_type, ..., p2m_free_subtree spliced in",
+riscv-p2m-v2's the same with seed 004's p2m_split_superpage and its descent line
+(`proofs/systems/p2m/seed_c.py`, `proofs/c_splice.py`).  A version whose C is not
+there is replayed on the model only and counted apart: arm-pt-rfc (seed 001
+defines no function whole, `ARM_PT_RFC_WHY`), and p2m v5's and v2's vectors that
+map a type stored outside the PTE (`p2m/c_harness.py` external_type_call).
 Arm's mmu/pt.c is built with its tree's asm/lpae.h and asm/page.h
 (`proofs/systems/arm_pt/c_harness.py`); Arm's mmu/p2m.c (a `p2m.c` over `lpae_t`)
 runs arm-p2m-upstream's vectors (`proofs/systems/p2m/arm_c_harness.py`).
