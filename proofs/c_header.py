@@ -23,7 +23,7 @@ from proofs.errors import UsageError
 
 GENERATED = "ptprove_page.h"
 HEADERS = ("page-bits.h", "page.h", "mm.h")  # under include/asm/ beside pt.c
-MACRO = re.compile(r"^(PTE_\w+|PAGE_HYPERVISOR\w*|mfn_from_pte)$")
+MACRO = re.compile(r"^(PTE_\w+|PAGE_HYPERVISOR\w*|mfn_from_pte|vmap_to_mfn)$")  # vmap_to_mfn: asm/mm.h's lookup
 FUNCTIONS = ("pte_is_valid", "pte_is_table", "pte_is_mapping", "pte_from_mfn", "pte_to_paddr")
 FUNCTION_DEF = re.compile(r"^(?:static\s+)?(?:inline\s+)(?:const\s+)?[\w\s\*]*?\b(" + "|".join(FUNCTIONS)
                           + r")\s*\(")

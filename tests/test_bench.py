@@ -118,3 +118,26 @@ def test_engines_hold_the_baseline_to_the_obligations_both_trees_decide():
 def test_engines_names_a_revision_it_cannot_read(tmp_path, capsys):
     assert bench.main(["--only", "engines", "--baseline", "no-such-rev", "--out", str(tmp_path)]) == 0
     assert "cannot read revision no-such-rev" in capsys.readouterr().out
+
+
+def test_the_bench_times_make_proves_own_command():
+    """`make bench`'s prove section runs what `make prove` runs: the Makefile's flags."""
+    from pathlib import Path
+
+    line = next(x for x in (Path(__file__).resolve().parents[1] / "Makefile").read_text().splitlines()
+                if "ptprove prove" in x)
+    flags = line.split("ptprove prove", 1)[1].split()
+    kept = [f for i, f in enumerate(flags) if f not in ("--json", "--junit", "--vectors")
+            and (i == 0 or flags[i - 1] not in ("--json", "--junit", "--vectors"))]
+    assert tuple(kept) == bench.MAKE_PROVE
+
+
+def test_the_whole_runs_figures_come_from_its_report(tmp_path):
+    report = tmp_path / "r.json"
+    report.write_text(json.dumps({"results": [
+        {"system": "p2m", "variant": "v", "invariant": "i", "operation": f"op{k} (x)", "seconds": s}
+        for k, s in enumerate([0.01, 0.02, 6.0, 0.03, 9.5])]}))
+    a = bench.overall(report, lambda _: None)
+    assert (a["obligations"], a["median_s"], a["over_5s"]) == (5, 0.03, 2)
+    assert a["slowest"][0] == [9.5, "v i op4"]
+    assert bench.overall(tmp_path / "none.json", lambda _: None) == {}

@@ -284,12 +284,55 @@ def test_estimates_read_a_previous_report_and_order_systems_longest_first(tmp_pa
     assert est.most([("riscv-p2m-v2", "bbm", "p2m_set_entry set-4k"),
                      ("riscv-p2m-v2", "bbm", "p2m_set_entry set-2m")]) == 9.0
     assert estimates.longest_first(["encodings", "riscv-pt", "arm-pt", "p2m"], est) == [3, 2, 0, 1]
-    # no report (a first run) or not a report: no estimates, the order given
+    # no report (a first run) or not a report: the fallback's estimates, else none (the order given)
     for missing in (None, str(tmp_path / "none.json")):
-        assert estimates.longest_first(["a", "b"], estimates.load(missing)) == [0, 1]
+        assert estimates.longest_first(["a", "b"], estimates.load(missing, fallback=None)) == [0, 1]
+        assert estimates.load(missing, fallback=report).of("arm-pt-rfc", "contig", "any call") == 12.0
     bad = tmp_path / "bad.json"
     bad.write_text("{")
-    assert estimates.load(str(bad)).of("arm-pt-rfc", "contig", "any call") == 0.0
+    assert estimates.load(str(bad), fallback=None).of("arm-pt-rfc", "contig", "any call") == 0.0
+    assert estimates.load(str(bad), fallback=bad) is estimates.NONE
+
+
+def test_committed_estimates_are_a_trim_of_a_report_that_loads_back(tmp_path):
+    """proofs/estimates.json (what a fresh clone orders its jobs by) is a report's trim: its
+    seconds and lost lemmas, read back by the same loader; it names obligations of today."""
+    import json
+
+    from proofs import systems as all_systems
+    from proofs.engine import estimates
+
+    committed = estimates.load(None)
+    assert committed is not estimates.NONE and len(committed.seconds) > 500
+    assert {k[1] for k in committed.seconds} <= set(all_systems.all_obligations()) | {"refines"}
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"results": [
+        {"system": "p2m", "variant": "v", "invariant": "footprint", "operation": "set-2m", "seconds": 3.14159,
+         "extra": {estimates.ASKED_WITHOUT: ["metadata"], "other": 1}, "detail": "x"}]}))
+    out = tmp_path / "estimates.json"
+    assert estimates.main([str(report), "--out", str(out)]) == 0
+    back = estimates.load(None, fallback=out)
+    assert back.of("v", "footprint", "set-2m") == 3.1 and back.without("v", "footprint", "set-2m") == ("metadata",)
+    assert estimates.main([str(tmp_path / "none.json"), "--out", str(out)]) == 2
+
+
+def test_a_step_asked_without_a_lemma_it_needs_after_all_is_asked_again_with_it(tmp_path):
+    """The previous run's lost lemmas are a guess: upstream's `tlb` needs lemma `idle`
+    (without it the step has a counterexample), so a stale estimate that says `idle` was lost
+    costs a second ask, not the proof."""
+    import json
+
+    from proofs.engine import estimates
+
+    stale = tmp_path / "report.json"
+    stale.write_text(json.dumps({"results": [
+        {"system": "riscv-pt", "variant": UPSTREAM, "invariant": "tlb", "operation": name, "seconds": 1.0,
+         "extra": {estimates.ASKED_WITHOUT: ["idle"]}} for name in OPS.values()]}))
+    results = run([UPSTREAM], ["tlb"], Settings(jobs=1, estimates=str(stale)))
+    assert sorted(r.operation for r in results) == sorted(OPS.values())
+    for r in results:
+        assert (r.verdict, r.vacuity) == ("proved", True), r.detail
+        assert "assumes lemmas idle" in r.detail and estimates.ASKED_WITHOUT not in r.extra, r.detail
 
 
 def test_a_shaped_machines_search_is_one_job_per_operation():
@@ -320,18 +363,18 @@ def test_prove_decides_the_longest_system_first_and_reports_in_the_selections_or
     argv = ["prove", "--system", "encodings,riscv-fixmap", "--jobs", "1", "--json", str(out)]
     assert main(argv) == 0
     first = json.loads(out.read_text())["results"]
-    err = "".join(capsys.readouterr())  # the progress lines
-    assert err.index("encodings: started") < err.index("riscv-fixmap: started")
-    data = json.loads(out.read_text())
-    for r in data["results"]:  # riscv-fixmap timed longest
-        r["seconds"] = 100.0 if r["system"] == "riscv-fixmap" else 0.0
-    out.write_text(json.dumps(data))
-    assert main(argv) == 0
-    err = "".join(capsys.readouterr())  # the progress lines
-    assert err.index("riscv-fixmap: started") < err.index("encodings: started")
-    again = json.loads(out.read_text())["results"]
-    assert [(r["system"], r["variant"], r["invariant"], r["operation"], r["verdict"]) for r in again] == \
-        [(r["system"], r["variant"], r["invariant"], r["operation"], r["verdict"]) for r in first]
+    capsys.readouterr()
+    for longest, other in (("encodings", "riscv-fixmap"), ("riscv-fixmap", "encodings")):
+        data = json.loads(out.read_text())
+        for r in data["results"]:
+            r["seconds"] = 100.0 if r["system"] == longest else 0.0
+        out.write_text(json.dumps(data))
+        assert main(argv) == 0
+        err = "".join(capsys.readouterr())  # the progress lines
+        assert err.index(f"{longest}: started") < err.index(f"{other}: started")
+        again = json.loads(out.read_text())["results"]
+        assert [(r["system"], r["variant"], r["invariant"], r["operation"], r["verdict"]) for r in again] == \
+            [(r["system"], r["variant"], r["invariant"], r["operation"], r["verdict"]) for r in first]
 
 
 def test_a_sat_first_step_takes_bitwuzlas_counterexample_and_leaves_the_rest_to_z3():

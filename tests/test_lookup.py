@@ -83,3 +83,43 @@ def test_each_counterexample_reproduces_and_names_its_level(level):
     verdict, cex, *_ = m.decide(ask)
     assert verdict == VIOLATED and cex["leaf_level"] == level
     assert cex["vmap_to_mfn"] != cex["translation_mfn"] and cex["bug_on"] is False
+
+
+def _upstream_tree():
+    from needs import require, shared_dir
+
+    tree = shared_dir() / "xen" / "upstream"
+    require((tree / "xen/arch/riscv/pt.c").is_file(), f"{tree} has no riscv pt.c")
+    return tree
+
+
+def test_each_counterexample_runs_on_the_compiled_pt_c_and_its_vmap_to_mfn_agrees():
+    """The C harness puts the counterexample's entries in its tables and calls the tree's own
+    vmap_to_mfn (asm/mm.h) over pt.c's pt_walk: upstream's C returns what the model says."""
+    ask = lambda f: smt.check(f.node(), "z3", 60_000, None)  # noqa: E731
+    settings = Settings(xen_src=str(_upstream_tree().parent))
+    for m in VMAP_TO_MFN.members(type(variant("riscv-pt-upstream")), settings):
+        verdict, cex, *_ = m.decide(ask)
+        assert verdict == VIOLATED
+        assert cex["on_c"]["vmap_to_mfn"] == cex["vmap_to_mfn"] != cex["translation_mfn"], cex
+
+
+def test_a_c_lookup_that_differs_from_the_model_is_a_fidelity_failure(tmp_path):
+    """A tree whose asm/mm.h vmap_to_mfn adds a page: the model (upstream's reading) and the
+    compiled C then disagree on the counterexample, which is not reported as confirmed."""
+    import shutil
+
+    from proofs.engine.step import ReplayError
+
+    trees = tmp_path / "xen-trees"  # laid out as ../shared/xen is: upstream/xen/arch/...
+    tree = trees / "upstream"
+    shutil.copytree(_upstream_tree(), tree)
+    mm = tree / "xen/arch/riscv/include/asm/mm.h"
+    text = mm.read_text()
+    assert "maddr_to_mfn(pte_to_paddr(__entry));" in text
+    mm.write_text(text.replace("maddr_to_mfn(pte_to_paddr(__entry));",
+                               "maddr_to_mfn(pte_to_paddr(__entry) + PAGE_SIZE);"))
+    ask = lambda f: smt.check(f.node(), "z3", 60_000, None)  # noqa: E731
+    m = VMAP_TO_MFN.members(type(variant("riscv-pt-upstream")), Settings(xen_src=str(trees)))[2]
+    with pytest.raises(ReplayError, match="fidelity"):
+        m.decide(ask)

@@ -78,6 +78,8 @@ int main(int argc, char **argv)
 {
     char line[512], op[32];
     unsigned long a[4], cell[3];
+    volatile unsigned long value = 0;   /* what a lookup returned (set across the setjmp) */
+    volatile bool has_value = false;
     const char *sep = "";
     FILE *in;
 
@@ -110,6 +112,7 @@ int main(int argc, char **argv)
         }
         ptprove_failed = NULL;
         maps = unmaps = 0;
+        has_value = false;
         if ( setjmp(ptprove_stop) == 0 )
         {
             int rc;
@@ -122,6 +125,14 @@ int main(int argc, char **argv)
                 rc = populate_pt_range(a[0], a[1]);
             else if ( !strcmp(op, "modify") )   /* no wrapper calls it: pt_update directly */
                 rc = pt_update(a[0], INVALID_MFN, a[1], a[2]);
+#ifdef vmap_to_mfn   /* the tree's asm/mm.h lookup (proofs/c_header.py): pt_walk, then pte_to_paddr */
+            else if ( !strcmp(op, "vmap_to_mfn") )
+            {
+                value = mfn_x(vmap_to_mfn(a[0]));
+                has_value = true;
+                rc = 0;
+            }
+#endif
 #ifdef PTPROVE_FIXMAP
             else if ( !strcmp(op, "setup_fixmap_mappings") )
                 rc = (setup_fixmap_mappings(), 0);
@@ -135,8 +146,11 @@ int main(int argc, char **argv)
                 fprintf(stderr, "ptprove harness: unknown call %s\n", op);
                 return 2;
             }
-            printf("%s{\"rc\": %d, \"failed\": null, \"stale\": %s, \"mapped\": %ld}", sep, rc,
+            printf("%s{\"rc\": %d, \"failed\": null, \"stale\": %s, \"mapped\": %ld", sep, rc,
                    ptprove_stale ? "true" : "false", (long)(maps - unmaps));
+            if ( has_value )
+                printf(", \"value\": \"0x%lx\"", value);
+            printf("}");
         }
         else
         {

@@ -53,12 +53,13 @@ def _step_job(job: tuple) -> tuple:
     then that replay is the verdict (violated), and neither the step query
     (whose counterexample would go unused) nor the search runs."""
     module, version, oid, op, settings, *rest = job
-    without = tuple(rest[0]) if rest else ()  # asked again without the lemmas it lost
+    without = tuple(rest[0]) if rest else ()  # asked without the lemmas it lost (or lost before)
+    first_ask = rest[1] if len(rest) > 1 else not without
     m = _machine(module, version, settings)
     ob = system_module(module).OBLIGATIONS[oid]
     committed = certificates.candidate(settings.certificates, version, (oid, op),
                                        tuple(getattr(m, "traces_from", ())))
-    if committed is not None and not without:
+    if committed is not None and first_ask:
         f = certified(m, ob, committed[1], m.depth, source=committed[0])
         if f is not None:
             return job, StepOutcome("certified", 0.0, certified=f)
@@ -168,7 +169,7 @@ class Decision:
         self.estimates = estimates.load(settings.estimates)
         #: presets version -> its any version, whose proofs serve it (its steps wait for them)
         self.partner = {v: p for v in self.versions if (p := callers.partner(v, self.versions))}
-        jobs = [(module, v, o, op, settings) for v in self.versions for o in self.needed
+        jobs = [self._first_job(v, o, op) for v in self.versions for o in self.needed
                 for op in self.ops[v]]
         first = [j for j in jobs if j[1] not in self.partner or obligations[j[2]].by_callers]
         self.later = [j for j in jobs if j not in first]
@@ -186,6 +187,15 @@ class Decision:
         self.batches = (pool.submit(_query_job, query_jobs, priority(QUERY, rank), query_costs),
                         self._steps(first),
                         pool.submit(_initial_job, init_jobs, priority(STEP, rank)))
+
+    def _first_job(self, v: str, o: str, op: str) -> tuple:
+        """A step's first job: asked without the lemmas its proof lost in the previous run
+        (`estimates.without`), so it is not asked once with them and again without."""
+        needs = self.mod.OBLIGATIONS[o].needs
+        lost = tuple(n for n in self.estimates.without(v, o, self.names[v][op]) if n in needs)
+        if lost:
+            return (self.module, v, o, op, self.settings, lost, True)
+        return (self.module, v, o, op, self.settings)
 
     def _steps(self, jobs: list):
         """Step jobs submitted, longest first by the previous run's times."""
@@ -243,6 +253,38 @@ class Decision:
                 (v, lemma_of[n], p) not in now
                 for p in ([op] if obligations[lemma_of[n]].per_operation else ops[v])))
 
+        def providers(key: tuple, n: str) -> list:
+            v, _, op = key
+            return [(v, lemma_of[n], p) for p in ([op] if obligations[lemma_of[n]].per_operation else ops[v])]
+
+        def restorable(keys: list, sound: set) -> list:
+            """The steps asked without lemmas the previous run lost (`estimates`) that are not
+            proved so, and whose lemmas may stand in this run after all (each provider
+            proved, or itself such a step): asked again with them, once, so the verdict
+            is the one the whole question gives."""
+            pending = {k for k in keys if out[k].status not in (PROVED, "certified")
+                       and k in predicted and k not in restored}
+            return [k for k in pending if any(all(p in sound or p in pending for p in providers(k, n))
+                                              for n in out[k].without)]
+
+        def ask(jobs: list) -> None:
+            """Step jobs (key, without) run, or their answer reused when that question was asked."""
+            fresh = []
+            for job in jobs:
+                known = asked.get((job[1:4], job[5]))
+                if known is not None:
+                    out[job[1:4]] = known
+                else:
+                    fresh.append(job)
+            self.total += len(fresh)
+            for job, o in self._steps(fresh).completed():
+                dropped = ", ".join(f"'{n}'" for n in job[5])
+                if dropped:
+                    o.detail.append(f"asked again without lemma {dropped} (not proved for this version)")
+                out[job[1:4]] = asked[(job[1:4], job[5])] = o
+                tick(f"step {job[1]} {job[2]} {job[3]}" + (f" (without {dropped})" if dropped else ""))
+            initial_check([j[1:4] for j in jobs])
+
         def settle(keys: list) -> set:
             """The fixpoint over `keys` (one version's keys all in or all out), and their
             searches submitted: what is neither proved nor settled by a committed trace.
@@ -250,19 +292,26 @@ class Decision:
             lemmas the presets proofs lean on; a step that needs none of them is proved
             without a search), until none is lost anew."""
             initial_check(keys)
+            for k in keys:
+                if out[k].without:  # a first ask without the lemmas the previous run lost
+                    predicted.add(k)
+                    asked[(k, out[k].without)] = out[k]
+                    dropped = ", ".join(f"'{n}'" for n in out[k].without)
+                    out[k].detail.append(f"asked without lemma {dropped} (its proof lost it in the "
+                                         "previous run)")
             while True:
                 sound, lost = standing((k for k in keys if out[k].status == PROVED), first_lost)
                 again = [(self.module, *k, settings, out[k].without + missing(k, sound)) for k in lost
                          if out[k].certified is None]
                 if not again:
+                    back = restorable(keys, sound)
+                    restored.update(back)
+                    again = [(self.module, *k, settings, tuple(
+                        n for n in out[k].without
+                        if not all(p in sound or p in back for p in providers(k, n)))) for k in back]
+                if not again:
                     break
-                self.total += len(again)
-                for job, o in self._steps(again).completed():
-                    dropped = ", ".join(f"'{n}'" for n in job[5])
-                    o.detail.append(f"asked again without lemma {dropped} (not proved for this version)")
-                    out[job[1:4]] = o
-                    tick(f"step {job[1]} {job[2]} {job[3]} (without {dropped})")
-                initial_check([j[1:4] for j in again])
+                ask(again)
             for key, n in lost.items():
                 out[key].detail.append(f"its step proof assumes lemma '{n}' ({lemma_of[n]}), "
                                        "not proved for this version")
@@ -281,6 +330,11 @@ class Decision:
 
         found: dict[tuple, Found] = {}
         searches: list = []
+        #: the steps first asked without the lemmas the previous run lost, those asked again
+        #: with them, and every (step, lemmas left out) question's answer
+        predicted: set = set()
+        restored: set = set()
+        asked: dict[tuple, StepOutcome] = {}
         waiting = set(self.partner)
         sound = settle([k for k in out if k[0] not in waiting])
         given = {}
@@ -327,6 +381,8 @@ def _result(m: Machine, system: str, version: str, ob: StepObligation, op: str, 
     base = dict(variant=version, invariant=ob.id, operation=m.operations[op], bounds=m.bounds(),
                 solver=settings.solver, statement=ob.statement, where=ob.where, system=system)
     stated = {"assumptions": list(m.assumptions)} if getattr(m, "assumptions", ()) else {}
+    if o.without:
+        stated[estimates.ASKED_WITHOUT] = list(o.without)
     if f and not f.committed:  # the verdict rests on this run's search too
         stated["search_solver"] = settings.search_solver
     if sound and o.proved_by:
@@ -335,7 +391,10 @@ def _result(m: Machine, system: str, version: str, ob: StepObligation, op: str, 
     if sound:
         assumed = [n for n in ob.needs if n not in o.without]
         lemmas = f"; assumes lemmas {', '.join(assumed)}" if assumed else ""
-        again = f" (asked again without lemma {', '.join(o.without)}, not proved for this version)" \
+        earlier = any("previous run" in d for d in o.detail)
+        again = (f" (asked without lemma {', '.join(o.without)}, which its proof lost in the previous run)"
+                 if earlier else
+                 f" (asked again without lemma {', '.join(o.without)}, not proved for this version)") \
             if o.without else ""
         return Result(verdict=PROVED, seconds=o.seconds, vacuity=o.vacuity,
                       detail="one-step inductive" + lemmas + again, extra=stated, **base)

@@ -7,11 +7,18 @@ claim: for every table memory and every address the MMU maps through a leaf (the
 spec walk, `model.riscv.walk.translate`), it does not BUG and returns the frame the
 address translates to.  A query over one arbitrary memory and address, one member
 per version that has `pt_walk` (upstream; v9 and v5 have none); a counterexample is
-re-run concretely on both walks before it is reported.
+re-run concretely on both walks before it is reported, and, when the version's pt.c is
+at hand (`--xen-src`), on the compiled C: the C harness (`proofs/c/driver.c`) puts the
+counterexample's entries in its tables and calls the tree's own `vmap_to_mfn` (asm/mm.h,
+taken by `proofs/c_header.py`) on pt.c's `pt_walk`; a C that returns another frame than
+the model's is a fidelity failure (the result is not reported as confirmed).
 """
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
 
 from model.memory import Memory
 from model.riscv.machine import Exec
@@ -44,10 +51,45 @@ def members(cls, settings) -> list[Member]:
     if not getattr(cls, "HAS_PT_WALK", False) or getattr(cls, "spec", None) is not None:
         return []
     v = cls(geometry(settings))
-    return [_member(v, level) for level in range(v.geo.levels)]
+    from proofs.systems.riscv_pt.refines import c_at_hand
+
+    c_source = c_at_hand(v.name, settings)
+    return [_member(v, level, c_source) for level in range(v.geo.levels)]
 
 
-def _member(v, level: int) -> Member:
+@lru_cache(maxsize=None)
+def _harness(c_source: Path):
+    """One compiled harness per pt.c and process (its files under the worker pool's
+    directory; this process's removed at exit)."""
+    import atexit
+
+    from proofs.c_harness import Harness
+
+    h = Harness(str(c_source))
+    atexit.register(h.close)
+    return h
+
+
+def on_c(c_source: Path, version: str, root: int, cells: dict, va: int) -> dict:
+    """The compiled pt.c's `vmap_to_mfn(va)` over these table entries: {"vmap_to_mfn": hex}
+    or {"bug_on": what stopped it}, or {"error": why it did not run}."""
+    from proofs.c_harness import RUN_SECONDS, run_driver
+
+    h = _harness(c_source)
+    lines = [f"root {root:x}", *(f"cell {f:x} {i:x} {e:x}" for (f, i), e in sorted(cells.items()) if e),
+             f"call vmap_to_mfn {va:x} 0 0 0"]
+    got = run_driver(h.binary(version), lines, h.tmp / "lookup.txt", RUN_SECONDS)
+    if "error" in got:
+        return got
+    call = got["calls"][0] if got["calls"] else {}
+    if call.get("failed"):
+        return {"bug_on": call["failed"]}
+    if "value" not in call:
+        return {"error": "the tree's asm/mm.h defines no vmap_to_mfn the harness could call"}
+    return {"vmap_to_mfn": call["value"]}
+
+
+def _member(v, level: int, c_source: Optional[Path] = None) -> Member:
     mem, va = Memory.arbitrary(f"lookup.M{level}"), sym_word(f"lookup.va{level}", 64)
     mapped, bug, mfn, ppn, leaf = lookup(v, mem, va)
     domain, holds = mapped & (leaf == level), ~bug & (mfn == ppn)
@@ -58,9 +100,18 @@ def _member(v, level: int) -> Member:
             raise ReplayError(f"vmap-to-mfn: the solver's address {vac:#x} does not reproduce")
         cells, vac = _shrink(v, cells, vac, level)
         _, bug, mfn, ppn, _ = lookup(v, _memory(cells), bv(vac, 64))
-        return {"va": hex(vac), "leaf_level": level,
-                "entries": {f"{f:#x}[{i}]": hex(e) for (f, i), e in sorted(cells.items()) if e},
-                "bug_on": bool(bug), "vmap_to_mfn": hex(int(mfn)), "translation_mfn": hex(int(ppn))}
+        out = {"va": hex(vac), "leaf_level": level,
+               "entries": {f"{f:#x}[{i}]": hex(e) for (f, i), e in sorted(cells.items()) if e},
+               "bug_on": bool(bug), "vmap_to_mfn": hex(int(mfn)), "translation_mfn": hex(int(ppn))}
+        if c_source is not None:
+            c = on_c(c_source, v.name, v.geo.root, cells, vac)
+            if "error" in c:
+                raise ReplayError(f"vmap-to-mfn: the counterexample does not run on {c_source}: {c['error']}")
+            if bool(bug) != ("bug_on" in c) or (not bug and int(c["vmap_to_mfn"], 16) != int(mfn)):
+                raise ReplayError(f"vmap-to-mfn: the compiled {c_source} gives {c} where the model gives "
+                                  f"{'BUG_ON' if bool(bug) else hex(int(mfn))} (a fidelity failure)")
+            out["on_c"] = {"c_source": str(c_source), **c, "agrees_with_model": True}
+        return out
 
     return Member(f"level-{level}", {"mode": v.geo.mode.name, "leaf_level": level}, lambda: (domain, holds),
                   standard_decide(domain, holds, read, refuted_detail="an address whose vmap_to_mfn is not "
