@@ -40,6 +40,13 @@ def _csv(choices: list[str], what: str):
     return parse
 
 
+def _table_entries(text: str) -> int:
+    n = _positive(text)
+    if n < 2 or n > 512 or n & (n - 1):
+        raise argparse.ArgumentTypeError(f"must be a power of 2 from 2 to 512: {n}")
+    return n
+
+
 def _positive(text: str) -> int:
     try:
         n = int(text)
@@ -81,6 +88,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="paging mode of the state machine (Xen uses sv39)")
     bounds.add_argument("--pool", type=_positive, default=Settings.pool,
                         help="table pages the allocator can hand out (default %(default)s)")
+    bounds.add_argument("--p2m-entries", type=_table_entries, default=0, metavar="N",
+                        help="entries per p2m table in the p2m state machine, a power of 2 up to 512 "
+                             "(default 2: the cost grows about 6x per doubling, see `make sweep`)")
     bounds.add_argument("--jobs", type=_positive, default=None,
                         help="worker processes (default: one per core; 1: in this process)")
     bounds.add_argument("--scheduler", nargs="?", const="local", default=None, metavar="ADDRESS",
@@ -334,10 +344,11 @@ def _prove(args: argparse.Namespace) -> int:
                         rlimit=args.rlimit, xen_src=args.xen_src, c_source=args.c_source,
                         certificates=None if args.search_all else traces, scheduler=args.scheduler,
                         c_versions=tuple((c.path, c.name, c.base) for c in args.c_versions),
-                        callers=args.callers, estimates=args.json)
+                        callers=args.callers, estimates=args.json, p2m_entries=args.p2m_entries)
     run = Run(expectations.path, complete=False,
               extra={"argv": sys.argv[1:], "state_machine_bounds": {
-                  "mode": settings.mode, "pool": settings.pool, "depth": settings.depth}})
+                  "mode": settings.mode, "pool": settings.pool, "depth": settings.depth,
+                  **({"p2m_entries": settings.p2m_entries} if settings.p2m_entries else {})}})
 
     def abort() -> str:  # Ctrl-C: by the command, or by the watcher if the main thread is stuck
         return f"{len(run.results)} results; " + save(args, run, EXIT_INTERRUPTED, time.perf_counter() - clock)

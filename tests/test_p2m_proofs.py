@@ -56,3 +56,22 @@ def test_one_step_proof_has_a_vacuity_witness():
 def test_unknown_variant_is_a_usage_error():
     with pytest.raises(UsageError):
         systems.system("p2m").run(["riscv-p2m-v7"], ["no-leak"], Settings(jobs=1))
+
+
+def test_p2m_entries_widens_the_tables_and_the_bounds_say_so(capsys):
+    """`--p2m-entries 4`: the p2m machine's tables have 4 entries (the bounds of every
+    result name it); a width that is not a power of 2 up to 512 is one line, exit 2."""
+    from proofs.cli import main
+    from proofs.engine.settings import Settings
+    from proofs.systems.p2m.machine import machine
+
+    wide = machine("riscv-p2m-v5", Settings(p2m_entries=4))
+    assert wide.m.geo.entries == 4 and wide.bounds()["entries_per_table"] == 4
+    assert "reduced: 4 entries" in wide.bounds()["table_width"]
+    assert machine("riscv-p2m-v5", Settings()).m.geo.entries == 2
+    for bad in ("3", "1024", "x"):
+        assert main(["prove", "--system", "p2m", "--p2m-entries", bad]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "--p2m-entries" in err[0], err
+    from proofs import sweep
+    assert "--p2m-entries" in sweep.CONFIGS["p2m-wide"]

@@ -32,3 +32,6 @@ class Settings:
     # a previous JSON report whose per-obligation times order the jobs, longest first
     # (`proofs/engine/estimates.py`; `prove --json FILE` reads FILE before overwriting it)
     estimates: Optional[str] = None
+    # entries per p2m table in its state-machine obligations (0: the system's reduced default,
+    # 2; Xen has 512: `make sweep`'s p2m-wide configuration, proofs/systems/p2m/machine.py)
+    p2m_entries: int = 0
