@@ -203,6 +203,9 @@ def _check_options(args: argparse.Namespace) -> None:
         raise UsageError("--update needs --vectors DIR (it rewrites the vectors there)")
     if args.search_all and not args.vectors:
         raise UsageError("--search-all needs --vectors DIR (without it every trace is searched anyway)")
+    if args.p2m_entries and args.vectors:
+        raise UsageError("--p2m-entries: the committed vectors are at the default width (2 entries); "
+                         "not with --vectors DIR")
     if args.against is not None:
         if len(args.against) != 1:
             raise UsageError("--against takes one base version")

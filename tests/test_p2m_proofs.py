@@ -73,5 +73,9 @@ def test_p2m_entries_widens_the_tables_and_the_bounds_say_so(capsys):
         assert main(["prove", "--system", "p2m", "--p2m-entries", bad]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "--p2m-entries" in err[0], err
+    assert main(["prove", "--system", "p2m", "--p2m-entries", "4", "--vectors", "counterexamples"]) == 2
+    assert "not with --vectors" in capsys.readouterr().err
+    from proofs.systems.p2m.vectors import machine_of
+    assert machine_of("riscv-p2m-v5").m.geo.entries == 2  # what the vectors are written with
     from proofs import sweep
-    assert "--p2m-entries" in sweep.CONFIGS["p2m-wide"]
+    assert "--p2m-entries" in sweep.CONFIGS["p2m-wide"] and "--vectors" not in sweep.CONFIGS["p2m-wide"]

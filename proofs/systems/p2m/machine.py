@@ -262,7 +262,7 @@ def _class(name: str) -> type:
     return cls
 
 
-def machine(name: str, settings: Settings) -> P2MMachine:
+def machine(name: str, settings: Optional[Settings]) -> P2MMachine:
     """A version's p2m on the bounded geometry every state-machine result states
     (`<version>@any`: the same model under the any caller contract); `--p2m-entries`
     widens its tables (the bounds say so).  Measured on riscv-p2m-v5's set-4k step
@@ -270,6 +270,6 @@ def machine(name: str, settings: Settings) -> P2MMachine:
     8; the explicit cells grow with the width and the split writes every child, so
     Xen's 512 is out of reach of this encoding."""
     geo = geometry(name)
-    if settings.p2m_entries:
+    if settings is not None and settings.p2m_entries:
         geo = replace(geo, idx_bits=settings.p2m_entries.bit_length() - 1)
     return P2MMachine(_class(name)(geo))
