@@ -12,7 +12,8 @@ from model.cite import citations
 from model.riscv.machine import OP_IDS, OPS
 from proofs import interrupt, systems
 from proofs.engine import Settings, callers
-from proofs.errors import EXIT_INTERRUPTED, EXIT_MISMATCH, Interrupted, PtproveError, SolverError, UsageError
+from proofs.errors import (EXIT_INTERRUPTED, EXIT_MISMATCH, InternalError, Interrupted, PtproveError, SolverError,
+                           UsageError)
 from proofs.expectations import against_base, aggregate, exit_status, inherit, load_expectations, record
 from proofs.systems.riscv_pt.lookup import NOT_LIFTED
 from proofs.outputs import check_dir, check_file
@@ -390,7 +391,11 @@ def _prove(args: argparse.Namespace) -> int:
             raise
         except BaseException as e:  # Ctrl-C, or what it broke (the pool whose workers it terminated)
             if not (isinstance(e, KeyboardInterrupt) or interrupt.requested()):
-                raise
+                if not isinstance(e, Exception) or not run.results:
+                    raise
+                save(args, run, InternalError.status, time.perf_counter() - clock)
+                raise InternalError(f"{_where(e)}; the {len(run.results)} results computed are in "
+                                    f"{args.json or 'no report (no --json)'}") from e
             interrupt.acknowledge()
             with interrupt.exclusive():
                 interrupt.stop_workers()
@@ -450,6 +455,15 @@ def _report(args: argparse.Namespace, run: Run, settings: Settings, expectations
             status = max(status, EXIT_MISMATCH)
     save(args, run, status, time.perf_counter() - clock)
     return status
+
+
+def _where(e: BaseException) -> str:
+    """`Type: message at file:line` of the innermost frame of `e`."""
+    import traceback
+
+    frames = traceback.extract_tb(e.__traceback__)
+    at = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(e).__name__}: {e}{at}"
 
 
 def _borrowed(r) -> bool:

@@ -44,3 +44,11 @@ def named(error: PtproveError, where: str) -> PtproveError:
     if not str(error).startswith(where):
         error.args = (f"{where}: {error}",)
     return error
+
+
+class InternalError(PtproveError):
+    """A bug in ptprove itself, reported as one line (where it happened) with the results
+    already computed saved; exit 2."""
+
+    status = EXIT_USAGE
+    prefix = "internal error (a bug in ptprove, please report it): "

@@ -183,3 +183,22 @@ def test_a_missing_solver_is_one_line_exit_3_before_any_work(monkeypatch, capsys
         assert main(["prove", *FAST, flag, "cvc5"]) == 3
         out, err = capsys.readouterr()
         assert out == "" and err == f"ptprove: error: {flag} cvc5: solver not installed (pip install cvc5)\n"
+
+
+def test_a_bug_after_the_decisions_is_one_line_and_keeps_every_result(tmp_path, capsys, monkeypatch):
+    """A crash of ptprove itself while it reports (here: the verdict tables) is one line, exit
+    2, naming where it happened, and the JSON report holds every result already decided."""
+    import proofs.cmd_prove as cmd
+
+    def broken(*a, **k):
+        raise AttributeError("'NoneType' object has no attribute 'p2m_entries'")
+
+    monkeypatch.setattr(cmd, "render", broken)
+    report = tmp_path / "r.json"
+    assert main(["prove", "--system", "encodings", "--variant", "riscv-pt-upstream", "--jobs", "1",
+                 "--json", str(report)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "internal error" in err[0] and "AttributeError" in err[0], err
+    assert "test_cli_errors.py" in err[0] and str(report) in err[0]
+    data = json.loads(report.read_text())
+    assert data["exit_status"] == 2 and len(data["results"]) > 10
