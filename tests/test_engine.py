@@ -397,3 +397,24 @@ def test_a_sat_first_step_takes_bitwuzlas_counterexample_and_leaves_the_rest_to_
     proved = replace(P2M["reserved"], sat_first=True)
     ok = step_check(m, proved, "set-1g", "z3", 60_000, first="bitwuzla")
     assert (ok.status, ok.cti_solver, ok.vacuity) == ("proved", "", True)
+
+
+def test_step_queries_on_explicit_words_go_to_z3_as_qf_bv_the_rest_as_qf_aufbv():
+    """`logic_of`: the p2m's step query (its tables explicit words) is pure bit-vectors and z3
+    gets its QF_BV solver for it; riscv-pt's (memory an array) stays QF_AUFBV; and the answer
+    is the same either way (a proof stays a proof)."""
+    from pysmt.logics import QF_AUFBV, QF_BV
+
+    from proofs.engine.solver import UNSAT, check, logic_of
+    from proofs.engine.step import step_query
+    from proofs.systems.p2m import theorem as p2m_theorem
+    from proofs.systems.p2m.machine import machine as p2m_machine
+    from proofs.systems.riscv_pt.machine import machine as rv_machine
+
+    q = step_query(p2m_machine("riscv-p2m-upstream", Settings()), p2m_theorem.OBLIGATIONS["reserved"], "set-1g", ())
+    f = (q.assumptions & q.violation).node()
+    assert logic_of(f) == QF_BV
+    assert check(f, "z3", 300_000, None, QF_BV).status == check(f, "z3", 300_000, None).status == UNSAT
+    rv = rv_machine(UPSTREAM, Settings())
+    r = step_query(rv, OBLIGATIONS["wx"], next(iter(rv.operations)), ())
+    assert logic_of((r.assumptions & r.violation).node()) == QF_AUFBV
