@@ -913,6 +913,8 @@ def state_from_json(v, m: dict) -> State:
         pool_parent=tuple((bv(int(f, 16), FRAME_BITS), bv(i, 9)) for f, i in m["pool_parent"]),
         pc=w("pc", 2), op=w("op", 3), start=w("start"), nr=w("nr"), vfn=w("vfn"), mfn=w("mfn"),
         flags=w("flags"), rc=w("rc", RC_BITS), tlb_stale=Bool(m["tlb_stale"]), applied=Bool(m["applied"]),
+        stale_lo=bv(int(m.get("stale_lo", "0x0"), 16), 64),
+        stale_hi=bv(int(m.get("stale_hi", hex((1 << 64) - 1)), 16), 64),
     )
 
 
