@@ -18,6 +18,7 @@ from model.riscv.p2m_upstream import RiscvP2MUpstream
 from model.riscv.pte import PAGE_HYPERVISOR_RW, PTE_SMALL
 from model.term import TRUE, bv
 from proofs.mutant import select
+from proofs.systems.trace_vectors import last_flush
 from test_p2m_invariants import GEO, call, holds as p2m_holds, mapped
 
 HULL = (VA >> 12, (VA >> 12) + 1)  # two stale pages
@@ -94,6 +95,15 @@ def test_a_superpage_removed_is_stale_for_its_512_pages(mutation, ok):
     assert int(steps[-1].post.rc) == 0 and holds("tlb", v, steps[-1], VA) == ok
     if not ok:
         assert (int(steps[-1].post.stale_lo), int(steps[-1].post.stale_hi)) == (VA >> 12, (VA >> 12) + 511)
+
+
+@pytest.mark.parametrize("mutation, flush", [(None, (0, 0)), ("flush-one-page", (VA, PAGE)),
+                                             ("flush-request-range", (VA, 2 * PAGE))])
+def test_a_trace_records_the_flush_the_call_made(mutation, flush):
+    """The trace vector's call carries its flush_tlb_range_va arguments (compared with the C's,
+    `proofs/c_harness.py`); pt.c's (0, 0) is left out of the vector."""
+    v = variant(UPSTREAM if mutation is None else _mutant(mutation, UPSTREAM))
+    assert last_flush(run_steps(v, [map_(VA, MFN, 2, PAGE_HYPERVISOR_RW | PTE_SMALL)])) == flush
 
 
 # -- p2m: the harts a flush reaches ------------------------------------------------------------

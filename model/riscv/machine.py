@@ -206,6 +206,8 @@ class Exec:
     descents: list = field(default_factory=list)
     #: tables this step mapped (map_table) and has not unmapped (unmap_table)
     mapped: Word = field(default_factory=lambda: bv(0, MAPPED_BITS))
+    #: the TLB flushes this step issued: (guard, va, size) each
+    flushes: list = field(default_factory=list)
 
     @property
     def root(self) -> Word:
@@ -302,3 +304,5 @@ class Step:
     #: tables the step left mapped (map_table without unmap_table); None: not
     #: modelled for this machine
     mapped: Optional[Word] = None
+    #: the step's TLB flushes, (guard, va, size) each; None: not recorded for this machine
+    flushes: Optional[list] = None

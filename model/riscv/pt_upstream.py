@@ -493,6 +493,7 @@ class RiscvPtUpstream:
 
     @follows(FLUSHTLB_H, "flush_tlb_range_va", stmt="sbi_remote_sfence_vma(NULL, va, size);")
     def flush_tlb_range_va(self, x: Exec, g: Bool, va: Word, size: Word) -> None:
+        x.flushes.append((g & ~x.halted, va, size))
         self.sbi_remote_sfence_vma(x, g, va, size)
 
     @follows(SBI_RFENCE, note="hart mask NULL: every online hart; Xen's page tables are the same on "
@@ -524,4 +525,5 @@ class RiscvPtUpstream:
         x.set(x.halted, pc=bv(PC_HALTED, 2))
         return Step(pre=s, post=x.state, kind=g_call, call=call, writes=x.writes,
                     descents=x.descents, asserts=x.asserts, level=level, chunk_vfn=s.vfn,
-                    chunk_mfn=s.mfn, ended=ended | (g_call & (x.state.pc == PC_IDLE)), mapped=x.mapped)
+                    chunk_mfn=s.mfn, ended=ended | (g_call & (x.state.pc == PC_IDLE)), mapped=x.mapped,
+                    flushes=x.flushes)
