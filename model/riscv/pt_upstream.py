@@ -481,12 +481,12 @@ class RiscvPtUpstream:
         x.set(loop & (nr != 0), pc=bv(PC_LOOP, 2))
 
     @follows(PT_C, "pt_update (after the loop: RISCV_FENCE, unlock, flush_tlb_range_va(0, 0))",
-             stmt="flush_tlb_range_va(0, 0);")
+             stmt="RISCV_FENCE(rw, rw); spin_unlock(&pt_lock); flush_tlb_range_va(...);")
     def pt_update_epilogue(self, x: Exec, g: Bool, rc: Word) -> None:
         x.set(g, pc=bv(PC_IDLE, 2), rc=rc)
         self.flush_tlb_range_va(x, g, *self.flush_args(x.state))
 
-    @follows(PT_C, "pt_update: flush_tlb_range_va(0, 0), the whole address space")
+    @follows(PT_C, "pt_update (the flush's arguments: the whole address space)", stmt="flush_tlb_range_va(0, 0);")
     def flush_args(self, s: State) -> tuple[Word, Word]:
         """(va, size) pt_update flushes; `s` is the call's state (virt = start << PAGE_SHIFT)."""
         return bv(0, 64), bv(0, 64)
