@@ -12,10 +12,10 @@ from dataclasses import replace
 import pytest
 
 from helpers import ALL_VERSIONS, MFN, PAGE, SUPER, UPSTREAM, VA, destroy, holds, map_, populate, run_steps, variant
-from model.riscv.machine import ALL_PAGES, PC_LOOP, Exec, initial_state
+from model.riscv.machine import ALL_PAGES, LEVEL_BITS, PC_LOOP, Exec, initial_state
 from model.riscv.p2m_state import ALL_HARTS, CURRENT_HART, INVALID_MFN, NR_HARTS, P2MState
 from model.riscv.p2m_upstream import RiscvP2MUpstream
-from model.riscv.pte import PAGE_HYPERVISOR_RW, PTE_SMALL
+from model.riscv.pte import PAGE_HYPERVISOR_RW, PTE_SMALL, PTE_VALID
 from model.term import TRUE, bv
 from proofs.mutant import select
 from proofs.systems.trace_vectors import last_flush
@@ -62,6 +62,17 @@ def test_the_stale_hull_is_the_changed_leaves_and_a_table_is_every_page():
         base = (VA if pages == 1 else VA + SUPER) >> 12
         assert int(st.post.pc) == PC_LOOP and bool(st.post.tlb_stale)
         assert (int(st.post.stale_lo), int(st.post.stale_hi)) == (base, base + pages - 1)
+
+
+def test_an_entry_that_is_or_becomes_a_table_is_stale_everywhere():
+    """pt_update_entry's span: a leaf's own pages; every page when the old or the new entry is
+    a table (no version writes one there, but a patch could)."""
+    v = variant(UPSTREAM)
+    table, leaf = bv(v.geo.pool_base << 10 | PTE_VALID, 64), bv(MFN << 10 | PAGE_HYPERVISOR_RW, 64)
+    at = (bv(VA, 64), bv(1, LEVEL_BITS))
+    assert tuple(int(w) for w in v.stale_span(*at, leaf, bv(0, 64))) == (VA >> 12, (VA >> 12) + 511)
+    for old, new in ((table, bv(0, 64)), (bv(0, 64), table), (table, leaf)):
+        assert tuple(int(w) for w in v.stale_span(*at, old, new)) == tuple(int(w) for w in ALL_PAGES)
 
 
 @pytest.mark.parametrize("name", ALL_VERSIONS)
