@@ -218,6 +218,10 @@ def trace_differences(vector: dict, got: dict) -> list[str]:
             if m["rc_value"] != c["rc"]:
                 problems.append(f"call {i + 1} ({m['call']}): model returns {m['rc']}, "
                                 f"C returns {ERRNO_NAMES.get(c['rc'], c['rc'])}")
+            if "flush" in c and m.get("flush", ["0x0", "0x0"]) != c["flush"]:
+                model = m.get("flush", ["0x0", "0x0"])
+                problems.append(f"call {i + 1} ({m['call']}): flush_tlb_range_va({model[0]}, {model[1]}) "
+                                f"in the model, ({c['flush'][0]}, {c['flush'][1]}) in the C")
             if "mapped" in c and m.get("mapped", 0) != c["mapped"]:
                 problems.append(f"call {i + 1} ({m['call']}): tables left mapped at its return "
                                 f"(map_table without unmap_table): model {m.get('mapped', 0)}, C {c['mapped']}")

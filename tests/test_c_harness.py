@@ -85,16 +85,21 @@ def _stale(v: dict) -> None:
     v["expected"]["tlb_stale"] = not v["expected"]["tlb_stale"]
 
 
+def _flush(v: dict) -> None:
+    v["calls"][0]["flush"] = ["0x40200000", "0x1000"]  # a model that flushed one page
+
+
 @pytest.mark.parametrize("change, words", [
     (_rc, "call 1 (map): model returns -ENOMEM, C returns 0"),
     (_pool, "table pages handed out: model"),
     (_assert, "call 1 (map): model ASSERT pt_check_entry: ASSERT(x), C 0"),
     (_table, ": model 0x"),
     (_stale, "TLB stale at the end: model"),
+    (_flush, "call 1 (map): flush_tlb_range_va(0x40200000, 0x1000) in the model, (0x0, 0x0) in the C"),
 ])
 def test_each_difference_between_model_and_c_is_reported(model_vs_c, change, words):
     """The harness compares every part of the C's answer: return codes, ASSERTs, tables,
-    table pages used, the TLB at the end; the unchanged vector agrees."""
+    table pages used, the TLB at the end, the flush's arguments; the unchanged vector agrees."""
     assert model_vs_c(lambda v: None) == []
     problems = model_vs_c(change)
     assert len(problems) == 1 and words in problems[0], problems

@@ -36,7 +36,7 @@ def test_every_prologue_refines_the_model_step_from_idle(version):
     results = refine(version, c_of(version), only=PROLOGUES)
     for r in results:
         assert r.verdict == "proved" and r.vacuity, (r.operation, r.detail, r.counterexample)
-        assert {"returns", "loops", "vfn", "mfn", "left", "flags", "fence+flush"} <= \
+        assert {"returns", "loops", "vfn", "mfn", "left", "flags", "fence+flush", "flush-args"} <= \
             {c["claim"] for c in r.extra["claims"]}
 
 
@@ -51,6 +51,17 @@ def test_a_dropped_alignment_check_is_refuted_and_run_as_a_whole_call_on_the_com
     assert whole["call"].startswith("map(") and whole["model"]
     if shutil.which("cc"):
         assert not whole["compiled C (harness)"].startswith("not run")
+
+
+def test_a_flush_of_one_page_is_refuted_by_its_arguments(tmp_path):
+    """pt.c flushing (0, PAGE_SIZE) instead of the whole space: the C still fences and flushes
+    when the model does, but not what the model flushes."""
+    text = c_of("riscv-pt-upstream").read_text()
+    assert "flush_tlb_range_va(0, 0);" in text
+    (tmp_path / "pt.c").write_text(text.replace("flush_tlb_range_va(0, 0);", "flush_tlb_range_va(0, PAGE_SIZE);"))
+    (r,) = refine("riscv-pt-upstream", tmp_path / "pt.c", only=["map prologue"])
+    violated = {c["claim"] for c in r.extra["claims"] if c["verdict"] == "violated"}
+    assert r.verdict == "violated" and "flush-args" in violated and "fence+flush" not in violated, violated
 
 
 @slow

@@ -9,7 +9,7 @@ root is the same 4 concatenated pages.  No memaccess (default access rwx).
 from __future__ import annotations
 
 from model.cite import follows
-from model.riscv.p2m_state import INVALID_MFN, MFN_BITS, TYPE_BITS, P2MState, frame_of_page
+from model.riscv.p2m_state import ALL_HARTS, INVALID_MFN, MFN_BITS, NR_HARTS, TYPE_BITS, P2MState, frame_of_page
 from model.riscv.p2m_upstream import MAP_NOMEM, MAP_NONE, RiscvP2MUpstream, rc
 from model.term import FALSE, TRUE, Bool, Word, any_of, bv, ite
 
@@ -185,6 +185,11 @@ class ArmP2MUpstream(RiscvP2MUpstream):
 
     def split_alloc_failed(self, e: Word) -> Word:
         return e
+
+    @follows(ARM_P2M, "p2m_force_tlb_flush_sync", stmt="flush_guest_tlb();",
+             note="TLBI VMALLS12E1IS: broadcast to every CPU of the inner shareable domain")
+    def p2m_tlb_flush(self, st: P2MState, g: Bool) -> P2MState:
+        return self.flush_ghost(st, g, bv(ALL_HARTS, NR_HARTS))
 
     @follows(ARM_P2M, "__p2m_set_entry", "break-before-make: p2m_remove_pte, "
              "p2m_force_tlb_flush_sync, then write the new table")

@@ -31,6 +31,7 @@ from model.arm.walk import agree, claims, desc_frame, group_members, offset
 from model.cite import follows
 from model.memory import FRAME_BITS, Memory
 from model.riscv.machine import (
+    ALL_PAGES,
     EINVAL,
     ENOENT,
     EOPNOTSUPP,
@@ -48,6 +49,8 @@ from model.riscv.machine import (
     Geometry,
     State,
     Step,
+    entry_span,
+    flush_covers,
     rc_word,
 )
 from model.riscv.pte import Mode
@@ -115,8 +118,6 @@ class ArmState(State):
     group_left: Word  # nr_contig still to write in this group (0: choose a new level)
     group_level: Word  # the group's level
     group_contig: Bool  # the group is written with _PAGE_CONTIG
-    stale_lo: Word  # ghost: the first stale page (vfn) since the last flush, when tlb_stale
-    stale_hi: Word  # ghost: the last stale page (vfn, inclusive)
 
 
 def arm_geometry(pool: int = 4) -> Geometry:
@@ -131,9 +132,8 @@ def arm_initial_state(geo: Geometry) -> ArmState:
         pool_level=tuple(bv(0, LEVEL_BITS) for _ in range(geo.pool)),
         pool_parent=tuple((bv(0, FRAME_BITS), bv(0, 9)) for _ in range(geo.pool)),
         pc=bv(PC_IDLE, 2), op=bv(0, 3), start=z64, nr=z64, vfn=z64, mfn=z64, flags=z64,
-        rc=rc_word(0), tlb_stale=FALSE, applied=FALSE,
-        group_left=bv(0, CONTIG_BITS), group_level=bv(THIRD, LEVEL_BITS), group_contig=FALSE,
-        stale_lo=z64, stale_hi=z64)
+        rc=rc_word(0), tlb_stale=FALSE, applied=FALSE, stale_lo=z64, stale_hi=z64,
+        group_left=bv(0, CONTIG_BITS), group_level=bv(THIRD, LEVEL_BITS), group_contig=FALSE)
 
 
 class ArmExec(Exec):
@@ -146,44 +146,28 @@ class ArmExec(Exec):
               vfn: Word | None = None) -> None:
         """`vfn`: a page the entry translates (None: any, the whole address space is
         counted stale); the stale pages are the entry's (a conflict: its group's)."""
-        s = self.state
         old = self.read(frame, idx)
         members = group_members(self.read, frame, idx)
         conflict = any_of(_level_is(level, lvl) & claims(value, lvl)
                           & any_of((pos != idx) & ~agree(value, idx, e, pos, lvl) for pos, e in members)
                           for lvl in range(1, THIRD + 1))
-        super().write(g, frame, idx, level, value, why)
-        changed = g & ~self.halted & (old != value) & (old.bit(0) | conflict)
-        lo, hi = stale_span(level, vfn, conflict)
-        new_lo = ite(s.tlb_stale & (s.stale_lo <= lo), s.stale_lo, lo)
-        new_hi = ite(s.tlb_stale & (s.stale_hi >= hi), s.stale_hi, hi)
-        self.state = replace(self.state, tlb_stale=s.tlb_stale | changed,
-                             stale_lo=ite(changed, new_lo, s.stale_lo), stale_hi=ite(changed, new_hi, s.stale_hi))
+        super().write(g, frame, idx, level, value, why, span=stale_span(level, vfn, conflict),
+                      stale=old.bit(0) | conflict)
 
     def flush_range(self, g: Bool, va: Word, size: Word) -> None:
         """The TLB ghost under `flush_xen_tlb_range_va(va, size)`: the stale pages are
         gone when [va, va + size) covers them all (see the module doc)."""
         s = self.state
-        covered = flush_covers(s.stale_lo, s.stale_hi, va, size)
-        self.state = replace(s, tlb_stale=s.tlb_stale & ~(g & ~self.halted & covered))
+        self.flush(g, flush_covers(s.stale_lo, s.stale_hi, va, size))
 
 
 def stale_span(level, vfn: Word | None, conflict: Bool) -> tuple[Word, Word]:
     """(first, last) page a changed entry at `level` may be cached stale for: the pages it
     translates, its contiguous group's on a conflict; every page when `vfn` is None."""
     if vfn is None:
-        return bv(0, W64), bv((1 << 64) - 1, W64)
+        return ALL_PAGES
     lvl_w = level if isinstance(level, Word) else bv(level, LEVEL_BITS)
-    pages = ite(conflict, level_pages_arm(lvl_w) << 4, level_pages_arm(lvl_w))
-    lo = vfn & ~(pages - 1)
-    return lo, lo + (pages - 1)
-
-
-def flush_covers(lo: Word, hi: Word, va: Word, size: Word) -> Bool:
-    """flush_xen_tlb_range_va(va, size) reaches every page of [lo, hi]: its loop
-    `while ( va < end )` with end = va + size (so nothing when that wraps)."""
-    end = va + size
-    return (va < end) & ((va >> 12) <= lo) & (hi <= ((end - 1) >> 12))
+    return entry_span(vfn, ite(conflict, level_pages_arm(lvl_w) << 4, level_pages_arm(lvl_w)))
 
 
 def _level_is(level, lvl: int) -> Bool:

@@ -17,7 +17,7 @@ from typing import Optional
 
 from model.memory import FRAME_BITS, Memory
 from model.riscv.pte import PAGETABLE_ORDER, Mode
-from model.term import FALSE, Bool, Word, bv, ite
+from model.term import FALSE, TRUE, Bool, Word, bv, ite
 
 # pc: where the machine is between steps
 PC_IDLE, PC_LOOP, PC_HALTED = 0, 1, 2
@@ -55,6 +55,23 @@ def level_pages(level: Word, levels: int) -> Word:
     for lvl in range(1, levels):
         pages = ite(level == lvl, bv(1 << (PAGETABLE_ORDER * lvl), 64), pages)
     return pages
+
+
+#: a stale span that only a flush of the whole address space covers
+ALL_PAGES = (bv(0, W64), bv((1 << 64) - 1, W64))
+
+
+def entry_span(vfn: Word, pages: Word) -> tuple[Word, Word]:
+    """(first, last) page of the `pages`-page entry (a power of two) that translates `vfn`."""
+    lo = vfn & ~(pages - 1)
+    return lo, lo + (pages - 1)
+
+
+def flush_covers(lo: Word, hi: Word, va: Word, size: Word) -> Bool:
+    """A flush of the bytes [va, va + size) reaches every page of [lo, hi] (vfns); a range
+    that wraps (va + size <= va) reaches none."""
+    end = va + size
+    return (va < end) & ((va >> 12) <= lo) & (hi <= ((end - 1) >> 12))
 
 
 def rc_word(v: int) -> Word:
@@ -111,8 +128,10 @@ class State:
     mfn: Word
     flags: Word
     rc: Word
-    tlb_stale: Bool  # ghost: an entry changed since the last full fence
+    tlb_stale: Bool  # ghost: an entry changed since the last fence or flush that covers it
     applied: Bool  # ghost: this call has changed a leaf-level entry
+    stale_lo: Word  # ghost: the first stale page (vfn) since the last flush, when tlb_stale
+    stale_hi: Word  # ghost: the last stale page (vfn, inclusive)
 
     @property
     def left(self) -> Word:
@@ -149,7 +168,7 @@ def initial_state(geo: Geometry) -> State:
         pool_level=tuple(bv(0, LEVEL_BITS) for _ in range(geo.pool)),
         pool_parent=tuple((bv(0, FRAME_BITS), bv(0, 9)) for _ in range(geo.pool)),
         pc=bv(PC_IDLE, 2), op=bv(0, 3), start=z64, nr=z64, vfn=z64, mfn=z64,
-        flags=z64, rc=rc_word(0), tlb_stale=FALSE, applied=FALSE,
+        flags=z64, rc=rc_word(0), tlb_stale=FALSE, applied=FALSE, stale_lo=z64, stale_hi=z64,
     )
 
 
@@ -187,6 +206,8 @@ class Exec:
     descents: list = field(default_factory=list)
     #: tables this step mapped (map_table) and has not unmapped (unmap_table)
     mapped: Word = field(default_factory=lambda: bv(0, MAPPED_BITS))
+    #: the TLB flushes this step issued: (guard, va, size) each
+    flushes: list = field(default_factory=list)
 
     @property
     def root(self) -> Word:
@@ -195,14 +216,33 @@ class Exec:
     def read(self, frame: Word, idx: Word) -> Word:
         return self.state.mem.read(frame, idx)
 
-    def write(self, g: Bool, frame: Word, idx: Word, level, value: Word, why: str) -> None:
+    def write(self, g: Bool, frame: Word, idx: Word, level, value: Word, why: str,
+              span: Optional[tuple] = None, stale: Optional[Bool] = None) -> None:
+        """`span`: (first, last) page the entry translates (None: every page, which only a
+        flush of the whole address space covers); `stale`: whether a change of this entry
+        can be cached stale (None: any change can, RISC-V's rule)."""
         g = g & ~self.halted
         level = level if isinstance(level, Word) else bv(level, LEVEL_BITS)
         old = self.read(frame, idx)
         self.writes.append(WriteRec(g, frame, idx, level, old, value, why))
         s = self.state
-        self.state = replace(s, mem=s.mem.write(g, frame, idx, value),
-                             tlb_stale=s.tlb_stale | (g & (old != value)))
+        self.state = replace(s, mem=s.mem.write(g, frame, idx, value))
+        changed = g & (old != value) & (TRUE if stale is None else stale)
+        self.mark_stale(changed, *(span or ALL_PAGES))
+
+    def mark_stale(self, changed: Bool, lo: Word, hi: Word) -> None:
+        """Add the pages [lo, hi] to the stale hull when `changed`."""
+        s = self.state
+        new_lo = ite(s.tlb_stale & (s.stale_lo <= lo), s.stale_lo, lo)
+        new_hi = ite(s.tlb_stale & (s.stale_hi >= hi), s.stale_hi, hi)
+        self.state = replace(s, tlb_stale=s.tlb_stale | changed, stale_lo=ite(changed, new_lo, s.stale_lo),
+                             stale_hi=ite(changed, new_hi, s.stale_hi))
+
+    def flush(self, g: Bool, covered: Bool) -> None:
+        """A flush under `g` that reaches every stale page when `covered`: the ghost is clean
+        after it; one that misses some leaves the hull as it was (a stale page survives)."""
+        s = self.state
+        self.state = replace(s, tlb_stale=s.tlb_stale & ~(g & ~self.halted & covered))
 
     def clear(self, g: Bool, frame: Word) -> None:
         s = self.state
@@ -264,3 +304,5 @@ class Step:
     #: tables the step left mapped (map_table without unmap_table); None: not
     #: modelled for this machine
     mapped: Optional[Word] = None
+    #: the step's TLB flushes, (guard, va, size) each; None: not recorded for this machine
+    flushes: Optional[list] = None

@@ -19,6 +19,11 @@ Ghost state (never read by the modelled code):
                (Arm: TLBI) is the only edge back to clean.
   walkable[p]  table page p may be on a cached walk: it was linked since the
                last `hfence.gvma`.
+  harts        the harts that may hold the domain's G-stage translations (it ran
+               there; NR_HARTS of them, hart CURRENT_HART runs the call).  stale and
+               walkable are their union: a flush that reaches every one of them cleans
+               it; one that misses some leaves it as it was (the missed harts keep what
+               they cached), as Arm's stale hull does for a flush of too few pages.
   refs         references held on one watched guest frame `watch` (every frame
                is like it: the invariant is proved for an arbitrary one).
   asserts      the ASSERTs the call fails, in order, with the C's text (the model is
@@ -56,6 +61,9 @@ USED_BITS = 64  # u.md.used_entries: an unsigned long
 USED_LIMIT = 1 << 62
 NO_MD = 0xFFFF  # v.md.pg == NULL
 INVALID_MFN = (1 << 64) - 1  # mfn_t INVALID_MFN as the 64-bit argument
+#: the harts the model distinguishes: the one running the call (smp_processor_id()) and another
+NR_HARTS, CURRENT_HART = 2, 0
+ALL_HARTS = (1 << NR_HARTS) - 1
 MAX_SUPPORTED_LEVEL = 2  # P2M_MAX_SUPPORTED_LEVEL_MAPPING: 4K, 2M and 1G leaves only
 
 #: G-stage modes: name -> root level (P2M_ROOT_LEVEL)
@@ -168,6 +176,9 @@ class P2MState:
     rc: Word = field(default_factory=lambda: bv(0, RC_BITS))  # what the last call returned (int)
     md_page: tuple = ()  # Word(16) per page: its metadata page (NO_MD: none)
     used: tuple = ()  # Word(USED_BITS) per page: used_entries
+    #: ghost: the harts that may hold the domain's G-stage translations (a bit each; by
+    #: default all of them, the case where a flush must reach every hart)
+    harts: Word = field(default_factory=lambda: bv(ALL_HARTS, NR_HARTS))
     ghost: bool = True  # False: skip the reachability ghost (full-width split checks)
     # pages filled by one loop over all their entries, read in closed form:
     # (page, fn(idx) -> (entry, md), entry writes since, md writes since)
@@ -198,7 +209,8 @@ class P2MState:
                    tuple(sym_bool(f"{name}_walk{p}") for p in range(geo.pool)),
                    sym_word(f"{name}_refs", REF_BITS), sym_word(f"{name}_watch", MFN_BITS), FALSE,
                    md_page=tuple(sym_word(f"{name}_mdpg{p}", 16) for p in range(geo.pages)),
-                   used=tuple(sym_word(f"{name}_used{p}", USED_BITS) for p in range(geo.pages)))
+                   used=tuple(sym_word(f"{name}_used{p}", USED_BITS) for p in range(geo.pages)),
+                   harts=sym_word(f"{name}_harts", NR_HARTS))
 
     def clear_events(self) -> "P2MState":
         return replace(self, ev_free_walkable=FALSE, ev_bbm=FALSE, ev_md_missing=FALSE, ev_crash=FALSE,

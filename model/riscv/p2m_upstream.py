@@ -28,6 +28,9 @@ from model.term import FALSE, TRUE, Bool, Word, any_of, bv, ite
 
 UPSTREAM = "xen-project/xen@c447b7308b xen/arch/riscv/p2m.c"
 UPSTREAM_H = "xen-project/xen@c447b7308b xen/arch/riscv/include/asm/p2m.h"
+#: sbi_remote_hfence_gvma (Xen's sbi.c, not in ../shared/xen): the SBI RFENCE extension's
+#: remote HFENCE.GVMA on the harts of the mask, for [start, start + size) (0, 0: every GPA)
+SBI_RFENCE = "RISC-V SBI v2.0, RFENCE extension: sbi_remote_hfence_gvma"
 
 # errno values as the C code returns them (negated), in a 32-bit int (RC_BITS)
 EINVAL, ENOMEM, ENOENT, EOVERFLOW = 22, 12, 2, 75
@@ -361,14 +364,31 @@ class RiscvP2MUpstream:
         return v & (w_no_r | rsvd | bad_leaf | bad_ptr)
 
     # -- flushing (hfence.gvma) ---------------------------------------------
-    @follows(UPSTREAM, "p2m_tlb_flush", "sbi_remote_hfence_gvma(dirty_cpumask, 0, 0): every GPA")
+    @follows(UPSTREAM, "p2m_tlb_flush", stmt="sbi_remote_hfence_gvma(d->dirty_cpumask, 0, 0);")
     def p2m_tlb_flush(self, st: P2MState, g: Bool) -> P2MState:
+        return self.sbi_remote_hfence_gvma(st, g, self.flush_mask(st))
+
+    @follows(UPSTREAM, "p2m_tlb_flush (the hart mask)", note="d->dirty_cpumask holds, by its definition, "
+             "every hart the domain ran on (and maybe more): the model takes the least such mask, the "
+             "harts that may hold its translations")
+    def flush_mask(self, st: P2MState) -> Word:
+        return st.harts
+
+    @follows(SBI_RFENCE, note="start 0 and size 0: every guest physical address; the harts of the mask")
+    def sbi_remote_hfence_gvma(self, st: P2MState, g: Bool, mask: Word) -> P2MState:
+        return self.flush_ghost(st, g, mask)
+
+    def flush_ghost(self, st: P2MState, g: Bool, mask: Word) -> P2MState:
+        """The state after a flush of every GPA on the harts of `mask` (bits): the TLB ghost is
+        clean when the mask reaches every hart that may hold the domain's translations, else
+        as it was (see P2MState's doc)."""
         if g.is_concrete and not g.v:
             return st
         reach = self.reachable(st) if st.ghost else list(st.walkable)
+        clean = g & ((st.harts & ~mask) == 0)
         return replace(st, need_flush=st.need_flush & ~g, flushed=st.flushed | g,
-                       stale=tuple(s & ~g for s in st.stale),
-                       walkable=tuple(ite(g, r, w) for r, w in zip(reach, st.walkable)))
+                       stale=tuple(s & ~clean for s in st.stale),
+                       walkable=tuple(ite(clean, r, w) for r, w in zip(reach, st.walkable)))
 
     @follows(UPSTREAM, "p2m_tlb_flush_sync")
     def p2m_tlb_flush_sync(self, st: P2MState, g: Bool) -> P2MState:

@@ -25,6 +25,8 @@ from model.riscv.machine import (
     INVALID_MFN,
     LEVEL_BITS,
     Exec,
+    entry_span,
+    flush_covers,
     level_pages,
     Geometry,
     rc_word,
@@ -60,6 +62,11 @@ UPSTREAM = "xen-project/xen@c447b7308b"
 PAGE_H = f"{UPSTREAM} xen/arch/riscv/include/asm/page.h (72a516613f)"
 PT_C = f"{UPSTREAM} xen/arch/riscv/pt.c (b3d5fad63a)"
 MM_H = f"{UPSTREAM} xen/arch/riscv/include/asm/mm.h"
+FLUSHTLB_H = f"{UPSTREAM} xen/arch/riscv/include/asm/flushtlb.h"
+#: sbi_remote_sfence_vma's rule (the SBI spec's RFENCE extension, FID 1; pt.c's comment above
+#: the flush): the whole address space when start and size are both 0 or size is 2^XLEN - 1,
+#: else [start, start + size); a NULL hart mask (Xen's sbi.c, not in ../shared/xen) is every online hart
+SBI_RFENCE = "RISC-V SBI v2.0, RFENCE extension: sbi_remote_sfence_vma"
 
 #: the ASSERTs pt_check_entry runs (a debug build stops when one fails)
 MFN_ASSERT = "pt_check_entry: ASSERT(mfn_eq(mfn, INVALID_MFN))"
@@ -360,7 +367,9 @@ class RiscvPtUpstream:
         entry = x.read(frame, idx)
         ok = self.pt_check_entry(x, g & ~out, entry, mfn, flags)
         rc = ite(out, rc, ite(ok, rc_word(0), rc_word(-EINVAL)))
-        x.write(g & ~out & ok, frame, idx, level, self.pt_update_entry_pte(entry, mfn, flags), "pt_update_entry")
+        new = self.pt_update_entry_pte(entry, mfn, flags)
+        x.write(g & ~out & ok, frame, idx, level, new, "pt_update_entry",
+                span=self.stale_span(virt, level, entry, new))
         self.pt_update_entry_out(x, g, out)
         return rc, found
 
@@ -468,12 +477,40 @@ class RiscvPtUpstream:
         x.set(g, op=call.op, start=start, nr=nr, vfn=start, mfn=mfn, flags=flags, rc=rc,
               applied=FALSE)
         loop = g & (rc == 0)
-        x.set(loop & (nr == 0), tlb_stale=FALSE)  # empty loop: straight to the flush
+        self.flush_tlb_range_va(x, loop & (nr == 0), *self.flush_args(x.state))  # empty loop: straight to the flush
         x.set(loop & (nr != 0), pc=bv(PC_LOOP, 2))
 
-    @follows(PT_C, "pt_update (after the loop: RISCV_FENCE, unlock, flush_tlb_range_va(0, 0))")
+    @follows(PT_C, "pt_update (after the loop: RISCV_FENCE, unlock, flush_tlb_range_va(0, 0))",
+             stmt="RISCV_FENCE(rw, rw); spin_unlock(&pt_lock); flush_tlb_range_va(...);")
     def pt_update_epilogue(self, x: Exec, g: Bool, rc: Word) -> None:
-        x.set(g, pc=bv(PC_IDLE, 2), rc=rc, tlb_stale=FALSE)
+        x.set(g, pc=bv(PC_IDLE, 2), rc=rc)
+        self.flush_tlb_range_va(x, g, *self.flush_args(x.state))
+
+    @follows(PT_C, "pt_update (the flush's arguments: the whole address space)", stmt="flush_tlb_range_va(0, 0);")
+    def flush_args(self, s: State) -> tuple[Word, Word]:
+        """(va, size) pt_update flushes; `s` is the call's state (virt = start << PAGE_SHIFT)."""
+        return bv(0, 64), bv(0, 64)
+
+    @follows(FLUSHTLB_H, "flush_tlb_range_va", stmt="sbi_remote_sfence_vma(NULL, va, size);")
+    def flush_tlb_range_va(self, x: Exec, g: Bool, va: Word, size: Word) -> None:
+        x.flushes.append((g & ~x.halted, va, size))
+        self.sbi_remote_sfence_vma(x, g, va, size)
+
+    @follows(SBI_RFENCE, note="hart mask NULL: every online hart; Xen's page tables are the same on "
+             "every hart, so one stale hull stands for all of them")
+    def sbi_remote_sfence_vma(self, x: Exec, g: Bool, start: Word, size: Word) -> None:
+        s = x.state
+        whole = ((start == 0) & (size == 0)) | (size == (1 << 64) - 1)
+        x.flush(g, whole | flush_covers(s.stale_lo, s.stale_hi, start, size))
+
+    def stale_span(self, virt: Word, level: Word, old: Word, new: Word) -> tuple[Word, Word]:
+        """The pages a changed entry at `level` may be cached stale for: those it translates
+        (RISC-V may cache invalid entries too); every page when the entry is or becomes a
+        table, since an SFENCE.VMA with an address orders only the leaf entries of that
+        address (privileged spec, SFENCE.VMA): only a whole-space fence covers a table."""
+        table = self.pte_is_table(old) | self.pte_is_table(new)
+        lo, hi = entry_span(virt >> PAGE_SHIFT, level_pages(level, self.LEVELS))
+        return ite(table, bv(0, 64), lo), ite(table, bv((1 << 64) - 1, 64), hi)
 
     def step(self, s: State, call: Call) -> Step:
         """One atomic step from `s`; `call` is used only when the machine is idle."""
@@ -488,4 +525,5 @@ class RiscvPtUpstream:
         x.set(x.halted, pc=bv(PC_HALTED, 2))
         return Step(pre=s, post=x.state, kind=g_call, call=call, writes=x.writes,
                     descents=x.descents, asserts=x.asserts, level=level, chunk_vfn=s.vfn,
-                    chunk_mfn=s.mfn, ended=ended | (g_call & (x.state.pc == PC_IDLE)), mapped=x.mapped)
+                    chunk_mfn=s.mfn, ended=ended | (g_call & (x.state.pc == PC_IDLE)), mapped=x.mapped,
+                    flushes=x.flushes)

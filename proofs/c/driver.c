@@ -13,7 +13,9 @@
  *                             (numbers in hex)
  * Output (stdout), one JSON object:
  *     {"calls": [{"rc": <int or null>, "failed": <string or null>, "stale": <bool>,
- *                 "mapped": <tables map_table mapped and unmap_table did not unmap>}, ...],
+ *                 "mapped": <tables map_table mapped and unmap_table did not unmap>,
+ *                 "flush": ["0x<va>", "0x<size>"] (the call's last flush_tlb_range_va; absent
+ *                 when it made none)}, ...],
  *      "pool_handed_out": <n>, "tables": [{"frame": "0x..", "entries": [[index, "0x.."], ...]}, ...]}
  * A failed ASSERT / BUG_ON stops the run (the model halts there too), and so does a
  * call that maps tables more than PTPROVE_ITERATION_CAP times (it does not return).
@@ -32,9 +34,10 @@ jmp_buf ptprove_stop;
 const char *ptprove_failed;
 bool ptprove_stale;
 unsigned long ptprove_flushes, ptprove_fences, ptprove_messages;
+unsigned long ptprove_flush_va, ptprove_flush_size;
 int system_state = SYS_STATE_active;
 
-static unsigned long root_frame, maps, unmaps;
+static unsigned long root_frame, maps, unmaps, flushes;
 #include "ptprove_pool.h"   /* pool_base, pool_count, pool_next and the allocator */
 unsigned long ptprove_root_frame, ptprove_fixmap_frame;
 
@@ -113,6 +116,7 @@ int main(int argc, char **argv)
         ptprove_failed = NULL;
         maps = unmaps = 0;
         has_value = false;
+        flushes = ptprove_flushes;
         if ( setjmp(ptprove_stop) == 0 )
         {
             int rc;
@@ -150,6 +154,8 @@ int main(int argc, char **argv)
                    ptprove_stale ? "true" : "false", (long)(maps - unmaps));
             if ( has_value )
                 printf(", \"value\": \"0x%lx\"", value);
+            if ( ptprove_flushes != flushes )
+                printf(", \"flush\": [\"0x%lx\", \"0x%lx\"]", ptprove_flush_va, ptprove_flush_size);
             printf("}");
         }
         else

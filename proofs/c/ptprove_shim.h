@@ -66,10 +66,15 @@ extern int system_state;
 unsigned long ptprove_csr_read(unsigned int csr);
 #define csr_read(csr)      ptprove_csr_read(csr)
 #define RISCV_FENCE(p, s)  ((void)ptprove_fences++)
+extern unsigned long ptprove_flush_va, ptprove_flush_size;   /* the last flush's arguments */
 static inline void flush_tlb_range_va(vaddr_t va, size_t size)
 {
     ptprove_flushes++;
-    if ( va == 0 && size == 0 )   /* the whole address space */
+    ptprove_flush_va = va;
+    ptprove_flush_size = size;
+    /* sbi_remote_sfence_vma's whole address space; the shim has no stale range, so a
+     * narrower flush leaves the TLB stale */
+    if ( (va == 0 && size == 0) || size == ~0UL )
         ptprove_stale = false;
 }
 

@@ -24,6 +24,7 @@ from proofs.refine.sources import HEADER_PREFIX, LiftedC
 SYS_STATE_ACTIVE = 2  # the shim's enum: the harness runs pt.c after early boot
 STALE = "ptprove_stale"
 FENCES, FLUSHES = "ptprove_fences", "ptprove_flushes"  # the shim's counters
+FLUSH_VA, FLUSH_SIZE = "ptprove_flush_va", "ptprove_flush_size"  # the last flush's arguments
 ENOMEM = 12
 
 #: the assumption every frame access of the C makes (see model.c.stubs)
@@ -101,13 +102,26 @@ def run_c(setup: Setup, fn: str, args, s: State, module=None, ghost: Optional[di
     allocator's), `stubs`: the environment (default: the setup's)."""
     path = CPath(TRUE, TRUE, s.mem, {}, ghost if ghost is not None else {NEXT_FREE: s.next_free})
     init = {"system_state": bv(SYS_STATE_ACTIVE, 32), STALE: ite(s.tlb_stale, bv(1, 8), bv(0, 8)),
-            FENCES: bv(0, 64), FLUSHES: bv(0, 64)}
+            FENCES: bv(0, 64), FLUSHES: bv(0, 64), FLUSH_VA: bv(0, 64), FLUSH_SIZE: bv(0, 64)}
     return execute(module or setup.lifted.module, fn, args, path, stubs or setup.env, globals_init=init, **kw)
 
 
 def c_flushed(c: Summary) -> tuple[Bool, Bool]:
     """(the C fenced, the C flushed the TLB) during the run."""
     return c.global_value(FENCES).any(), c.global_value(FLUSHES).any()
+
+
+def c_flush_args(c: Summary) -> tuple[Word, Word]:
+    """(va, size) of the C's last flush_tlb_range_va (0, 0 when it made none)."""
+    return c.global_value(FLUSH_VA), c.global_value(FLUSH_SIZE)
+
+
+def model_flush_args(flushes: list) -> tuple[Word, Word]:
+    """(va, size) of the model step's flush (its flushes have exclusive guards; 0, 0: none)."""
+    va, size = bv(0, 64), bv(0, 64)
+    for g, v, n in flushes:
+        va, size = ite(g, v, va), ite(g, n, size)
+    return va, size
 
 
 def c_stale(c: Summary) -> Bool:

@@ -22,9 +22,11 @@ from proofs.refine.obligations import (
     Obligation,
     Setup,
     assumptions_of,
+    c_flush_args,
     c_flushed,
     c_stale,
     cell,
+    model_flush_args,
     pre_state,
     run_c,
     wide,
@@ -82,13 +84,16 @@ def loop_claims(c, post, halted: Bool, phis: dict, flags_param: str = "") -> lis
     return claims
 
 
-def state_claims(c, post, halted: Bool, at: tuple, flushed: Bool) -> list:
+def state_claims(c, step, halted: Bool, at: tuple, flushed: Bool) -> list:
     """Memory, allocator, stale flag, memory safety; and the C fences then flushes the
-    whole TLB exactly when the model's call ends after reaching its loop (`flushed`):
-    the model's epilogue is RISCV_FENCE and flush_tlb_range_va(0, 0) in one."""
+    TLB exactly when the model's call ends after reaching its loop (`flushed`), with the
+    model's flush_tlb_range_va arguments: the model's epilogue is RISCV_FENCE and the flush in one."""
+    post = step.post
     fenced, flush = c_flushed(c)
+    (c_va, c_size), (m_va, m_size) = c_flush_args(c), model_flush_args(step.flushes or [])
     return [Claim("memory", c.mem.read(*at) == post.mem.read(*at)),
             Claim("fence+flush", (~halted & ~c.stopped).implies(fenced.iff(flushed) & flush.iff(flushed))),
+            Claim("flush-args", (~halted & ~c.stopped & flushed).implies((c_va == m_va) & (c_size == m_size))),
             Claim("allocator", c.ghost[NEXT_FREE] == post.next_free),
             Claim("tlb-stale", (~halted & ~c.stopped).implies(c_stale(c).iff(post.tlb_stale))),
             Claim("memory-safe", c.safety_holds())]
@@ -120,7 +125,7 @@ def iteration(setup: Setup) -> Obligation:
         step = setup.model.step(s, Call(bv(0, 3), tuple(bv(0, 64) for _ in range(4))))
         post, halted = step.post, step.post.pc == PC_HALTED
         ended = post.pc == PC_IDLE
-        claims = loop_claims(c, post, halted, phis) + state_claims(c, post, halted, cell(inp), ended)
+        claims = loop_claims(c, post, halted, phis) + state_claims(c, step, halted, cell(inp), ended)
         show = {"returns": (c.returned, post.pc == PC_IDLE), "loops": (c.cut, post.pc == PC_LOOP),
                 "ASSERT stops": (c.stopped, halted), "rc": (c.ret, post.rc)}
         return Built(assumptions_of(c, []), claims, show)
@@ -154,7 +159,7 @@ def prologue(setup: Setup, op: str) -> Obligation:
         post, halted = step.post, step.post.pc == PC_HALTED
         # the prologue reaches the epilogue only for an empty request (rc 0, nothing to loop over)
         ended = (post.pc == PC_IDLE) & (post.rc == 0)
-        claims = loop_claims(c, post, halted, phis, flags_param) + state_claims(c, post, halted, cell(inp), ended)
+        claims = loop_claims(c, post, halted, phis, flags_param) + state_claims(c, step, halted, cell(inp), ended)
         assume = flags_domain(setup, inp["flags"]) if op == "modify" else []
         show = {"returns": (c.returned, post.pc == PC_IDLE), "loops": (c.cut, post.pc == PC_LOOP),
                 "ASSERT stops": (c.stopped, halted), "rc": (c.ret, post.rc)}

@@ -120,6 +120,7 @@ def arbitrary_state(geo, op):
         pc=sym_word("pc", 2), op=op, start=w("start"), nr=w("nr"), vfn=w("vfn"),
         mfn=w("mfn"), flags=w("flags"), rc=sym_word("rc", 32),
         tlb_stale=sym_bool("tlb_stale"), applied=sym_bool("applied"),
+        stale_lo=w("stale_lo"), stale_hi=w("stale_hi"),
     )
 
 

@@ -553,6 +553,13 @@ def tables_left_mapped(steps: list[Step]) -> int:
     return total
 
 
+def last_flush(steps: list[Step]) -> Optional[tuple[int, int]]:
+    """(va, size) of the last TLB flush the steps issued; None: none, or a machine that does
+    not record them (`Step.flushes` None)."""
+    done = [(int(va), int(size)) for st in steps for g, va, size in (st.flushes or ()) if bool(g)]
+    return done[-1] if done else None
+
+
 def _calls_out(calls: list[ConcreteCall], r: Run, a: TraceArch = RISCV) -> list[dict[str, Any]]:
     out = []
     for i, c in enumerate(calls):
@@ -566,6 +573,9 @@ def _calls_out(calls: list[ConcreteCall], r: Run, a: TraceArch = RISCV) -> list[
             left_mapped = tables_left_mapped(mine)
             if left_mapped:  # written only when some are, so vectors of other calls keep their bytes
                 item["mapped"] = left_mapped
+            flush = last_flush(mine)
+            if flush not in (None, (0, 0)):  # the same: pt.c's flush_tlb_range_va(0, 0) is not written
+                item["flush"] = [hex(flush[0]), hex(flush[1])]
         elif last is not None and int(last.post.pc) == PC_HALTED:
             item.update(rc="ASSERT", rc_value=None, assert_failed=_assert_hit(last))
         elif last is not None:
@@ -913,6 +923,8 @@ def state_from_json(v, m: dict) -> State:
         pool_parent=tuple((bv(int(f, 16), FRAME_BITS), bv(i, 9)) for f, i in m["pool_parent"]),
         pc=w("pc", 2), op=w("op", 3), start=w("start"), nr=w("nr"), vfn=w("vfn"), mfn=w("mfn"),
         flags=w("flags"), rc=w("rc", RC_BITS), tlb_stale=Bool(m["tlb_stale"]), applied=Bool(m["applied"]),
+        stale_lo=bv(int(m.get("stale_lo", "0x0"), 16), 64),
+        stale_hi=bv(int(m.get("stale_hi", hex((1 << 64) - 1)), 16), 64),
     )
 
 

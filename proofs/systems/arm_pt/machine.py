@@ -51,8 +51,7 @@ class ArmMachine(PageTableMachine):
         base = arbitrary_state(self.v.geo, sym_word("op", 3))
         kw = {f.name: getattr(base, f.name) for f in fields(base)}
         return ArmState(**kw, group_left=sym_word("group_left", CONTIG_BITS),
-                        group_level=sym_word("group_level", LEVEL_BITS), group_contig=sym_bool("group_contig"),
-                        stale_lo=sym_word("stale_lo", 64), stale_hi=sym_word("stale_hi", 64))
+                        group_level=sym_word("group_level", LEVEL_BITS), group_contig=sym_bool("group_contig"))
 
     def fresh_call(self, tag: str, op: Optional[str]) -> Call:
         return Call(sym_word(f"op_{tag}", 3), tuple(sym_word(f"a_{tag}{j}", 64) for j in range(4)))

@@ -5,7 +5,7 @@ each mutant runs every p2m obligation and is compared with upstream's results.
 """
 from __future__ import annotations
 
-from model.riscv.p2m_state import NO_MD
+from model.riscv.p2m_state import CURRENT_HART, NO_MD, NR_HARTS
 from model.riscv.p2m_upstream import ENOMEM, NORMAL, SUPER_PAGE, rc
 from model.term import bv, ite
 from proofs.mutant import Mutation, mutation_decorator
@@ -38,6 +38,12 @@ def split_child_off_by_one(self, e, mfn, i, order, next_level):
 @mutation("p2m_tlb_flush_sync", "p2m_tlb_flush_sync does nothing (no flush at unlock or before a free)")
 def flush_sync_skipped(self, st, g):
     return st
+
+
+@mutation("flush_mask", "p2m_tlb_flush fences cpumask_of(smp_processor_id()), not d->dirty_cpumask: "
+          "the other harts the domain ran on keep its old translations")
+def flush_current_hart_only(self, st):
+    return bv(1 << CURRENT_HART, NR_HARTS)
 
 
 @mutation("install_split", "need_flush not set after the superpage is replaced by its split table",

@@ -312,12 +312,12 @@ def _key(s: State):
     if s.mem.base_fn is None or s.mem.log:
         return None
     nodes = tuple(x.node() for x in (s.next_free, s.start, s.nr, s.vfn, s.mfn, s.flags, s.tlb_stale,
-                                     s.applied, *s.pool_level) if not x.is_concrete)
+                                     s.stale_lo, s.stale_hi, s.applied, *s.pool_level) if not x.is_concrete)
     return (id(s.mem), nodes)
 
 
 _FIELDS = ("next_free", "pool_level", "pool_parent", "pc", "op", "start", "nr", "vfn", "mfn", "flags",
-           "rc", "tlb_stale", "applied")
+           "rc", "tlb_stale", "applied", "stale_lo", "stale_hi")
 
 
 def _leaves(x) -> list:
@@ -347,7 +347,7 @@ def _free_state(geo: Geometry, prefix: str) -> State:
                                    for k in range(geo.pool)),
                  pc=w("pc", 2), op=w("op", 3), start=w("start"), nr=w("nr"), vfn=w("vfn"), mfn=w("mfn"),
                  flags=w("flags"), rc=w("rc", 32), tlb_stale=sym_bool(prefix + "tlb_stale"),
-                 applied=sym_bool(prefix + "applied"))
+                 applied=sym_bool(prefix + "applied"), stale_lo=w("stale_lo"), stale_hi=w("stale_hi"))
 
 
 def _select(sel: Bool, a: State, b: State) -> State:

@@ -65,6 +65,7 @@ def concrete_state(pre: State, model, cells: dict) -> State:
         pool_parent=tuple((ev(a), ev(b)) for a, b in pre.pool_parent), pc=ev(pre.pc), op=pre.op,
         start=ev(pre.start), nr=ev(pre.nr), vfn=ev(pre.vfn), mfn=ev(pre.mfn),
         flags=ev(pre.flags), rc=ev(pre.rc), tlb_stale=ev(pre.tlb_stale), applied=ev(pre.applied),
+        stale_lo=ev(pre.stale_lo), stale_hi=ev(pre.stale_hi),
     )
 
 
@@ -74,6 +75,8 @@ def state_json(s: State, cells: dict, call: ConcreteCall) -> dict:
     return {
         **{k: hex(int(getattr(s, k))) for k in word},
         "tlb_stale": bool(s.tlb_stale), "applied": bool(s.applied),
+        # the stale hull only matters when the TLB is stale (state_from_json: the whole space if absent)
+        **({"stale_lo": hex(int(s.stale_lo)), "stale_hi": hex(int(s.stale_hi))} if bool(s.tlb_stale) else {}),
         "pool_level": [int(x) for x in s.pool_level],
         "pool_parent": [[hex(int(f)), int(i)] for f, i in s.pool_parent],
         "cells": [[hex(f), i, hex(v)] for (f, i), v in sorted(cells.items())],

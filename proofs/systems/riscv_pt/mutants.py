@@ -16,8 +16,9 @@ from model.riscv.pte import (PAGE_SHIFT, PAGETABLE_ORDER, PTE_ACCESSED, PTE_DIRT
 from model.term import FALSE, TRUE, Bool, Word, bv, ite
 from proofs.mutant import Mutation, mutation_decorator
 
-UP, V9 = "riscv-pt-upstream", "riscv-pt-v9"
+UP, V9, V5 = "riscv-pt-upstream", "riscv-pt-v9", "riscv-pt-v5"
 BOTH = (UP, V9)
+ALL = (UP, V9, V5)
 MUTATIONS: list[Mutation] = []
 mutation = mutation_decorator(MUTATIONS, (UP,))
 
@@ -311,6 +312,17 @@ def prologue_no_align_check(self, virt, flags):
 @mutation("pt_update_epilogue", "the fence and flush_tlb_range_va(0, 0) skipped at return", bases=BOTH)
 def epilogue_no_flush(self, x, g, rc):
     x.set(g, pc=bv(PC_IDLE, 2), rc=rc)
+
+
+@mutation("flush_args", "flush_tlb_range_va(virt, PAGE_SIZE): one page flushed, not the whole space",
+          bases=ALL)
+def flush_one_page(self, s):
+    return s.start << PAGE_SHIFT, bv(1 << PAGE_SHIFT, 64)
+
+
+@mutation("flush_args", "flush_tlb_range_va(virt, nr << PAGE_SHIFT): the request's range only", bases=ALL)
+def flush_request_range(self, s):
+    return s.start << PAGE_SHIFT, s.nr << PAGE_SHIFT
 
 
 @mutation("pt_update_epilogue", "the loop's rc dropped at return: a failed call returns 0", bases=BOTH)
