@@ -24,7 +24,7 @@ from model.riscv.pte import SV39
 from proofs.systems import trace_show, trace_vectors
 from proofs.systems.riscv_fixmap import layout_vectors
 from proofs.systems.riscv_fixmap.machine import FixmapMachine, machine
-from proofs.systems.riscv_fixmap.versions import VERSIONS
+from proofs.systems.riscv_fixmap.versions import model_class
 from proofs.systems.trace_vectors import (
     ConcreteCall,
     TraceArch,
@@ -55,7 +55,7 @@ class FixmapTraceArch(TraceArch):
         return STATE_OBLIGATIONS
 
     def variant(self, version: str, mode: str, pool: int):
-        cls = VERSIONS.get(version)
+        cls = model_class(version)
         if cls is None:
             raise VectorError(f"unknown riscv-fixmap version {version!r} in vector")
         if mode != SV39.name:
