@@ -24,8 +24,7 @@ from proofs.engine.decide import standard_decide
 from proofs.engine.obligation import Member, Query, StepObligation
 from proofs.engine.step import ReplayError
 from proofs.systems.contracts import fits, flags_fit, is_any
-from proofs.systems.riscv_pt.contract import wx_flags
-from proofs.systems.shared import MAX_ERRNO, PPN_LIMIT, flags_ok, no_overwrite, tlb, wx
+from proofs.systems.shared import MAX_ERRNO, PPN_LIMIT, flags_ok, no_overwrite, tlb, wx, wx_flags
 from proofs.systems.walk import View
 
 LAYOUT_GAP = 2 << 20  # "( 2 MB gap )" in the layout comment
