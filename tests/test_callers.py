@@ -2,6 +2,8 @@
 the engine's sharing of proofs and traces between the two, and the report's section."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from model.riscv.machine import INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, Call
@@ -74,10 +76,12 @@ def test_expand_says_which_versions_lack_a_contract():
     names, lacking = callers.expand(p2m, ["riscv-p2m-upstream"], (callers.PRESETS, callers.ANY))
     assert names == ["riscv-p2m-upstream@any", "riscv-p2m-upstream"] and lacking == {}
     names, lacking = callers.expand(fx, ["riscv-fixmap-upstream"], (callers.PRESETS, callers.ANY))
-    assert names == ["riscv-fixmap-upstream"] and lacking == {callers.ANY: ["riscv-fixmap-upstream"]}
-    line = callers.note("riscv-fixmap", callers.ANY, lacking[callers.ANY], (callers.PRESETS, callers.ANY))
-    assert line == ("riscv-fixmap: no `any` caller contract yet (riscv-fixmap-upstream); decided under "
-                    "presets only")
+    assert names == ["riscv-fixmap-upstream@any", "riscv-fixmap-upstream"] and lacking == {}
+    no_any = SimpleNamespace(ID="toy")  # a system package without `callers`: presets only
+    names, lacking = callers.expand(no_any, ["toy-v1"], (callers.PRESETS, callers.ANY))
+    assert names == ["toy-v1"] and lacking == {callers.ANY: ["toy-v1"]}
+    line = callers.note("toy", callers.ANY, lacking[callers.ANY], (callers.PRESETS, callers.ANY))
+    assert line == "toy: no `any` caller contract yet (toy-v1); decided under presets only"
 
 
 def _r(variant: str, inv: str, op: str, verdict: str, **extra) -> Result:

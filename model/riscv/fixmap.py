@@ -167,7 +167,7 @@ class RiscvFixmapUpstream(RiscvPtUpstream):
             "vmap": CommentRow("vmap", 0x3040000000, 0x307FFFFFFF, 193),
         }
 
-    @follows(FIXMAP_H, "FIXMAP_ADDR")
+    @follows(FIXMAP_H, "FIXMAP_ADDR", note="map: unsigned int (32 bits by the contract); the sum wraps mod 2^64")
     def fixmap_addr(self, n: Word) -> Word:
         return self.layout().fixmap_base + (n << PAGE_SHIFT)
 

@@ -10,7 +10,7 @@ from dataclasses import fields, is_dataclass, replace
 
 from model.memory import FRAME_BITS, Memory
 from model.riscv.machine import ERRNO_NAMES, LEVEL_BITS, OPS, PC_HALTED, PC_IDLE, PC_LOOP, Call, State, rc_value, rc_word
-from model.riscv.pte import PAGE_HYPERVISOR_RW, PTE_EXECUTABLE, PTE_SMALL, PTE_WRITABLE
+from model.riscv.pte import PAGE_HYPERVISOR_RW, PTE_EXECUTABLE, PTE_SMALL, PTE_VALID, PTE_WRITABLE
 from model.term import TRUE, Bool, Word, all_of, any_of, bv, evaluate, ite, sym_bool, sym_word
 from proofs.systems.walk import View, at_level
 
@@ -218,3 +218,9 @@ MAX_ERRNO = 4095
 def negative_errno(rc: Word) -> Bool:
     """rc, a C int of rc.width bits, is -MAX_ERRNO .. -1 (what every entry point returns on failure)."""
     return (rc != 0) & (rc >= bv((1 << rc.width) - MAX_ERRNO, rc.width))
+
+
+def wx_flags(flags: Word) -> Bool:
+    """RISC-V pt_update's refusal test: V, W and X all set in the request's flags."""
+    vwx = PTE_VALID | PTE_WRITABLE | PTE_EXECUTABLE
+    return (flags & vwx) == vwx

@@ -16,14 +16,15 @@ from model.memory import FRAME_BITS
 from model.riscv.fixmap import (BOOT_L1_FRAME, OP_CLEAR_FIXMAP, OP_SET_FIXMAP, OP_SETUP_FIXMAP, PAGE_INFO_SIZE,
                                 XEN_FIXMAP_FRAME, RiscvFixmapUpstream)
 from model.riscv.machine import INVALID_MFN, PC_IDLE, PC_LOOP, Geometry, rc_word
-from model.riscv.pte import (PAGE_SHIFT, PAGETABLE_ENTRIES, PTE_EXECUTABLE, PTE_SMALL, PTE_WRITABLE,
+from model.riscv.pte import (PAGE_SHIFT, PAGETABLE_ENTRIES, PTE_EXECUTABLE, PTE_SMALL, PTE_VALID, PTE_WRITABLE,
                              SV39, classify)
 from model.riscv.walk import vpn
 from model.term import FALSE, TRUE, Bool, Word, all_of, any_of, bv, evaluate, ite, sym_word
 from proofs.engine.decide import standard_decide
 from proofs.engine.obligation import Member, Query, StepObligation
 from proofs.engine.step import ReplayError
-from proofs.systems.shared import MAX_ERRNO, PPN_LIMIT, flags_ok, no_overwrite, tlb, wx
+from proofs.systems.contracts import fits, flags_fit, is_any
+from proofs.systems.shared import MAX_ERRNO, PPN_LIMIT, flags_ok, no_overwrite, tlb, wx, wx_flags
 from proofs.systems.walk import View
 
 LAYOUT_GAP = 2 << 20  # "( 2 MB gap )" in the layout comment
@@ -186,14 +187,16 @@ class Fixmap:
 
 # -- what must hold --------------------------------------------------------------
 
-def walk_ok(m: Fixmap, s, va: Word) -> Bool:
-    """Along the MMU's walk for `va`: no reserved entry, and the boot L1 table and
-    xen_fixmap[] are reached only through the entries setup_fixmap_mappings uses."""
+def walk_ok(m: Fixmap, s, va: Word, faults: bool = True) -> Bool:
+    """Along the MMU's walk for `va`: no reserved entry (unless `faults` is False), and
+    the boot L1 table and xen_fixmap[] are reached only through the entries
+    setup_fixmap_mappings uses."""
     t = View(m.v, None, va).translate(s)  # type: ignore[arg-type]
     ok = TRUE
     prev = None
     for visit in t.visits:
-        ok = ok & visit.on.implies(~classify(visit.entry, visit.level, SV39).fault)
+        if faults:
+            ok = ok & visit.on.implies(~classify(visit.entry, visit.level, SV39).fault)
         for frame, level, parent in ((BOOT_L1_FRAME, 1, (m.v.geo.root, vpn(m.base, 2))),
                                      (XEN_FIXMAP_FRAME, 0, (BOOT_L1_FRAME, vpn(m.base, 1)))):
             here = visit.on & (visit.frame == frame)
@@ -208,12 +211,16 @@ def walk_ok(m: Fixmap, s, va: Word) -> Bool:
 
 
 def fixmap_shape(m: Fixmap, s, addresses: list[Word]) -> Bool:
-    """The inductive shape of the fixmap (the lemma every step proof assumes)."""
+    """The inductive shape of the fixmap (the lemma every step proof assumes).  Under the
+    `any` caller contract (`machine.py` call_ok) it keeps only what the code keeps for
+    every slot, frame and flags word (`any_shape`)."""
     v = m.v
     root_ok = s.mem.read(bv(v.geo.root, FRAME_BITS), vpn(m.base, 2)) == v.table_pte(BOOT_L1_FRAME)
     l1 = s.mem.read(bv(BOOT_L1_FRAME, FRAME_BITS), vpn(m.base, 1))
     installed = m.installed(s)
     ok = root_ok & ((l1 == 0) | installed) & (s.pc == PC_IDLE).implies(~s.tlb_stale)
+    if is_any(v):
+        return ok & any_shape(m, s, addresses, installed)
     fix_last = v.layout().fix_last
     for a in addresses:
         e = s.mem.read(bv(XEN_FIXMAP_FRAME, FRAME_BITS), vpn(a, 0))
@@ -226,6 +233,28 @@ def fixmap_shape(m: Fixmap, s, addresses: list[Word]) -> Bool:
     by_op = ((s.op == OP_SET_FIXMAP) & (s.mfn < PPN_LIMIT) & flags_in & ~V_W_X) | \
             ((s.op == OP_CLEAR_FIXMAP) & (s.mfn == INVALID_MFN) & (s.flags == 0))
     loop = installed & by_op & (s.nr == 1) & (s.start == s.vfn) & (slot_vfn <= fix_last)
+    return ok & (s.pc == PC_LOOP).implies(loop)
+
+
+def any_shape(m: Fixmap, s, addresses: list[Word], installed: Bool) -> Bool:
+    """The fixmap's shape under any callers: the static tables are reached only through
+    their entries (reserved entries allowed: any flags word reaches the tables), every
+    xen_fixmap[] slot holds nothing or a valid entry that is not W+X (pt_update refuses
+    V+W+X, a flags word without V removes), and a call in progress is set_fixmap of a
+    valid frame with V in its flags (map_pages_to_xen's ASSERT) or clear_fixmap, of one
+    page at FIXMAP_ADDR(map) for a 32-bit map (FIXMAP_BASE + map * PAGE_SIZE, mod 2^64).
+    A set is one iteration (PTE_SMALL: level 0); a clear's walk may stop at a missing
+    entry above level 0, and its loop then runs on past the page (`left` wraps: the
+    riscv-pt upstream finding), so where a clear's loop is is not stated."""
+    ok = TRUE
+    for a in addresses:
+        e = s.mem.read(bv(XEN_FIXMAP_FRAME, FRAME_BITS), vpn(a, 0))
+        ok = ok & walk_ok(m, s, a, faults=False) & ((e == 0) | (installed & ((e & PTE_VALID) != 0) & ~wx_flags(e)))
+    slot = (s.start - (m.base >> PAGE_SHIFT)) & ((1 << (64 - PAGE_SHIFT)) - 1)
+    set_ok = ((s.mfn != INVALID_MFN) & ((s.flags & PTE_VALID) != 0) & ((s.flags & PTE_SMALL) != 0)
+              & ~wx_flags(s.flags) & flags_fit(s.flags, m.v) & (s.start == s.vfn))
+    by_op = ((s.op == OP_SET_FIXMAP) & set_ok) | ((s.op == OP_CLEAR_FIXMAP) & (s.mfn == INVALID_MFN) & (s.flags == 0))
+    loop = installed & by_op & (s.nr == 1) & fits(slot, 32) & ((s.start >> (64 - PAGE_SHIFT)) == 0)
     return ok & (s.pc == PC_LOOP).implies(loop)
 
 
@@ -299,7 +328,7 @@ STATE_OBLIGATIONS: dict[str, StepObligation] = {o.id: o for o in (
     StepObligation("lemma-fixmap", "the fixmap's shape: root slot -> boot L1 -> xen_fixmap[] (once "
                "installed), slots 0..FIX_LAST hold nothing or a non-W+X 4K leaf, a call in progress "
                "is a set/clear of one slot", lambda v: fixmap_shape(_machine(v), v.post, [v.va]),
-               NEEDS, lemma="fixmap", cites=fixmap_shape),
+               NEEDS, lemma="fixmap", cites=fixmap_shape, by_callers=True),
 )}
 
 OBLIGATIONS: dict = {**LAYOUT_OBLIGATIONS, **STATE_OBLIGATIONS}

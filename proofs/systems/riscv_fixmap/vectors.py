@@ -24,8 +24,9 @@ from model.riscv.pte import SV39
 from proofs.systems import trace_show, trace_vectors
 from proofs.systems.riscv_fixmap import layout_vectors
 from proofs.systems.riscv_fixmap.machine import FixmapMachine, machine
-from proofs.systems.riscv_fixmap.versions import VERSIONS
+from proofs.systems.riscv_fixmap.versions import model_class
 from proofs.systems.trace_vectors import (
+    STEP_LIMIT,
     ConcreteCall,
     TraceArch,
     calls_of,
@@ -55,7 +56,7 @@ class FixmapTraceArch(TraceArch):
         return STATE_OBLIGATIONS
 
     def variant(self, version: str, mode: str, pool: int):
-        cls = VERSIONS.get(version)
+        cls = model_class(version)
         if cls is None:
             raise VectorError(f"unknown riscv-fixmap version {version!r} in vector")
         if mode != SV39.name:
@@ -81,15 +82,23 @@ class FixmapTraceArch(TraceArch):
                 "xen_fixmap": hex(XEN_FIXMAP_FRAME), "tables": tables(v, self.initial(v))}
 
     def contract_calls(self, v, calls: list[ConcreteCall]) -> bool:
-        m, s = FixmapMachine(v), self.initial(v)
+        """Each call the contract allows in the state it is made in, the calls run as a
+        replay runs them (`trace_vectors.run`: at most STEP_LIMIT steps; a clear_fixmap
+        whose walk stops above level 0 runs on past its page, and the calls after it are
+        not offered)."""
+        m, s, steps = FixmapMachine(v), self.initial(v), 0
         for c in calls:
             if int(s.pc) == PC_HALTED:
                 return True  # calls after an ASSERT are not run
             if not bool(m.call_ok(s, c.call())):
                 return False
             s = v.step(s, c.call()).post
+            steps += 1
             while int(s.pc) not in (PC_IDLE, PC_HALTED):
+                if steps >= STEP_LIMIT:
+                    return True
                 s = v.step(s, c.call()).post
+                steps += 1
         return True
 
     def call_name(self, op: int) -> str:

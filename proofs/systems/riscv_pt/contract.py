@@ -21,11 +21,11 @@ Two contracts (`proofs/engine/callers.py`), by the version's `callers`:
 from __future__ import annotations
 
 from model.riscv.machine import INVALID_MFN, OP_DESTROY, OP_MAP, OP_MODIFY, OP_POPULATE, Call
-from model.riscv.pte import PAGE_SHIFT, PTE_EXECUTABLE, PTE_VALID, PTE_WRITABLE
+from model.riscv.pte import PAGE_SHIFT
 from model.term import Bool, Word, any_of
 from proofs.engine.callers import ANY
 from proofs.systems.contracts import any_call_ok, callers_of, flags_fit
-from proofs.systems.shared import PPN_LIMIT, WX_REQUEST, flags_ok
+from proofs.systems.shared import PPN_LIMIT, WX_REQUEST, flags_ok, wx_flags
 
 
 
@@ -62,12 +62,6 @@ def call_ok(call: Call, variant) -> Bool:
         OP_MODIFY: range_ok(a0, a1, va_bits) & flags_ok(a2, presets) & (a3 == 0),
     }
     return any_of((call.op == op) & c for op, c in by_op.items())
-
-
-def wx_flags(flags: Word) -> Bool:
-    """pt_update's refusal test: V, W and X all set in the request's flags."""
-    vwx = PTE_VALID | PTE_WRITABLE | PTE_EXECUTABLE
-    return (flags & vwx) == vwx
 
 
 def must_refuse(call: Call) -> Bool:
