@@ -54,6 +54,7 @@ from proofs.systems.riscv_pt import machine as rvm
 from proofs.systems.riscv_pt.trace import ConcreteCall, _tr
 from proofs.systems.xen_names import canonical_va
 from proofs.vector import FORMAT, FORMAT_VERSION, VectorError, relpath
+from proofs.errors import SolverError
 
 SYSTEM = "riscv-pt"
 #: steps a replay runs after the breaking step to let the breaking call return (a 2 GiB
@@ -730,6 +731,9 @@ def fresh_counterexample(job: tuple) -> tuple:
     # the run found no shorter trace for this operation: ask only at its depth
     out, = search(m, [(inv, a.op_key(op))], depth, settings.solver, settings.timeout_ms,
                   settings.rlimit, first=depth)
+    if out.status == "unknown":  # a solver's limit, not a bug: exit 3
+        raise SolverError(f"{version} {ob} {a.op_key(op)}: the fresh search for its vector's trace answered "
+                          f"unknown ({settings.solver}, --timeout {settings.timeout_ms // 1000} s)")
     if out.status != "violated":
         raise VectorError(f"internal error: {version} {ob} {a.op_key(op)}: no trace in a fresh run ({out.status})")
     calls = [a.concrete(c) for c in out.trace.calls]
