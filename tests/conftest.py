@@ -1,4 +1,5 @@
-"""Suite-wide settings: property tests are derandomized unless a seed is asked for.
+"""Suite-wide settings: property tests are derandomized unless a seed is asked for, and
+runs are ordered without the committed estimates.
 
 By default every hypothesis test draws the same examples on every run (the
 `derandomized` profile: a seed fixed per test, no example database), so a
@@ -21,3 +22,11 @@ def pytest_configure(config) -> None:
         return  # the hypothesis plugin loads it
     seeded = config.getoption("hypothesis_seed", None) is not None
     settings.load_profile("seeded" if seeded else "derandomized")
+
+
+def pytest_sessionstart(session) -> None:
+    """The suite's runs go in submission order: no committed estimates (proofs/estimates.json
+    orders a user's runs longest first; tests that read it name it, `estimates.SHIPPED`)."""
+    from proofs.engine import estimates
+
+    estimates.COMMITTED = None
