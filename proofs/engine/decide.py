@@ -233,29 +233,26 @@ class Decision:
                     st.status = "cti" if initially.get((v, lemma)) == SAT else UNKNOWN
                     st.detail.append(f"lemma '{lemma}' does not hold in the initial state")
 
+        def providers(key: tuple, n: str) -> list:
+            """The results that establish lemma `n` for step `key` (its operation's, or all)."""
+            v, _, op = key
+            return [(v, lemma_of[n], p) for p in ([op] if obligations[lemma_of[n]].per_operation else ops[v])]
+
         def first_lost(key: tuple, now: set) -> Optional[str]:
-            v, o, op = key
+            o = key[1]
             if out[key].proved_by:  # proved under any: that fixpoint stands for it
                 return None
             for n in obligations[o].needs:
                 if n in out[key].without:
                     continue
-                provider = obligations[lemma_of[n]]
-                scope = [op] if provider.per_operation else ops[v]
-                if any((v, provider.id, p) not in now for p in scope):
+                if any(p not in now for p in providers(key, n)):
                     return n
             return None
 
         def missing(key: tuple, now: set) -> tuple:
             """Every lemma `key` assumed that is not standing in `now`."""
-            v, o, op = key
-            return tuple(n for n in obligations[o].needs if n not in out[key].without and any(
-                (v, lemma_of[n], p) not in now
-                for p in ([op] if obligations[lemma_of[n]].per_operation else ops[v])))
-
-        def providers(key: tuple, n: str) -> list:
-            v, _, op = key
-            return [(v, lemma_of[n], p) for p in ([op] if obligations[lemma_of[n]].per_operation else ops[v])]
+            return tuple(n for n in obligations[key[1]].needs if n not in out[key].without and any(
+                p not in now for p in providers(key, n)))
 
         def restorable(keys: list, sound: set) -> list:
             """The steps asked without lemmas the previous run lost (`estimates`) that are not
@@ -295,6 +292,7 @@ class Decision:
             for k in keys:
                 if out[k].without:  # a first ask without the lemmas the previous run lost
                     predicted.add(k)
+                    out[k].lost_before = True
                     asked[(k, out[k].without)] = out[k]
                     dropped = ", ".join(f"'{n}'" for n in out[k].without)
                     out[k].detail.append(f"asked without lemma {dropped} (its proof lost it in the "
@@ -391,9 +389,8 @@ def _result(m: Machine, system: str, version: str, ob: StepObligation, op: str, 
     if sound:
         assumed = [n for n in ob.needs if n not in o.without]
         lemmas = f"; assumes lemmas {', '.join(assumed)}" if assumed else ""
-        earlier = any("previous run" in d for d in o.detail)
         again = (f" (asked without lemma {', '.join(o.without)}, which its proof lost in the previous run)"
-                 if earlier else
+                 if o.lost_before else
                  f" (asked again without lemma {', '.join(o.without)}, not proved for this version)") \
             if o.without else ""
         return Result(verdict=PROVED, seconds=o.seconds, vacuity=o.vacuity,

@@ -33,6 +33,7 @@ class StepOutcome:
     proved_by: str = ""  # not asked: proved by the same obligation's proof under this version (any callers)
     without: tuple = ()  # the lemmas this step query did not assume (asked again without them)
     cti_solver: str = ""  # the solver whose model gave `cti`, when not the run's (`sat_first`)
+    lost_before: bool = False  # asked without lemmas the previous run's proof lost (`estimates`)
 
 
 @dataclass
