@@ -441,7 +441,7 @@ def _report(args: argparse.Namespace, run: Run, settings: Settings, expectations
         from proofs.vector import sync_and_report
 
         requested = {(v, o) for v, o in run.requested if v not in lifted}
-        status = max(status, sync_and_report(vectors, args.vectors, requested, args.update))
+        status = max(status, sync_and_report(vectors, args.vectors, requested, args.update, args.search_all))
         status = max(status, _sync_traces(committed, requested, vectors, args))
     if args.confirm:
         from proofs.engine.confirm import confirm

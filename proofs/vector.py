@@ -216,10 +216,15 @@ def certificates_of(vectors: Iterable[dict]) -> dict[tuple[str, str, str], dict]
     return out
 
 
-def sync(vectors: list[dict], directory: str | Path, requested: set, update: bool) -> list[str]:
+def sync(vectors: list[dict], directory: str | Path, requested: set, update: bool,
+         searched: bool = False) -> list[str]:
     """Compare `vectors` with the files under `directory` for the (version,
     obligation) pairs this run decided; write new ones, rewrite differing and
-    delete stale ones only with `update`.  Returns one line per difference."""
+    delete stale ones only with `update`.  Returns one line per difference.
+    After a run that `searched` every trace (`--search-all`) a differing vector
+    is the same violation found by another trace: the committed one stays if it
+    still replays on the concrete semantics (its plugin's `replay`), as the
+    committed traces do (proofs/engine/certificates.py sync)."""
     root = Path(directory)
     lines: list[str] = []
     produced = {relpath(v): v for v in vectors}
@@ -235,6 +240,10 @@ def sync(vectors: list[dict], directory: str | Path, requested: set, update: boo
             if old is not None:
                 lines.append(f"vector rewritten: {path}")
             continue
+        if searched and _still_replays(path):
+            lines.append(f"vector kept: {path} (the search found this violation by another trace; "
+                         "the committed vector still replays)")
+            continue
         lines.append(f"VECTOR DIFFERS: {path} is not what this run produces (--update rewrites it)")
     for version, ob in sorted(requested):
         path = root / version / f"{ob}.json"
@@ -246,6 +255,15 @@ def sync(vectors: list[dict], directory: str | Path, requested: set, update: boo
                 lines.append(f"STALE VECTOR: {path} but {version} {ob} is not violated in this run "
                              "(--update removes it)")
     return lines
+
+
+def _still_replays(path: Path) -> bool:
+    """The committed vector at `path` loads and reproduces on the concrete semantics."""
+    try:
+        v = load(path)
+        return not plugin_for(v).replay(v)
+    except VectorError:
+        return False
 
 
 def vector_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -262,12 +280,13 @@ def vector_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def sync_and_report(vectors: list[dict], directory: str, requested: set, update: bool) -> int:
+def sync_and_report(vectors: list[dict], directory: str, requested: set, update: bool,
+                    searched: bool = False) -> int:
     """`ptprove prove --vectors DIR`: `sync` this run's vectors with DIR, each
     difference printed on a line; the exit status (1 if a vector differs)."""
     from proofs.errors import EXIT_MISMATCH
 
-    lines = sync(vectors, directory, requested, update)
+    lines = sync(vectors, directory, requested, update, searched)
     for line in lines:
         print(line)
     print(f"{len(vectors)} counterexample vectors under {directory}")

@@ -284,3 +284,49 @@ def test_not_inductive_step_becomes_a_replayable_vector():
     assert max(map(len, mail.splitlines())) <= 72 and "Verdict:   not inductive" in mail
     v1["expected"]["tables"] = []
     assert p.replay(v1) == ["the tables after the step differ from the vector's"]
+
+
+def test_search_all_keeps_a_committed_vector_that_still_replays_and_flags_one_that_does_not(tmp_path):
+    """--search-all re-finds every trace: a vector made from another trace of the same violation
+    is no difference while the committed one still replays; a committed vector that no longer
+    replays (here its breaking call edited away) is one."""
+    import json
+    import shutil
+
+    committed = COMMITTED / V5 / "wx.json"
+    target = tmp_path / V5 / "wx.json"
+    target.parent.mkdir(parents=True)
+    shutil.copy(committed, target)
+    other = json.loads(committed.read_text())
+    other["solver"] = "another"  # any byte difference: what a search by another trace produces
+    req = {(V5, "wx")}
+    [line] = vec.sync([other], tmp_path, req, update=False, searched=True)
+    assert line.startswith("vector kept") and target.read_text() == committed.read_text()
+    assert vec.sync([other], tmp_path, req, update=False)[0].startswith("VECTOR DIFFERS")
+    broken = json.loads(committed.read_text())
+    broken["calls"] = broken["calls"][:-1]
+    target.write_text(vec.dumps(broken))
+    [line] = vec.sync([other], tmp_path, req, update=False, searched=True)
+    assert line.startswith("VECTOR DIFFERS")
+
+
+def test_fresh_search_asks_the_search_solver_where_the_run_solver_gives_up(monkeypatch):
+    """A fresh search for a vector's trace that the run's solver answers unknown (z3's timeout
+    on arm-pt-upstream contig) is asked of the search solver, not reported unknown."""
+    from proofs.engine import search as search_module
+    from proofs.systems import trace_vectors
+
+    real, asked = search_module.search, []
+
+    def search(m, targets, depth, solver, *args, **kw):
+        asked.append(solver)
+        if solver == "z3":
+            [out] = real(m, targets, depth, solver, *args, **kw)
+            out.status = "unknown"
+            return [out]
+        return real(m, targets, depth, solver, *args, **kw)
+
+    monkeypatch.setattr(search_module, "search", search)
+    depth = vec.load(COMMITTED / V5 / "wx.json")["bounds"]["trace_steps"]
+    kind, calls, _ = trace_vectors.fresh_counterexample(("trace", V5, "wx", OP_MAP, SETTINGS, depth))
+    assert asked == ["z3", "bitwuzla"] and kind == "trace" and calls
