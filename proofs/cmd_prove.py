@@ -92,6 +92,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     bounds.add_argument("--p2m-entries", type=_table_entries, default=0, metavar="N",
                         help="entries per p2m table in the p2m state machine, a power of 2 up to 512 "
                              "(default 2: the cost grows about 6x per doubling, see `make sweep`)")
+    bounds.add_argument("--deep-refines", action="store_true",
+                        help="also the `refines` units make prove leaves out for their time: the p2m's "
+                             "p2m_set_entry at levels 1 and 0, a superpage split on the way (minutes "
+                             "each; `make sweep`'s p2m-refines-deep)")
     bounds.add_argument("--jobs", type=_positive, default=None,
                         help="worker processes (default: one per core; 1: in this process)")
     bounds.add_argument("--scheduler", nargs="?", const="local", default=None, metavar="ADDRESS",
@@ -348,11 +352,13 @@ def _prove(args: argparse.Namespace) -> int:
                         rlimit=args.rlimit, xen_src=args.xen_src, c_source=args.c_source,
                         certificates=None if args.search_all else traces, scheduler=args.scheduler,
                         c_versions=tuple((c.path, c.name, c.base) for c in args.c_versions),
-                        callers=args.callers, estimates=args.json, p2m_entries=args.p2m_entries)
+                        callers=args.callers, estimates=args.json, p2m_entries=args.p2m_entries,
+                        deep_refines=args.deep_refines)
     run = Run(expectations.path, complete=False,
               extra={"argv": sys.argv[1:], "state_machine_bounds": {
                   "mode": settings.mode, "pool": settings.pool, "depth": settings.depth,
-                  **({"p2m_entries": settings.p2m_entries} if settings.p2m_entries else {})}})
+                  **({"p2m_entries": settings.p2m_entries} if settings.p2m_entries else {}),
+                  **({"deep_refines": True} if settings.deep_refines else {})}})
 
     def abort() -> str:  # Ctrl-C: by the command, or by the watcher if the main thread is stuck
         return f"{len(run.results)} results; " + save(args, run, EXIT_INTERRUPTED, time.perf_counter() - clock)

@@ -294,3 +294,19 @@ def test_each_p2m_mutant_of_the_table_is_refuted_by_its_unit(tmp_path, upstream,
         r = prove(setup, unit(setup, name))
         assert r.verdict == VIOLATED, (m.id, name)
         assert "replayed concretely" in r.detail
+
+
+def test_deep_refines_adds_the_set_entry_levels_make_prove_leaves_out(upstream):
+    """`prove --deep-refines` (make sweep's p2m-refines-deep) decides p2m_set_entry at levels 1
+    and 0 as well; make prove's default run has level 2 only."""
+    from proofs import sweep
+    from proofs.engine.settings import Settings
+    from proofs.systems.p2m.refines import members
+    from proofs.systems.p2m.versions import VERSIONS
+
+    def ops(settings):
+        return {m.operation for m in members(VERSIONS[VERSION], settings) if "p2m_set_entry" in m.operation}
+
+    assert ops(Settings()) == {"p2m_set_entry level 2"}
+    assert ops(Settings(deep_refines=True)) == {f"p2m_set_entry level {t}" for t in (0, 1, 2)}
+    assert "--deep-refines" in sweep.CONFIGS["p2m-refines-deep"]

@@ -35,3 +35,7 @@ class Settings:
     # entries per p2m table in its state-machine obligations (0: the system's reduced default,
     # 2; Xen has 512: `make sweep`'s p2m-wide configuration, proofs/systems/p2m/machine.py)
     p2m_entries: int = 0
+    # also the refinement units make prove leaves out for their time (p2m_set_entry at levels 1
+    # and 0, a superpage split on the way: proofs/refine/p2m.py SLOW_LEVELS; make sweep's
+    # p2m-refines-deep configuration)
+    deep_refines: bool = False

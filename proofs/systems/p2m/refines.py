@@ -29,11 +29,11 @@ TREE_PATH = Path("upstream") / "xen" / "arch" / "riscv" / "p2m.c"
 
 
 @lru_cache(maxsize=4)
-def _setup(version: str, c_source: str):
-    from proofs.refine.p2m import obligations, setup_for
+def _setup(version: str, c_source: str, deep: bool = False):
+    from proofs.refine.p2m import obligations, setup_for, slow_obligations
 
     setup = setup_for(version, Path(c_source))
-    return setup, obligations(setup)
+    return setup, obligations(setup) + (slow_obligations(setup) if deep else [])
 
 
 def c_at_hand(version: str, settings: Settings) -> Optional[Path]:
@@ -55,7 +55,7 @@ def members(cls, settings: Settings) -> list[Member]:
         where = settings.xen_src or "../shared/xen"
         say_missing(version, NO_C.get(version, f"no C of {version} at hand under {where}"))
         return []
-    setup, obs = _setup(version, str(c))
+    setup, obs = _setup(version, str(c), settings.deep_refines)
     return [member(setup, ob, settings) for ob in obs]
 
 
