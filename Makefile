@@ -31,7 +31,7 @@ test-mutants: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m proofs.bench $(BENCH_ARGS)
 
-# The deep configurations (Sv48, Sv57, BMC depth 8 and 10, the p2m 4 entries wide), each a `prove` on a dask.distributed
+# The deep configurations (Sv48, Sv57, BMC depth 8 and 10, the p2m 4 entries wide, p2m.c's p2m_set_entry refined at every level), each a `prove` on a dask.distributed
 # cluster: SCHEDULER=tcp://host:8786 for an existing one (default: a local cluster); reports in
 # build/sweep/; verdicts that differ from the default bounds' expectations are printed, not failed.
 # knobs: SCHEDULER, SWEEP_ARGS (e.g. --configs sv48,depth8), see `python -m proofs.sweep --help`
