@@ -22,6 +22,13 @@ from model.term import Bool, Word, evaluate, ite
 
 FRAME_BITS = 44  # a PPN: PTE bits 53:10
 ENTRY_BITS = 64
+PAGE_SHIFT = 12
+
+
+def maddr_beyond(mfn: Word, paddr_bits: int) -> Bool:
+    """`mfn_to_maddr(mfn) & ~PADDR_MASK`: the frame's 64-bit paddr_t (the MFN shifted
+    by PAGE_SHIFT, its top bits lost) has a bit at PADDR_BITS or above."""
+    return ((mfn.zext(64) << PAGE_SHIFT) >> paddr_bits).any()
 
 
 @dataclass(frozen=True)

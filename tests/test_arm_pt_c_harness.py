@@ -162,3 +162,40 @@ def test_an_arm_pt_c_that_does_not_compile_is_one_line_exit_2(cc, arm_pt_c, tmp_
     assert main(["replay", "--c-source", str(broken), str(REGRESSION / "map-4k-ok.json")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "does not compile with the C harness" in err[0]
+
+
+def _beyond_paddr_vector(version: str = "arm-pt-upstream@any") -> dict:
+    """map_pages_to_xen of an MFN whose machine address has bit 48 set: outside the
+    presets contract (48-bit output addresses), inside `any`."""
+    from proofs.engine.settings import Settings
+    from proofs.systems.arm_pt.machine import machine
+    from proofs.systems.arm_pt.regression import MFN, RW, VA
+    from proofs.systems.trace_vectors import build, map_
+
+    m = machine(version, Settings())
+    return build(m.v, None, [map_(VA, MFN, 1, RW), map_(VA + 0x1000, 1 << 36, 1, RW)], 0, m.bounds(),
+                 "none (concrete model)", regression=("map-mfn-beyond-paddr", "mfn_to_xen_entry's ASSERT",
+                                                      "tests/test_arm_pt_c_harness.py"))
+
+
+@pytest.mark.parametrize("old, new", [
+    ("", ""),  # upstream: the model's ASSERT is the C's
+    ("    ASSERT(!(mfn_to_maddr(mfn) & ~PADDR_MASK));\n\n    lpae_set_mfn(e, mfn);", "    lpae_set_mfn(e, mfn);"),
+])
+def test_an_mfn_beyond_paddr_bits_stops_at_mfn_to_xen_entrys_assert_on_the_model_and_the_c(
+        cc, arm_pt_c, tmp_path, old, new):
+    from proofs.systems.arm_pt.c_harness import ArmPtHarness
+
+    v = _beyond_paddr_vector()
+    first, second = v["calls"]
+    assert first["rc"] == "0" or first["rc_value"] == 0, first
+    assert second["rc"] == "ASSERT" and "PADDR_MASK" in second["assert_failed"], second
+    h = ArmPtHarness(str(_tree_copy(arm_pt_c, tmp_path, old, new)), cc)
+    try:
+        problems = h.compare(v)
+    finally:
+        h.close()
+    if not old:
+        assert problems == []
+    else:  # without the ASSERT the C writes the entry (the base field keeps the low 36 bits)
+        assert problems and any("ASSERT" in p for p in problems), problems

@@ -9,6 +9,7 @@ root is the same 4 concatenated pages.  No memaccess (default access rwx).
 from __future__ import annotations
 
 from model.cite import follows
+from model.memory import maddr_beyond
 from model.riscv.p2m_state import ALL_HARTS, INVALID_MFN, MFN_BITS, NR_HARTS, TYPE_BITS, P2MState, frame_of_page
 from model.riscv.p2m_upstream import MAP_NOMEM, MAP_NONE, RiscvP2MUpstream, rc
 from model.term import FALSE, TRUE, Bool, Word, any_of, bv, ite
@@ -125,7 +126,7 @@ class ArmP2MUpstream(RiscvP2MUpstream):
              "line 642): the caller's 64-bit mfn shifted by PAGE_SHIFT, any bit at PADDR_BITS (48) "
              "or above; only a mapping builds an entry (removing is p2m_remove_pte)")
     def paddr_assert(self, st: P2MState, g: Bool, mfn: Word) -> P2MState:
-        return st.assert_fails(g & ((mfn << 12) >> self.PADDR_BITS).any(), self.ASSERT_PADDR)
+        return st.assert_fails(g & maddr_beyond(mfn, self.PADDR_BITS), self.ASSERT_PADDR)
 
     def get_type_assert(self, st: P2MState, g: Bool, e: Word, page: Word, idx: Word) -> P2MState:
         """pte.p2m.type: nothing to ASSERT."""

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from model.arm.lpae import ArmLpae
 from model.arm.walk import agree, claims, desc_frame, group_members, offset
 from model.cite import follows
-from model.memory import FRAME_BITS, Memory
+from model.memory import FRAME_BITS, Memory, maddr_beyond
 from model.riscv.machine import (
     ALL_PAGES,
     EINVAL,
@@ -205,7 +205,16 @@ class ArmPtUpstream(ArmLpae):
         return arm_initial_state(self.geo)
 
     # -- descriptors ---------------------------------------------------------
-    @follows(PT_C, "mfn_to_xen_entry")
+    #: CONFIG_PADDR_BITS (arch/arm/Kconfig: 48 on ARM_64); PADDR_MASK is xen/page-size.h's
+    PADDR_BITS = 48
+    ASSERT_PADDR = "mfn_to_xen_entry: ASSERT(!(mfn_to_maddr(mfn) & ~PADDR_MASK))"
+
+    @follows(PT_C, "mfn_to_xen_entry", stmt="ASSERT(!(mfn_to_maddr(mfn) & ~PADDR_MASK));",
+             note="the caller's 64-bit mfn_t shifted into a 64-bit paddr_t; the entry is built after it")
+    def mfn_paddr_assert(self, x: Exec, g: Bool, mfn: Word) -> None:
+        x.assert_(g, ~maddr_beyond(mfn, self.PADDR_BITS), self.ASSERT_PADDR)
+
+    @follows(PT_C, "mfn_to_xen_entry", note="lpae_set_mfn: the 36-bit base field keeps the mfn's low bits")
     def mfn_to_xen_entry(self, mfn: Word, attr: Word) -> Word:
         sh = ite((attr == MT_NORMAL_NC) | (attr == MT_DEVICE_nGnRnE) | (attr == MT_DEVICE_nGnRE),
                  bv(LPAE_SH_OUTER, 64), bv(LPAE_SH_INNER, 64))
@@ -219,6 +228,7 @@ class ArmPtUpstream(ArmLpae):
         x.map_table(g & ok)  # p = xen_map_table(mfn); clear_page(p); xen_unmap_table(p);
         x.clear(g & ok, mfn)
         x.unmap_table(g & ok)
+        self.mfn_paddr_assert(x, g & ok, mfn)
         pte = self.mfn_to_xen_entry(mfn.zext(64), bv(MT_NORMAL, 3)) | PTE_TABLE
         x.write(g & ok, table, off, level, pte, "create_table")
         return ok
@@ -338,6 +348,7 @@ class ArmPtUpstream(ArmLpae):
         entry = x.read(table, idx)
         ok = self.xen_pt_check_entry(x, g & ~out, entry, mfn, level, flags)
         rc = ite(out, rc, ite(ok, rc_word(0), rc_word(-EINVAL)))
+        self.mfn_paddr_assert(x, g & ~out & ok & ~populate & present & (mfn != INVALID_MFN), mfn)
         x.write(g & ~out & ok & ~populate, table, idx, level, self.new_entry(entry, mfn, level, flags),
                 "pt_update_entry", vfn=virt >> 12)
         x.unmap_table(g)  # out: xen_unmap_table(table);

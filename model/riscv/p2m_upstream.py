@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from model.cite import follows
+from model.memory import maddr_beyond
 from model.riscv.p2m_state import (INVALID_MFN, MAX_SUPPORTED_LEVEL, MFN_BITS, NO_MD, RC_BITS,
                                    ROOT_PAGES, TYPE_BITS, Oracle, P2MGeometry, P2MState, count,
                                    frame_of_page, page_of_frame)
@@ -210,7 +211,7 @@ class RiscvP2MUpstream:
              "PAGE_SHIFT in a 64-bit paddr_t, any bit at PADDR_BITS or above")
     def paddr_assert(self, st: P2MState, g: Bool, mfn: Word) -> P2MState:
         """The ASSERT on the mfn before the leaf is built (`mfn`: the 64-bit argument)."""
-        high = ((mfn << 12) >> self.PADDR_BITS).any()
+        high = maddr_beyond(mfn, self.PADDR_BITS)
         return st.assert_fails(g & high & (mfn != INVALID_MFN), self.ASSERT_PADDR)
 
     @follows(UPSTREAM, "p2m_pte_from_mfn", "a leaf (ctx != NULL): type bits through p2m_set_type")
